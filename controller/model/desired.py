@@ -1,0 +1,179 @@
+"""The desired state: what the manifests at one commit ask DataRobot to hold.
+
+Built by ``controller.manifests`` after validation; read by the planner. Values here are
+already normalised (memory in bytes, enums in the API's case, defaults filled) so that the
+planner compares like with like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from controller.model.values import Fields, Location, Scalar
+
+KIND_MODEL = "CustomModel"
+KIND_JOB = "CustomJob"
+Kind = Literal["CustomModel", "CustomJob"]
+RecipientType = Literal["user", "group", "organization"]
+
+
+@dataclass(frozen=True, order=True)
+class ResourceKey:
+    """A manifest's identity inside a namespace: its kind and ``metadata.name``."""
+
+    kind: Kind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a model version or a job.
+
+    ``path`` is where it lives inside the version (the API's ``filePath``); ``repo_path`` is
+    the same file relative to the repository root (what git and the engine read).
+    """
+
+    path: str
+    repo_path: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source folder and the files it contributes, sorted by ``path``."""
+
+    dir: str
+    files: tuple[SourceFile, ...]
+
+    def paths(self) -> frozenset[str]:
+        return frozenset(f.path for f in self.files)
+
+
+@dataclass(frozen=True)
+class RuntimeParameterDefinition:
+    """A runtime parameter definition from ``model-metadata.yaml`` / ``metadata.yaml``."""
+
+    field_name: str
+    type: str
+    default_value: Scalar = None
+    min_value: float | None = None
+    max_value: float | None = None
+    credential_type: str | None = None
+    allow_empty: bool = True
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RuntimeValue:
+    """A runtime parameter value the manifest sets. A credential's value is its ID."""
+
+    field_name: str
+    type: str
+    value: Scalar
+
+
+@dataclass(frozen=True)
+class SharingGrant:
+    """One declared access grant.
+
+    Users are named by ``username``; groups and organizations by ``name`` or ``id``.
+    ``can_share`` of ``None`` means "the API's default".
+    """
+
+    recipient_type: RecipientType
+    role: str
+    name: str | None = None
+    id: str | None = None
+    can_share: bool | None = None
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def recipient(self) -> str:
+        """The name used to match this grant with a live one."""
+        return self.name or self.id or ""
+
+
+@dataclass(frozen=True)
+class DesiredVersion:
+    """The desired content and settings of a model's newest version.
+
+    ``settings`` holds version fields by their API names: ``baseEnvironmentId``,
+    ``baseEnvironmentVersionId``, ``maximumMemory`` (bytes), ``replicas``,
+    ``networkEgressPolicy``, ``requiresHa``, ``resourceBundleId``, ``desiredMemory``,
+    ``requiredMetadataValues`` (a list of ``{fieldName, value}``), ``description``.
+    Only fields the manifest sets are present.
+    """
+
+    source: Source
+    settings: Fields
+    runtime_values: tuple[RuntimeValue, ...] = ()
+    runtime_definitions: tuple[RuntimeParameterDefinition, ...] = ()
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """A manifest's explicit request to take over an object made by hand, found by name."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class DesiredModel:
+    """A ``CustomModel`` manifest.
+
+    ``fields`` holds model fields by their API names (those of CustomModelCreate and
+    CustomModelUpdate: ``name``, ``description``, ``targetType``, ``targetName``,
+    ``positiveClassLabel``, ``negativeClassLabel``, ``predictionThreshold``, ``classLabels``,
+    ``language``, ...). Only fields the manifest sets, or whose defaults it implies, are there.
+    ``sharing`` is ``None`` when the manifest does not manage sharing.
+    """
+
+    key: ResourceKey
+    location: Location
+    fields: Fields
+    version: DesiredVersion | None
+    sharing: tuple[SharingGrant, ...] | None = None
+    adopt: Adoption | None = None
+
+
+@dataclass(frozen=True)
+class DesiredJob:
+    """A ``CustomJob`` manifest.
+
+    ``fields`` holds job fields by their API names (CreateCustomJob/UpdateCustomJob:
+    ``name``, ``description``, ``jobType``, ``environmentId``, ``environmentVersionId``,
+    ``resources``). ``entry_point`` is a path inside ``source``, mapped to an item ID when
+    applied.
+    """
+
+    key: ResourceKey
+    location: Location
+    fields: Fields
+    source: Source | None
+    entry_point: str | None
+    runtime_values: tuple[RuntimeValue, ...] = ()
+    runtime_definitions: tuple[RuntimeParameterDefinition, ...] = ()
+    sharing: tuple[SharingGrant, ...] | None = None
+    adopt: Adoption | None = None
+
+
+@dataclass(frozen=True)
+class DesiredState:
+    """Everything the manifests ask for, sorted by key.
+
+    ``root`` is the manifest root relative to the repository root ("" for the top).
+    """
+
+    models: tuple[DesiredModel, ...] = ()
+    jobs: tuple[DesiredJob, ...] = ()
+    root: str = ""
+
+    def keys(self) -> frozenset[ResourceKey]:
+        return frozenset([m.key for m in self.models] + [j.key for j in self.jobs])
+
+    def is_empty(self) -> bool:
+        return not self.models and not self.jobs

@@ -1,0 +1,103 @@
+"""Small shared values: JSON types, immutable field maps, source locations, git metadata."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+Json: TypeAlias = None | bool | int | float | str | list["Json"] | dict[str, "Json"]
+Scalar: TypeAlias = None | bool | int | float | str
+
+
+class Fields(Mapping[str, Json]):
+    """An immutable, ordered-by-name map of API field names to JSON values.
+
+    Desired and live resources keep their API fields in one of these so that diffs are
+    computed field by field, generically, with the API's own names.
+    """
+
+    __slots__ = ("_items", "_index")
+
+    def __init__(self, values: Mapping[str, Json] | None = None, /, **kwargs: Json) -> None:
+        merged = dict(values or {}, **kwargs)
+        self._items: tuple[tuple[str, Json], ...] = tuple(sorted(merged.items()))
+        self._index = dict(self._items)
+
+    def __getitem__(self, key: str) -> Json:
+        return self._index[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(k for k, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Fields):
+            return self._items == other._items
+        if isinstance(other, Mapping):
+            return self._index == dict(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self._items, sort_keys=True, default=str))
+
+    def __repr__(self) -> str:
+        return f"Fields({self._index!r})"
+
+    def replace(self, **changes: Json) -> Fields:
+        """A copy with some fields set (a value of ``None`` is kept, not removed)."""
+        return Fields(self._index, **changes)
+
+    def without(self, *names: str) -> Fields:
+        """A copy without the named fields."""
+        return Fields({k: v for k, v in self._items if k not in names})
+
+    def to_dict(self) -> dict[str, Json]:
+        """A plain, mutable copy (for request bodies and JSON output)."""
+        return json.loads(json.dumps(self._index))  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value came from: a file relative to the repository root, a 1-based document
+    index inside that file, and a 1-based line."""
+
+    file: str
+    document: int
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: document {self.document}"
+
+
+@dataclass(frozen=True)
+class GitModelVersion:
+    """The git facts DataRobot records on a model or version (the API's ``gitModelVersion``)."""
+
+    commit_url: str
+    main_branch_commit_sha: str
+    pull_request_commit_sha: str | None
+    ref_name: str
+
+    def to_api(self) -> dict[str, str | None]:
+        return {
+            "commitUrl": self.commit_url,
+            "mainBranchCommitSha": self.main_branch_commit_sha,
+            "pullRequestCommitSha": self.pull_request_commit_sha,
+            "refName": self.ref_name,
+        }
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any] | None) -> GitModelVersion | None:
+        """Read the API form; ``None`` when absent or without a main-branch commit."""
+        if not raw or not raw.get("mainBranchCommitSha"):
+            return None
+        return cls(
+            commit_url=str(raw.get("commitUrl") or ""),
+            main_branch_commit_sha=str(raw["mainBranchCommitSha"]),
+            pull_request_commit_sha=raw.get("pullRequestCommitSha") or None,
+            ref_name=str(raw.get("refName") or ""),
+        )

@@ -1,0 +1,24 @@
+"""Shared test set-up. Fixtures live in tests/fixtures/, one module per concept."""
+
+from __future__ import annotations
+
+import os
+
+# Tests make real git commits in temp dirs: give git an identity and keep the user's
+# global and system configuration out of the way so results do not depend on the machine.
+os.environ.update(
+    {
+        "GIT_AUTHOR_NAME": "dr-gitops tests",
+        "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+        "GIT_COMMITTER_NAME": "dr-gitops tests",
+        "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+    }
+)
+for _var in ("DATAROBOT_ENDPOINT", "DATAROBOT_API_TOKEN", "DATAROBOT_SSL_VERIFY", "GITHUB_ACTIONS", "GITLAB_CI"):
+    os.environ.pop(_var, None)
+
+pytest_plugins = [
+    "tests.fixtures.gitrepos",
+]
