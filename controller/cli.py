@@ -27,11 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dr-gitops {__version__}")
     parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"],
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
         help="log verbosity (default: info)",
     )
     parser.add_argument(
-        "--log-format", default="auto", choices=["auto", "json", "console"],
+        "--log-format",
+        default="auto",
+        choices=["auto", "json", "console"],
         help="log format: JSON when stderr is not a TTY unless set (default: auto)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

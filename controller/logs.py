@@ -18,7 +18,9 @@ import structlog
 REDACTED = "[REDACTED]"
 
 # Keys whose values are secrets whatever they hold.
-_SECRET_KEY = re.compile(r"(token|secret|password|passwd|authorization|api[_-]?key|credential)s?$", re.I)
+_SECRET_KEY = re.compile(
+    r"(token|secret|password|passwd|authorization|api[_-]?key|credential)s?$", re.I
+)
 # Secrets that have a recognisable shape even when we were not told about them.
 _SECRET_SHAPES = (
     re.compile(r"(?i)\b(Bearer|Token)\s+[A-Za-z0-9._~+/=-]{8,}"),
@@ -65,7 +67,9 @@ class SecretRedactor:
             return self.scrub(f"{type(value).__name__}: {value}")
         return value
 
-    def __call__(self, _logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    def __call__(
+        self, _logger: Any, _method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
         for key in list(event):
             value = event[key]
             if _is_secret_key(key) and value:
@@ -83,7 +87,10 @@ redactor = SecretRedactor()
 
 
 def configure(
-    *, level: str = "info", json: bool | None = None, stream: TextIO | None = None,
+    *,
+    level: str = "info",
+    json: bool | None = None,
+    stream: TextIO | None = None,
     secrets: Iterable[str | None] = (),
 ) -> None:
     """Configure structlog (and stdlib logging, for libraries) once, at the edge.
@@ -108,7 +115,9 @@ def configure(
             redactor,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric if isinstance(numeric, int) else 20),
+        wrapper_class=structlog.make_filtering_bound_logger(
+            numeric if isinstance(numeric, int) else 20
+        ),
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )

@@ -16,7 +16,13 @@ os.environ.update(
         "GIT_TERMINAL_PROMPT": "0",
     }
 )
-for _var in ("DATAROBOT_ENDPOINT", "DATAROBOT_API_TOKEN", "DATAROBOT_SSL_VERIFY", "GITHUB_ACTIONS", "GITLAB_CI"):
+for _var in (
+    "DATAROBOT_ENDPOINT",
+    "DATAROBOT_API_TOKEN",
+    "DATAROBOT_SSL_VERIFY",
+    "GITHUB_ACTIONS",
+    "GITLAB_CI",
+):
     os.environ.pop(_var, None)
 
 pytest_plugins = [

@@ -106,7 +106,9 @@ class LiveGrant:
     can_share: bool | None = None
 
 
-def _frozen(mapping: Mapping[str, tuple[LiveGrant, ...]] | None) -> Mapping[str, tuple[LiveGrant, ...]]:
+def _frozen(
+    mapping: Mapping[str, tuple[LiveGrant, ...]] | None,
+) -> Mapping[str, tuple[LiveGrant, ...]]:
     return MappingProxyType(dict(mapping or {}))
 
 
@@ -121,7 +123,9 @@ class LiveSnapshot:
 
     models: tuple[LiveModel, ...] = ()
     jobs: tuple[LiveJob, ...] = ()
-    model_sharing: Mapping[str, tuple[LiveGrant, ...]] = field(default_factory=lambda: _frozen(None))
+    model_sharing: Mapping[str, tuple[LiveGrant, ...]] = field(
+        default_factory=lambda: _frozen(None)
+    )
     job_sharing: Mapping[str, tuple[LiveGrant, ...]] = field(default_factory=lambda: _frozen(None))
     controller_user: str | None = None
 

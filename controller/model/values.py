@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
-Json: TypeAlias = None | bool | int | float | str | list["Json"] | dict[str, "Json"]
-Scalar: TypeAlias = None | bool | int | float | str
+Json: TypeAlias = bool | int | float | str | list["Json"] | dict[str, "Json"] | None
+Scalar: TypeAlias = bool | int | float | str | None
 
 
 class Fields(Mapping[str, Json]):
@@ -18,7 +18,7 @@ class Fields(Mapping[str, Json]):
     computed field by field, generically, with the API's own names.
     """
 
-    __slots__ = ("_items", "_index")
+    __slots__ = ("_index", "_items")
 
     def __init__(self, values: Mapping[str, Json] | None = None, /, **kwargs: Json) -> None:
         merged = dict(values or {}, **kwargs)

@@ -1,0 +1,1 @@
+"""Reconcile once: load, snapshot, plan, apply; ordering and concurrency."""

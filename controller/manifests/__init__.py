@@ -1,0 +1,1 @@
+"""Find, parse and validate manifests; build the desired state."""

@@ -1,0 +1,1 @@
+"""Git: checkout and fetch, commit facts, changed paths between commits."""

@@ -1,0 +1,1 @@
+"""A stateful emulator of the DataRobot Custom Models and Custom Jobs API."""
