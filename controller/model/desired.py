@@ -8,12 +8,12 @@ planner compares like with like.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 from controller.model.values import Fields, Location, Scalar
 
-KIND_MODEL = "CustomModel"
-KIND_JOB = "CustomJob"
+KIND_MODEL: Final = "CustomModel"
+KIND_JOB: Final = "CustomJob"
 Kind = Literal["CustomModel", "CustomJob"]
 RecipientType = Literal["user", "group", "organization"]
 

@@ -1,0 +1,586 @@
+"""Build a plan from values: desired state, live snapshot and content evidence (pure).
+
+The order is deterministic: models by key (each: the model, then its version, then its
+sharing), then jobs by key (each: the job, then its sharing), then deletions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+from controller.engine.matching import Matches, match_jobs, match_models
+from controller.errors import PlanError
+from controller.model.desired import (
+    DesiredJob,
+    DesiredModel,
+    DesiredState,
+    DesiredVersion,
+    ResourceKey,
+)
+from controller.model.diffs import (
+    ContentEvidence,
+    field_changes,
+    file_changes,
+    grant_changes,
+    runtime_body,
+    runtime_changes,
+)
+from controller.model.identity import model_upid, strip_stamp
+from controller.model.live import LiveGrant, LiveJob, LiveModel, LiveSnapshot, LiveVersion
+from controller.model.plans import (
+    Action,
+    ActionKind,
+    BasisEntry,
+    FieldChange,
+    FileChange,
+    FileChangeKind,
+    Plan,
+)
+from controller.model.values import Fields, GitModelVersion, Json
+
+# Fields of CustomModelCreate that CustomModelUpdate does not accept.
+MODEL_CREATE_ONLY = frozenset(
+    {
+        "targetType",
+        "customModelType",
+        "calibratePredictions",
+        "playgroundId",
+        "userProvidedId",
+        "supportsBinaryClassification",
+        "supportsRegression",
+    }
+)
+# Fields DataRobot refuses to change on a deployed model (409).
+MODEL_DEPLOYED_LOCKED = frozenset(
+    {"targetName", "positiveClassLabel", "negativeClassLabel", "classLabels"}
+)
+# Version fields a metadata PATCH can change without a new version.
+VERSION_METADATA = frozenset({"description", "requiredMetadataValues"})
+# Job fields UpdateCustomJob does not accept.
+JOB_CREATE_ONLY = frozenset({"jobType"})
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything a plan is computed from.
+
+    ``refresh_metadata``: the checkout is the tracked branch, so versions whose recorded
+    commit is unknown (or a pull request's) get their ``gitModelVersion`` moved to it.
+    """
+
+    desired: DesiredState
+    live: LiveSnapshot
+    namespace: str
+    revision: GitModelVersion | None
+    model_evidence: Mapping[ResourceKey, ContentEvidence] = field(default_factory=dict)
+    job_evidence: Mapping[ResourceKey, ContentEvidence] = field(default_factory=dict)
+    refresh_metadata: bool = True
+    prune: bool = False
+    max_deletions: int = 5
+    allow_empty: bool = False
+
+
+def make_plan(inputs: PlanInputs) -> Plan:
+    """The plan that makes the live state equal the desired state."""
+    models = match_models(inputs.desired, inputs.live, inputs.namespace)
+    jobs = match_jobs(inputs.desired, inputs.live, inputs.namespace)
+    actions: list[Action] = []
+    unchanged = 0
+    for model in sorted(inputs.desired.models, key=lambda m: m.key):
+        planned = _plan_model(model, models, inputs)
+        actions.extend(planned)
+        unchanged += not planned
+    for job in sorted(inputs.desired.jobs, key=lambda j: j.key):
+        planned = _plan_job(job, jobs, inputs)
+        actions.extend(planned)
+        unchanged += not planned
+    if inputs.prune:
+        actions.extend(_plan_deletions(models, jobs, inputs))
+    return Plan(
+        namespace=inputs.namespace,
+        revision=inputs.revision,
+        actions=tuple(actions),
+        basis=plan_basis(inputs.live, models, jobs, include_orphans=inputs.prune),
+        warnings=models.warnings + jobs.warnings,
+        unchanged=unchanged,
+    )
+
+
+# --- models ------------------------------------------------------------------------------
+
+
+def _plan_model(
+    model: DesiredModel, matches: Matches[LiveModel], inputs: PlanInputs
+) -> list[Action]:
+    if model.key in matches.conflicts:
+        return [Action(ActionKind.BLOCKED, model.key, matches.conflicts[model.key])]
+    live = matches.live_for(model.key)
+    if live is None:
+        return _create_model(model, inputs)
+    adopted = model.key in matches.adopted
+    live_fields = live.fields.replace(
+        description=strip_stamp(str(live.fields.get("description") or ""))
+    )
+    changes = field_changes(model.fields, live_fields)
+    blocked = _model_blocker(changes, live)
+    if blocked:
+        return [Action(ActionKind.BLOCKED, model.key, blocked, live.id, live.name, fields=changes)]
+    actions: list[Action] = []
+    if changes or adopted:
+        kind = ActionKind.ADOPT_MODEL if adopted else ActionKind.UPDATE_MODEL
+        reason = "adopt a model made by hand" if adopted else _fields_reason(changes)
+        actions.append(Action(kind, model.key, reason, live.id, live.name, fields=changes))
+    if model.version is not None:
+        evidence = inputs.model_evidence.get(model.key, ContentEvidence())
+        actions.extend(_plan_version(model, model.version, live, evidence, inputs))
+    if model.sharing is not None:
+        current = inputs.live.model_sharing.get(live.id, ())
+        actions.extend(_plan_sharing(ActionKind.UPDATE_MODEL_SHARING, model, live, current, inputs))
+    return actions
+
+
+def _create_model(model: DesiredModel, inputs: PlanInputs) -> list[Action]:
+    body = model.fields.replace(
+        customModelType="inference", userProvidedId=model_upid(inputs.namespace, model.key.name)
+    )
+    created = [FieldChange(name, None, value) for name, value in sorted(model.fields.items())]
+    actions = [
+        Action(
+            ActionKind.CREATE_MODEL,
+            model.key,
+            "no model in DataRobot for this manifest",
+            fields=tuple(created),
+            params=Fields(body=body.to_dict()),
+        )
+    ]
+    if model.version is not None:
+        version = model.version
+        files = tuple(
+            FileChange(f.path, FileChangeKind.ADD, repo_path=f.repo_path)
+            for f in version.source.files
+        )
+        runtime = runtime_changes(version.runtime_values, ())
+        settings = [FieldChange(n, None, v) for n, v in sorted(version.settings.items())]
+        actions.append(
+            Action(
+                ActionKind.CREATE_VERSION,
+                model.key,
+                "first version",
+                fields=tuple(settings),
+                files=files,
+                runtime=runtime,
+                params=_version_params(version, runtime, method="create", major=True, base=None),
+            )
+        )
+    if model.sharing is not None:
+        sharing = grant_changes(model.sharing, (), protected=_protected(inputs.live))
+        if sharing:
+            actions.append(
+                Action(
+                    ActionKind.UPDATE_MODEL_SHARING,
+                    model.key,
+                    "share the new model",
+                    sharing=sharing,
+                )
+            )
+    return actions
+
+
+def _model_blocker(changes: tuple[FieldChange, ...], live: LiveModel) -> str | None:
+    fixed = [c.field for c in changes if c.field in MODEL_CREATE_ONLY]
+    if fixed:
+        return (
+            f"{', '.join(fixed)} cannot change on an existing model; give the manifest a new "
+            "metadata.name to create a new model (and prune the old one), or revert the change"
+        )
+    locked = [c.field for c in changes if c.field in MODEL_DEPLOYED_LOCKED]
+    if locked and live.deployments_count:
+        return (
+            f"the model is deployed ({live.deployments_count} deployments) and DataRobot does not "
+            f"allow changing {', '.join(locked)} on a deployed model; revert the change or undeploy it"
+        )
+    return None
+
+
+def _plan_version(
+    model: DesiredModel,
+    version: DesiredVersion,
+    live: LiveModel,
+    evidence: ContentEvidence,
+    inputs: PlanInputs,
+) -> list[Action]:
+    latest = live.latest_version
+    if latest is None:
+        files = tuple(
+            FileChange(f.path, FileChangeKind.ADD, repo_path=f.repo_path)
+            for f in version.source.files
+        )
+        runtime = runtime_changes(version.runtime_values, ())
+        settings = tuple(FieldChange(n, None, v) for n, v in sorted(version.settings.items()))
+        return [
+            Action(
+                ActionKind.CREATE_VERSION,
+                model.key,
+                "the model has no version yet",
+                live.id,
+                live.name,
+                fields=settings,
+                files=files,
+                runtime=runtime,
+                params=_version_params(version, runtime, method="create", major=True, base=None),
+            )
+        ]
+    files = file_changes(version.source, latest.items, evidence)
+    settings = field_changes(version.settings.without(*VERSION_METADATA), latest.settings)
+    runtime = runtime_changes(version.runtime_values, latest.runtime_parameters)
+    metadata = field_changes(
+        {k: v for k, v in version.settings.items() if k in VERSION_METADATA},
+        {"description": latest.description, **latest.settings.to_dict()},
+    )
+    if files or settings or runtime:
+        major = latest.is_frozen or any(c.field == "baseEnvironmentId" for c in settings)
+        method = "from-latest" if files else "settings-only"
+        return [
+            Action(
+                ActionKind.CREATE_VERSION,
+                model.key,
+                _version_reason(files, settings, runtime, evidence),
+                live.id,
+                live.name,
+                fields=settings + metadata,
+                files=files,
+                runtime=runtime,
+                params=_version_params(version, runtime, method=method, major=major, base=latest),
+            )
+        ]
+    refresh = _git_refresh(latest, evidence, inputs)
+    if metadata or refresh:
+        reason = "version metadata differs" if metadata else refresh
+        return [
+            Action(
+                ActionKind.UPDATE_VERSION_METADATA,
+                model.key,
+                reason or "",
+                live.id,
+                live.name,
+                fields=metadata + _git_change(latest, inputs, bool(refresh)),
+                params=Fields(versionId=latest.id, versionLabel=latest.label),
+            )
+        ]
+    return []
+
+
+def _version_params(
+    version: DesiredVersion,
+    runtime: tuple[object, ...],
+    *,
+    method: str,
+    major: bool,
+    base: LiveVersion | None,
+) -> Fields:
+    return Fields(
+        method=method,
+        isMajorUpdate=major,
+        baseVersionId=base.id if base else None,
+        baseVersionLabel=base.label if base else None,
+        settings=version.settings.to_dict(),
+        runtimeValues=runtime_body(version.runtime_values, runtime),  # type: ignore[arg-type]
+    )
+
+
+def _git_refresh(latest: LiveVersion, evidence: ContentEvidence, inputs: PlanInputs) -> str | None:
+    """Why the newest version's gitModelVersion should move to the current commit, if so."""
+    if not inputs.refresh_metadata or inputs.revision is None:
+        return None
+    recorded = latest.git
+    if (
+        recorded is not None
+        and recorded.main_branch_commit_sha == inputs.revision.main_branch_commit_sha
+    ):
+        return None
+    if recorded is None:
+        return "the newest version has no git metadata; record the commit it matches"
+    if recorded.pull_request_commit_sha:
+        return "the newest version was made from a pull request that is now merged; record the merge commit"
+    if evidence.basis == "content":
+        return "the newest version's recorded commit is not in this branch's history; record the commit it matches"
+    return None
+
+
+def _git_change(latest: LiveVersion, inputs: PlanInputs, refresh: bool) -> tuple[FieldChange, ...]:
+    if not refresh or inputs.revision is None:
+        return ()
+    old = latest.git.main_branch_commit_sha if latest.git else None
+    return (
+        FieldChange(
+            "gitModelVersion.mainBranchCommitSha", old, inputs.revision.main_branch_commit_sha
+        ),
+    )
+
+
+def _version_reason(
+    files: tuple[FileChange, ...],
+    settings: tuple[FieldChange, ...],
+    runtime: tuple[object, ...],
+    evidence: ContentEvidence,
+) -> str:
+    parts = []
+    if files:
+        how = "by content" if evidence.basis == "content" else "since the recorded commit"
+        parts.append(f"{len(files)} file{'s' if len(files) != 1 else ''} changed {how}")
+    if settings:
+        parts.append("settings changed: " + ", ".join(c.field for c in settings))
+    if runtime:
+        parts.append(
+            f"{len(runtime)} runtime parameter value{'s' if len(runtime) != 1 else ''} changed"
+        )
+    return "; ".join(parts)
+
+
+def _fields_reason(changes: tuple[FieldChange, ...]) -> str:
+    return "fields differ: " + ", ".join(c.field for c in changes)
+
+
+# --- sharing -----------------------------------------------------------------------------
+
+
+def _protected(live: LiveSnapshot) -> tuple[str, ...]:
+    return (live.controller_user,) if live.controller_user else ()
+
+
+def _plan_sharing(
+    kind: ActionKind,
+    res: DesiredModel | DesiredJob,
+    live: LiveModel | LiveJob,
+    current: tuple[LiveGrant, ...],
+    inputs: PlanInputs,
+) -> list[Action]:
+    assert res.sharing is not None
+    changes = grant_changes(res.sharing, current, protected=_protected(inputs.live))
+    if not changes:
+        return []
+    return [
+        Action(
+            kind,
+            res.key,
+            "sharing differs from the declared list",
+            live.id,
+            live.name,
+            sharing=changes,
+        )
+    ]
+
+
+# --- jobs --------------------------------------------------------------------------------
+
+
+def _plan_job(job: DesiredJob, matches: Matches[LiveJob], inputs: PlanInputs) -> list[Action]:
+    if job.key in matches.conflicts:
+        return [Action(ActionKind.BLOCKED, job.key, matches.conflicts[job.key])]
+    live = matches.live_for(job.key)
+    if live is None:
+        return _create_job(job, inputs)
+    adopted = job.key in matches.adopted
+    live_fields = live.fields.replace(
+        description=strip_stamp(str(live.fields.get("description") or ""))
+    )
+    changes = field_changes(job.fields, live_fields)
+    fixed = [c.field for c in changes if c.field in JOB_CREATE_ONLY]
+    if fixed:
+        reason = (
+            f"{', '.join(fixed)} cannot change on an existing custom job; give the manifest a new "
+            "metadata.name to create a new job (and prune the old one), or revert the change"
+        )
+        return [Action(ActionKind.BLOCKED, job.key, reason, live.id, live.name, fields=changes)]
+    evidence = inputs.job_evidence.get(job.key, ContentEvidence())
+    files = file_changes(job.source, live.items, evidence) if job.source else ()
+    entry = _entry_point_change(job, live)
+    runtime = runtime_changes(job.runtime_values, live.runtime_parameters)
+    actions: list[Action] = []
+    restamp = evidence.basis == "content" and inputs.refresh_metadata
+    if changes or files or entry or runtime or adopted or restamp:
+        kind = ActionKind.ADOPT_JOB if adopted else ActionKind.UPDATE_JOB
+        reason = (
+            "adopt a custom job made by hand"
+            if adopted
+            else _job_reason(changes, files, entry, runtime)
+        )
+        actions.append(
+            Action(
+                kind,
+                job.key,
+                reason,
+                live.id,
+                live.name,
+                fields=changes + entry,
+                files=files,
+                runtime=runtime,
+                params=_job_params(job, runtime),
+            )
+        )
+    if job.sharing is not None:
+        current = inputs.live.job_sharing.get(live.id, ())
+        actions.extend(_plan_sharing(ActionKind.UPDATE_JOB_SHARING, job, live, current, inputs))
+    return actions
+
+
+def _create_job(job: DesiredJob, inputs: PlanInputs) -> list[Action]:
+    files = (
+        tuple(
+            FileChange(f.path, FileChangeKind.ADD, repo_path=f.repo_path) for f in job.source.files
+        )
+        if job.source
+        else ()
+    )
+    runtime = runtime_changes(job.runtime_values, ())
+    created = [FieldChange(n, None, v) for n, v in sorted(job.fields.items())]
+    if job.entry_point:
+        created.append(FieldChange("entryPoint", None, job.entry_point))
+    actions = [
+        Action(
+            ActionKind.CREATE_JOB,
+            job.key,
+            "no custom job in DataRobot for this manifest",
+            fields=tuple(created),
+            files=files,
+            runtime=runtime,
+            params=_job_params(job, runtime),
+        )
+    ]
+    if job.sharing is not None:
+        sharing = grant_changes(job.sharing, (), protected=_protected(inputs.live))
+        if sharing:
+            actions.append(
+                Action(ActionKind.UPDATE_JOB_SHARING, job.key, "share the new job", sharing=sharing)
+            )
+    return actions
+
+
+def _entry_point_change(job: DesiredJob, live: LiveJob) -> tuple[FieldChange, ...]:
+    live_path = next((i.file_path for i in live.items if i.id == live.entry_point), None)
+    if (job.entry_point or None) == live_path:
+        return ()
+    return (FieldChange("entryPoint", live_path, job.entry_point),)
+
+
+def _job_params(job: DesiredJob, runtime: tuple[object, ...]) -> Fields:
+    return Fields(
+        body=job.fields.to_dict(),
+        entryPoint=job.entry_point,
+        runtimeValues=runtime_body(job.runtime_values, runtime),  # type: ignore[arg-type]
+    )
+
+
+def _job_reason(
+    changes: tuple[FieldChange, ...],
+    files: tuple[FileChange, ...],
+    entry: tuple[FieldChange, ...],
+    runtime: tuple[object, ...],
+) -> str:
+    parts = []
+    if changes:
+        parts.append(_fields_reason(changes))
+    if files:
+        parts.append(f"{len(files)} file{'s' if len(files) != 1 else ''} changed")
+    if entry:
+        parts.append("entry point changed")
+    if runtime:
+        parts.append(
+            f"{len(runtime)} runtime parameter value{'s' if len(runtime) != 1 else ''} changed"
+        )
+    return "; ".join(parts) or "record the commit the job matches"
+
+
+# --- deletions ---------------------------------------------------------------------------
+
+
+def _plan_deletions(
+    models: Matches[LiveModel], jobs: Matches[LiveJob], inputs: PlanInputs
+) -> list[Action]:
+    if inputs.desired.is_empty() and not inputs.allow_empty:
+        raise PlanError(
+            "refusing to prune: the manifests declare nothing, so every owned object would be deleted. "
+            "If that is really what you want, pass --allow-empty"
+        )
+    actions: list[Action] = []
+    for key, model in models.orphans.items():
+        if model.deployments_count:
+            actions.append(
+                Action(
+                    ActionKind.BLOCKED,
+                    key,
+                    f"its manifest is gone but the model is deployed "
+                    f"({model.deployments_count} deployments); undeploy it, then prune again",
+                    model.id,
+                    model.name,
+                )
+            )
+        else:
+            actions.append(
+                Action(ActionKind.DELETE_MODEL, key, "its manifest is gone", model.id, model.name)
+            )
+    actions.extend(
+        Action(ActionKind.DELETE_JOB, key, "its manifest is gone", job.id, job.name)
+        for key, job in jobs.orphans.items()
+    )
+    deletions = sum(a.kind.is_deletion for a in actions)
+    if deletions > inputs.max_deletions:
+        names = ", ".join(str(a.key) for a in actions if a.kind.is_deletion)
+        raise PlanError(
+            f"refusing to prune: {deletions} objects would be deleted ({names}), more than "
+            f"--max-deletions {inputs.max_deletions}. Check that no manifest is missing by mistake; "
+            "raise --max-deletions to allow it"
+        )
+    return actions
+
+
+# --- basis -------------------------------------------------------------------------------
+
+
+def plan_basis(
+    live: LiveSnapshot, models: Matches[LiveModel], jobs: Matches[LiveJob], *, include_orphans: bool
+) -> tuple[BasisEntry, ...]:
+    """Digests of every live object the plan read, for the stale-plan check."""
+    entries: list[BasisEntry] = []
+    model_groups = [models.owned, models.adopted] + ([models.orphans] if include_orphans else [])
+    for group in model_groups:
+        for key, model in group.items():
+            entries.append(_entry(key, model.id, _model_facts(model, live), _model_summary(model)))
+    job_groups = [jobs.owned, jobs.adopted] + ([jobs.orphans] if include_orphans else [])
+    for job_group in job_groups:
+        for key, job in job_group.items():
+            entries.append(_entry(key, job.id, _job_facts(job, live), f"job {job.name!r}"))
+    return tuple(sorted(entries, key=lambda e: (e.key, e.object_id)))
+
+
+def _entry(key: ResourceKey, object_id: str, facts: Json, summary: str) -> BasisEntry:
+    digest = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[
+        :16
+    ]
+    return BasisEntry(str(key), object_id, digest, summary)
+
+
+def _model_facts(model: LiveModel, live: LiveSnapshot) -> Json:
+    facts = asdict(model)
+    facts["sharing"] = [asdict(g) for g in live.model_sharing.get(model.id, ())]
+    return json.loads(json.dumps(facts, default=_fields_json))  # type: ignore[no-any-return]
+
+
+def _job_facts(job: LiveJob, live: LiveSnapshot) -> Json:
+    facts = asdict(job)
+    facts["sharing"] = [asdict(g) for g in live.job_sharing.get(job.id, ())]
+    return json.loads(json.dumps(facts, default=_fields_json))  # type: ignore[no-any-return]
+
+
+def _fields_json(value: object) -> object:
+    if isinstance(value, Fields):
+        return value.to_dict()
+    return str(value)
+
+
+def _model_summary(model: LiveModel) -> str:
+    label = model.latest_version.label if model.latest_version else "no version"
+    return f"model {model.name!r} at version {label}"

@@ -1,0 +1,300 @@
+"""Plans: the ordered list of actions that would make DataRobot equal to the manifests.
+
+A plan is data. It is printed for review (text, Markdown, JSON), saved with ``plan --out``
+and applied later by ``apply FILE``, which first checks that the live state it was based
+on (``Plan.basis``) has not changed. The JSON form is documented by
+``schemas/plan.schema.json``; :func:`plan_to_json` and :func:`plan_from_json` are its only
+readers and writers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from typing import Any
+
+from controller.model.desired import ResourceKey
+from controller.model.values import Fields, GitModelVersion, Json
+
+PLAN_FORMAT = 1
+
+
+class ActionKind(StrEnum):
+    """What an action does. The order of members is the order of application."""
+
+    CREATE_MODEL = "create-model"
+    ADOPT_MODEL = "adopt-model"
+    UPDATE_MODEL = "update-model"
+    CREATE_VERSION = "create-version"
+    UPDATE_VERSION_METADATA = "update-version-metadata"
+    UPDATE_MODEL_SHARING = "update-model-sharing"
+    CREATE_JOB = "create-job"
+    ADOPT_JOB = "adopt-job"
+    UPDATE_JOB = "update-job"
+    UPDATE_JOB_SHARING = "update-job-sharing"
+    DELETE_MODEL = "delete-model"
+    DELETE_JOB = "delete-job"
+    BLOCKED = "blocked"
+
+    @property
+    def is_deletion(self) -> bool:
+        return self in (ActionKind.DELETE_MODEL, ActionKind.DELETE_JOB)
+
+    @property
+    def summary_group(self) -> str:
+        """The word the summary line counts this action under."""
+        return _SUMMARY_GROUP[self]
+
+
+_SUMMARY_GROUP = {
+    ActionKind.CREATE_MODEL: "create",
+    ActionKind.CREATE_JOB: "create",
+    ActionKind.ADOPT_MODEL: "adopt",
+    ActionKind.ADOPT_JOB: "adopt",
+    ActionKind.UPDATE_MODEL: "update",
+    ActionKind.UPDATE_JOB: "update",
+    ActionKind.UPDATE_VERSION_METADATA: "update",
+    ActionKind.UPDATE_MODEL_SHARING: "update",
+    ActionKind.UPDATE_JOB_SHARING: "update",
+    ActionKind.CREATE_VERSION: "version",
+    ActionKind.DELETE_MODEL: "delete",
+    ActionKind.DELETE_JOB: "delete",
+    ActionKind.BLOCKED: "blocked",
+}
+
+
+class FileChangeKind(StrEnum):
+    ADD = "add"
+    MODIFY = "modify"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field whose live value differs from the desired one (API field name)."""
+
+    field: str
+    old: Json
+    new: Json
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file of a version or job. ``item_id`` is the live item replaced or deleted;
+    ``repo_path`` is where the new content is read from (absent for deletions)."""
+
+    path: str
+    change: FileChangeKind
+    repo_path: str | None = None
+    item_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RuntimeChange:
+    """A runtime parameter value: ``new`` of ``None`` resets it to its default."""
+
+    field_name: str
+    type: str
+    old: Json
+    new: Json
+
+
+@dataclass(frozen=True)
+class GrantChange:
+    """A sharing change: a grant (``old_role`` None), a role change, or a revocation
+    (``new_role`` None)."""
+
+    recipient_type: str
+    recipient: str
+    old_role: str | None
+    new_role: str | None
+    old_can_share: bool | None = None
+    new_can_share: bool | None = None
+    recipient_id: str | None = None
+
+    @property
+    def verb(self) -> str:
+        if self.old_role is None:
+            return "grant"
+        if self.new_role is None:
+            return "revoke"
+        return "change"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of a plan.
+
+    ``target_id`` is the live object's ID (``None`` for creations). ``params`` carries what
+    applying needs beyond the changes themselves, by name: for versions ``method``
+    (``"create"``: first version, clean; ``"from-latest"``: files replaced/deleted;
+    ``"settings-only"``: JSON body), ``isMajorUpdate``, ``baseVersionId``; for models and
+    jobs the full ``body`` of a creation; ``entryPoint`` for jobs.
+    """
+
+    kind: ActionKind
+    key: ResourceKey
+    reason: str
+    target_id: str | None = None
+    target_name: str | None = None
+    fields: tuple[FieldChange, ...] = ()
+    files: tuple[FileChange, ...] = ()
+    runtime: tuple[RuntimeChange, ...] = ()
+    sharing: tuple[GrantChange, ...] = ()
+    params: Fields = field(default_factory=Fields)
+
+
+@dataclass(frozen=True)
+class BasisEntry:
+    """What one live object looked like when the plan was made (for stale-plan checks)."""
+
+    key: str
+    object_id: str
+    digest: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A deterministic, ordered list of actions, with what it was computed from."""
+
+    namespace: str
+    revision: GitModelVersion | None
+    actions: tuple[Action, ...]
+    basis: tuple[BasisEntry, ...] = ()
+    warnings: tuple[str, ...] = ()
+    unchanged: int = 0
+    format: int = PLAN_FORMAT
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.actions
+
+    def counts(self) -> Counter[str]:
+        """Actions counted by summary group (create, adopt, update, version, delete, blocked)."""
+        return Counter(a.kind.summary_group for a in self.actions)
+
+    def summary_line(self) -> str:
+        if self.is_empty:
+            return "No changes. DataRobot matches the manifests."
+        c = self.counts()
+        parts = [
+            f"{c['create']} to create",
+            f"{c['update']} to update",
+            f"{c['version']} new versions",
+        ]
+        if c["adopt"]:
+            parts.append(f"{c['adopt']} to adopt")
+        parts.append(f"{c['delete']} to delete")
+        if c["blocked"]:
+            parts.append(f"{c['blocked']} blocked")
+        return "Plan: " + ", ".join(parts) + "."
+
+    def with_actions(self, actions: tuple[Action, ...]) -> Plan:
+        return replace(self, actions=actions)
+
+
+# --- JSON form ---------------------------------------------------------------------------
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The JSON document ``schemas/plan.schema.json`` describes."""
+    return {
+        "format": plan.format,
+        "namespace": plan.namespace,
+        "revision": plan.revision.to_api() if plan.revision else None,
+        "summary": plan.summary_line(),
+        "counts": dict(sorted(plan.counts().items())),
+        "unchanged": plan.unchanged,
+        "warnings": list(plan.warnings),
+        "actions": [_action_to_json(a) for a in plan.actions],
+        "basis": [_plain(b) for b in plan.basis],
+    }
+
+
+def _action_to_json(action: Action) -> dict[str, Any]:
+    return {
+        "kind": action.kind.value,
+        "key": str(action.key),
+        "reason": action.reason,
+        "targetId": action.target_id,
+        "targetName": action.target_name,
+        "fields": [_plain(c) for c in action.fields],
+        "files": [
+            {"path": f.path, "change": f.change.value, "repoPath": f.repo_path, "itemId": f.item_id}
+            for f in action.files
+        ],
+        "runtime": [_plain(r) for r in action.runtime],
+        "sharing": [_plain(g) for g in action.sharing],
+        "params": action.params.to_dict(),
+    }
+
+
+def _plain(value: Any) -> dict[str, Any]:
+    return {_camel(f.name): getattr(value, f.name) for f in fields(value)}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def plan_from_json(doc: dict[str, Any]) -> Plan:
+    """Read a saved plan; raises ``ValueError`` (with the reason) when it is not one."""
+    if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
+        raise ValueError(f"not a dr-gitops plan of format {PLAN_FORMAT}")
+    try:
+        return Plan(
+            namespace=str(doc["namespace"]),
+            revision=GitModelVersion.from_api(doc.get("revision")),
+            actions=tuple(_action_from_json(a) for a in doc["actions"]),
+            basis=tuple(
+                BasisEntry(
+                    key=b["key"],
+                    object_id=b["objectId"],
+                    digest=b["digest"],
+                    summary=b.get("summary", ""),
+                )
+                for b in doc.get("basis", [])
+            ),
+            warnings=tuple(doc.get("warnings", [])),
+            unchanged=int(doc.get("unchanged", 0)),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"malformed plan: missing or wrong {exc}") from exc
+
+
+def _action_from_json(doc: dict[str, Any]) -> Action:
+    kind, _, name = str(doc["key"]).partition("/")
+    if kind not in ("CustomModel", "CustomJob"):
+        raise ValueError(f"malformed plan: unknown key {doc['key']!r}")
+    return Action(
+        kind=ActionKind(doc["kind"]),
+        key=ResourceKey(kind, name),  # type: ignore[arg-type]
+        reason=str(doc["reason"]),
+        target_id=doc.get("targetId"),
+        target_name=doc.get("targetName"),
+        fields=tuple(FieldChange(c["field"], c["old"], c["new"]) for c in doc.get("fields", [])),
+        files=tuple(
+            FileChange(f["path"], FileChangeKind(f["change"]), f.get("repoPath"), f.get("itemId"))
+            for f in doc.get("files", [])
+        ),
+        runtime=tuple(
+            RuntimeChange(r["fieldName"], r["type"], r["old"], r["new"])
+            for r in doc.get("runtime", [])
+        ),
+        sharing=tuple(
+            GrantChange(
+                recipient_type=g["recipientType"],
+                recipient=g["recipient"],
+                old_role=g["oldRole"],
+                new_role=g["newRole"],
+                old_can_share=g.get("oldCanShare"),
+                new_can_share=g.get("newCanShare"),
+                recipient_id=g.get("recipientId"),
+            )
+            for g in doc.get("sharing", [])
+        ),
+        params=Fields(doc.get("params") or {}),
+    )
