@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from controller.model.desired import ResourceKey
+from controller.model.secrets import is_sensitive, masked, shown
 from controller.model.values import Fields, GitModelVersion, Json
 
 PLAN_FORMAT = 1
@@ -225,10 +226,37 @@ def _action_to_json(action: Action) -> dict[str, Any]:
             {"path": f.path, "change": f.change.value, "repoPath": f.repo_path, "itemId": f.item_id}
             for f in action.files
         ],
-        "runtime": [_plain(r) for r in action.runtime],
+        "runtime": [
+            {
+                "fieldName": r.field_name,
+                "type": r.type,
+                "old": shown(r.field_name, r.type, r.old),
+                "new": shown(r.field_name, r.type, r.new),
+            }
+            for r in action.runtime
+        ],
         "sharing": [_plain(g) for g in action.sharing],
-        "params": action.params.to_dict(),
+        "params": _masked_params(action.params.to_dict()),
     }
+
+
+def _masked_params(params: dict[str, Json]) -> dict[str, Json]:
+    """Params with secret-looking runtime values replaced by their mask.
+
+    A saved plan never holds such a value; applying it takes the value from the manifests at
+    the plan's commit (and checks it against the mask).
+    """
+    values = params.get("runtimeValues")
+    if isinstance(values, list):
+        safe: list[Json] = []
+        for entry in values:
+            if isinstance(entry, dict) and is_sensitive(
+                str(entry.get("fieldName")), str(entry.get("type")), entry.get("value")
+            ):
+                entry = {**entry, "value": masked(entry.get("value")), "sensitive": True}
+            safe.append(entry)
+        params = {**params, "runtimeValues": safe}
+    return params
 
 
 def _plain(value: Any) -> dict[str, Any]:

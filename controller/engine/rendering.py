@@ -1,0 +1,233 @@
+"""Plans and apply results as text (like ``terraform plan``) and Markdown (for a PR comment).
+
+Pure functions from values to strings. Colours are added only when asked (the CLI asks on
+a TTY, unless ``NO_COLOR`` is set). Secret-looking runtime values are masked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from controller.model.plans import (
+    Action,
+    ActionKind,
+    FieldChange,
+    FileChange,
+    GrantChange,
+    Plan,
+    RuntimeChange,
+)
+from controller.model.secrets import shown
+from controller.model.values import Json
+
+MARKDOWN_LIMIT = 65_000
+MARKDOWN_MARKER = "<!-- dr-gitops-plan -->"
+MARKDOWN_PART_BREAK = "<!-- dr-gitops: part break -->"
+
+_SYMBOL = {
+    ActionKind.CREATE_MODEL: "+",
+    ActionKind.CREATE_JOB: "+",
+    ActionKind.ADOPT_MODEL: "@",
+    ActionKind.ADOPT_JOB: "@",
+    ActionKind.UPDATE_MODEL: "~",
+    ActionKind.UPDATE_JOB: "~",
+    ActionKind.UPDATE_VERSION_METADATA: "~",
+    ActionKind.UPDATE_MODEL_SHARING: "~",
+    ActionKind.UPDATE_JOB_SHARING: "~",
+    ActionKind.CREATE_VERSION: "^",
+    ActionKind.DELETE_MODEL: "-",
+    ActionKind.DELETE_JOB: "-",
+    ActionKind.BLOCKED: "!",
+}
+_COLOUR = {"+": "32", "@": "36", "~": "33", "^": "36", "-": "31", "!": "1;31"}
+_EMOJI = {"+": "🟢", "@": "🔵", "~": "🟡", "^": "🔷", "-": "🔴", "!": "⛔"}
+
+
+def headline(action: Action) -> str:
+    """One line naming what the action does, e.g. ``new version from 1.3 (minor)``."""
+    name = f" {action.target_name!r}" if action.target_name else ""
+    match action.kind:
+        case ActionKind.CREATE_MODEL:
+            return f"create model {action.params.get('body', {}).get('name', '')!r}"  # type: ignore[union-attr]
+        case ActionKind.CREATE_JOB:
+            return f"create custom job {action.params.get('body', {}).get('name', '')!r}"  # type: ignore[union-attr]
+        case ActionKind.ADOPT_MODEL:
+            return f"adopt model{name} (id {action.target_id})"
+        case ActionKind.ADOPT_JOB:
+            return f"adopt custom job{name} (id {action.target_id})"
+        case ActionKind.UPDATE_MODEL:
+            return f"update model{name}"
+        case ActionKind.UPDATE_JOB:
+            return f"update custom job{name}"
+        case ActionKind.CREATE_VERSION:
+            return _version_headline(action)
+        case ActionKind.UPDATE_VERSION_METADATA:
+            return f"update metadata of version {action.params.get('versionLabel')}"
+        case ActionKind.UPDATE_MODEL_SHARING | ActionKind.UPDATE_JOB_SHARING:
+            return "update sharing"
+        case ActionKind.DELETE_MODEL:
+            return f"delete model{name} (id {action.target_id})"
+        case ActionKind.DELETE_JOB:
+            return f"delete custom job{name} (id {action.target_id})"
+        case _:
+            return "blocked"
+
+
+def _version_headline(action: Action) -> str:
+    method = action.params.get("method")
+    size = "major" if action.params.get("isMajorUpdate") else "minor"
+    if method == "create":
+        return "first version"
+    base = action.params.get("baseVersionLabel")
+    how = "settings only" if method == "settings-only" else "files"
+    return f"new {size} version from {base} ({how})"
+
+
+def detail_lines(action: Action) -> list[str]:
+    """The indented lines under an action: fields, files, runtime values, sharing."""
+    lines = [_field_line(c) for c in action.fields]
+    lines += [_file_line(f) for f in action.files]
+    lines += [_runtime_line(r) for r in action.runtime]
+    lines += [_grant_line(g) for g in action.sharing]
+    return lines
+
+
+def _value(value: Json) -> str:
+    if value is None:
+        return "(unset)"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _field_line(change: FieldChange) -> str:
+    if change.old is None:
+        return f"+ {change.field}: {_value(change.new)}"
+    if change.new is None:
+        return f"- {change.field}: {_value(change.old)}"
+    return f"~ {change.field}: {_value(change.old)} → {_value(change.new)}"
+
+
+def _file_line(change: FileChange) -> str:
+    symbol = {"add": "+", "modify": "~", "delete": "-"}[change.change.value]
+    return f"{symbol} file {change.path}"
+
+
+def _runtime_line(change: RuntimeChange) -> str:
+    old = _value(shown(change.field_name, change.type, change.old))
+    new = _value(shown(change.field_name, change.type, change.new))
+    if change.new is None:
+        return f"~ runtime {change.field_name}: {old} → (default)"
+    return f"~ runtime {change.field_name}: {old} → {new}"
+
+
+def _grant_line(change: GrantChange) -> str:
+    who = f"{change.recipient_type} {change.recipient}"
+    share = " (can share)" if change.new_can_share else ""
+    if change.verb == "grant":
+        return f"+ {who}: {change.new_role}{share}"
+    if change.verb == "revoke":
+        return f"- {who}: {change.old_role} (revoke)"
+    moved = (
+        f"{change.old_role} → {change.new_role}"
+        if change.old_role != change.new_role
+        else change.new_role
+    )
+    return f"~ {who}: {moved}{share}"
+
+
+# --- text --------------------------------------------------------------------------------
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    """The plan for a terminal or a CI log."""
+    out = [_title(plan), ""]
+    for warning in plan.warnings:
+        out.append(_paint("!", f"warning: {warning}", color))
+    if plan.warnings:
+        out.append("")
+    for action in plan.actions:
+        symbol = _SYMBOL[action.kind]
+        out.append(_paint(symbol, f"  {symbol} {action.key}  {headline(action)}", color))
+        out.append(f"      # {action.reason}")
+        out.extend(f"      {line}" for line in detail_lines(action))
+    if plan.actions:
+        out.append("")
+    out.append(_paint("!" if plan.counts()["blocked"] else "", plan.summary_line(), color))
+    return "\n".join(out) + "\n"
+
+
+def _title(plan: Plan) -> str:
+    revision = ""
+    if plan.revision:
+        revision = f" at {plan.revision.main_branch_commit_sha[:12]}"
+        if plan.revision.ref_name:
+            revision += f" ({plan.revision.ref_name})"
+    return f"dr-gitops plan for namespace {plan.namespace}{revision}"
+
+
+def _paint(symbol: str, text: str, color: bool) -> str:
+    code = _COLOUR.get(symbol)
+    return f"\x1b[{code}m{text}\x1b[0m" if color and code else text
+
+
+# --- Markdown ----------------------------------------------------------------------------
+
+
+def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> list[str]:
+    """The plan as one or more PR comments, each under ``limit`` characters.
+
+    Each part starts with a hidden marker (so CI can find and update its own comment) and
+    a heading; each action is a collapsible block, so the review page stays short.
+    """
+    blocks = [_markdown_block(a) for a in plan.actions]
+    head = _markdown_head(plan)
+    parts: list[list[str]] = [[]]
+    for block in blocks:
+        block = block if len(block) < limit - 2000 else _truncate(block, limit - 2000)
+        if sum(len(b) for b in parts[-1]) + len(block) + len(head) + 500 > limit:
+            parts.append([])
+        parts[-1].append(block)
+    total = len(parts)
+    rendered = []
+    for index, part in enumerate(parts, start=1):
+        suffix = f" (part {index}/{total})" if total > 1 else ""
+        rendered.append(f"{MARKDOWN_MARKER}\n{head.replace('{part}', suffix)}" + "".join(part))
+    return rendered
+
+
+def _markdown_head(plan: Plan) -> str:
+    revision = f" at `{plan.revision.main_branch_commit_sha[:12]}`" if plan.revision else ""
+    lines = [
+        f"### dr-gitops plan{{part}} for `{plan.namespace}`{revision}",
+        "",
+        f"**{plan.summary_line()}**",
+        "",
+    ]
+    lines += [f"> ⚠️ {w}" for w in plan.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_block(action: Action) -> str:
+    symbol = _SYMBOL[action.kind]
+    details = "\n".join(_diff_prefixed(detail_lines(action)))
+    summary = f"{_EMOJI[symbol]} <code>{action.key}</code> — {_html(headline(action))}"
+    body = f"_{_html(action.reason)}_\n\n"
+    if details:
+        body += f"```diff\n{details}\n```\n"
+    return f"<details><summary>{summary}</summary>\n\n{body}</details>\n"
+
+
+def _diff_prefixed(lines: Iterable[str]) -> list[str]:
+    # ```diff colours lines by their first character: + green, - red, ! orange.
+    return [line if line[:1] in "+-" else f"! {line[2:]}" for line in lines]
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _truncate(block: str, size: int) -> str:
+    return (
+        block[: size - 200]
+        + "\n```\n\n_(truncated: see the full plan in the CI log)_\n</details>\n"
+    )

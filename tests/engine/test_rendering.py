@@ -1,0 +1,100 @@
+"""Plans rendered for people (text, Markdown) and machines (JSON, checked by its schema)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+
+from controller.engine.planning import PlanInputs, make_plan
+from controller.engine.rendering import MARKDOWN_MARKER, render_markdown, render_text
+from controller.model.desired import SharingGrant
+from controller.model.diffs import ContentEvidence
+from controller.model.live import LiveSnapshot
+from controller.model.plans import plan_to_json
+from tests.engine import builders as b
+
+SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
+
+
+def sample_plan(models: int = 1, runtime=None):
+    desired = [
+        b.desired_model(
+            f"model-{i}",
+            runtime=runtime or {"THRESHOLD": 0.9},
+            sharing=(SharingGrant("user", "USER", name="bob@example.com"),),
+        )
+        for i in range(models)
+    ]
+    live = b.live_model(desired[0], runtime={"THRESHOLD": 0.7})
+    evidence = {
+        desired[0].key: ContentEvidence(changed_repo_paths=frozenset({"model-0/custom.py"}))
+    }
+    return make_plan(
+        PlanInputs(
+            b.state(*desired, b.desired_job()),
+            LiveSnapshot(models=(live,)),
+            b.NS,
+            b.revision(),
+            model_evidence=evidence,
+        )
+    )
+
+
+def test_text_reads_like_terraform_with_symbols_reasons_and_a_summary():
+    text = render_text(sample_plan(2))
+    assert "dr-gitops plan for namespace github.com/acme/models at bbbbbbbbbbbb (main)" in text
+    assert "  ^ CustomModel/model-0  new minor version from 1.0 (files)" in text
+    assert "      ~ file custom.py" in text
+    assert "      ~ runtime THRESHOLD: 0.7 → 0.9" in text
+    assert "  + CustomModel/model-1  create model 'Model-1'" in text
+    assert "  + CustomJob/retrain  create custom job 'Retrain'" in text
+    assert "      + user bob@example.com: USER" in text
+    assert text.rstrip().endswith("Plan: 2 to create, 2 to update, 2 new versions, 0 to delete.")
+    assert "\x1b[" not in text
+
+
+def test_colours_only_when_asked():
+    assert "\x1b[32m" in render_text(sample_plan(2), color=True)
+
+
+def test_secret_looking_values_never_appear_in_any_rendering():
+    secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    plan = sample_plan(runtime={"API_TOKEN": secret})
+    outputs = [render_text(plan), *render_markdown(plan), json.dumps(plan_to_json(plan))]
+    for out in outputs:
+        assert secret not in out
+    assert "(sensitive, sha256:" in outputs[0]
+
+
+def test_json_output_follows_the_published_schema():
+    jsonschema.validate(plan_to_json(sample_plan(3)), SCHEMA)
+
+
+def test_markdown_is_collapsible_and_split_under_the_limit_with_a_marker_on_each_part():
+    plan = sample_plan(60)
+    parts = render_markdown(plan, limit=8000)
+    assert len(parts) > 1
+    for index, part in enumerate(parts, start=1):
+        assert len(part) < 8000
+        assert part.startswith(MARKDOWN_MARKER)
+        assert f"(part {index}/{len(parts)})" in part
+    joined = "".join(parts)
+    assert joined.count("<details>") == len(plan.actions)
+    assert "```diff" in joined
+
+
+def test_an_empty_plan_says_so():
+    model = b.desired_model()
+    plan = make_plan(
+        PlanInputs(
+            b.state(model),
+            LiveSnapshot(models=(b.live_model(model),)),
+            b.NS,
+            b.revision(),
+            model_evidence={model.key: ContentEvidence(changed_repo_paths=frozenset())},
+        )
+    )
+    assert "No changes. DataRobot matches the manifests." in render_text(plan)
+    assert len(render_markdown(plan)) == 1
