@@ -84,13 +84,18 @@ def _run_validate(args: argparse.Namespace) -> int:
     else:
         for problem in loaded.problems:
             print(problem)
-        errors, warnings = len(loaded.errors), len(loaded.warnings)
-        counts = f"{loaded.manifests} manifest{'s' if loaded.manifests != 1 else ''}"
-        if errors:
-            print(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning(s) in {counts}")
+        errors = _count(len(loaded.errors), "error")
+        warnings = _count(len(loaded.warnings), "warning")
+        manifests = _count(loaded.manifests, "manifest")
+        if loaded.errors:
+            print(f"{errors}, {warnings} in {manifests}")
         else:
-            print(f"ok: {counts} valid ({warnings} warning{'s' if warnings != 1 else ''})")
+            print(f"ok: {manifests} valid ({warnings})")
     return 1 if loaded.errors else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 _REGISTRARS.append(_register_validate)

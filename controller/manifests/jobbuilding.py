@@ -122,7 +122,8 @@ def _job_files(document: Document, spec: dict[str, Any], context: BuildContext) 
     definitions, found = read_definitions(
         context.repo_root, listing.source, KIND_JOB, context.limits
     )
-    problems += found
+    if found:
+        return listing.source, entry_point, (), (), problems + found
     values, found = check_values(
         document,
         ("spec", "runtimeParameters"),

@@ -111,7 +111,7 @@ class SourceLister:
             shown = _posix(lexical, self.root)
             return None, Finding(
                 f"source folder {shown!r} does not exist",
-                "create it, or fix the path (it is relative to this manifest's folder)",
+                "create it, or fix the path, which is relative to this manifest's folder",
             )
         real = os.path.realpath(lexical)
         if not _inside(real, self.root):
@@ -154,7 +154,7 @@ class SourceLister:
                 Finding(
                     f"source folder {shown!r} has {_at_least(count, limits)} files; "
                     f"at most {limits.max_source_files} are allowed",
-                    "exclude what the model does not need (exclude: [...])",
+                    "list what is not needed under exclude",
                 )
             )
         elif count > limits.warn_source_files:
@@ -162,7 +162,7 @@ class SourceLister:
                 Finding(
                     f"source folder {shown!r} has {count} files; uploads of more than "
                     f"{limits.warn_source_files} are slow",
-                    "exclude what the model does not need (exclude: [...])",
+                    "list what is not needed under exclude",
                     "warning",
                 )
             )
@@ -172,7 +172,7 @@ class SourceLister:
                     Finding(
                         f"{file.repo_path} is {_size(file.size)}; the API likely refuses files "
                         f"over {_size(limits.max_file_bytes)}",
-                        "keep large artifacts out of the source (exclude it) and load them at run time",
+                        "exclude it and load large artifacts at run time instead",
                     )
                 )
             elif file.size > limits.warn_file_bytes:

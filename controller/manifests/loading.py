@@ -156,15 +156,13 @@ class _Reader:
         except YamlProblem as exc:
             self.problems.append(exc.problem)
             return
-        for index, document in enumerate(documents, start=1):
-            self._sort(rel, index, document)
+        for document in documents:
+            self._sort(document)
 
-    def _sort(self, rel: str, index: int, document: Document | None) -> None:
-        if document is None:
+    def _sort(self, document: Document) -> None:
+        if document.data is None:
             self.problems.append(
-                Problem(
-                    rel, 0, index, "", "the document is empty", "remove the extra '---' separator"
-                )
+                document.problem((), "the document is empty", "remove the extra '---' separator")
             )
             return
         data = document.data

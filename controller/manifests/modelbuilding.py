@@ -113,7 +113,7 @@ def model_fields(
                 document.problem(
                     ("spec", name),
                     f"{name} does not apply to {target_type} models",
-                    f"remove it (it is for {', '.join(types)} models)",
+                    f"remove it; it is for {', '.join(types)} models",
                 )
             )
     for name in _REQUIRED_FOR.get(target_type, ()):
@@ -163,7 +163,8 @@ def build_version(
     definitions, found = read_definitions(
         context.repo_root, listing.source, KIND_MODEL, context.limits
     )
-    problems += found
+    if found:
+        return None, problems + found
     values, found = check_values(
         document,
         (*path, "runtimeParameters"),

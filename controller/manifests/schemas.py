@@ -117,8 +117,9 @@ def _required(error: ValidationError, path: FieldPath) -> Found:
     for key in _wanted(error):
         if key not in _instance(error):
             described = _schema(error).get("properties", {}).get(key, {}).get("description", "")
-            first = described.split(". ")[0].rstrip(".")
-            yield (*path, key), f"{key} is required", f"add it: {first}" if first else "add it"
+            first = described.split(". ")[0].split(" (API")[0].rstrip(".")
+            what = f"{first[:1].lower()}{first[1:]}" if first else "..."
+            yield (*path, key), f"{key} is required", f"add {key}: {what}"
 
 
 def _type(error: ValidationError, path: FieldPath) -> Found:
@@ -195,7 +196,9 @@ def _any_of(error: ValidationError, path: FieldPath) -> Found:
         for sub in fitting[0]:
             handler = _HANDLERS.get(str(sub.validator), _generic)
             for sub_path, message, sub_hint in handler(sub, tuple(sub.absolute_path)):
-                yield sub_path, message, hint if sub.validator == "pattern" and hint else sub_hint
+                if sub.validator == "pattern" and not _schema(sub).get("x-hint"):
+                    sub_hint = hint or sub_hint
+                yield sub_path, message, sub_hint
         return
     yield path, f"{describe(_instance(error))} is not valid here", hint or "see the schema"
 

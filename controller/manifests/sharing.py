@@ -58,7 +58,7 @@ def job_grants(
                     (*path, index, wrong[0]) if wrong else (*path, index),
                     f"a {kind} is named by exactly one of {' or '.join(allowed)}"
                     + (f"; {wrong[0]!r} does not apply" if wrong else ""),
-                    f"write {allowed[0]}: ... (or id: ...)",
+                    f"write {allowed[0]}: ... or id: ...",
                 )
             )
             continue
@@ -104,7 +104,7 @@ def _finish(
             document.problem(
                 path,
                 "sharing names no OWNER; the API refuses to leave an object without one",
-                "give at least one recipient role: OWNER (usually the controller's own user)",
+                "give at least one recipient the OWNER role, usually the controller's own user",
             )
         )
     ordered = sorted(grants, key=lambda g: (g.recipient_type, g.recipient.lower(), g.id or ""))

@@ -82,8 +82,8 @@ def decode(raw: bytes, file: str) -> str:
         ) from None
 
 
-def parse_documents(text: str, file: str, limits: ManifestLimits) -> list[Document | None]:
-    """Every document of ``text``; an empty document is ``None``.
+def parse_documents(text: str, file: str, limits: ManifestLimits) -> list[Document]:
+    """Every document of ``text``; an empty document has ``data`` None.
 
     Raises :class:`YamlProblem` for a file that is not valid YAML or breaks a limit.
     """
@@ -92,10 +92,10 @@ def parse_documents(text: str, file: str, limits: ManifestLimits) -> list[Docume
     except yaml.YAMLError as exc:
         raise YamlProblem(_syntax_problem(exc, text, file)) from None
     converter = _Converter(file, limits)
-    documents: list[Document | None] = []
+    documents: list[Document] = []
     for index, node in enumerate(nodes, start=1):
-        if node is None or _is_empty(node):
-            documents.append(None)
+        if _is_empty(node):
+            documents.append(Document(file, index, node.start_mark.line + 1, None, {}))
             continue
         lines: dict[FieldPath, int] = {(): node.start_mark.line + 1}
         data = converter.convert(node, (), lines, index)
@@ -141,7 +141,9 @@ class _Converter:
 
     def fail(self, node: Node, index: int, path: FieldPath, message: str, hint: str) -> YamlProblem:
         line = node.start_mark.line + 1
-        return YamlProblem(Problem(self.file, line, index, dotted(path), message, hint))
+        # Past the limits the full path is noise: name the top-level field only.
+        where = dotted(path[:2]) + (" ..." if len(path) > 2 else "")
+        return YamlProblem(Problem(self.file, line, index, where, message, hint))
 
     def convert(self, node: Node, path: FieldPath, lines: dict[FieldPath, int], index: int) -> Any:
         self.count += 1
