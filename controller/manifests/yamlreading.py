@@ -23,6 +23,7 @@ from controller.manifests.problems import FieldPath, Problem, Severity, dotted
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -179,8 +180,13 @@ class _Converter:
         raise self.fail(node, index, path, "unsupported YAML node", "use plain YAML values")
 
     def _scalar(self, node: ScalarNode, path: FieldPath, index: int) -> Any:
+        if node.tag == _STR_TAG:  # most values: skip the constructor's bookkeeping
+            return node.value
+        build = SafeConstructor.yaml_constructors.get(node.tag)
+        if build is None:
+            raise self.fail(node, index, path, f"unsupported tag {node.tag}", "remove the tag")
         try:
-            value = self.constructor.construct_object(node, deep=True)
+            value = build(self.constructor, node)
         except yaml.YAMLError as exc:
             raise self.fail(
                 node, index, path, f"cannot read this value: {exc}", "write a plain value"
