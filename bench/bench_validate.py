@@ -90,8 +90,12 @@ def main() -> None:
         assert not loaded.errors, loaded.errors[:3]
         assert len(loaded.state.models) == args.models
         files = sum(len(m.version.source.files) for m in loaded.state.models if m.version)
-        print(f"validate: {args.models} models, {files} source files ({generate_check} files on disk)")
-        print(f"validate: best {min(runs):.3f} s, median {sorted(runs)[1]:.3f} s of 3 runs (target < 2 s)")
+        print(
+            f"validate: {args.models} models, {files} source files ({generate_check} files on disk)"
+        )
+        print(
+            f"validate: best {min(runs):.3f} s, median {sorted(runs)[1]:.3f} s of 3 runs (target < 2 s)"
+        )
         if args.profile:
             profiler = cProfile.Profile()
             profiler.runcall(load, root)

@@ -277,7 +277,9 @@ def test_several_manifests_in_one_file_keep_their_document_numbers(
 
 
 def test_warnings_do_not_stop_loading(manifest_repo: ManifestRepo) -> None:
-    metadata = "runtimeParameterDefinitions:\n  - {fieldName: KEY, type: credential, allowEmpty: false}\n"
+    metadata = (
+        "runtimeParameterDefinitions:\n  - {fieldName: KEY, type: credential, allowEmpty: false}\n"
+    )
     manifest_repo.with_model(metadata=metadata)
 
     loaded = manifest_repo.load()

@@ -101,7 +101,9 @@ def _schema_has(kind: str, dotted: str) -> bool:
     return True
 
 
-@pytest.mark.skipif(not API_REFERENCE.is_file(), reason="the shared API reference is not beside the repository")
+@pytest.mark.skipif(
+    not API_REFERENCE.is_file(), reason="the shared API reference is not beside the repository"
+)
 def test_every_editable_api_field_has_a_place_or_a_reason() -> None:
     reference = json.loads(API_REFERENCE.read_text(encoding="utf-8"))["schemas"]
     table = _coverage_table()

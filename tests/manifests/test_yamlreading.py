@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from controller.manifests.limits import ManifestLimits
@@ -41,7 +43,7 @@ def test_aliases_that_multiply_past_the_limit_are_refused() -> None:
     names = ["a0", "a1", "a2", "a3", "a4", "a5"]
     text = "a0: &a0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n" + "".join(
         f"{name}: &{name} [{', '.join(['*' + previous] * 10)}]\n"
-        for previous, name in zip(names, names[1:], strict=False)
+        for previous, name in itertools.pairwise(names)
     )
 
     with pytest.raises(YamlProblem) as raised:

@@ -1,8 +1,7 @@
 """Local tests of the scoring code; excluded from the uploaded version (see exclude)."""
 
-import pandas as pd
-
 import custom
+import pandas as pd
 
 
 def test_blocked_merchants_score_as_fraud(monkeypatch):
