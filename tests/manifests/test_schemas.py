@@ -124,3 +124,11 @@ def test_every_place_named_in_the_coverage_table_exists_in_the_schema() -> None:
             continue
         kind = "CustomJob" if "Job" in form else "CustomModel"
         assert _schema_has(kind, match.group(1)), f"{form}.{field} → {match.group(1)}"
+
+
+def test_the_package_folder_links_to_the_canonical_schemas() -> None:
+    # setuptools follows this link when it builds the wheel (package-data
+    # "schemas/*.json" of the controller package), so the wheel holds real copies.
+    link = ROOT / "controller" / "schemas"
+    assert link.is_symlink()
+    assert link.resolve() == SCHEMAS.resolve()
