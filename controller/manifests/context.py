@@ -1,0 +1,55 @@
+"""What building one manifest needs besides the document: the repository, the source
+lister, the limits, and which parts of the document already failed the schema."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from controller.manifests.limits import ManifestLimits
+from controller.manifests.listing import Finding, SourceLister
+from controller.manifests.problems import FieldPath, Problem, dotted
+from controller.manifests.yamlreading import Document
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    repo_root: Path
+    lister: SourceLister
+    limits: ManifestLimits
+
+
+class SchemaVerdict:
+    """Which fields of a document failed the schema, so later checks skip those parts
+    (their values may have any type) while still checking the rest."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.paths = [p.path for p in problems if p.is_error]
+
+    def clean(self, path: FieldPath, *, but: Sequence[FieldPath] = ()) -> bool:
+        """No schema error at or under ``path``, except under the ``but`` paths."""
+        prefix = dotted(path)
+        skipped = [dotted(b) for b in but]
+        return not any(
+            _under(p, prefix) and not any(_under(p, s) for s in skipped) for p in self.paths
+        )
+
+
+def _under(path: str, prefix: str) -> bool:
+    if not prefix:
+        return True
+    return path == prefix or path.startswith((prefix + ".", prefix + "["))
+
+
+def finding_problems(
+    document: Document, path: FieldPath, findings: Sequence[Finding]
+) -> list[Problem]:
+    """Source-folder findings as problems on the manifest field that names the folder."""
+    out = []
+    for finding in findings:
+        where = path
+        if finding.exclude_index is not None:
+            where = (*path[:-1], "exclude", finding.exclude_index)
+        out.append(document.problem(where, finding.message, finding.hint, finding.severity))
+    return out

@@ -1,0 +1,275 @@
+"""Listing the files of a source folder, as a model version or a job will hold them.
+
+Policy (documented in the schemas):
+
+- The folder is relative to the manifest's folder and must stay inside the repository,
+  lexically (``..``) and once symbolic links are resolved.
+- VCS folders and junk are always skipped (:data:`ALWAYS_SKIPPED`), as are files holding
+  dr-gitops manifests (uploading them would make a new version at every manifest edit).
+- ``exclude`` patterns are .gitignore-style, relative to the source folder.
+- A symbolic link to a file inside the repository is followed: the file is uploaded under
+  the link's path with the target's content, and ``repo_path`` names the target so git
+  diffs see its changes. A link that dangles, leaves the repository or points to a folder
+  is an error.
+- Too many files or files too large give a warning, then an error (see ``ManifestLimits``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from controller.manifests.limits import GIB, MIB, ManifestLimits
+from controller.manifests.problems import Severity
+from controller.model.desired import Source, SourceFile
+
+ALWAYS_SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".DS_Store", "Thumbs.db"})
+SKIPPED_SUFFIXES = (".pyc", ".pyo")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something wrong with a source folder; the caller says where the manifest names it."""
+
+    message: str
+    hint: str
+    severity: Severity = "error"
+    exclude_index: int | None = None
+
+
+@dataclass
+class Listing:
+    source: Source | None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def compile_excludes(
+    patterns: Sequence[str],
+) -> tuple[pathspec.GitIgnoreSpec | None, list[Finding]]:
+    """The exclude patterns as one matcher, or the findings about bad patterns."""
+    findings: list[Finding] = []
+    for index, pattern in enumerate(patterns):
+        if ".." in Path(pattern.lstrip("!")).parts:
+            findings.append(
+                Finding(
+                    f"exclude pattern {pattern!r} climbs out of the source folder",
+                    "patterns are relative to the source folder; remove '..'",
+                    exclude_index=index,
+                )
+            )
+            continue
+        try:
+            pathspec.GitIgnoreSpec.from_lines([pattern])
+        except (ValueError, TypeError) as exc:
+            findings.append(
+                Finding(
+                    f"exclude pattern {pattern!r} is not valid: {exc}",
+                    "fix the pattern",
+                    exclude_index=index,
+                )
+            )
+    if findings:
+        return None, findings
+    return (pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None), []
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _posix(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
+class SourceLister:
+    """Lists source folders of one repository; the same folder is listed once."""
+
+    def __init__(self, repo_root: Path, limits: ManifestLimits, skip: frozenset[str]) -> None:
+        self.root = os.path.realpath(repo_root)
+        self.limits = limits
+        self.skip = skip  # repository paths of files holding manifests
+        self._cache: dict[tuple[str, tuple[str, ...]], Listing] = {}
+
+    def resolve(self, base_dir: str, source: str) -> tuple[str | None, Finding | None]:
+        """The real path of ``source`` (relative to ``base_dir``), or why it is unusable."""
+        if os.path.isabs(source):
+            return None, Finding(
+                f"source {source!r} is an absolute path",
+                "write it relative to this manifest's folder",
+            )
+        lexical = os.path.normpath(os.path.join(self.root, base_dir, source))
+        if not _inside(lexical, self.root):
+            return None, Finding(
+                f"source {source!r} leaves the repository",
+                "keep sources inside the repository; '..' may not climb above its top",
+            )
+        if not os.path.lexists(lexical):
+            shown = _posix(lexical, self.root)
+            return None, Finding(
+                f"source folder {shown!r} does not exist",
+                "create it, or fix the path, which is relative to this manifest's folder",
+            )
+        real = os.path.realpath(lexical)
+        if not _inside(real, self.root):
+            return None, Finding(
+                f"source {source!r} is a symbolic link out of the repository",
+                "replace the link with the files themselves",
+            )
+        if not os.path.isdir(real):
+            return None, Finding(
+                f"source {source!r} is not a folder", "point source at the folder of files"
+            )
+        return real, None
+
+    def list_source(self, base_dir: str, source: str, exclude: Sequence[str]) -> Listing:
+        real, finding = self.resolve(base_dir, source)
+        if real is None:
+            return Listing(None, [finding] if finding else [])
+        key = (real, tuple(exclude))
+        if key not in self._cache:
+            self._cache[key] = self._list(real, exclude)
+        return self._cache[key]
+
+    def _list(self, real: str, exclude: Sequence[str]) -> Listing:
+        spec, findings = compile_excludes(exclude)
+        if findings:
+            return Listing(None, findings)
+        walk = _Walk(self, real, spec)
+        walk.run(real, "")
+        findings = walk.findings + self._size_findings(real, walk.files, walk.count)
+        if any(f.severity == "error" for f in findings):
+            return Listing(None, findings)
+        files = tuple(sorted(walk.files, key=lambda f: f.path))
+        return Listing(Source(_posix(real, self.root), files), findings)
+
+    def _size_findings(self, real: str, files: list[SourceFile], count: int) -> list[Finding]:
+        limits, shown = self.limits, _posix(real, self.root)
+        out: list[Finding] = []
+        if count > limits.max_source_files:
+            out.append(
+                Finding(
+                    f"source folder {shown!r} has {_at_least(count, limits)} files; "
+                    f"at most {limits.max_source_files} are allowed",
+                    "list what is not needed under exclude",
+                )
+            )
+        elif count > limits.warn_source_files:
+            out.append(
+                Finding(
+                    f"source folder {shown!r} has {count} files; uploads of more than "
+                    f"{limits.warn_source_files} are slow",
+                    "list what is not needed under exclude",
+                    "warning",
+                )
+            )
+        for file in files:
+            if file.size > limits.max_file_bytes:
+                out.append(
+                    Finding(
+                        f"{file.repo_path} is {_size(file.size)}; the API likely refuses files "
+                        f"over {_size(limits.max_file_bytes)}",
+                        "exclude it and load large artifacts at run time instead",
+                    )
+                )
+            elif file.size > limits.warn_file_bytes:
+                out.append(
+                    Finding(
+                        f"{file.repo_path} is {_size(file.size)}; uploads over "
+                        f"{_size(limits.warn_file_bytes)} are slow",
+                        "consider keeping large artifacts out of the source",
+                        "warning",
+                    )
+                )
+        total = sum(f.size for f in files)
+        if total > limits.warn_source_bytes:
+            out.append(
+                Finding(
+                    f"source folder {shown!r} holds {_size(total)} in all; uploads over "
+                    f"{_size(limits.warn_source_bytes)} are slow",
+                    "exclude what the model does not need",
+                    "warning",
+                )
+            )
+        return out
+
+
+def _at_least(count: int, limits: ManifestLimits) -> str:
+    return f"more than {count - 1}" if count > limits.max_source_files * 10 else str(count)
+
+
+def _size(size: int) -> str:
+    if size >= GIB:
+        return f"{size / GIB:.1f} GiB"
+    return f"{size / MIB:.1f} MiB"
+
+
+class _Walk:
+    """One walk of a source folder (kept small: the state of a recursive scan)."""
+
+    def __init__(
+        self, lister: SourceLister, real: str, spec: pathspec.GitIgnoreSpec | None
+    ) -> None:
+        self.lister = lister
+        self.spec = spec
+        self.files: list[SourceFile] = []
+        self.findings: list[Finding] = []
+        self.count = 0
+        self.stop_at = lister.limits.max_source_files * 10
+
+    def run(self, folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if self.count >= self.stop_at:
+                    return
+                self._visit(entry, prefix + entry.name)
+
+    def _visit(self, entry: os.DirEntry[str], rel: str) -> None:
+        name = entry.name
+        if name in ALWAYS_SKIPPED or name.endswith(SKIPPED_SUFFIXES):
+            return
+        is_dir = entry.is_dir(follow_symlinks=False)
+        if self.spec is not None and self.spec.match_file(rel + "/" if is_dir else rel):
+            return
+        if entry.is_symlink():
+            self._link(entry, rel)
+        elif is_dir:
+            self.run(entry.path, rel + "/")
+        elif entry.is_file(follow_symlinks=False):
+            repo_path = _posix(entry.path, self.lister.root)
+            self._add(rel, repo_path, entry.stat(follow_symlinks=False).st_size)
+
+    def _link(self, entry: os.DirEntry[str], rel: str) -> None:
+        root = self.lister.root
+        target = os.path.realpath(entry.path)
+        shown = _posix(entry.path, root)
+        if not os.path.exists(target):
+            self.findings.append(
+                Finding(f"{shown} is a broken symbolic link", "remove it or fix its target")
+            )
+        elif not _inside(target, root):
+            self.findings.append(
+                Finding(
+                    f"{shown} is a symbolic link out of the repository",
+                    "copy the file into the repository instead",
+                )
+            )
+        elif os.path.isdir(target):
+            self.findings.append(
+                Finding(
+                    f"{shown} is a symbolic link to a folder; linked folders are not followed",
+                    "use a real folder, or exclude the link",
+                )
+            )
+        else:
+            self._add(rel, _posix(target, root), os.stat(target).st_size)
+
+    def _add(self, rel: str, repo_path: str, size: int) -> None:
+        if repo_path in self.lister.skip:
+            return
+        self.count += 1
+        if self.count <= self.lister.limits.max_source_files:
+            self.files.append(SourceFile(path=rel, repo_path=repo_path, size=size))

@@ -1,0 +1,262 @@
+"""Loading the manifests of a repository: find, parse, validate, build the desired state.
+
+Every problem is collected before anything is decided, so one run reports them all:
+unreadable files, YAML errors, unknown kinds or apiVersions, schema errors, rules between
+fields, keys used twice, and the repository checks (source folders, entry points, runtime
+parameter definitions). Nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from controller import logs
+from controller.manifests.context import BuildContext, SchemaVerdict
+from controller.manifests.finding import looks_like_manifest, yaml_files
+from controller.manifests.jobbuilding import build_job
+from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
+from controller.manifests.listing import SourceLister
+from controller.manifests.modelbuilding import build_model
+from controller.manifests.problems import ManifestError, Problem, sort_problems
+from controller.manifests.schemas import check_schema, did_you_mean
+from controller.manifests.yamlreading import Document, YamlProblem, decode, parse_documents
+from controller.model.desired import (
+    KIND_JOB,
+    KIND_MODEL,
+    DesiredJob,
+    DesiredModel,
+    DesiredState,
+)
+
+API_VERSION = "dr-gitops/v1"
+KINDS = (KIND_MODEL, KIND_JOB)
+
+log = logs.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The outcome of loading: the desired state (of the manifests that are valid) and
+    every problem found. Use the state only when there is no error."""
+
+    state: DesiredState
+    problems: tuple[Problem, ...]
+    files: int = 0
+    manifests: int = 0
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.is_error)
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if not p.is_error)
+
+
+def load_desired_state(
+    repo_root: Path, manifest_root: Path | None = None, *, limits: ManifestLimits = DEFAULT_LIMITS
+) -> DesiredState:
+    """The desired state of the manifests under ``manifest_root`` (default: the whole
+    repository). Warnings are logged; any error raises :class:`ManifestError` listing
+    every problem."""
+    loaded = load(repo_root, manifest_root, limits=limits)
+    for warning in loaded.warnings:
+        log.warning("manifest_warning", problem=str(warning))
+    if loaded.errors:
+        raise ManifestError(loaded.problems)
+    return loaded.state
+
+
+def validate_tree(
+    repo_root: Path, manifest_root: Path | None = None, *, limits: ManifestLimits = DEFAULT_LIMITS
+) -> list[Problem]:
+    """Every problem in the manifests under ``manifest_root``; never raises for a user's
+    mistake."""
+    return list(load(repo_root, manifest_root, limits=limits).problems)
+
+
+def load(
+    repo_root: Path, manifest_root: Path | None = None, *, limits: ManifestLimits = DEFAULT_LIMITS
+) -> Loaded:
+    """Find, parse, validate and build; see :class:`Loaded`."""
+    root = Path(os.path.realpath(repo_root))
+    search = Path(os.path.realpath(manifest_root)) if manifest_root is not None else root
+    shown = os.path.relpath(search, root).replace(os.sep, "/")
+    if shown.startswith(".."):
+        problem = Problem(
+            str(search),
+            0,
+            0,
+            "",
+            "the manifest folder is outside the repository",
+            f"choose a folder inside {root}",
+        )
+        return Loaded(DesiredState(), (problem,))
+    if not search.is_dir():
+        problem = Problem(shown, 0, 0, "", "the manifest folder does not exist", "check the path")
+        return Loaded(DesiredState(), (problem,))
+    reader = _Reader(root, limits)
+    for path in yaml_files(search):
+        reader.read(path)
+    state, problems = _build(reader, root, limits)
+    state = DesiredState(state.models, state.jobs, root="" if shown == "." else shown)
+    if not reader.manifests and not reader.problems:
+        problems.append(
+            Problem(
+                shown if shown != "." else ".",
+                0,
+                0,
+                "",
+                "no manifests found",
+                f"manifests are YAML files with apiVersion: {API_VERSION}",
+                "warning",
+            )
+        )
+    all_problems = tuple(sort_problems([*reader.problems, *problems]))
+    return Loaded(state, all_problems, reader.files, len(reader.manifests))
+
+
+@dataclass
+class _Reader:
+    """Reads candidate files and sorts their documents into manifests and problems."""
+
+    root: Path
+    limits: ManifestLimits
+    manifests: list[tuple[str, Document]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    manifest_files: set[str] = field(default_factory=set)
+    files: int = 0
+
+    def read(self, path: Path) -> None:
+        rel = path.relative_to(self.root).as_posix()
+        with path.open("rb") as handle:
+            raw = handle.read(self.limits.max_yaml_bytes + 1)
+        if not looks_like_manifest(raw):
+            return
+        self.files += 1
+        self.manifest_files.add(rel)
+        if len(raw) > self.limits.max_yaml_bytes:
+            size = path.stat().st_size
+            self.problems.append(
+                Problem(
+                    rel,
+                    0,
+                    0,
+                    "",
+                    f"the file is {size} bytes; manifest files may be at most "
+                    f"{self.limits.max_yaml_bytes} bytes",
+                    "split it into several files",
+                )
+            )
+            return
+        try:
+            documents = parse_documents(decode(raw, rel), rel, self.limits)
+        except YamlProblem as exc:
+            self.problems.append(exc.problem)
+            return
+        for document in documents:
+            self._sort(document)
+
+    def _sort(self, document: Document) -> None:
+        if document.data is None:
+            self.problems.append(
+                document.problem((), "the document is empty", "remove the extra '---' separator")
+            )
+            return
+        data = document.data
+        if not isinstance(data, dict):
+            self.problems.append(
+                document.problem(
+                    (), "a manifest must be a mapping", "start with apiVersion: and kind:"
+                )
+            )
+            return
+        api, kind = data.get("apiVersion"), data.get("kind")
+        ours = (isinstance(api, str) and api.startswith("dr-gitops")) or kind in KINDS
+        if not ours:
+            return
+        if api != API_VERSION:
+            message = "apiVersion is missing" if api is None else f"unknown apiVersion {api!r}"
+            self.problems.append(
+                document.problem(("apiVersion",), message, f"use apiVersion: {API_VERSION}")
+            )
+        elif kind not in KINDS:
+            message = "kind is missing" if kind is None else f"unknown kind {kind!r}"
+            hint = (
+                did_you_mean(str(kind), list(KINDS))
+                if kind is not None
+                else "add kind: CustomModel or CustomJob"
+            )
+            self.problems.append(document.problem(("kind",), message, hint))
+        else:
+            self.manifests.append((kind, document))
+
+
+def _build(
+    reader: _Reader, root: Path, limits: ManifestLimits
+) -> tuple[DesiredState, list[Problem]]:
+    lister = SourceLister(root, limits, frozenset(reader.manifest_files))
+    context = BuildContext(root, lister, limits)
+    problems: list[Problem] = []
+    first_seen: dict[tuple[str, str], Document] = {}
+    models: list[DesiredModel] = []
+    jobs: list[DesiredJob] = []
+    for kind, document in reader.manifests:
+        schema_problems = check_schema(kind, document)
+        problems += schema_problems
+        verdict = SchemaVerdict(schema_problems)
+        if not verdict.clean(("metadata",)):
+            continue
+        name = document.data["metadata"]["name"]
+        if (kind, name) in first_seen:
+            other = first_seen[(kind, name)]
+            problems.append(
+                document.problem(
+                    ("metadata", "name"),
+                    f"{kind} {name!r} is already defined at {other.file}:{other.line}",
+                    "give each manifest its own metadata.name",
+                )
+            )
+            continue
+        first_seen[(kind, name)] = document
+        if not isinstance(document.data.get("spec"), dict):
+            continue
+        if kind == KIND_MODEL:
+            model, found = build_model(document, verdict, context)
+            models += [model] if model else []
+        else:
+            job, found = build_job(document, verdict, context)
+            jobs += [job] if job else []
+        problems += found
+    problems += _adoption_clashes(models, jobs)
+    state = DesiredState(
+        tuple(sorted(models, key=lambda m: m.key)), tuple(sorted(jobs, key=lambda j: j.key))
+    )
+    return state, problems
+
+
+def _adoption_clashes(models: list[DesiredModel], jobs: list[DesiredJob]) -> list[Problem]:
+    problems: list[Problem] = []
+    for items in (
+        [(m.location, m.adopt, str(m.key)) for m in models],
+        [(j.location, j.adopt, str(j.key)) for j in jobs],
+    ):
+        claimed: dict[str, str] = {}
+        for location, adopt, key in sorted(items, key=lambda i: i[0]):
+            if adopt is None:
+                continue
+            if adopt.name in claimed:
+                problems.append(
+                    Problem(
+                        location.file,
+                        location.line,
+                        location.document,
+                        "metadata.adopt",
+                        f"{claimed[adopt.name]} already adopts the object named {adopt.name!r}",
+                        "adopt an object from one manifest only",
+                    )
+                )
+            claimed.setdefault(adopt.name, key)
+    return problems
