@@ -132,7 +132,10 @@ def _plan_model(
     if changes or adopted:
         kind = ActionKind.ADOPT_MODEL if adopted else ActionKind.UPDATE_MODEL
         reason = "adopt a model made by hand" if adopted else _fields_reason(changes)
-        actions.append(Action(kind, model.key, reason, live.id, live.name, fields=changes))
+        params = Fields(description=model.fields.get("description")) if adopted else Fields()
+        actions.append(
+            Action(kind, model.key, reason, live.id, live.name, fields=changes, params=params)
+        )
     if model.version is not None:
         evidence = inputs.model_evidence.get(model.key, ContentEvidence())
         actions.extend(_plan_version(model, model.version, live, evidence, inputs))
