@@ -1,0 +1,110 @@
+"""Changed paths between two commits, as values the planner reads.
+
+A rename is reported as its two halves (the old path deleted, the new one added) because a
+model version holds files by path; a type change (file to symlink) counts as a modification.
+When the answer cannot be known (the recorded commit is missing even after fetching, or it
+is not an ancestor of the head), the answer is :class:`UnknownChanges` with the reason, so
+the engine falls back to comparing contents instead of trusting a diff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+ChangeStatus = Literal["added", "modified", "deleted"]
+_STATUS: dict[str, ChangeStatus] = {
+    "A": "added",
+    "M": "modified",
+    "T": "modified",
+    "D": "deleted",
+}
+
+
+@dataclass(frozen=True, order=True)
+class PathChange:
+    """One path (relative to the repository root) and what happened to it."""
+
+    path: str
+    status: ChangeStatus
+
+
+@dataclass(frozen=True)
+class ChangedPaths:
+    """The paths that differ between ``base`` and ``head``, sorted by path."""
+
+    base: str
+    head: str
+    changes: tuple[PathChange, ...]
+
+    @property
+    def paths(self) -> frozenset[str]:
+        return frozenset(c.path for c in self.changes)
+
+    @property
+    def added(self) -> frozenset[str]:
+        return frozenset(c.path for c in self.changes if c.status == "added")
+
+    @property
+    def modified(self) -> frozenset[str]:
+        return frozenset(c.path for c in self.changes if c.status == "modified")
+
+    @property
+    def deleted(self) -> frozenset[str]:
+        return frozenset(c.path for c in self.changes if c.status == "deleted")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def under(self, prefixes: Iterable[str] | None) -> ChangedPaths:
+        """Only the changes at or below one of ``prefixes`` (all when ``None``)."""
+        if prefixes is None:
+            return self
+        matcher = PrefixMatcher(prefixes)
+        return ChangedPaths(
+            self.base, self.head, tuple(c for c in self.changes if matcher.matches(c.path))
+        )
+
+
+@dataclass(frozen=True)
+class UnknownChanges:
+    """The changes between ``base`` and ``head`` cannot be known from git; ``reason`` says
+    why (for logs and plan reasons)."""
+
+    base: str
+    head: str
+    reason: str
+
+
+Changes = ChangedPaths | UnknownChanges
+
+
+class PrefixMatcher:
+    """Matches repository paths at or below any of a set of folder or file prefixes.
+
+    ``models/a`` matches ``models/a`` and ``models/a/x.py`` but not ``models/ab``; an empty
+    prefix or ``.`` matches everything.
+    """
+
+    def __init__(self, prefixes: Iterable[str]) -> None:
+        cleaned = {p.strip("/") for p in prefixes}
+        self._everything = bool(cleaned & {"", "."})
+        self._exact = frozenset(cleaned)
+        self._folders = tuple(sorted(f"{p}/" for p in cleaned if p))
+
+    def matches(self, path: str) -> bool:
+        return self._everything or path in self._exact or path.startswith(self._folders)
+
+
+def parse_name_status(output: bytes, base: str, head: str) -> ChangedPaths:
+    """Parse ``git diff-tree -r -z --no-renames --name-status`` output."""
+    fields = output.split(b"\0")
+    changes = []
+    for status, raw_path in zip(fields[0::2], fields[1::2], strict=False):
+        if not status:
+            continue
+        kind = _STATUS.get(status[:1].decode("ascii"), "modified")
+        changes.append(PathChange(raw_path.decode("utf-8", "surrogateescape"), kind))
+    return ChangedPaths(base, head, tuple(sorted(changes)))
