@@ -9,8 +9,10 @@ the engine falls back to comparing contents instead of trusting a diff.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 ChangeStatus = Literal["added", "modified", "deleted"]
@@ -38,6 +40,10 @@ class ChangedPaths:
     head: str
     changes: tuple[PathChange, ...]
 
+    def __post_init__(self) -> None:
+        if any(a > b for a, b in zip(self.changes, self.changes[1:], strict=False)):
+            object.__setattr__(self, "changes", tuple(sorted(self.changes)))
+
     @property
     def paths(self) -> frozenset[str]:
         return frozenset(c.path for c in self.changes)
@@ -59,13 +65,19 @@ class ChangedPaths:
         return not self.changes
 
     def under(self, prefixes: Iterable[str] | None) -> ChangedPaths:
-        """Only the changes at or below one of ``prefixes`` (all when ``None``)."""
+        """Only the changes at or below one of ``prefixes`` (all when ``None``).
+
+        ``changes`` is sorted by path, so each prefix costs a binary search, not a scan:
+        1,000 models asking about one large diff stay cheap.
+        """
         if prefixes is None:
             return self
-        matcher = PrefixMatcher(prefixes)
-        return ChangedPaths(
-            self.base, self.head, tuple(c for c in self.changes if matcher.matches(c.path))
-        )
+        picked = select_prefixed(self._sorted_paths, prefixes)
+        return ChangedPaths(self.base, self.head, tuple(self.changes[i] for i in picked))
+
+    @cached_property
+    def _sorted_paths(self) -> tuple[str, ...]:
+        return tuple(c.path for c in self.changes)
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,22 @@ class PrefixMatcher:
 
     def matches(self, path: str) -> bool:
         return self._everything or path in self._exact or path.startswith(self._folders)
+
+
+def select_prefixed(sorted_paths: Sequence[str], prefixes: Iterable[str]) -> list[int]:
+    """Indexes (ascending, no repeats) of the paths at or below any of ``prefixes``, by
+    binary search in ``sorted_paths``; same rules as :class:`PrefixMatcher`."""
+    picked: set[int] = set()
+    for prefix in {p.strip("/") for p in prefixes}:
+        if prefix in ("", "."):
+            return list(range(len(sorted_paths)))
+        exact = bisect_left(sorted_paths, prefix)
+        if exact < len(sorted_paths) and sorted_paths[exact] == prefix:
+            picked.add(exact)
+        # Every "<prefix>/..." sorts between "<prefix>/" and "<prefix>0" ('0' follows '/').
+        start = bisect_left(sorted_paths, prefix + "/")
+        picked.update(range(start, bisect_left(sorted_paths, prefix + "0", lo=start)))
+    return sorted(picked)
 
 
 def parse_name_status(output: bytes, base: str, head: str) -> ChangedPaths:

@@ -154,6 +154,8 @@ def export_commit(runner: GitRunner, git_dir: Path, sha: str, tree: Path, index:
     if not index.exists() and tree.exists():
         shutil.rmtree(tree)
     tree.mkdir(parents=True, exist_ok=True)
+    # Left by a process killed mid-export; the caller holds the cache entry's lock.
+    index.with_name(index.name + ".lock").unlink(missing_ok=True)
     runner.run(
         f"--git-dir={git_dir}",
         f"--work-tree={tree}",

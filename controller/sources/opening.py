@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -66,10 +66,64 @@ def open_source(
 # -- local repositories ----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _LocalRepository:
+    toplevel: Path
+    git_dir: Path
+    common_dir: Path
+    shallow: bool
+    head_ref: str
+    remote_name: str | None
+    remote_url: str | None
+
+
 def _open_local(path: Path, settings: GitSettings, env: dict[str, str], git: str) -> GitSource:
     if not path.is_dir():
         raise SourceError(f"--repo {path}: no such directory; give a git repository or a URL")
     runner = GitRunner(env, executable=git, timeout=settings.network_timeout_seconds)
+    repo = _read_local(runner, path, settings.remote_name)
+    remote = parse_remote(repo.remote_url) if repo.remote_url else None
+    credentials = credentials_for(remote, settings, env)
+    runner.authenticate(
+        credentials.env, (*credentials.secrets, remote.password if remote else None)
+    )
+    shown = display_url(repo.remote_url) if repo.remote_url else None
+    lock = None
+    if settings.ref is None:
+        checkout = _working_tree(runner, repo, shown)
+    else:
+        resolved = _resolve(
+            runner,
+            repo.git_dir,
+            settings.ref,
+            where=str(repo.toplevel),
+            local_remote=repo.remote_name,
+            fetch_remote=repo.remote_name if settings.fetch_missing_commits else None,
+        )
+        entry = _cache_entry(settings, f"local:{repo.toplevel}")
+        lock = _lock(entry, settings.lock_timeout_seconds)
+        try:
+            export_commit(
+                runner, repo.git_dir, resolved.commit.sha, entry / "tree", entry / "index"
+            )
+        except BaseException:
+            lock.close()
+            raise
+        checkout = _exported(resolved, entry / "tree", shown, repo.shallow)
+        checkout = replace(checkout, toplevel=repo.toplevel)
+    log.info("git_source_opened", **_describe(checkout))
+    return GitSource(
+        runner=runner,
+        git_dir=repo.git_dir,
+        common_dir=repo.common_dir,
+        checkout=checkout,
+        remote=repo.remote_name,
+        settings=settings,
+        lock=lock,
+    )
+
+
+def _read_local(runner: GitRunner, path: Path, remote_name: str) -> _LocalRepository:
     facts = runner.run(
         "-C",
         str(path),
@@ -82,44 +136,19 @@ def _open_local(path: Path, settings: GitSettings, env: dict[str, str], git: str
         "--symbolic-full-name",
         "HEAD",
         what=f"reading the repository at {path}",
-        hint="give a folder inside a git working tree with at least one commit",
+        hint="give a folder inside a git working tree with at least one commit "
+        "(a bare repository is opened as a file:// URL)",
     ).text.splitlines()
     toplevel, git_dir, common_dir, shallow, head_ref = facts[:5]
-    remote_name, remote_url = _local_remote(runner, Path(git_dir), settings.remote_name)
-    remote = parse_remote(remote_url) if remote_url else None
-    credentials = credentials_for(remote, settings, env)
-    runner.authenticate(
-        credentials.env, (*credentials.secrets, remote.password if remote else None)
-    )
-    shown = display_url(remote_url) if remote_url else None
-    fetch_remote = remote_name if settings.fetch_missing_commits else None
-    if settings.ref is None:
-        checkout = _working_tree(runner, Path(toplevel), Path(git_dir), head_ref, shown)
-        checkout = replace(checkout, shallow=shallow == "true")
-        lock = None
-    else:
-        resolved = _resolve(
-            runner,
-            Path(git_dir),
-            settings.ref,
-            where=str(toplevel),
-            local_remote=remote_name,
-            fetch_remote=fetch_remote,
-        )
-        entry = _cache_entry(settings, f"local:{toplevel}")
-        lock = _lock(entry, settings.lock_timeout_seconds)
-        export_commit(runner, Path(git_dir), resolved.commit.sha, entry / "tree", entry / "index")
-        checkout = _exported(resolved, entry / "tree", shown, shallow == "true")
-        checkout = replace(checkout, toplevel=Path(toplevel))
-    log.info("git_source_opened", **_describe(checkout))
-    return GitSource(
-        runner=runner,
+    name, url = _local_remote(runner, Path(git_dir), remote_name)
+    return _LocalRepository(
+        toplevel=Path(toplevel),
         git_dir=Path(git_dir),
         common_dir=Path(common_dir),
-        checkout=checkout,
-        remote=remote_name,
-        settings=settings,
-        lock=lock,
+        shallow=shallow == "true",
+        head_ref=head_ref,
+        remote_name=name,
+        remote_url=url,
     )
 
 
@@ -128,10 +157,9 @@ def _local_remote(runner: GitRunner, git_dir: Path, name: str) -> tuple[str | No
     return (name, result.text) if result.returncode == 0 and result.text else (None, None)
 
 
-def _working_tree(
-    runner: GitRunner, toplevel: Path, git_dir: Path, head_ref: str, remote_url: str | None
-) -> Checkout:
-    commit = read_commits(runner, git_dir, ["HEAD"])[0]
+def _working_tree(runner: GitRunner, repo: _LocalRepository, remote_url: str | None) -> Checkout:
+    toplevel, head_ref = repo.toplevel, repo.head_ref
+    commit = read_commits(runner, repo.git_dir, ["HEAD"])[0]
     if commit is None:
         raise SourceError(f"the repository at {toplevel} has no commits yet; commit first")
     status = runner.run(
@@ -157,6 +185,7 @@ def _working_tree(
         remote_url=remote_url,
         working_tree=True,
         dirty_paths=dirty,
+        shallow=repo.shallow,
     )
 
 
@@ -234,6 +263,7 @@ def _clone(runner: GitRunner, url: str, git_dir: Path, depth: int | None) -> Non
 
 
 def _fetch_all(runner: GitRunner, git_dir: Path, url: str) -> None:
+    _remove_stale_locks(git_dir)
     runner.run(
         f"--git-dir={git_dir}",
         "fetch",
@@ -281,6 +311,15 @@ def _refresh_default_branch(runner: GitRunner, git_dir: Path, url: str) -> None:
         if line.startswith("ref: ") and line.endswith("\tHEAD"):
             target = line[len("ref: ") : -len("\tHEAD")]
             runner.run(f"--git-dir={git_dir}", "symbolic-ref", "HEAD", target)
+
+
+def _remove_stale_locks(git_dir: Path) -> None:
+    """Lock files left by a dr-gitops process that was killed mid-fetch. Safe to remove:
+    only dr-gitops uses this clone, and this process holds the cache entry's lock."""
+    for pattern in ("*.lock", "refs/**/*.lock"):
+        for stale in git_dir.glob(pattern):
+            log.warning("git_stale_lock_removed", path=str(stale))
+            stale.unlink(missing_ok=True)
 
 
 # -- shared ----------------------------------------------------------------------------

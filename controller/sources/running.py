@@ -113,6 +113,7 @@ class GitRunner:
         command = _subcommand(args)
         self.calls += 1
         self.commands[command] += 1
+        limit = timeout or self._timeout
         started = time.monotonic()
         try:
             done = subprocess.run(
@@ -121,7 +122,7 @@ class GitRunner:
                 input=input,
                 capture_output=True,
                 env={**self._env, **(env or {})},
-                timeout=timeout or self._timeout,
+                timeout=limit,
                 check=False,
             )
         except FileNotFoundError:
@@ -130,19 +131,17 @@ class GitRunner:
             ) from None
         except subprocess.TimeoutExpired:
             raise SourceError(
-                f"{what or 'git ' + command} did not finish within {timeout or self._timeout:.0f} s; "
+                f"{what or 'git ' + command} did not finish within {limit:.0f} s; "
                 "check the network and the remote, or raise the git timeout",
                 ref=ref,
             ) from None
-        result = GitResult(
-            done.returncode, done.stdout, done.stderr.decode("utf-8", "replace").strip()
-        )
         log.debug(
             "git_command",
             command=command,
             returncode=done.returncode,
             duration_ms=round((time.monotonic() - started) * 1000, 1),
         )
+        result = GitResult(done.returncode, done.stdout, done.stderr.decode("utf-8", "replace"))
         if done.returncode not in ok:
             raise SourceError(self.failure(result, what or f"git {command}", hint), ref=ref)
         return result
@@ -150,7 +149,10 @@ class GitRunner:
     def failure(self, result: GitResult, what: str, hint: str = "") -> str:
         """A one-paragraph, scrubbed message for a failed git process."""
         lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
-        detail = self.scrub(" / ".join(lines[-4:]))[:_MAX_DETAIL] or f"exit {result.returncode}"
+        # git's own verdict ("fatal: ...", "error: ...") says more than the hint lines after it.
+        verdicts = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+        chosen = verdicts[:3] or lines[-4:]
+        detail = self.scrub(" / ".join(chosen))[:_MAX_DETAIL] or f"exit {result.returncode}"
         message = f"{what} failed: {detail.rstrip('.')}"
         return f"{message}. {hint[:1].upper()}{hint[1:]}" if hint else message
 

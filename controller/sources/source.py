@@ -22,9 +22,9 @@ from controller.settings import GitSettings
 from controller.sources.changes import (
     ChangedPaths,
     Changes,
-    PrefixMatcher,
     UnknownChanges,
     parse_name_status,
+    select_prefixed,
 )
 from controller.sources.checkouts import Checkout, read_commits, read_objects
 from controller.sources.ci import read_ci
@@ -70,6 +70,7 @@ class GitSource:
         self._ancestry: dict[tuple[str, str], Ancestry] = {}
         self._diffs: dict[tuple[str, str], Changes] = {}
         self._trees: dict[str, Mapping[str, str]] = {}
+        self._tree_paths: dict[str, tuple[str, ...]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -195,10 +196,13 @@ class GitSource:
             if tree is None:
                 tree = self._list_tree(sha)
                 self._trees[sha] = tree
+                self._tree_paths[sha] = tuple(sorted(tree))
+            paths = self._tree_paths[sha]
         if prefixes is None:
             return tree
-        matcher = PrefixMatcher(prefixes)
-        return MappingProxyType({p: b for p, b in tree.items() if matcher.matches(p)})
+        return MappingProxyType(
+            {paths[i]: tree[paths[i]] for i in select_prefixed(paths, prefixes)}
+        )
 
     # -- internals ---------------------------------------------------------------------
 
@@ -211,6 +215,8 @@ class GitSource:
     def _ancestry_of(self, ancestor: str, descendant: str) -> Ancestry:
         key = (ancestor, descendant)
         with self._mutex:
+            if ancestor == descendant and ancestor in self._present:
+                return "yes"
             if key not in self._ancestry:
                 self._ancestry[key] = self._ask_ancestry(ancestor, descendant)
             return self._ancestry[key]
@@ -235,6 +241,9 @@ class GitSource:
     def _diff(self, base: str, head: str) -> Changes:
         key = (base, head)
         if key in self._diffs:
+            return self._diffs[key]
+        if base == head and base in self._present:  # nothing changed since the last apply
+            self._diffs[key] = ChangedPaths(base, head, ())
             return self._diffs[key]
         args = ("diff-tree", "-r", "-z", "--no-renames", "--name-status", base, head)
         result = self._git(*args, ok=(0, 128))

@@ -230,3 +230,16 @@ def test_commit_facts_name_parents_of_a_merge(
         info = source.commit(feature)
         assert info is not None
         assert info.parents == (base,)
+
+
+def test_a_model_recorded_at_the_checked_out_commit_costs_no_git_call(
+    git_repo: GitRepo, git_settings: MakeSettings
+) -> None:
+    git_repo.commit("base", {"m/a.py": "1"})
+    with open_source(git_settings(git_repo.path)) as source:
+        before = source.git_calls
+        answer = source.changed_paths(source.checkout.sha, prefixes=["m"])
+        assert isinstance(answer, ChangedPaths)
+        assert answer.is_empty
+        assert source.is_ancestor(source.checkout.sha)
+        assert source.git_calls == before

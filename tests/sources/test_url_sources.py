@@ -158,3 +158,20 @@ def test_a_shallow_cache_clone_honours_the_clone_depth(
     remote_repo.push()
     with open_source(git_settings(remote_repo.url, clone_depth=1)) as source:
         assert source.checkout.shallow
+
+
+def test_lock_files_left_by_a_killed_run_do_not_break_the_next_one(
+    remote_repo: RemoteRepo, git_settings: MakeSettings
+) -> None:
+    remote_repo.work.commit("first", {"a": "1"})
+    remote_repo.push()
+    with open_source(git_settings(remote_repo.url)) as source:
+        entry = source.checkout.root.parent
+    (entry / "repo.git" / "refs" / "heads" / "main.lock").write_text("")
+    (entry / "repo.git" / "packed-refs.lock").write_text("")
+    (entry / "index.lock").write_text("")
+    second = remote_repo.work.commit("second", {"a": "2"})
+    remote_repo.push()
+    with open_source(git_settings(remote_repo.url)) as source:
+        assert source.checkout.sha == second
+        assert (source.checkout.root / "a").read_text() == "2"
