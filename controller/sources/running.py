@@ -149,9 +149,11 @@ class GitRunner:
     def failure(self, result: GitResult, what: str, hint: str = "") -> str:
         """A one-paragraph, scrubbed message for a failed git process."""
         lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip()]
-        # git's own verdict ("fatal: ...", "error: ...") says more than the hint lines after it.
-        verdicts = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
-        chosen = verdicts[:3] or lines[-4:]
+        # From git's first verdict ("fatal: ...", "error: ...") on: progress chatter before
+        # it says nothing, the advice after it ("git config --global --add safe.directory")
+        # says what to do.
+        first = next((i for i, ln in enumerate(lines) if ln.startswith(("fatal:", "error:"))), None)
+        chosen = lines[first : first + 4] if first is not None else lines[-4:]
         detail = self.scrub(" / ".join(chosen))[:_MAX_DETAIL] or f"exit {result.returncode}"
         message = f"{what} failed: {detail.rstrip('.')}"
         return f"{message}. {hint[:1].upper()}{hint[1:]}" if hint else message

@@ -47,3 +47,18 @@ def test_a_missing_git_binary_is_explained() -> None:
     runner = GitRunner(os.environ, executable="/nonexistent/git")
     with pytest.raises(SourceError, match="git is not installed"):
         runner.run("--version")
+
+
+def test_failures_keep_git_s_advice_after_its_verdict() -> None:
+    runner = GitRunner(os.environ)
+    stderr = (
+        "remote: Enumerating objects: 5, done.\n"
+        "fatal: detected dubious ownership in repository at '/work/repo'\n"
+        "To add an exception for this directory, call:\n"
+        "\n"
+        "\tgit config --global --add safe.directory /work/repo\n"
+    )
+    message = runner.failure(GitResult(128, b"", stderr), "reading the repository")
+    assert "Enumerating" not in message
+    assert "dubious ownership" in message
+    assert "safe.directory /work/repo" in message
