@@ -1,0 +1,138 @@
+"""Changed paths between two commits, as values the planner reads.
+
+A rename is reported as its two halves (the old path deleted, the new one added) because a
+model version holds files by path; a type change (file to symlink) counts as a modification.
+When the answer cannot be known (the recorded commit is missing even after fetching, or it
+is not an ancestor of the head), the answer is :class:`UnknownChanges` with the reason, so
+the engine falls back to comparing contents instead of trusting a diff.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+ChangeStatus = Literal["added", "modified", "deleted"]
+_STATUS: dict[str, ChangeStatus] = {
+    "A": "added",
+    "M": "modified",
+    "T": "modified",
+    "D": "deleted",
+}
+
+
+@dataclass(frozen=True, order=True)
+class PathChange:
+    """One path (relative to the repository root) and what happened to it."""
+
+    path: str
+    status: ChangeStatus
+
+
+@dataclass(frozen=True)
+class ChangedPaths:
+    """The paths that differ between ``base`` and ``head``, sorted by path."""
+
+    base: str
+    head: str
+    changes: tuple[PathChange, ...]
+
+    def __post_init__(self) -> None:
+        if any(a > b for a, b in zip(self.changes, self.changes[1:], strict=False)):
+            object.__setattr__(self, "changes", tuple(sorted(self.changes)))
+
+    @property
+    def paths(self) -> frozenset[str]:
+        return frozenset(c.path for c in self.changes)
+
+    @property
+    def added(self) -> frozenset[str]:
+        return frozenset(c.path for c in self.changes if c.status == "added")
+
+    @property
+    def modified(self) -> frozenset[str]:
+        return frozenset(c.path for c in self.changes if c.status == "modified")
+
+    @property
+    def deleted(self) -> frozenset[str]:
+        return frozenset(c.path for c in self.changes if c.status == "deleted")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+    def under(self, prefixes: Iterable[str] | None) -> ChangedPaths:
+        """Only the changes at or below one of ``prefixes`` (all when ``None``).
+
+        ``changes`` is sorted by path, so each prefix costs a binary search, not a scan:
+        1,000 models asking about one large diff stay cheap.
+        """
+        if prefixes is None:
+            return self
+        picked = select_prefixed(self._sorted_paths, prefixes)
+        return ChangedPaths(self.base, self.head, tuple(self.changes[i] for i in picked))
+
+    @cached_property
+    def _sorted_paths(self) -> tuple[str, ...]:
+        return tuple(c.path for c in self.changes)
+
+
+@dataclass(frozen=True)
+class UnknownChanges:
+    """The changes between ``base`` and ``head`` cannot be known from git; ``reason`` says
+    why (for logs and plan reasons)."""
+
+    base: str
+    head: str
+    reason: str
+
+
+Changes = ChangedPaths | UnknownChanges
+
+
+class PrefixMatcher:
+    """Matches repository paths at or below any of a set of folder or file prefixes.
+
+    ``models/a`` matches ``models/a`` and ``models/a/x.py`` but not ``models/ab``; an empty
+    prefix or ``.`` matches everything.
+    """
+
+    def __init__(self, prefixes: Iterable[str]) -> None:
+        cleaned = {p.strip("/") for p in prefixes}
+        self._everything = bool(cleaned & {"", "."})
+        self._exact = frozenset(cleaned)
+        self._folders = tuple(sorted(f"{p}/" for p in cleaned if p))
+
+    def matches(self, path: str) -> bool:
+        return self._everything or path in self._exact or path.startswith(self._folders)
+
+
+def select_prefixed(sorted_paths: Sequence[str], prefixes: Iterable[str]) -> list[int]:
+    """Indexes (ascending, no repeats) of the paths at or below any of ``prefixes``, by
+    binary search in ``sorted_paths``; same rules as :class:`PrefixMatcher`."""
+    picked: set[int] = set()
+    for prefix in {p.strip("/") for p in prefixes}:
+        if prefix in ("", "."):
+            return list(range(len(sorted_paths)))
+        exact = bisect_left(sorted_paths, prefix)
+        if exact < len(sorted_paths) and sorted_paths[exact] == prefix:
+            picked.add(exact)
+        # Every "<prefix>/..." sorts between "<prefix>/" and "<prefix>0" ('0' follows '/').
+        start = bisect_left(sorted_paths, prefix + "/")
+        picked.update(range(start, bisect_left(sorted_paths, prefix + "0", lo=start)))
+    return sorted(picked)
+
+
+def parse_name_status(output: bytes, base: str, head: str) -> ChangedPaths:
+    """Parse ``git diff-tree -r -z --no-renames --name-status`` output."""
+    fields = output.split(b"\0")
+    changes = []
+    for status, raw_path in zip(fields[0::2], fields[1::2], strict=False):
+        if not status:
+            continue
+        kind = _STATUS.get(status[:1].decode("ascii"), "modified")
+        changes.append(PathChange(raw_path.decode("utf-8", "surrogateescape"), kind))
+    return ChangedPaths(base, head, tuple(sorted(changes)))

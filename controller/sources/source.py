@@ -1,0 +1,334 @@
+"""An opened git source: the checkout plus cached answers to history questions.
+
+The engine asks, per distinct recorded commit, whether it is known and an ancestor of the
+checkout, and which paths changed since; and, for the content fallback, the blob SHA-1 of
+every file at a commit. Every answer is cached, so asking for 1,000 models recorded at the
+same commit costs what asking once does. Missing commits are fetched (a shallow clone is
+deepened first) before an answer of "unknown" is given; nothing here raises for a commit
+that cannot be found.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from controller import logs
+from controller.model.values import GitModelVersion
+from controller.settings import GitSettings
+from controller.sources.changes import (
+    ChangedPaths,
+    Changes,
+    UnknownChanges,
+    parse_name_status,
+    select_prefixed,
+)
+from controller.sources.checkouts import Checkout, read_commits, read_objects
+from controller.sources.ci import read_ci
+from controller.sources.commits import CommitInfo, is_full_sha
+from controller.sources.git_model_versions import git_model_version
+from controller.sources.remotes import derive_namespace
+from controller.sources.running import GitResult, GitRunner
+
+log = logs.get_logger(__name__)
+Ancestry = Literal["yes", "no", "missing"]
+
+
+class GitSource:
+    """A checkout and the repository behind it. Use as a context manager, or ``close()``:
+    a cached checkout stays locked against other dr-gitops processes until then.
+
+    ``git_calls`` counts the git subprocesses started so far (``git_commands`` by
+    subcommand), so callers and tests can see what a question cost.
+    """
+
+    def __init__(
+        self,
+        *,
+        runner: GitRunner,
+        git_dir: Path,
+        common_dir: Path,
+        checkout: Checkout,
+        remote: str | None,
+        settings: GitSettings,
+        lock: Any = None,
+    ) -> None:
+        self.checkout = checkout
+        self._runner = runner
+        self._git_dir = git_dir
+        self._common_dir = common_dir
+        self._remote = remote if settings.fetch_missing_commits else None
+        self._settings = settings
+        self._lock_file = lock
+        self._mutex = threading.RLock()
+        self._present: set[str] = {checkout.sha}
+        self._unavailable: set[str] = set()
+        self._deepened = False
+        self._ancestry: dict[tuple[str, str], Ancestry] = {}
+        self._diffs: dict[tuple[str, str], Changes] = {}
+        self._trees: dict[str, Mapping[str, str]] = {}
+        self._tree_paths: dict[str, tuple[str, ...]] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the cache lock (if any). The source must not be used afterwards."""
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def __enter__(self) -> GitSource:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def git_calls(self) -> int:
+        return self._runner.calls
+
+    @property
+    def git_commands(self) -> Mapping[str, int]:
+        return dict(self._runner.commands)
+
+    @property
+    def git_dir(self) -> Path:
+        return self._git_dir
+
+    # -- identity ----------------------------------------------------------------------
+
+    def namespace(self) -> str:
+        """The configured namespace, else one derived from the remote (see
+        :func:`~controller.sources.remotes.derive_namespace`)."""
+        if self._settings.namespace:
+            return self._settings.namespace
+        return derive_namespace(self.checkout.remote_url, self.checkout.toplevel.name)
+
+    def git_model_version(
+        self, environ: Mapping[str, str], *, event: Mapping[str, Any] | None = None
+    ) -> GitModelVersion:
+        """The ``gitModelVersion`` for what is checked out, from the CI environment
+        (``environ``, and the GitHub event payload) or plain git."""
+        return git_model_version(
+            self.checkout,
+            read_ci(environ, event),
+            commit_url_template=self._settings.commit_url_template,
+        )
+
+    # -- commits -----------------------------------------------------------------------
+
+    def commit(self, rev: str) -> CommitInfo | None:
+        """Facts about one commit (fetched when missing and a full SHA); None if unknown."""
+        with self._mutex:
+            if is_full_sha(rev):
+                self.prefetch([rev])
+                if rev not in self._present:
+                    return None
+            return read_commits(self._runner, self._git_dir, [rev])[0]
+
+    def has_commit(self, sha: str) -> bool:
+        """True when the commit is in the local repository, after fetching it if needed."""
+        with self._mutex:
+            self.prefetch([sha])
+            return sha in self._present
+
+    def prefetch(self, shas: Iterable[str]) -> None:
+        """Make the given commits present, with one presence check for all of them and at
+        most two fetches (deepen a shallow clone, then fetch the rest by SHA)."""
+        with self._mutex:
+            wanted = sorted({s for s in shas if s not in self._present} - self._unavailable)
+            if not wanted:
+                return
+            missing = self._check_present(wanted)
+            if missing and self._remote is not None:
+                missing = self._fetch_missing(missing)
+            self._unavailable.update(missing)
+
+    def is_ancestor(self, ancestor: str, descendant: str | None = None) -> bool:
+        """True when ``ancestor`` is reachable from ``descendant`` (default: the checkout).
+        False when it is not, or when either commit cannot be found."""
+        return self._ancestry_of(ancestor, descendant or self.checkout.sha) == "yes"
+
+    # -- changes and contents ----------------------------------------------------------
+
+    def changed_paths(
+        self,
+        base: str,
+        head: str | None = None,
+        *,
+        prefixes: Iterable[str] | None = None,
+        require_ancestor: bool = True,
+    ) -> Changes:
+        """Paths changed from ``base`` to ``head`` (default: the checkout), limited to
+        ``prefixes`` when given.
+
+        One ``git diff-tree`` per distinct (base, head), cached; filtering by prefix happens
+        on the cached answer. With ``require_ancestor`` (the default) the answer is
+        :class:`UnknownChanges` unless ``base`` is an ancestor of ``head`` (one more
+        ``git merge-base`` per pair, also cached). A tree diff is exact whatever the
+        ancestry, so ``require_ancestor=False`` is safe when only contents matter.
+        """
+        head = head or self.checkout.sha
+        with self._mutex:
+            if require_ancestor:
+                ancestry = self._ancestry_of(base, head)
+                if ancestry != "yes":
+                    reason = (
+                        f"commit {base[:12]} is not an ancestor of {head[:12]} (history rewritten?)"
+                        if ancestry == "no"
+                        else f"commit {base[:12]} was not found, even after fetching"
+                    )
+                    return UnknownChanges(base, head, reason)
+            full = self._diff(base, head)
+        return full.under(prefixes) if isinstance(full, ChangedPaths) else full
+
+    def blob_shas(
+        self, commit: str | None = None, *, prefixes: Iterable[str] | None = None
+    ) -> Mapping[str, str]:
+        """``{path: blob SHA-1}`` of every file at ``commit`` (default: the checkout), from
+        one cached ``git ls-tree -r``; limited to ``prefixes`` when given."""
+        sha = commit or self.checkout.sha
+        with self._mutex:
+            tree = self._trees.get(sha)
+            if tree is None:
+                tree = self._list_tree(sha)
+                self._trees[sha] = tree
+                self._tree_paths[sha] = tuple(sorted(tree))
+            paths = self._tree_paths[sha]
+        if prefixes is None:
+            return tree
+        return MappingProxyType(
+            {paths[i]: tree[paths[i]] for i in select_prefixed(paths, prefixes)}
+        )
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _git(self, *args: str, **options: Any) -> GitResult:
+        return self._runner.run(f"--git-dir={self._git_dir}", *args, **options)
+
+    def _is_shallow(self) -> bool:
+        return (self._common_dir / "shallow").exists()
+
+    def _ancestry_of(self, ancestor: str, descendant: str) -> Ancestry:
+        key = (ancestor, descendant)
+        with self._mutex:
+            if ancestor == descendant and ancestor in self._present:
+                return "yes"
+            if key not in self._ancestry:
+                self._ancestry[key] = self._ask_ancestry(ancestor, descendant)
+            return self._ancestry[key]
+
+    def _ask_ancestry(self, ancestor: str, descendant: str) -> Ancestry:
+        for attempt in range(2):
+            result = self._git("merge-base", "--is-ancestor", ancestor, descendant, ok=(0, 1, 128))
+            if result.returncode == 0:
+                self._present.update((ancestor, descendant))
+                return "yes"
+            if result.returncode == 128:
+                self.prefetch([ancestor, descendant])
+                if {ancestor, descendant} & self._unavailable:
+                    return "missing"
+            elif attempt == 0 and self._can_deepen():
+                # In a shallow clone the path between them may simply not be here yet.
+                self._deepen()
+            else:
+                return "no"
+        return "no"
+
+    def _diff(self, base: str, head: str) -> Changes:
+        key = (base, head)
+        if key in self._diffs:
+            return self._diffs[key]
+        if base == head and base in self._present:  # nothing changed since the last apply
+            self._diffs[key] = ChangedPaths(base, head, ())
+            return self._diffs[key]
+        args = ("diff-tree", "-r", "-z", "--no-renames", "--name-status", base, head)
+        result = self._git(*args, ok=(0, 128))
+        if result.returncode == 128:
+            self.prefetch([base, head])
+            if {base, head} & self._unavailable:
+                answer: Changes = UnknownChanges(
+                    base, head, f"commit {base[:12]} was not found, even after fetching"
+                )
+                self._diffs[key] = answer
+                return answer
+            result = self._git(*args)
+        self._present.update(key)
+        answer = parse_name_status(result.stdout, base, head)
+        self._diffs[key] = answer
+        log.debug("git_changed_paths", base=base, head=head, changes=len(answer.changes))
+        return answer
+
+    def _list_tree(self, sha: str) -> Mapping[str, str]:
+        result = self._git("ls-tree", "-r", "-z", "--full-tree", sha, ok=(0, 128))
+        if result.returncode == 128 and is_full_sha(sha):
+            self.prefetch([sha])
+            result = self._git("ls-tree", "-r", "-z", "--full-tree", sha, ref=sha)
+        elif result.returncode == 128:
+            self._git("ls-tree", "-r", "-z", "--full-tree", sha, ref=sha)  # raises, explained
+        blobs: dict[str, str] = {}
+        for entry in result.stdout.split(b"\0"):
+            meta, _, path = entry.partition(b"\t")
+            fields = meta.split(b" ")
+            if len(fields) == 3 and fields[1] == b"blob":
+                blobs[path.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
+        return MappingProxyType(blobs)
+
+    def _check_present(self, shas: list[str]) -> list[str]:
+        entries = read_objects(self._runner, self._git_dir, [f"{s}^{{commit}}" for s in shas])
+        missing = []
+        for sha, entry in zip(shas, entries, strict=True):
+            if entry.sha:
+                self._present.add(sha)
+            else:
+                missing.append(sha)
+        return missing
+
+    def _fetch_missing(self, missing: list[str]) -> list[str]:
+        if self._can_deepen():
+            self._deepen()
+            missing = self._check_present(missing)
+        fetchable = [s for s in missing if is_full_sha(s)]
+        if fetchable:
+            depth = ("--depth=1",) if self._is_shallow() else ()
+            if self._fetch(depth, fetchable, purpose="fetching recorded commits"):
+                missing = self._check_present(missing)
+        return missing
+
+    def _can_deepen(self) -> bool:
+        return self._remote is not None and not self._deepened and self._is_shallow()
+
+    def _deepen(self) -> None:
+        self._deepened = True
+        self._fetch(
+            (f"--deepen={self._settings.fetch_deepen}",),
+            [self.checkout.sha],
+            purpose="deepening the shallow clone",
+        )
+
+    def _fetch(self, options: tuple[str, ...], refspecs: list[str], *, purpose: str) -> bool:
+        """Fetch from the remote; a failure is logged (scrubbed) and answered with False,
+        because a missing commit only means "compare contents instead"."""
+        assert self._remote is not None  # callers check
+        result = self._git(
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--no-auto-gc",
+            *options,
+            self._remote,
+            *refspecs,
+            ok=(0, 1, 128),
+            timeout=self._settings.network_timeout_seconds,
+        )
+        if result.returncode != 0:
+            log.warning(
+                "git_fetch_failed",
+                purpose=purpose,
+                error=self._runner.failure(result, purpose),
+            )
+        return result.returncode == 0
