@@ -22,6 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from waitress.server import create_server
 
+from controller.errors import ConfigError
 from controller.logs import get_logger, redactor
 from controller.service.endpoints import EndpointConfig, ServiceApp
 from controller.service.history import RunHistory, isoformat
@@ -79,18 +80,10 @@ class Service:
             readiness=self.readiness,
             status=self.status,
         )
-        self._server: Any = create_server(
-            app,
-            host=settings.listen_host,
-            port=settings.listen_port,
-            threads=settings.http_threads,
-            ident="dr-gitops",
-            # waitress refuses larger bodies itself, from Content-Length, before reading.
-            max_request_body_size=settings.webhook_max_body_bytes + 1,
-            clear_untrusted_proxy_headers=True,
-        )
+        self._server = _bind(app, settings)
+        self._http_closing = threading.Event()
         self._http_thread = threading.Thread(
-            target=self._server.run, name="dr-gitops-http", daemon=True
+            target=self._serve_http, name="dr-gitops-http", daemon=True
         )
 
     @property
@@ -227,12 +220,31 @@ class Service:
         log.info("shutdown_complete", exit_code=self._exit_code)
         return self._exit_code
 
+    def _serve_http(self) -> None:
+        # waitress's own run() loops until its sockets are closed; closing them from another
+        # thread races its select(). Loop here instead and close from this thread.
+        server = self._server
+        try:
+            while not self._http_closing.is_set():
+                server.asyncore.loop(
+                    timeout=server.adj.asyncore_loop_timeout,
+                    map=server._map,
+                    use_poll=server.adj.asyncore_use_poll,
+                    count=1,
+                )
+        finally:
+            server.asyncore.close_all(server._map)
+            server.task_dispatcher.shutdown(timeout=2)
+
     def _close(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        self._server.close()
-        self._server.task_dispatcher.shutdown(timeout=2)
-        self._http_thread.join(timeout=2)
+        self._http_closing.set()
+        if self._http_thread.is_alive():
+            self._server.pull_trigger()  # wake the loop from select()
+            self._http_thread.join(timeout=5)
+        else:
+            self._server.close()
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """``/readyz``: (ready, body)."""
@@ -275,6 +287,25 @@ class Service:
             "lastSuccess": last.to_json() if last else None,
             "runs": [record.to_json() for record in self.history.recent()],
         }
+
+
+def _bind(app: ServiceApp, settings: ServiceSettings) -> Any:
+    try:
+        return create_server(
+            app,
+            host=settings.listen_host,
+            port=settings.listen_port,
+            threads=settings.http_threads,
+            ident="dr-gitops",
+            # waitress refuses larger bodies itself, from Content-Length, before reading.
+            max_request_body_size=settings.webhook_max_body_bytes + 1,
+            clear_untrusted_proxy_headers=True,
+        )
+    except OSError as exc:
+        where = f"{settings.listen_host}:{settings.listen_port}"
+        raise ConfigError(
+            f"cannot listen on {where}: {exc.strerror or exc}; choose another --listen"
+        ) from exc
 
 
 def serve(settings: ServiceSettings, run: RunFn, *, lock: NamespaceLock | None) -> int:

@@ -39,7 +39,8 @@ def test_the_first_instance_takes_the_lock_and_a_second_does_not(tmp_path: Path)
     first, second = make_lock(tmp_path, clock, "a"), make_lock(tmp_path, clock, "b")
     assert first.try_acquire()
     assert not second.try_acquire()
-    assert first.held and not second.held
+    assert first.held
+    assert not second.held
 
 
 def test_without_waiting_the_error_names_the_holder_and_since_when(tmp_path: Path) -> None:
@@ -125,7 +126,8 @@ def test_a_release_after_a_take_over_leaves_the_new_holder_alone(tmp_path: Path)
     assert new.try_acquire()
     old.release()
     found = FileLeaseStore(tmp_path, NAMESPACE).read()
-    assert found is not None and found[0] is not None
+    assert found is not None
+    assert found[0] is not None
     assert found[0].holder.instance_id == "new"
 
 
@@ -151,7 +153,7 @@ def test_waiting_gives_up_after_the_timeout_or_when_cancelled(tmp_path: Path) ->
     waiting = NamespaceLock(
         FileLeaseStore(tmp_path, NAMESPACE), namespace=NAMESPACE, ttl_seconds=60, poll_seconds=0.01
     )
-    with pytest.raises(LockError, match="(?i)timed out"):
+    with pytest.raises(LockError, match=r"(?i)timed out"):
         waiting.acquire(timeout=0.05)
     cancel = threading.Event()
     cancel.set()

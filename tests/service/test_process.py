@@ -3,6 +3,7 @@ and two processes contending for one namespace."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -150,7 +151,8 @@ def test_sigterm_during_a_run_exits_0_only_after_the_run_finished(  # type: igno
     served.signal(signal.SIGTERM)
     assert served.finish() == 0
     (line,) = journal.read_text().splitlines()
-    assert served.exited_at is not None and json.loads(line)["end"] < served.exited_at
+    assert served.exited_at is not None
+    assert json.loads(line)["end"] < served.exited_at
     names = [e.get("event") for e in served.events()]
     assert names.index("run_finished") < names.index("shutdown_complete")
 
@@ -177,7 +179,7 @@ def test_two_instances_on_one_namespace_never_run_at_once(  # type: ignore[no-un
         (json.loads(line) for line in journal.read_text().splitlines()), key=lambda r: r["start"]
     )
     assert {r["pid"] for r in runs} == {first.proc.pid, second.proc.pid}
-    for before, after in zip(runs, runs[1:], strict=False):
+    for before, after in itertools.pairwise(runs):
         assert before["end"] <= after["start"]
 
 

@@ -7,9 +7,11 @@ import socket
 import time
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from controller.service import FileLeaseStore, NamespaceLock
+from controller.errors import ConfigError
+from controller.service import FileLeaseStore, NamespaceLock, Service
 from controller.service.endpoints import EndpointConfig, ServiceApp
 from controller.service.metrics import ServiceMetrics
 from tests.fixtures.service import (
@@ -21,6 +23,7 @@ from tests.fixtures.service import (
     github_signature,
     push_payload,
     request,
+    service_settings,
 )
 
 
@@ -273,6 +276,7 @@ def test_a_run_outliving_the_grace_period_exits_1_and_keeps_the_lock(
     fake.wait_for(1)
     assert running.stop() == 1
     assert store.read() is not None  # left to expire: the run may still be writing
+    assert running.service.runner.join(5)  # let the abandoned run end inside this test
 
 
 def test_a_waiting_instance_is_alive_but_not_ready(
@@ -313,3 +317,9 @@ def test_losing_the_lock_stops_the_service_with_exit_1(
     running.thread.join(5)
     assert running.exit_code == 1
     assert running.service.runner.stop_event.is_set()
+
+
+def test_a_port_in_use_is_a_clear_configuration_error(start_service: ServiceStarter) -> None:
+    running = started(start_service, FakeRun())
+    with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{running.port}"):
+        Service(service_settings(listen_port=running.port), FakeRun())

@@ -19,7 +19,7 @@ from controller.settings import (
     ("value", "expected"),
     [
         ("127.0.0.1:8080", ("127.0.0.1", 8080)),
-        (":9000", ("0.0.0.0", 9000)),
+        (":9000", ("0.0.0.0", 9000)),  # noqa: S104 (parsing only, nothing binds)
         ("[::1]:8080", ("::1", 8080)),
         ("localhost:0", ("localhost", 0)),
     ],
