@@ -5,7 +5,7 @@ The only module of ours that imports apscheduler. The engine plugs in as a ``Run
 """
 
 from controller.service.leases import FileLeaseStore, Holder, LeaseRecord, LeaseStore
-from controller.service.locking import LockLost, NamespaceLock
+from controller.service.locking import LockLost, NamespaceLock, file_lock
 from controller.service.runs import (
     ActionCounts,
     ApiRequestObserver,
@@ -34,5 +34,6 @@ __all__ = [
     "RunRequest",
     "Service",
     "Trigger",
+    "file_lock",
     "serve",
 ]

@@ -25,17 +25,25 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from controller.errors import LockError
 from controller.logs import get_logger
 from controller.service.history import isoformat
-from controller.service.leases import Holder, LeaseRecord, LeaseStore
+from controller.service.leases import FileLeaseStore, Holder, LeaseRecord, LeaseStore
+from controller.settings import ServiceSettings, default_lock_dir
 
 log = get_logger(__name__)
 
 
 class LockLost(LockError):
     """This instance held the namespace lock and no longer does."""
+
+
+class Cancellation(Protocol):
+    """Anything with ``threading.Event.wait`` semantics: True once cancelled."""
+
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -115,13 +123,13 @@ class NamespaceLock:
         *,
         wait: bool = True,
         timeout: float | None = None,
-        cancel: threading.Event | None = None,
+        cancel: Cancellation | None = None,
     ) -> bool:
         """Take the lock. Returns True when held, False when ``cancel`` was set while
         waiting. Raises :class:`LockError` naming the holder when ``wait`` is False and the
         lock is held, or when ``timeout`` seconds passed."""
         deadline = None if timeout is None else self._monotonic() + timeout
-        cancel = cancel or threading.Event()
+        cancel = cancel if cancel is not None else threading.Event()
         announced: str | None = None
         while not self.try_acquire():
             current = self.describe_holder() or "another controller"
@@ -236,3 +244,11 @@ def _describe_record(record: LeaseRecord | None) -> dict[str, object]:
         "since": isoformat(record.acquired_at),
         "last_heartbeat": isoformat(record.renewed_at),
     }
+
+
+def file_lock(namespace: str, settings: ServiceSettings) -> NamespaceLock:
+    """The namespace lock kept as a file in ``settings.lock_dir`` (default:
+    :func:`controller.settings.default_lock_dir`), with ``settings.lock_ttl_seconds``."""
+    directory = settings.lock_dir or default_lock_dir()
+    store = FileLeaseStore(directory, namespace)
+    return NamespaceLock(store, namespace=namespace, ttl_seconds=settings.lock_ttl_seconds)

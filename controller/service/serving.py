@@ -22,7 +22,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from waitress.server import create_server
 
-from controller.errors import ConfigError
+from controller.errors import ConfigError, LockError
 from controller.logs import get_logger, redactor
 from controller.service.endpoints import EndpointConfig, ServiceApp
 from controller.service.history import RunHistory, isoformat
@@ -67,6 +67,10 @@ class Service:
         )
         self._stop = threading.Event()
         self._force = threading.Event()
+        # Appended to by signal handlers, which must not take locks (logging and
+        # Event.set do): the main thread acts on them (see _handle_signals).
+        self.signals_received: list[str] = []
+        self._signals_handled = 0
         self._exit_code = 0
         self._state = "starting"
         app = ServiceApp(
@@ -124,21 +128,48 @@ class Service:
             if not self._take_lock():
                 return 0
             self._start_scheduling()
-            while not self._stop.wait(1.0):
-                pass
+            self.wait()
             return self._shut_down()
         finally:
             self._close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` for a stop, acting on signals meanwhile; True if stopping.
+        (The lock waits on this while it waits for the namespace.)"""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._stop.is_set():
+            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            if left <= 0:
+                return False
+            self._stop.wait(left)
+            self._handle_signals()
+        return True
+
+    def _handle_signals(self) -> None:
+        """The first signal asks for a graceful stop; a second one forces it."""
+        while self._signals_handled < len(self.signals_received):
+            name = self.signals_received[self._signals_handled]
+            self._signals_handled += 1
+            if self._signals_handled == 1:
+                self.request_stop(name)
+            else:
+                self.force_stop(name)
 
     def _take_lock(self) -> bool:
         if self.lock is None:
             return True
         self._state = "waiting-for-lock"
-        acquired = self.lock.acquire(
-            wait=self.settings.lock_wait,
-            timeout=self.settings.lock_wait_timeout_seconds,
-            cancel=self._stop,
-        )
+        try:
+            acquired = self.lock.acquire(
+                wait=self.settings.lock_wait,
+                timeout=self.settings.lock_wait_timeout_seconds,
+                cancel=self,
+            )
+        except OSError as exc:
+            raise LockError(
+                f"cannot use the namespace lock store: {exc}; check that the lock directory "
+                "exists and is writable by this user"
+            ) from exc
         self.metrics.lock_held.set(1 if acquired else 0)
         return acquired
 
@@ -206,6 +237,7 @@ class Service:
         grace = self.settings.shutdown_grace_seconds
         deadline = time.monotonic() + grace
         while not self.runner.join(0.1):
+            self._handle_signals()
             if self._force.is_set() or time.monotonic() >= deadline:
                 self._scheduler.shutdown(wait=False)
                 log.error("shutdown_without_waiting_for_run", grace_seconds=grace)
@@ -319,18 +351,15 @@ def serve(settings: ServiceSettings, run: RunFn, *, lock: NamespaceLock | None) 
     if settings.webhook_secret is None:
         log.warning("webhooks_disabled", reason="no webhook secret is configured")
     service = Service(settings, run, lock=lock)
-    signals = 0
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        nonlocal signals
-        signals += 1
-        name = signal.Signals(signum).name
-        if signals == 1:
-            service.request_stop(name)
-        else:
-            service.force_stop(name)
+        service.signals_received.append(signal.Signals(signum).name)
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    # Signal handlers can only be set from the main thread; elsewhere (an embedding
+    # program) the caller stops the service with Service.request_stop instead.
+    in_main = threading.current_thread() is threading.main_thread()
+    signums = (signal.SIGTERM, signal.SIGINT) if in_main else ()
+    previous = {s: signal.signal(s, on_signal) for s in signums}
     try:
         return service.run_until_stopped()
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from controller import logs
 from controller.errors import DrGitopsError
-from controller.service import FileLeaseStore, NamespaceLock, serve
+from controller.service import file_lock, serve
 from controller.settings import ServiceSettings, parse_listen, read_webhook_secret
 from tests.fixtures.service import FakeRun
 
@@ -47,11 +47,9 @@ def main() -> int:
         webhook_secret=secret,
         lock_wait=not args.no_wait,
         lock_ttl_seconds=args.lock_ttl,
+        lock_dir=args.lock_dir,
     )
-    lock = None
-    if args.lock_dir:
-        store = FileLeaseStore(args.lock_dir, "team-a/models")
-        lock = NamespaceLock(store, namespace="team-a/models", ttl_seconds=args.lock_ttl)
+    lock = file_lock("team-a/models", settings) if settings.lock_dir else None
     run = FakeRun(
         seconds=args.run_seconds, fail_first=args.fail_first, journal=args.journal, leak=token
     )

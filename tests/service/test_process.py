@@ -225,3 +225,30 @@ def test_no_wait_exits_1_naming_the_holder(serve_process, tmp_path: Path) -> Non
     assert "--no-wait" in message
     holder.signal(signal.SIGINT)
     assert holder.finish() == 0
+
+
+def test_sigterm_while_waiting_for_the_lock_exits_0_at_once(serve_process, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    locks = str(tmp_path / "locks")
+    holder = serve_process("--lock-dir", locks, "--lock-ttl", "30")
+    holder.wait_for("namespace_lock_acquired")
+    waiter = serve_process("--lock-dir", locks, "--lock-ttl", "30")
+    waiter.wait_for("namespace_lock_waiting")
+    sent = time.monotonic()
+    waiter.signal(signal.SIGTERM)
+    assert waiter.finish() == 0
+    assert time.monotonic() - sent < 3
+    assert not any(e.get("event") == "run_started" for e in waiter.events())
+    holder.signal(signal.SIGTERM)
+    assert holder.finish() == 0
+
+
+def test_a_second_signal_stops_without_waiting_for_the_run(serve_process) -> None:  # type: ignore[no-untyped-def]
+    served = serve_process("--run-seconds", "30")
+    served.wait_for("run_started")
+    served.signal(signal.SIGTERM)
+    served.wait_for("shutdown_requested")
+    sent = time.monotonic()
+    served.signal(signal.SIGINT)
+    assert served.finish() == 1
+    assert time.monotonic() - sent < 3
+    assert served.wait_for("shutdown_forced")["reason"] == "SIGINT"

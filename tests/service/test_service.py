@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from controller.errors import ConfigError
+from controller.errors import ConfigError, LockError
 from controller.service import FileLeaseStore, NamespaceLock, Service
 from controller.service.endpoints import EndpointConfig, ServiceApp
 from controller.service.metrics import ServiceMetrics
@@ -323,3 +323,12 @@ def test_a_port_in_use_is_a_clear_configuration_error(start_service: ServiceStar
     running = started(start_service, FakeRun())
     with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{running.port}"):
         Service(service_settings(listen_port=running.port), FakeRun())
+
+
+def test_an_unusable_lock_directory_is_a_clear_lock_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    lock = NamespaceLock(FileLeaseStore(blocker / "locks", "ns"), namespace="ns")
+    service = Service(service_settings(), FakeRun(), lock=lock)
+    with pytest.raises(LockError, match="cannot use the namespace lock store"):
+        service.run_until_stopped()
