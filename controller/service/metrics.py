@@ -24,8 +24,12 @@ class ServiceMetrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
-        r = self.registry
         self._lock = threading.Lock()
+        self._declare_run_metrics(self.registry)
+        self._declare_state_metrics(self.registry)
+        self._declare_label_values()
+
+    def _declare_run_metrics(self, r: CollectorRegistry) -> None:
         self.duration = Histogram(
             "dr_gitops_reconcile_duration_seconds",
             "Wall time of reconcile runs, by result.",
@@ -62,6 +66,8 @@ class ServiceMetrics:
             "Changes made to undo edits made outside git.",
             registry=r,
         )
+
+    def _declare_state_metrics(self, r: CollectorRegistry) -> None:
         self.last_success = Gauge(
             "dr_gitops_last_success_timestamp_seconds",
             "When the last successful run finished (Unix time; 0: never).",
@@ -97,7 +103,6 @@ class ServiceMetrics:
             ["version"],
             registry=r,
         ).labels(__version__).set(1)
-        self._declare_label_values()
 
     def _declare_label_values(self) -> None:
         # Series that exist from the start read as 0 instead of "no data" in dashboards.

@@ -10,6 +10,7 @@ fresh as the tick). This is why runs are not APScheduler jobs themselves: with
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -163,20 +164,34 @@ class Runner:
             on_revision=on_revision,
         )
         log.info("run_started", last_success_revision=previous)
+        try:
+            return self._call(run, request, revision)
+        finally:
+            structlog.contextvars.clear_contextvars()
+
+    def _call(self, run: CurrentRun, request: RunRequest, revision: list[str]) -> float:
+        """Call the run function and record, count and log what it did."""
         self._metrics.run_started()
         began = self._monotonic()
         try:
-            outcome = self._run(request)
+            returned: object = self._run(request)
         except Exception as exc:
             log.error("run_crashed", error=exc, exc_info=True)
-            outcome = RunOutcome.crashed(exc, revision[0] if revision else None)
+            returned = RunOutcome.crashed(exc)
+        if isinstance(returned, RunOutcome):
+            outcome = returned
+        else:  # an engine bug: record it rather than lose the run
+            kind = type(returned).__name__
+            outcome = RunOutcome.crashed(TypeError(f"the run function returned {kind}"))
+        if outcome.revision is None and revision:  # reported by on_revision before it ended
+            outcome = dataclasses.replace(outcome, revision=revision[0])
         record = RunRecord.of(
             outcome,
             run_id=run.run_id,
             trigger=run.trigger,
             started_at=run.started_at,
             duration_seconds=self._monotonic() - began,
-            last_success_revision=previous,
+            last_success_revision=request.last_success_revision,
             scrub=redactor.scrub,
         )
         self._history.add(record)
@@ -195,5 +210,4 @@ class Runner:
             consecutive_failures=failures,
             next_run_in_seconds=round(delay, 3),
         )
-        structlog.contextvars.clear_contextvars()
         return delay

@@ -145,3 +145,27 @@ def test_writes_at_an_unchanged_revision_count_as_drift_corrections() -> None:
         assert finished.acquire(timeout=5)
     runner.close()
     assert [r.drift_corrections for r in reversed(history.recent())] == [0, 1, 0, 5]
+
+
+def test_a_run_returning_something_else_is_recorded_as_failed() -> None:
+    history, finished = RunHistory(10), threading.Semaphore(0)
+
+    def run(request: RunRequest) -> RunOutcome:
+        request.on_revision("d" * 40)
+        return None  # type: ignore[return-value]
+
+    runner = Runner(
+        run,
+        history=history,
+        metrics=ServiceMetrics(),
+        backoff=Backoff(60, 1, 10),
+        on_finished=lambda _delay: finished.release(),
+    )
+    runner.start()
+    runner.request("schedule", queue_if_busy=False)
+    assert finished.acquire(timeout=5)
+    runner.close()
+    (record,) = history.recent()
+    assert record.result == "failed"
+    assert record.revision == "d" * 40
+    assert "returned NoneType" in record.errors[0]
