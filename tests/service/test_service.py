@@ -36,7 +36,7 @@ def nothing_triggered(running: RunningService, fake: FakeRun, runs: int) -> bool
 
 def started(start_service: ServiceStarter, fake: FakeRun, **changes: object) -> RunningService:
     running = start_service(fake, **changes)
-    fake.wait_for(1, finished=True)
+    running.wait_until_idle(1)
     return running
 
 
@@ -167,7 +167,7 @@ def test_routes_and_methods_are_checked(start_service: ServiceStarter) -> None:
 def test_metrics_parse_and_move_with_runs(start_service: ServiceStarter) -> None:
     fake = FakeRun(fail_first=1)
     running = start_service(fake)
-    fake.wait_for(2, finished=True)  # the failed start-up run, then the retry after backoff
+    running.wait_until_idle(2)  # the failed start-up run, then the retry after backoff
     before = metric_samples(running.port)
     assert (
         before[("dr_gitops_reconcile_runs_total", (("result", "failed"), ("trigger", "startup")))]
@@ -191,7 +191,7 @@ def test_metrics_parse_and_move_with_runs(start_service: ServiceStarter) -> None
     assert before[api] == 2
 
     github_push(running.port)
-    fake.wait_for(3, finished=True)
+    running.wait_until_idle(3)
     after = metric_samples(running.port)
     webhook = (
         "dr_gitops_reconcile_runs_total",
@@ -209,7 +209,7 @@ def test_metrics_parse_and_move_with_runs(start_service: ServiceStarter) -> None
 def test_status_records_the_runs_newest_first(start_service: ServiceStarter) -> None:
     fake = FakeRun(fail_first=1)
     running = start_service(fake)
-    fake.wait_for(2, finished=True)
+    running.wait_until_idle(2)
     status = request(running.port, "GET", "/status").json()
     runs = status["runs"]
     assert [r["result"] for r in runs] == ["success", "failed"]
@@ -227,7 +227,7 @@ def test_status_records_the_runs_newest_first(start_service: ServiceStarter) -> 
 def test_failures_back_off_and_recover(start_service: ServiceStarter) -> None:
     fake = FakeRun(fail_first=4)
     running = start_service(fake, backoff_initial_seconds=0.05, backoff_max_seconds=0.15)
-    fake.wait_for(5, finished=True)
+    running.wait_until_idle(5)
     gaps = [fake.started_at[i + 1] - fake.finished[i] for i in range(4)]
     # Delays of 0.05, 0.1, then the 0.15 cap; measured, so allow scheduling slack above.
     for gap, expected in zip(gaps, [0.05, 0.1, 0.15, 0.15], strict=True):
@@ -243,7 +243,7 @@ def test_failures_back_off_and_recover(start_service: ServiceStarter) -> None:
 def test_readiness_needs_a_recent_successful_run(start_service: ServiceStarter) -> None:
     failing = FakeRun(fail_first=10_000)
     running = start_service(failing)
-    failing.wait_for(1, finished=True)
+    running.wait_until_idle(1)
     answer = request(running.port, "GET", "/readyz")
     assert answer.status == 503
     assert "no successful run yet" in answer.json()["reason"]
@@ -310,7 +310,7 @@ def test_losing_the_lock_stops_the_service_with_exit_1(
     fake = FakeRun()
     lock = NamespaceLock(store, namespace="ns", ttl_seconds=0.3)
     running = start_service(fake, lock=lock)
-    fake.wait_for(1, finished=True)
+    running.wait_until_idle(1)
     found = store.read()
     assert found is not None
     store.delete(found[1])  # as if another controller had taken it over
