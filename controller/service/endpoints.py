@@ -11,6 +11,10 @@
                          404 webhooks disabled (no secret configured), 413 body too large
                          (refused from ``Content-Length`` before reading it), 503 stopping.
 =======================  ==================================================================
+
+Bodies over the limit with a ``Content-Length`` are refused by waitress itself (configured
+by the service) before this application is called, so they do not reach the webhook
+metrics; bodies without one are cut off here after ``limit + 1`` bytes.
 """
 
 from __future__ import annotations
@@ -125,7 +129,8 @@ class ServiceApp:
                 verdict = WebhookVerdict(503, "stopping", "the controller is shutting down")
                 answer = verdict.to_json()
         self._metrics.webhook(source, verdict.outcome)
-        log.info(
+        emit = log.warning if verdict.status in (400, 401) else log.info
+        emit(
             "webhook_received",
             source=source,
             webhook_event=headers.get("x-github-event") or headers.get("x-gitlab-event"),
