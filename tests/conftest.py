@@ -29,4 +29,5 @@ pytest_plugins = [
     "tests.fixtures.gitrepos",
     "tests.fixtures.manifests",
     "tests.fixtures.githttp",
+    "tests.fixtures.service",
 ]

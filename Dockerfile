@@ -1,0 +1,48 @@
+# syntax=docker/dockerfile:1
+# dr-gitops as a container: `dr-gitops serve` by default.
+#
+#   docker build -t dr-gitops .
+#   docker run --rm -p 8080:8080 -e DATAROBOT_ENDPOINT -e DATAROBOT_API_TOKEN \
+#     dr-gitops serve --listen 0.0.0.0:8080 --repo https://github.com/acme/models.git --ref main
+#
+# Two stages: the first builds the dr-gitops wheel, the second installs it with its runtime
+# dependencies only (no test or emulator extras) next to git, and runs as a non-root user.
+# The build needs no network besides the package registries (PyPI, Debian).
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY controller ./controller
+COPY emulator ./emulator
+RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
+
+FROM ${PYTHON_IMAGE} AS runtime
+# git: the controller shells out to it; openssh-client: for ssh:// and git@ remotes.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+RUN groupadd --gid 10001 dr-gitops \
+    && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/dr-gitops \
+       --shell /usr/sbin/nologin dr-gitops \
+    && mkdir -p /repo /var/cache/dr-gitops /var/lib/dr-gitops \
+    && chown dr-gitops:dr-gitops /repo /var/cache/dr-gitops /var/lib/dr-gitops
+COPY --from=build /dist/ /tmp/dist/
+RUN python -m pip install --no-cache-dir /tmp/dist/*.whl && rm -rf /tmp/dist
+
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    XDG_CACHE_HOME=/var/cache/dr-gitops \
+    XDG_STATE_HOME=/var/lib/dr-gitops \
+    DR_GITOPS_HEALTHCHECK_URL=http://127.0.0.1:8080/healthz
+
+USER 10001:10001
+# A mounted repository at /repo is served when no --repo is given (it defaults to the
+# working directory).
+WORKDIR /repo
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['DR_GITOPS_HEALTHCHECK_URL'], timeout=4)"]
+ENTRYPOINT ["dr-gitops"]
+CMD ["serve", "--listen", "0.0.0.0:8080"]

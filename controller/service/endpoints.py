@@ -1,0 +1,187 @@
+"""The service's HTTP endpoints, as a plain WSGI application (served by waitress).
+
+=======================  ==================================================================
+``GET /healthz``         200 while the process serves requests (liveness).
+``GET /readyz``          200 when the last successful run is recent; 503 with a reason.
+``GET /metrics``         Prometheus text (or OpenMetrics, by ``Accept``).
+``GET /status``          JSON: state, lock, the last runs.
+``POST /webhooks/github`` / ``POST /webhooks/gitlab``
+                         200 triggered, 202 ignored (with a reason), 400 malformed,
+                         401 bad or missing signature/token (nothing triggered),
+                         404 webhooks disabled (no secret configured), 413 body too large
+                         (refused from ``Content-Length`` before reading it), 503 stopping.
+=======================  ==================================================================
+
+Bodies over the limit with a ``Content-Length`` are refused by waitress itself (configured
+by the service) before this application is called, so they do not reach the webhook
+metrics; bodies without one are cut off here after ``limit + 1`` bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+from prometheus_client import make_wsgi_app
+
+from controller.logs import get_logger
+from controller.service.metrics import ServiceMetrics
+from controller.service.running import Admission
+from controller.service.runs import Trigger
+from controller.service.webhooks import WebhookVerdict, github_verdict, gitlab_verdict
+
+log = get_logger(__name__)
+
+_REASONS = {
+    200: "OK",
+    202: "Accepted",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    503: "Service Unavailable",
+}
+_Judge = Callable[..., WebhookVerdict]
+_WEBHOOKS: dict[str, tuple[str, Trigger, _Judge]] = {
+    "/webhooks/github": ("github", "webhook:github", github_verdict),
+    "/webhooks/gitlab": ("gitlab", "webhook:gitlab", gitlab_verdict),
+}
+
+
+@dataclass(frozen=True)
+class EndpointConfig:
+    """What the endpoints need from the settings."""
+
+    webhook_secret: str | None
+    tracked_ref: str
+    max_body_bytes: int
+
+
+class ServiceApp:
+    """The WSGI application. The service's state is reached through the callables."""
+
+    def __init__(
+        self,
+        config: EndpointConfig,
+        *,
+        metrics: ServiceMetrics,
+        request_run: Callable[[Trigger], Admission],
+        readiness: Callable[[], tuple[bool, dict[str, Any]]],
+        status: Callable[[], dict[str, Any]],
+    ) -> None:
+        self._config = config
+        self._metrics = metrics
+        self._request_run = request_run
+        self._readiness = readiness
+        self._status = status
+        self._metrics_app = make_wsgi_app(metrics.registry)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path in _WEBHOOKS:
+            if method != "POST":
+                return _json(start_response, 405, {"error": "use POST"}, [("Allow", "POST")])
+            return self._webhook(path, environ, start_response)
+        if path not in ("/healthz", "/readyz", "/metrics", "/status"):
+            return _json(start_response, 404, {"error": f"no route {path}"})
+        if method not in ("GET", "HEAD"):
+            return _json(start_response, 405, {"error": "use GET"}, [("Allow", "GET, HEAD")])
+        if path == "/metrics":
+            return self._metrics_app(environ, start_response)  # type: ignore[no-any-return]
+        if path == "/healthz":
+            return _json(start_response, 200, {"status": "alive"})
+        if path == "/readyz":
+            ready, body = self._readiness()
+            return _json(start_response, 200 if ready else 503, body)
+        return _json(start_response, 200, self._status())
+
+    def _webhook(
+        self, path: str, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        source, trigger, judge = _WEBHOOKS[path]
+        secret = self._config.webhook_secret
+        if not secret:
+            return _json(
+                start_response,
+                404,
+                {"error": "webhooks are disabled: no webhook secret is configured"},
+            )
+        body = _read_body(environ, self._config.max_body_bytes)
+        if body is None:
+            self._metrics.webhook(source, "too-large")
+            log.warning("webhook_refused", source=source, reason="body too large")
+            limit = self._config.max_body_bytes
+            return _json(start_response, 413, {"error": f"body larger than {limit} bytes"})
+        headers = _headers(environ)
+        verdict: WebhookVerdict = judge(
+            headers, body, secret=secret, tracked_ref=self._config.tracked_ref
+        )
+        answer = verdict.to_json()
+        if verdict.trigger:
+            admission = self._request_run(trigger)
+            answer["run"] = admission
+            if admission == "stopping":
+                verdict = WebhookVerdict(503, "stopping", "the controller is shutting down")
+                answer = verdict.to_json()
+        self._metrics.webhook(source, verdict.outcome)
+        emit = log.warning if verdict.status in (400, 401) else log.info
+        emit(
+            "webhook_received",
+            source=source,
+            webhook_event=headers.get("x-github-event") or headers.get("x-gitlab-event"),
+            delivery=headers.get("x-github-delivery") or headers.get("x-gitlab-event-uuid"),
+            outcome=verdict.outcome,
+            reason=verdict.reason,
+            pushed_revision=verdict.revision,
+            run=answer.get("run"),
+        )
+        return _json(start_response, verdict.status, answer)
+
+
+def _read_body(environ: WSGIEnvironment, limit: int) -> bytes | None:
+    """The request body, or ``None`` when it is larger than ``limit`` (decided from
+    ``Content-Length`` without reading, else after reading at most ``limit + 1`` bytes)."""
+    try:
+        declared = int(environ.get("CONTENT_LENGTH") or -1)
+    except ValueError:
+        declared = -1
+    if declared > limit:
+        return None
+    stream = environ["wsgi.input"]
+    body: bytes = stream.read(limit + 1 if declared < 0 else declared)
+    return None if len(body) > limit else body
+
+
+def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = str(environ["CONTENT_TYPE"])
+    return headers
+
+
+def _json(
+    start_response: StartResponse,
+    status: int,
+    body: Mapping[str, Any],
+    extra_headers: list[tuple[str, str]] | None = None,
+) -> list[bytes]:
+    payload = json.dumps(body, indent=None, separators=(",", ":")).encode() + b"\n"
+    start_response(
+        f"{status} {_REASONS.get(status, 'Error')}",
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(payload))),
+            ("Cache-Control", "no-store"),
+            *(extra_headers or []),
+        ],
+    )
+    return [payload]

@@ -1,0 +1,367 @@
+"""``dr-gitops serve``: the long-running service put together.
+
+Start-up: bind HTTP (so liveness answers at once), take the namespace lock (waiting, or
+failing fast with ``--no-wait``), start the scheduler (an interval tick with jitter and the
+lock heartbeat), and run once at once. Shutdown (SIGTERM/SIGINT, or ``request_stop``):
+stop the tick, drop a pending run, ask the run in progress to start no new action, wait
+for it up to the grace period while still heart-beating the lock, then release the lock and
+close HTTP. Exit code 0; 1 when the lock was lost or the run outlived the grace period (the
+lock is then left to expire, since the run may still be writing).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from waitress.server import create_server
+
+from controller.errors import ConfigError, LockError
+from controller.logs import get_logger, redactor
+from controller.service.endpoints import EndpointConfig, ServiceApp
+from controller.service.history import RunHistory, isoformat
+from controller.service.locking import LockLost, NamespaceLock
+from controller.service.metrics import ServiceMetrics
+from controller.service.running import Admission, Backoff, Runner
+from controller.service.runs import RunFn, Trigger
+from controller.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+_TICK = "reconcile-tick"
+_HEARTBEAT = "lock-heartbeat"
+
+
+class Service:
+    """One service instance. ``serve`` is the usual way in; tests drive this directly:
+    construct (binds the port), ``start_http()``, then ``run_until_stopped()`` in a thread
+    and ``request_stop()`` from another."""
+
+    def __init__(
+        self, settings: ServiceSettings, run: RunFn, *, lock: NamespaceLock | None = None
+    ) -> None:
+        self.settings = settings
+        self.lock = lock
+        self.metrics = ServiceMetrics()
+        self.history = RunHistory(settings.status_history)
+        self.runner = Runner(
+            run,
+            history=self.history,
+            metrics=self.metrics,
+            backoff=Backoff(
+                settings.interval_seconds,
+                settings.backoff_initial_seconds,
+                settings.backoff_max_seconds,
+            ),
+            on_finished=self._schedule_next,
+        )
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self._stop = threading.Event()
+        self._force = threading.Event()
+        # Appended to by signal handlers, which must not take locks (logging and
+        # Event.set do): the main thread acts on them (see _handle_signals).
+        self.signals_received: list[str] = []
+        self._signals_handled = 0
+        self._exit_code = 0
+        self._state = "starting"
+        app = ServiceApp(
+            EndpointConfig(
+                webhook_secret=settings.webhook_secret,
+                tracked_ref=settings.tracked_ref,
+                max_body_bytes=settings.webhook_max_body_bytes,
+            ),
+            metrics=self.metrics,
+            request_run=self.trigger,
+            readiness=self.readiness,
+            status=self.status,
+        )
+        self._server = _bind(app, settings)
+        self._http_closing = threading.Event()
+        self._http_thread = threading.Thread(
+            target=self._serve_http, name="dr-gitops-http", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port 0)."""
+        return int(self._server.effective_port)
+
+    def start_http(self) -> None:
+        if not self._http_thread.is_alive():
+            self._http_thread.start()
+            log.info("http_listening", host=self.settings.listen_host, port=self.port)
+
+    def trigger(self, trigger: Trigger) -> Admission:
+        """Ask for a run now (webhooks); queued behind a run in progress."""
+        if self._stop.is_set():
+            return "stopping"
+        return self.runner.request(trigger, queue_if_busy=True)
+
+    def request_stop(self, reason: str, *, exit_code: int = 0) -> None:
+        """Begin a graceful shutdown (thread- and signal-safe; the first reason wins)."""
+        if not self._stop.is_set():
+            self._exit_code = exit_code
+            log.info("shutdown_requested", reason=reason)
+            self._stop.set()
+        elif exit_code:
+            self._exit_code = exit_code
+
+    def force_stop(self, reason: str) -> None:
+        """Stop waiting for the run in progress (a second SIGTERM/SIGINT)."""
+        log.warning("shutdown_forced", reason=reason)
+        self.request_stop(reason, exit_code=1)
+        self._force.set()
+
+    def run_until_stopped(self) -> int:
+        """Take the lock, schedule runs until a stop is requested, shut down; exit code."""
+        self.start_http()
+        try:
+            if not self._take_lock():
+                return 0
+            self._start_scheduling()
+            self.wait()
+            return self._shut_down()
+        finally:
+            self._close()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` for a stop, acting on signals meanwhile; True if stopping.
+        (The lock waits on this while it waits for the namespace.)"""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._stop.is_set():
+            left = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
+            if left <= 0:
+                return False
+            self._stop.wait(left)
+            self._handle_signals()
+        return True
+
+    def _handle_signals(self) -> None:
+        """The first signal asks for a graceful stop; a second one forces it."""
+        while self._signals_handled < len(self.signals_received):
+            name = self.signals_received[self._signals_handled]
+            self._signals_handled += 1
+            if self._signals_handled == 1:
+                self.request_stop(name)
+            else:
+                self.force_stop(name)
+
+    def _take_lock(self) -> bool:
+        if self.lock is None:
+            return True
+        self._state = "waiting-for-lock"
+        try:
+            acquired = self.lock.acquire(
+                wait=self.settings.lock_wait,
+                timeout=self.settings.lock_wait_timeout_seconds,
+                cancel=self,
+            )
+        except OSError as exc:
+            raise LockError(
+                f"cannot use the namespace lock store: {exc}; check that the lock directory "
+                "exists and is writable by this user"
+            ) from exc
+        self.metrics.lock_held.set(1 if acquired else 0)
+        return acquired
+
+    def _start_scheduling(self) -> None:
+        settings = self.settings
+        self._scheduler.add_job(
+            self._tick,
+            IntervalTrigger(seconds=settings.interval_seconds, jitter=settings.jitter_seconds),
+            id=_TICK,
+        )
+        if self.lock is not None:
+            self._scheduler.add_job(
+                self._heartbeat,
+                IntervalTrigger(seconds=self.lock.heartbeat_seconds),
+                id=_HEARTBEAT,
+            )
+        self._scheduler.start()
+        self.runner.start()
+        self._state = "running"
+        self.runner.request("startup", queue_if_busy=True)
+
+    def _tick(self) -> None:
+        admission = self.runner.request("schedule", queue_if_busy=False)
+        if admission != "started":
+            log.debug("tick_skipped", admission=admission)
+
+    def _schedule_next(self, delay: float) -> None:
+        if self._stop.is_set():
+            return
+        try:
+            self._scheduler.reschedule_job(
+                _TICK,
+                trigger=IntervalTrigger(seconds=delay, jitter=self.settings.jitter_seconds),
+            )
+        except Exception:  # the scheduler is shutting down under us
+            log.debug("reschedule_skipped", exc_info=True)
+
+    def _heartbeat(self) -> None:
+        assert self.lock is not None
+        try:
+            self.lock.refresh()
+        except LockLost as exc:
+            self._lock_lost(str(exc))
+        except Exception as exc:
+            since = self.lock.seconds_since_refresh() or 0.0
+            log.warning("namespace_lock_refresh_failed", error=exc, seconds_since_refresh=since)
+            # Stop applying well before a contender could call the lease stale.
+            if since > self.lock.ttl_seconds * 2 / 3:
+                self._lock_lost(f"could not refresh the namespace lock for {since:.0f}s")
+
+    def _lock_lost(self, reason: str) -> None:
+        log.error("namespace_lock_lost", reason=reason)
+        self.metrics.lock_held.set(0)
+        self.runner.stop_event.set()
+        self.request_stop("namespace lock lost", exit_code=1)
+
+    def _shut_down(self) -> int:
+        self._state = "stopping"
+        if self._scheduler.running and self._scheduler.get_job(_TICK):
+            self._scheduler.remove_job(_TICK)  # the heartbeat goes on while the run drains
+        current = self.runner.current
+        self.runner.close()
+        if current is not None:
+            log.info("shutdown_waiting_for_run", run_id=current.run_id)
+        grace = self.settings.shutdown_grace_seconds
+        deadline = time.monotonic() + grace
+        while not self.runner.join(0.1):
+            self._handle_signals()
+            if self._force.is_set() or time.monotonic() >= deadline:
+                self._scheduler.shutdown(wait=False)
+                log.error("shutdown_without_waiting_for_run", grace_seconds=grace)
+                return 1
+        self._scheduler.shutdown(wait=False)
+        if self.lock is not None and self.lock.held:
+            try:
+                self.lock.release()
+            except Exception as exc:
+                log.warning("namespace_lock_release_failed", error=exc)
+        self.metrics.lock_held.set(0)
+        log.info("shutdown_complete", exit_code=self._exit_code)
+        return self._exit_code
+
+    def _serve_http(self) -> None:
+        # waitress's own run() loops until its sockets are closed; closing them from another
+        # thread races its select(). Loop here instead and close from this thread.
+        server = self._server
+        try:
+            while not self._http_closing.is_set():
+                server.asyncore.loop(
+                    timeout=server.adj.asyncore_loop_timeout,
+                    map=server._map,
+                    use_poll=server.adj.asyncore_use_poll,
+                    count=1,
+                )
+        finally:
+            server.asyncore.close_all(server._map)
+            server.task_dispatcher.shutdown(timeout=2)
+
+    def _close(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._http_closing.set()
+        if self._http_thread.is_alive():
+            self._server.pull_trigger()  # wake the loop from select()
+            self._http_thread.join(timeout=5)
+        else:
+            self._server.close()
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """``/readyz``: (ready, body)."""
+        if self._state in ("starting", "waiting-for-lock"):
+            if self._state == "starting" or self.lock is None:
+                reason = "starting"
+            else:
+                holder = self.lock.describe_holder()
+                held_by = f" held by {holder}" if holder else ""
+                reason = f"waiting for the namespace lock{held_by}"
+            return False, {"ready": False, "reason": reason}
+        if self._state == "stopping":
+            return False, {"ready": False, "reason": "shutting down"}
+        ready, reason = self.history.readiness(
+            now=time.time(), window=self.settings.readiness_window
+        )
+        return ready, {"ready": ready, "reason": reason}
+
+    def status(self) -> dict[str, Any]:
+        """``/status``: the service's state and its last runs, newest first."""
+        current = self.runner.current
+        job = self._scheduler.get_job(_TICK) if self._scheduler.running else None
+        next_run: datetime | None = job.next_run_time if job is not None else None
+        last = self.history.last_success
+        return {
+            "state": self._state,
+            "trackedRef": self.settings.tracked_ref,
+            "intervalSeconds": self.settings.interval_seconds,
+            "lock": self.lock.describe() if self.lock else None,
+            "current": None
+            if current is None
+            else {
+                "runId": current.run_id,
+                "trigger": current.trigger,
+                "started": isoformat(current.started_at),
+            },
+            "pending": self.runner.pending,
+            "nextRunAt": isoformat(next_run.timestamp()) if next_run else None,
+            "consecutiveFailures": self.history.consecutive_failures,
+            "lastSuccess": last.to_json() if last else None,
+            "runs": [record.to_json() for record in self.history.recent()],
+        }
+
+
+def _bind(app: ServiceApp, settings: ServiceSettings) -> Any:
+    try:
+        return create_server(
+            app,
+            host=settings.listen_host,
+            port=settings.listen_port,
+            threads=settings.http_threads,
+            ident="dr-gitops",
+            # waitress refuses larger bodies itself, from Content-Length, before reading.
+            max_request_body_size=settings.webhook_max_body_bytes + 1,
+            clear_untrusted_proxy_headers=True,
+        )
+    except OSError as exc:
+        where = f"{settings.listen_host}:{settings.listen_port}"
+        raise ConfigError(
+            f"cannot listen on {where}: {exc.strerror or exc}; choose another --listen"
+        ) from exc
+
+
+def serve(settings: ServiceSettings, run: RunFn, *, lock: NamespaceLock | None) -> int:
+    """Run the service until SIGTERM/SIGINT; returns the exit code (see module docstring).
+
+    Raises ``LockError`` when ``settings.lock_wait`` is False (``--no-wait``) and another
+    controller holds the namespace, or when waiting timed out. Call it from the main thread
+    (signal handlers); configure logging first (``controller.logs.configure``).
+    """
+    redactor.register(settings.webhook_secret)
+    if settings.webhook_secret is None:
+        log.warning("webhooks_disabled", reason="no webhook secret is configured")
+    service = Service(settings, run, lock=lock)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        service.signals_received.append(signal.Signals(signum).name)
+
+    # Signal handlers can only be set from the main thread; elsewhere (an embedding
+    # program) the caller stops the service with Service.request_stop instead.
+    in_main = threading.current_thread() is threading.main_thread()
+    signums = (signal.SIGTERM, signal.SIGINT) if in_main else ()
+    previous = {s: signal.signal(s, on_signal) for s in signums}
+    try:
+        return service.run_until_stopped()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
