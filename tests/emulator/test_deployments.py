@@ -51,7 +51,7 @@ def test_a_deployed_models_target_fields_are_locked(emulator_api, deployed, fiel
 
 
 def test_deployments_are_listed_and_filtered(emulator_api, deployed):
-    model, version, deployment = deployed
+    model, _, deployment = deployed
     other = emulator_api.create_model()
     emulator_api.create_version(
         other["id"], {"a.py": "x"}, baseEnvironmentId="64d2ba178dd3f0b1fa2162f3"

@@ -12,7 +12,7 @@ ALWAYS = {
 
 def test_a_created_model_carries_every_field_clients_rely_on(emulator_api):
     model = emulator_api.create_model(name="Fraud")
-    assert ALWAYS <= set(model)
+    assert set(model) >= ALWAYS
     assert model["description"] == ""
     assert model["language"] == ""
     assert model["latestVersion"] is None

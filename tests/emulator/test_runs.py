@@ -84,7 +84,7 @@ def test_a_running_run_can_be_canceled_once(emulator, emulator_api):
     job = _job(emulator_api)
     answer = emulator_api.post(f"customJobs/{job['id']}/runs/", json={})
     run = answer.json()
-    assert emulator_api.get(f"customJobs/?onlyRunning=true").json()["totalCount"] == 1
+    assert emulator_api.get("customJobs/?onlyRunning=true").json()["totalCount"] == 1
     assert emulator_api.delete(f"customJobs/{job['id']}/runs/{run['id']}/").status_code == 204
     assert (
         emulator_api.get(f"customJobs/{job['id']}/runs/{run['id']}/").json()["status"] == "canceled"
