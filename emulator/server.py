@@ -91,6 +91,8 @@ class EmulatorServer:
             ident="dr-emulator",
             clear_untrusted_proxy_headers=True,
             channel_timeout=60,
+            outbuf_overflow=32 * 1024 * 1024,  # big list pages stay in memory, not temp files
+            inbuf_overflow=16 * 1024 * 1024,
         )
         self._thread: threading.Thread | None = None
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
