@@ -41,7 +41,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 SOCKET_KEY = "emulator.socket"
 
 
-class _SocketTask(WSGITask):
+class _SocketTask(WSGITask):  # type: ignore[misc]
     """A waitress task whose WSGI environ also holds the connection's socket."""
 
     def get_environment(self) -> dict[str, Any]:
