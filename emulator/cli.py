@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -83,8 +84,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SeedError as exc:
         print(f"dr-emulator: error: {exc}", file=sys.stderr)
         return 1
-    args = build_parser(describe_seed(seed)).parse_args(args_list)
-    from emulator.server import EmulatorServer  # imported late: --help needs no Flask
+    epilog = (
+        describe_seed(seed)
+        + "\n\nAdmin routes (no token): GET /__emulator__/ lists them (stats, reset,\nfaults, state, config, deploy)."
+    )
+    args = build_parser(epilog).parse_args(args_list)
+    from emulator.errors import ApiError  # imported late: --help needs no Flask
+    from emulator.server import EmulatorServer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
@@ -93,14 +99,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if args.fault_rate or args.latency_ms:
             server.set_faults({"rate": args.fault_rate, "latencyMs": args.latency_ms})
+    except ApiError as exc:
+        print(f"dr-emulator: error: {exc.message}: {exc.errors}", file=sys.stderr)
+        return 1
     except (SeedError, ValueError, OSError) as exc:
         print(f"dr-emulator: error: {exc}", file=sys.stderr)
         return 1
+    # SIGTERM (docker stop, kill) ends like Ctrl-C, so the state file gets its last write.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(
         f"dr-emulator serving {server.api_url} (token owner: {seed.user(seed.token_owner)['username']})",
         flush=True,
     )
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         server.serve_forever()
     return 0
 

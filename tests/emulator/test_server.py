@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -75,9 +76,20 @@ def test_cli_refuses_a_broken_seed_file(tmp_path, capsys):
     assert "users[0].id must be 24 lowercase hex digits" in capsys.readouterr().err
 
 
-def test_cli_serves_until_interrupted(tmp_path):
+def test_cli_serves_until_terminated_and_then_saves_its_state(tmp_path):
+    state_file = tmp_path / "state.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "emulator", "--port", "0", "--token", "abc"],
+        [
+            sys.executable,
+            "-m",
+            "emulator",
+            "--port",
+            "0",
+            "--token",
+            "abc",
+            "--state-file",
+            str(state_file),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -86,10 +98,24 @@ def test_cli_serves_until_interrupted(tmp_path):
         first = proc.stdout.readline()
         assert "dr-emulator serving http://127.0.0.1:" in first
         api_url = first.split()[2]
-        answer = requests.get(
-            f"{api_url}/version/", headers={"Authorization": "Token abc"}, timeout=5
-        )
+        headers = {"Authorization": "Token abc"}
+        answer = requests.get(f"{api_url}/version/", headers=headers, timeout=5)
         assert answer.json()["versionString"].startswith("2.")
+        body = {
+            "name": "kept",
+            "customModelType": "inference",
+            "targetType": "Regression",
+            "targetName": "y",
+        }
+        requests.post(
+            f"{api_url}/customModels/", json=body, headers=headers, timeout=5
+        ).raise_for_status()
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        assert proc.wait(timeout=10) == 0
+    assert [m["name"] for m in json.loads(state_file.read_text())["models"]] == ["kept"]
+
+
+def test_cli_refuses_a_bad_fault_rate(capsys):
+    assert main(["--port", "0", "--fault-rate", "2"]) == 1
+    assert "rate" in capsys.readouterr().err
