@@ -36,14 +36,15 @@ _SETTINGS = (
 )
 
 
-def _state(test: dict[str, Any]) -> str:
+def test_state(test: dict[str, Any]) -> str:
+    """``in_progress``, ``succeeded``, ``failed`` or ``canceled``."""
     if test["_outcome"]:
         return str(test["_outcome"])
     return "in_progress" if time.time() < test["_readyAt"] else test["_result"]
 
 
 def test_view(store: Store, test: dict[str, Any]) -> dict[str, Any]:
-    state = _state(test)
+    state = test_state(test)
     model = store.models.get(test["customModelId"])
     version = store.versions.get(test["customModelVersionId"])
     env = store.environments[test["_environmentId"]]
@@ -127,7 +128,7 @@ def start_test() -> Response:
     data = read_body().data
     model, version = _subject(store, data)
     if any(
-        t["customModelId"] == model["id"] and _state(t) == "in_progress"
+        t["customModelId"] == model["id"] and test_state(t) == "in_progress"
         for t in store.tests.values()
     ):
         raise ApiError(422, "Testing is already in progress for the custom model")
@@ -199,7 +200,7 @@ def get_test(customModelTestId: str) -> Response:
 @api("DELETE", "/api/v2/customModelTests/{customModelTestId}/")
 def cancel_test(customModelTestId: str) -> Response:
     test = _visible_test(customModelTestId)
-    if _state(test) != "in_progress":
+    if test_state(test) != "in_progress":
         raise ApiError(409, "Testing attempt has already reached a terminal state.")
     test["_outcome"] = "canceled"
     test["_completedAt"], _ = emulator().store.stamp()

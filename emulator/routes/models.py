@@ -19,6 +19,7 @@ from emulator.bodies import read_body
 from emulator.domain.filesets import zip_items
 from emulator.errors import ApiError, bad_query, invalid, not_found
 from emulator.paging import envelope_bytes, page
+from emulator.routes.model_tests import test_state
 from emulator.routing import absolute, api, caller, emulator, no_content, respond_raw
 from emulator.store import Store
 from emulator.versioning import copy_versions
@@ -283,6 +284,13 @@ def delete_model(customModelId: str) -> Response:
             409,
             "This custom model is currently deployed and cannot be deleted.",
             deploymentsLink=link,
+        )
+    if any(
+        t["customModelId"] == model["id"] and test_state(t) == "in_progress"
+        for t in store.tests.values()
+    ):
+        raise ApiError(
+            409, "This custom model is being tested and cannot be deleted until testing ends."
         )
     for version_id in model["_versionIds"]:
         store.versions.pop(version_id, None)

@@ -69,6 +69,7 @@ def test_one_test_at_a_time_per_model_and_cancel_while_running(emulator, emulato
     version = emulator_api.create_version(model["id"], {"a.py": "x"})
     first = _start(emulator_api, model, version)
     assert _start(emulator_api, model, version).status_code == 422
+    assert emulator_api.delete(f"customModels/{model['id']}/").status_code == 409
     test_id = emulator_api.get("customModelTests/", params={"customModelId": model["id"]}).json()[
         "data"
     ][0]["id"]
