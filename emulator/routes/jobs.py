@@ -37,13 +37,10 @@ def job_view(store: Store, job: dict[str, Any]) -> dict[str, Any]:
     """A custom job as ``CustomJobResponse`` (+ ``description``, ``runtimeParameters``)."""
     from emulator.domain import runtime_params
 
-    runs = [r for r in store.runs.values() if r["customJobId"] == job["id"]]
-    last = max(runs, key=lambda r: r["_seq"])["created"] if runs else None
     rt = job["_runtime"]
     return {
         **public(job),
         "items": [item_view(i) for i in job["items"]],
-        "lastRun": last,
         "runtimeParameters": runtime_params.render(rt["definitions"], rt["overrides"]),
     }
 
@@ -134,6 +131,7 @@ def create_job() -> Response:
         "jobType": data.get("jobType", "default"),
         "created": created,
         "updated": created,
+        "lastRun": None,
         "resources": {
             "egressNetworkPolicy": "none",
             "resourceBundleId": None,
@@ -193,12 +191,10 @@ def delete_job(customJobId: str) -> Response:
     return no_content()
 
 
-def _running(store: Store, job_id: str) -> bool:
-    from emulator.routes.runs import run_status
+def _running_job_ids(store: Store) -> set[str]:
+    from emulator.routes.runs import run_status  # runs build on jobs
 
-    return any(
-        r["customJobId"] == job_id and run_status(r) == "running" for r in store.runs.values()
-    )
+    return {r["customJobId"] for r in store.runs.values() if run_status(r) == "running"}
 
 
 @api("GET", "/api/v2/customJobs/")
@@ -222,7 +218,8 @@ def list_jobs() -> Response:
             if search in j["name"].lower() or search in (j["description"] or "").lower()
         ]
     if only_running in ("true", "True"):
-        jobs = [j for j in jobs if _running(store, j["id"])]
+        running = _running_job_ids(store)
+        jobs = [j for j in jobs if j["id"] in running]
     jobs.sort(key=lambda j: j["_seq"], reverse=True)
     chunk, meta = page(jobs)
     return respond(envelope(meta, [job_view(store, j) for j in chunk]))

@@ -102,6 +102,7 @@ def create_run(customJobId: str) -> Response:
     )
     run["jobStatusId"] = status["id"]
     store.runs[run["id"]] = run
+    job["lastRun"] = created
     return respond(run_view(run), 201, {"Location": absolute(f"/api/v2/status/{status['id']}/")})
 
 
