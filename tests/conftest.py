@@ -30,4 +30,5 @@ pytest_plugins = [
     "tests.fixtures.manifests",
     "tests.fixtures.githttp",
     "tests.fixtures.service",
+    "tests.fixtures.emulator",
 ]
