@@ -27,4 +27,5 @@ for _var in (
 
 pytest_plugins = [
     "tests.fixtures.gitrepos",
+    "tests.fixtures.emulator",
 ]

@@ -1,0 +1,25 @@
+"""HTTP routes, one module per concept; importing this package registers them all."""
+
+from emulator.routes import (
+    admin,
+    deployments,
+    jobs,
+    meta,
+    model_tests,
+    models,
+    runs,
+    sharing,
+    versions,
+)
+
+__all__ = [
+    "admin",
+    "deployments",
+    "jobs",
+    "meta",
+    "model_tests",
+    "models",
+    "runs",
+    "sharing",
+    "versions",
+]

@@ -1,0 +1,215 @@
+"""Custom model versions: create (POST: exactly the uploaded files; PATCH: from the latest),
+list, read, edit metadata, download; and the version routes the emulator does not compute.
+
+Bodies are ``multipart/form-data`` (``file`` parts paired in order with ``filePath``
+fields, repeated ``filesToDelete``) or JSON (no files; ``filesToDelete`` an array), see
+API-NOTES "Versions". Creation is synchronous: 201 with the version.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Response, request
+
+from emulator.access import WRITE
+from emulator.bodies import Body, read_body
+from emulator.domain import filesets
+from emulator.errors import ApiError, bad_query, invalid, not_found
+from emulator.paging import envelope, page
+from emulator.routes.models import find_model, zip_response
+from emulator.routing import api, emulator, respond
+from emulator.store import Store
+from emulator.versioning import (
+    add_version,
+    dependencies_of,
+    new_items,
+    next_number,
+    resolve_environment,
+    runtime_for,
+    settings_for,
+)
+from emulator.views import latest_version, touch_model, version_view
+
+_SHA = re.compile(r"[0-9a-fA-F]{40}")
+_TRUE = ("true", "True")
+BASE = "/api/v2/customModels/{customModelId}/versions/"
+
+
+def _create(model_id: str, *, from_latest: bool) -> Response:
+    store, reference = emulator().store, emulator().reference
+    model = find_model(model_id, WRITE)
+    body: Body = read_body(files=True)
+    data = body.data
+    latest = latest_version(store, model)
+    number = next_number(latest, data["isMajorUpdate"] in _TRUE)
+    environment = resolve_environment(store, data, latest)
+    try:
+        pairs = filesets.pair_uploads(
+            [(u.filename, u.content) for u in body.files], data.get("filePath")
+        )
+        uploaded = new_items(store, model, pairs)
+        base = latest["items"] if (from_latest and latest) else []
+        items = filesets.apply_changes(
+            base, uploaded, filesets.ids_to_delete(data.get("filesToDelete"))
+        )
+    except filesets.InvalidFiles as exc:
+        raise invalid(exc.errors) from None
+    fields: dict[str, Any] = {
+        "versionMajor": number[0],
+        "versionMinor": number[1],
+        "baseEnvironmentId": environment[0],
+        "baseEnvironmentVersionId": environment[1],
+        "items": items,
+        "dependencies": dependencies_of(store, items),
+        **settings_for(reference, model, latest, data),
+        "_runtime": runtime_for(store, items, data, latest),
+    }
+    if "gitModelVersion" in data:
+        fields["gitModelVersion"] = data["gitModelVersion"]
+    version = add_version(store, model, fields)
+    return respond(version_view(store, version), 201)
+
+
+@api("POST", BASE)
+def create_version(customModelId: str) -> Response:
+    return _create(customModelId, from_latest=False)
+
+
+@api("PATCH", BASE)
+def create_version_from_latest(customModelId: str) -> Response:
+    return _create(customModelId, from_latest=True)
+
+
+@api("GET", BASE)
+def list_versions(customModelId: str) -> Response:
+    store = emulator().store
+    model = find_model(customModelId)
+    versions = [store.versions[v] for v in reversed(model["_versionIds"])]
+    sha = request.args.get("mainBranchCommitSha")
+    if sha is not None:
+        if not _SHA.fullmatch(sha):
+            raise bad_query({"mainBranchCommitSha": "must be a 40-character commit SHA"})
+        versions = [
+            v
+            for v in versions
+            if (v["gitModelVersion"] or {}).get("mainBranchCommitSha", "").lower() == sha.lower()
+        ]
+    chunk, meta = page(versions)
+    return respond(envelope(meta, [version_view(store, v) for v in chunk]))
+
+
+def find_version(model: dict[str, Any], version_id: str) -> dict[str, Any]:
+    store = emulator().store
+    version = store.versions.get(version_id)
+    if version is None or version["customModelId"] != model["id"]:
+        raise not_found("Custom model version")
+    return version
+
+
+@api("GET", BASE + "{customModelVersionId}/")
+def get_version(customModelId: str, customModelVersionId: str) -> Response:
+    model = find_model(customModelId)
+    return respond(version_view(emulator().store, find_version(model, customModelVersionId)))
+
+
+@api("PATCH", BASE + "{customModelVersionId}/")
+def update_version_metadata(customModelId: str, customModelVersionId: str) -> Response:
+    store = emulator().store
+    model = find_model(customModelId, WRITE)
+    version = find_version(model, customModelVersionId)
+    version.update(read_body().data)
+    touch_model(store, model, version["id"])
+    return respond(version_view(store, version))
+
+
+@api("GET", BASE + "{customModelVersionId}/download/")
+def download_version(customModelId: str, customModelVersionId: str) -> Response:
+    model = find_model(customModelId)
+    return zip_response(emulator().store, model, find_version(model, customModelVersionId))
+
+
+# -- routes answered "not supported by the emulator" -----------------------------------
+
+
+def _unsupported(customModelId: str, message: str, need: str = WRITE) -> Response:
+    find_model(customModelId, need)
+    read_body()
+    raise ApiError(422, message)
+
+
+@api("POST", BASE + "fromRepository/")
+def create_version_from_repository(customModelId: str) -> Response:
+    return _unsupported(customModelId, "Remote repositories are not supported by the emulator")
+
+
+@api("PATCH", BASE + "fromRepository/")
+def update_version_from_repository(customModelId: str) -> Response:
+    return _unsupported(customModelId, "Remote repositories are not supported by the emulator")
+
+
+@api("PATCH", BASE + "withTrainingData/")
+def create_version_with_training_data(customModelId: str) -> Response:
+    return _unsupported(customModelId, "Training data is not supported by the emulator")
+
+
+def _version_of(customModelId: str, customModelVersionId: str) -> dict[str, Any]:
+    return find_version(find_model(customModelId), customModelVersionId)
+
+
+@api("GET", BASE + "{customModelVersionId}/conversions/")
+def list_conversions(customModelId: str, customModelVersionId: str) -> Response:
+    _version_of(customModelId, customModelVersionId)
+    chunk, meta = page([])
+    return respond(envelope(meta, list(chunk)))
+
+
+@api("POST", BASE + "{customModelVersionId}/conversions/")
+def create_conversion(customModelId: str, customModelVersionId: str) -> Response:
+    version = _version_of(customModelId, customModelVersionId)
+    item_id = read_body().data["mainProgramItemId"]
+    if item_id not in {i["id"] for i in version["items"]}:
+        raise invalid({"mainProgramItemId": "is not a file item of this version"})
+    raise ApiError(422, "Conversions (to a JAR) are not computed by the emulator")
+
+
+@api("GET", BASE + "{customModelVersionId}/conversions/{conversionId}/")
+def get_conversion(customModelId: str, customModelVersionId: str, conversionId: str) -> Response:
+    _version_of(customModelId, customModelVersionId)
+    raise not_found("Conversion")
+
+
+@api("DELETE", BASE + "{customModelVersionId}/conversions/{conversionId}/")
+def stop_conversion(customModelId: str, customModelVersionId: str, conversionId: str) -> Response:
+    _version_of(customModelId, customModelVersionId)
+    raise ApiError(422, "The given conversion is not active.")
+
+
+@api("GET", BASE + "{customModelVersionId}/featureImpact/")
+def get_feature_impact(customModelId: str, customModelVersionId: str) -> Response:
+    _version_of(customModelId, customModelVersionId)
+    raise ApiError(404, "No feature impact data found for custom model.")
+
+
+@api("POST", BASE + "{customModelVersionId}/featureImpact/")
+def create_feature_impact(customModelId: str, customModelVersionId: str) -> Response:
+    _version_of(customModelId, customModelVersionId)
+    read_body()
+    raise ApiError(
+        422,
+        "Cannot compute feature impact: training data is not assigned (the emulator does not compute feature impact)",
+    )
+
+
+@api("POST", BASE + "{customModelVersionId}/predictionExplanationsInitialization/")
+def init_prediction_explanations(customModelId: str, customModelVersionId: str) -> Response:
+    _version_of(customModelId, customModelVersionId)
+    raise ApiError(
+        422,
+        "Specified custom model is not valid for prediction explanations: the emulator does not compute prediction explanations",
+    )
+
+
+def versions_of(store: Store, model: dict[str, Any]) -> list[dict[str, Any]]:
+    return [store.versions[v] for v in model["_versionIds"]]
