@@ -28,4 +28,5 @@ for _var in (
 pytest_plugins = [
     "tests.fixtures.gitrepos",
     "tests.fixtures.emulator",
+    "tests.fixtures.remote",
 ]

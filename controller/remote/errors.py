@@ -31,6 +31,7 @@ from controller.errors import DrGitopsError
 from controller.logs import redactor
 
 _MAX_MESSAGE = 600
+_MAX_FIELDS = 10
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -71,7 +72,10 @@ class ApiError(DrGitopsError):
         if said:
             text += f": {said}"
         if self.errors:
-            text += " (" + "; ".join(f"{k}: {v}" for k, v in sorted(self.errors.items())) + ")"
+            shown = [f"{k}: {v}" for k, v in sorted(self.errors.items())[:_MAX_FIELDS]]
+            if len(self.errors) > _MAX_FIELDS:
+                shown.append(f"and {len(self.errors) - _MAX_FIELDS} more")
+            text += " (" + "; ".join(shown) + ")"
         if self.request_id:
             text += f" [request ID {self.request_id}]"
         return f"{text}. {self.hint[0].upper()}{self.hint[1:]}."
