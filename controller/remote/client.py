@@ -42,7 +42,8 @@ class DataRobotClient(ModelCalls, VersionCalls, JobCalls, SharingCalls, ModelTes
     """Every call the engine makes to DataRobot.
 
     ``on_request`` is called once per HTTP attempt (see :mod:`.counting`); ``session``
-    replaces the pooled ``requests.Session`` the client would build (tests, proxies).
+    replaces the pooled ``requests.Session`` the client would build (it is given the token,
+    User-Agent and TLS setting).
     Safe to share between threads; ``pool_size`` bounds the open connections.
     """
 
@@ -58,7 +59,7 @@ class DataRobotClient(ModelCalls, VersionCalls, JobCalls, SharingCalls, ModelTes
         self.http = Transport(
             settings,
             on_request=on_request,
-            session=session or build_session(settings, pool_size=pool_size),
+            session=session if session is not None else build_session(settings, pool_size),
         )
 
     def account_info(self) -> AccountInfo | None:

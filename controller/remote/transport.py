@@ -80,12 +80,18 @@ class TokenAuth(requests.auth.AuthBase):
 def build_session(settings: ApiSettings, pool_size: int = 16) -> requests.Session:
     """A pooled session with the token, User-Agent and TLS settings; no adapter retries."""
     session = requests.Session()
-    session.auth = TokenAuth(settings.token, settings.auth_scheme)
-    session.headers.update({"User-Agent": settings.user_agent, "Accept": "application/json"})
-    session.verify = settings.ssl_verify
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
+    return prepare_session(session, settings)
+
+
+def prepare_session(session: requests.Session, settings: ApiSettings) -> requests.Session:
+    """Give a session the token (as an auth object, so no ``.netrc`` can override it), the
+    User-Agent and the TLS setting. Proxies from the environment still apply."""
+    session.auth = TokenAuth(settings.token, settings.auth_scheme)
+    session.headers.update({"User-Agent": settings.user_agent, "Accept": "application/json"})
+    session.verify = settings.ssl_verify
     return session
 
 
@@ -105,7 +111,11 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
-        self.session = session or build_session(settings)
+        if session is None:
+            session = build_session(settings)
+        elif isinstance(session, requests.Session):
+            prepare_session(session, settings)
+        self.session = session
         self._hook = on_request
         self._sleep = sleep
         self._base = settings.endpoint.rstrip("/")
@@ -163,6 +173,8 @@ class Transport:
             if isinstance(outcome, requests.Response) and outcome.status_code < 400:
                 return outcome
             error = self._error(method, template, outcome, attempts)
+            if isinstance(outcome, requests.Response):
+                outcome.close()  # give a streamed connection back to the pool
             if not _may_resend(resendable, outcome):
                 raise error from _cause(outcome)
             try:

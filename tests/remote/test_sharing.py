@@ -9,10 +9,11 @@ import pytest
 
 from controller.model.live import LiveGrant
 from controller.model.plans import GrantChange
-from controller.remote import DataRobotClient, errors
+from controller.remote import DataRobotClient, RequestCounter, errors
 from controller.remote.sharing import job_role_entry, model_access_entry
 from controller.settings import ApiSettings
-from tests.fixtures.remote import model_fields
+from emulator.server import EmulatorServer
+from tests.fixtures.remote import fast_settings, model_fields
 from tests.remote.fakes import FakeSession, response
 
 BOT = "gitops-bot@example.com"
@@ -111,6 +112,25 @@ def test_job_roles_cover_users_groups_and_organizations(dr_client: DataRobotClie
     assert ("user", "bob@example.com") not in {
         (g.recipient_type, g.name) for g in dr_client.get_job_roles(job.id)
     }
+
+
+def test_sharing_lists_are_read_across_pages(emulator: EmulatorServer) -> None:
+    counter = RequestCounter()
+    with DataRobotClient(fast_settings(emulator, page_size=2), on_request=counter) as client:
+        model = client.create_model(model_fields("paged"))
+        people = ["alice@example.com", "bob@example.com", "carol@example.com"]
+        client.update_model_access(model.id, [{"username": p, "role": "USER"} for p in people])
+        job = client.create_job({"name": "paged job", "jobType": "default"})
+        client.update_job_roles(
+            job.id,
+            [{"shareRecipientType": "user", "username": p, "role": "CONSUMER"} for p in people],
+        )
+        counter.reset()
+        assert len(client.get_model_access(model.id)) == 4
+        assert len(client.get_job_roles(job.id)) == 4
+    tally = counter.snapshot()
+    assert tally.count("GET", "/api/v2/customModels/{customModelId}/accessControl/") == 2
+    assert tally.count("GET", "/api/v2/customJobs/{customJobId}/sharedRoles/") == 2
 
 
 def test_sharing_of_a_missing_object_is_not_found(dr_client: DataRobotClient) -> None:

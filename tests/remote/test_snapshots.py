@@ -20,7 +20,6 @@ from controller.remote import (
     read_snapshot,
     with_sharing,
 )
-from controller.remote.transport import TokenAuth
 from controller.settings import ApiSettings
 from emulator.server import EmulatorServer
 from tests.fixtures.remote import (
@@ -147,8 +146,7 @@ class TrackingSession(requests.Session):
 @pytest.fixture
 def tracked(emulator: EmulatorServer) -> Iterator[tuple[DataRobotClient, TrackingSession]]:
     settings: ApiSettings = fast_settings(emulator)
-    session = TrackingSession()
-    session.auth = TokenAuth(settings.token)
+    session = TrackingSession()  # the client gives it the token
     with DataRobotClient(settings, session=session) as client:
         yield client, session
 
