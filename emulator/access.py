@@ -55,7 +55,8 @@ def job_grant(store: Store, job: dict[str, Any], user: dict[str, Any]) -> dict[s
     grants = [e for e in job["_roles"] if (e["shareRecipientType"], e["id"]) in mine]
     if not grants:
         return None
-    return max(grants, key=lambda e: (_rank(e["role"]), bool(e.get("canShare"))))
+    best: dict[str, Any] = max(grants, key=lambda e: (_rank(e["role"]), bool(e.get("canShare"))))
+    return best
 
 
 def require(grant: dict[str, Any] | None, need: str, what: str) -> None:

@@ -131,7 +131,7 @@ def _fault_response(fault: Fault) -> Response:
     emu = _emu()
     if fault.drop:
         emu.stats.fault("dropped")
-        request.environ[DROP_FLAG] = True
+        request.environ[DROP_FLAG] = fault.drop
         return Response(b"", status=500)
     emu.stats.fault("injected")
     status = fault.status or 503

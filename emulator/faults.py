@@ -3,13 +3,18 @@
 Two forms, settable together with ``PUT /__emulator__/faults``:
 
 * random: ``{"rate", "statuses", "latencyMs", "latencyJitterMs", "retryAfter", "when",
-  "dropConnection", "seed", "methods", "routes"}``. Each matching request first rolls
-  ``dropConnection`` (probability of closing the socket without an answer), then ``rate``
-  (probability of answering with one of ``statuses``). With a ``seed`` the sequence of
-  decisions is the same on every run for the same sequence of requests.
+  "dropConnection", "dropMode", "seed", "methods", "routes"}``. Each matching request
+  first rolls ``dropConnection`` (probability of closing the socket without an answer),
+  then ``rate`` (probability of answering with one of ``statuses``). With a ``seed`` the
+  sequence of decisions is the same on every run for the same sequence of requests.
 * scripted: ``{"script": [{"method", "route", "status", "when", "times",
   "dropConnection", "latencyMs", "retryAfter"}]}``: the next ``times`` requests matching a
   rule get exactly that fault; rules are tried in order, before any random fault.
+
+A dropped connection is closed without an answer: ``"close"`` (the default, also
+``dropConnection: true`` in a rule) closes it cleanly, so clients see "remote end closed
+connection without response"; ``"reset"`` resets it (TCP RST), so clients see
+"connection reset by peer", which the official client retries on its own.
 
 ``when`` is ``before`` (nothing happens to the state), ``after`` (the request is carried
 out and its effect kept, then the error is answered: how duplicates are born) or
@@ -35,10 +40,12 @@ _RANDOM_KEYS = (
     "retryAfter",
     "when",
     "dropConnection",
+    "dropMode",
     "seed",
     "methods",
     "routes",
 )
+_DROP_MODES = ("close", "reset")
 _RULE_KEYS = (
     "method",
     "route",
@@ -57,6 +64,7 @@ DEFAULTS: dict[str, Any] = {
     "retryAfter": 1,
     "when": "before",
     "dropConnection": 0.0,
+    "dropMode": "close",
     "seed": None,
     "methods": None,
     "routes": None,
@@ -70,7 +78,7 @@ class Fault:
 
     status: int | None
     when: str
-    drop: bool
+    drop: str | None  # None, "close" or "reset"
     latency: float
     retry_after: int
     source: str
@@ -161,7 +169,7 @@ class Faults:
         return Fault(
             status=rule.get("status"),
             when=when,
-            drop=bool(rule["dropConnection"]),
+            drop=rule["dropConnection"] or None,
             latency=rule["latencyMs"] / 1000,
             retry_after=rule["retryAfter"],
             source="script",
@@ -174,7 +182,8 @@ class Faults:
         if s["routes"] is not None and template not in s["routes"]:
             return None
         latency = (s["latencyMs"] + self._rng.uniform(0, s["latencyJitterMs"])) / 1000
-        drop = s["dropConnection"] > 0 and self._rng.random() < s["dropConnection"]
+        dropped = s["dropConnection"] > 0 and self._rng.random() < s["dropConnection"]
+        drop = s["dropMode"] if dropped else None
         status = None
         if not drop and s["rate"] > 0 and self._rng.random() < s["rate"]:
             status = self._rng.choice(s["statuses"])
@@ -203,6 +212,7 @@ def _read_random(check: _Checker, merged: dict[str, Any]) -> dict[str, Any]:
         "retryAfter": check.integer("retryAfter", merged["retryAfter"], 0, 3600),
         "when": check.choice("when", merged["when"], _WHEN),
         "dropConnection": check.number("dropConnection", merged["dropConnection"], 0, 1),
+        "dropMode": check.choice("dropMode", merged["dropMode"], _DROP_MODES),
         "seed": seed,
         "methods": [m.upper() for m in methods] if methods is not None else None,
         "routes": check.strings("routes", merged["routes"]),
@@ -227,7 +237,9 @@ def _read_script(check: _Checker, script: Any) -> list[dict[str, Any]]:
             "status": raw.get("status"),
             "when": check.choice(f"{where}.when", raw.get("when", "before"), _WHEN),
             "times": check.integer(f"{where}.times", raw.get("times", 1), 1),
-            "dropConnection": bool(raw.get("dropConnection", False)),
+            "dropConnection": _drop_mode(
+                check, f"{where}.dropConnection", raw.get("dropConnection", False)
+            ),
             "latencyMs": check.number(f"{where}.latencyMs", raw.get("latencyMs", 0), 0, 60_000),
             "retryAfter": check.integer(f"{where}.retryAfter", raw.get("retryAfter", 1), 0, 3600),
         }
@@ -241,6 +253,14 @@ def _read_script(check: _Checker, script: Any) -> list[dict[str, Any]]:
             check.errors[where] = "needs a status, dropConnection or latencyMs"
         rules.append(rule)
     return rules
+
+
+def _drop_mode(check: _Checker, field: str, value: Any) -> str | None:
+    if value is True:
+        return "close"
+    if value in (False, None):
+        return None
+    return check.choice(field, value, _DROP_MODES)
 
 
 def _matches(rule: dict[str, Any], method: str, template: str, path: str) -> bool:

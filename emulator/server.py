@@ -3,7 +3,9 @@
 Dropped connections: a fault with ``dropConnection`` marks the request; the WSGI wrapper
 here then raises waitress's own ``ClientDisconnected`` before any byte is written. Waitress
 treats that as "the client went away": it writes nothing and closes the socket, so the
-client sees a connection closed without a response, exactly like a proxy dropping it.
+client sees a connection closed without a response, exactly like a proxy dropping it. For
+``"reset"`` drops the socket is first set to linger 0 s, so closing it sends a TCP RST
+(the channel class below puts the socket into the WSGI environ for that).
 
 Usage::
 
@@ -16,6 +18,8 @@ Usage::
 from __future__ import annotations
 
 import logging
+import socket
+import struct
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -23,8 +27,9 @@ from types import TracebackType
 from typing import Any
 
 from waitress import wasyncore
-from waitress.channel import ClientDisconnected
+from waitress.channel import ClientDisconnected, HTTPChannel
 from waitress.server import create_server
+from waitress.task import WSGITask
 
 from emulator.app import DROP_FLAG, create_app
 from emulator.core import Emulator
@@ -33,15 +38,35 @@ from emulator.seeding import load_seed
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+SOCKET_KEY = "emulator.socket"
+
+
+class _SocketTask(WSGITask):  # type: ignore[misc]
+    """A waitress task whose WSGI environ also holds the connection's socket."""
+
+    def get_environment(self) -> dict[str, Any]:
+        environ: dict[str, Any] = super().get_environment()
+        environ[SOCKET_KEY] = self.channel.socket
+        return environ
+
+
+class _SocketChannel(HTTPChannel):  # type: ignore[misc]
+    task_class = _SocketTask
+
+
 def dropping(app: WSGIApp) -> WSGIApp:
     """Wrap ``app`` so requests flagged for a dropped connection close the socket unanswered."""
 
     def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         result = app(environ, start_response)
-        if environ.get(DROP_FLAG):
+        mode = environ.get(DROP_FLAG)
+        if mode:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
+            sock = environ.get(SOCKET_KEY)
+            if mode == "reset" and sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             raise ClientDisconnected("connection dropped by an emulator fault")
         return result
 
@@ -91,7 +116,10 @@ class EmulatorServer:
             ident="dr-emulator",
             clear_untrusted_proxy_headers=True,
             channel_timeout=60,
+            outbuf_overflow=32 * 1024 * 1024,  # big list pages stay in memory, not temp files
+            inbuf_overflow=16 * 1024 * 1024,
         )
+        self._server.channel_class = _SocketChannel
         self._thread: threading.Thread | None = None
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 

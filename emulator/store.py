@@ -83,6 +83,7 @@ class Store:
             self.blobs: dict[str, bytes] = {}
             self.user_provided_ids: dict[str, str] = {}
             self.cache: dict[str, Any] = {}
+            self.list_cache: dict[tuple[Any, ...], tuple[int, list[dict[str, Any]]]] = {}
             self._seq = 0
             self.changed()
 
@@ -91,6 +92,16 @@ class Store:
         for object_id in ids:
             self.cache.pop(object_id, None)
         self.changes += 1
+
+    def cached_list(self, key: tuple[Any, ...]) -> list[dict[str, Any]] | None:
+        """A filtered, sorted list computed since the last write (``None``: compute it)."""
+        hit = self.list_cache.get(key)
+        return hit[1] if hit is not None and hit[0] == self.changes else None
+
+    def cache_list(self, key: tuple[Any, ...], items: list[dict[str, Any]]) -> None:
+        if len(self.list_cache) > 64:
+            self.list_cache.clear()
+        self.list_cache[key] = (self.changes, items)
 
     # -- ids, clock, blobs --------------------------------------------------------------
 

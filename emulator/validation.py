@@ -232,13 +232,15 @@ def _field(path: Iterable[Any], leaf: str | None = None) -> str:
 
 def _describe(error: ValidationError) -> list[tuple[str, str]]:
     """(field, message) pairs for one jsonschema error, worded for API users."""
-    kind, limit, instance = error.validator, error.validator_value, error.instance
+    kind, instance = error.validator, error.instance
+    limit: Any = error.validator_value
+    schema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     path = list(error.absolute_path)
     if kind == "required":
         present = instance if isinstance(instance, dict) else {}
         return [(_field(path, name), "is required") for name in limit if name not in present]
     if kind == "additionalProperties":
-        known = set(error.schema.get("properties", {}))
+        known = set(schema.get("properties", {}))
         extra = sorted(set(instance) - known) if isinstance(instance, dict) else []
         return [(_field(path, name), f"{name} is not allowed key") for name in extra]
     if kind == "oneOf":
@@ -269,7 +271,7 @@ def _message(kind: str, limit: Any, instance: Any, error: ValidationError) -> st
 
 def _describe_one_of(error: ValidationError, path: list[Any]) -> list[tuple[str, str]]:
     instance = error.instance
-    variants: list[dict[str, Any]] = error.validator_value
+    variants: list[dict[str, Any]] = list(error.validator_value)  # type: ignore[arg-type]
     if all(_types(v) and set(_types(v)) <= {"string", "array"} for v in variants):
         return [(_field(path), "must be a string or an array of strings")]
     if isinstance(instance, dict) and "username" in instance and "id" in instance:

@@ -86,38 +86,52 @@ def _visible_test(test_id: str) -> dict[str, Any]:
     return test
 
 
-@api("POST", "/api/v2/customModelTests/")
-def start_test() -> Response:
-    emu = emulator()
-    store = emu.store
-    data = read_body().data
+def _subject(store: Store, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The model and version to test (404 when unknown or invisible)."""
     model = store.models.get(data["customModelId"])
     if model is None or not model_grant(model, caller()["id"]):
         raise ApiError(404, "Custom model or dataset not found.")
     version = store.versions.get(data["customModelVersionId"])
     if version is None or version["customModelId"] != model["id"]:
         raise ApiError(404, "Custom model version not found.")
-    if any(
-        t["customModelId"] == model["id"] and _state(t) == "in_progress"
-        for t in store.tests.values()
-    ):
-        raise ApiError(422, "Testing is already in progress for the custom model")
+    return model, version
+
+
+def _environment(store: Store, data: dict[str, Any], version: dict[str, Any]) -> tuple[str, str]:
+    """The environment (version) to test on: the request's, else the version's (422s)."""
     env_id = data.get("environmentId", version["baseEnvironmentId"])
     if env_id not in store.environments:
         raise ApiError(
             422, f"Execution environment {env_id} not found", {"environmentId": "not found"}
         )
-    env_version_id = data.get("environmentVersionId") or (
+    same = env_id == version["baseEnvironmentId"]
+    default = (
         version["baseEnvironmentVersionId"]
-        if env_id == version["baseEnvironmentId"]
+        if same
         else store.environments[env_id]["versions"][-1]["id"]
     )
+    env_version_id = data.get("environmentVersionId") or default
     if store.environment_versions.get(env_version_id, {}).get("environmentId") != env_id:
         raise ApiError(
             422,
             "The environment version does not belong to the environment",
             {"environmentVersionId": "not a version of environmentId"},
         )
+    return env_id, env_version_id
+
+
+@api("POST", "/api/v2/customModelTests/")
+def start_test() -> Response:
+    emu = emulator()
+    store = emu.store
+    data = read_body().data
+    model, version = _subject(store, data)
+    if any(
+        t["customModelId"] == model["id"] and _state(t) == "in_progress"
+        for t in store.tests.values()
+    ):
+        raise ApiError(422, "Testing is already in progress for the custom model")
+    env_id, env_version_id = _environment(store, data, version)
     created, seq = store.stamp()
     ready_at = time.time() + emu.config["asyncDelayMs"] / 1000
     test = {
@@ -143,13 +157,15 @@ def start_test() -> Response:
         "_seq": seq,
     }
     failed = test["_result"] == "failed"
+    location = f"/api/v2/customModelTests/{test['id']}/"
+    message = "Custom model testing failed" if failed else ""
     status = new_status(
         "customModelTest",
-        f"/api/v2/customModelTests/{test['id']}/",
+        location,
         ready_at,
         "Custom model test",
         final="ERROR" if failed else None,
-        message="Custom model testing failed" if failed else "",
+        message=message,
     )
     test["_statusId"] = status["id"]
     store.tests[test["id"]] = test

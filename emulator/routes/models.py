@@ -81,21 +81,29 @@ def list_models() -> Response:
     order = _query_choice("orderBy", _ORDERS) or "-created"
     search = (request.args.get("searchFor") or "").lower()
     user_id = caller()["id"]
+    key = ("customModels", user_id, kind, deployed, order, search)
+    models = store.cached_list(key)
+    if models is None:
+        models = _filtered_models(store, user_id, kind, deployed, order, search)
+        store.cache_list(key, models)
+    chunk, meta = page(models)
+    return respond_raw(envelope_bytes(meta, [model_bytes(store, m) for m in chunk]))
+
+
+def _filtered_models(
+    store: Store, user_id: str, kind: str | None, deployed: str | None, order: str, search: str
+) -> list[dict[str, Any]]:
     models = [m for m in store.models.values() if model_grant(m, user_id)]
     if kind:
         models = [m for m in models if m["customModelType"] == kind]
     if deployed is not None:
         models = [m for m in models if (m["deploymentsCount"] > 0) == _BOOL_QUERY[deployed]]
     if search:
-        models = [
-            m
-            for m in models
-            if any(search in (m[f] or "").lower() for f in ("name", "description", "language"))
-        ]
+        fields = ("name", "description", "language")
+        models = [m for m in models if any(search in (m[f] or "").lower() for f in fields)]
     key = "_seq" if order.endswith("created") else "_updatedSeq"
     models.sort(key=lambda m: m[key], reverse=order.startswith("-"))
-    chunk, meta = page(models)
-    return respond_raw(envelope_bytes(meta, [model_bytes(store, m) for m in chunk]))
+    return models
 
 
 # -- create -----------------------------------------------------------------------------

@@ -161,8 +161,8 @@ def _version_of(customModelId: str, customModelVersionId: str) -> dict[str, Any]
 @api("GET", BASE + "{customModelVersionId}/conversions/")
 def list_conversions(customModelId: str, customModelVersionId: str) -> Response:
     _version_of(customModelId, customModelVersionId)
-    chunk, meta = page([])
-    return respond(envelope(meta, list(chunk)))
+    _, meta = page([])
+    return respond(envelope(meta, []))
 
 
 @api("POST", BASE + "{customModelVersionId}/conversions/")

@@ -142,3 +142,26 @@ def test_reset_turns_faults_off(emulator, emulator_api):
     emulator.set_faults({"rate": 1.0})
     emulator.reset()
     assert emulator_api.get("version/").status_code == 200
+
+
+def test_a_reset_connection_is_a_connection_reset_for_the_client(emulator_api):
+    script = [{"route": "/api/v2/version/", "dropConnection": "reset"}]
+    emulator_api.admin("PUT", "faults", json={"script": script}).raise_for_status()
+    with pytest.raises(requests.ConnectionError) as error:
+        requests.get(
+            f"{emulator_api.server.api_url}/version/",
+            headers={"Authorization": f"Bearer {emulator_api.server.token}"},
+            timeout=5,
+        )
+    assert "reset" in str(error.value).lower()
+
+
+def test_random_drops_can_reset_too(emulator_api):
+    emulator_api.admin(
+        "PUT",
+        "faults",
+        json={"dropConnection": 1.0, "dropMode": "reset", "routes": ["/api/v2/version/"]},
+    )
+    with pytest.raises(requests.ConnectionError):
+        emulator_api.get("version/")
+    assert emulator_api.admin("PUT", "faults", json={"dropMode": "gently"}).status_code == 422

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import datarobot as dr
 import pytest
+import requests
 from datarobot.client import client_configuration
 from datarobot.models.registry import Job
 from datarobot.models.runtime_parameters import RuntimeParameterValue
@@ -222,3 +223,22 @@ def test_the_official_client_tests_runs_copies_updates_and_deletes(client, tmp_p
     copy.delete()
     job.delete()
     assert [m.id for m in dr.CustomInferenceModel.list()] == [model.id]
+
+
+def test_a_connection_reset_after_a_create_leaves_a_model_the_client_never_heard_of(client):
+    """Why a controller must re-read before it re-creates (API-NOTES "Connection")."""
+    script = [
+        {
+            "method": "POST",
+            "route": "/api/v2/customModels/",
+            "dropConnection": "reset",
+            "when": "after",
+        }
+    ]
+    client.set_faults({"script": script})
+    with pytest.raises(requests.ConnectionError):
+        dr.CustomInferenceModel.create(
+            name="Orphan", target_type=dr.TARGET_TYPE.REGRESSION, target_name="y"
+        )
+    assert [m.name for m in dr.CustomInferenceModel.list()] == ["Orphan"]
+    assert client.stats()["routes"]["POST /api/v2/customModels/"]["statuses"] == {"dropped": 1}
