@@ -16,7 +16,10 @@ TLS failure                  ``ApiConnectionError`` (never retried: it would fai
 ===========================  ===================  ==============================================
 
 A PATCH that only sets fields to given values (model fields, version metadata) is sent with
-``idempotent=True`` and retried like a GET: repeating it cannot do anything twice.
+``idempotent=True`` and retried like a GET: repeating it cannot do anything twice. A DELETE
+is retried, but when its last attempt got a 5xx or no answer the error is
+``OutcomeUnknownError`` (it may have happened); a 404 on a resend means an earlier attempt
+did it, and the client's delete calls count that as done.
 
 Every resend waits ``Retry-After`` when the server sent one, else urllib3's backoff
 (immediately, then ``backoff_factor * 2**(n-1)`` + up to ``backoff_jitter`` seconds), and
