@@ -64,10 +64,11 @@ def test_503_before_a_create_is_outcome_unknown_and_a_reread_finds_none(
     assert dr_client.list_models() == []
 
 
+@pytest.mark.parametrize("mode", ["close", "reset"])
 def test_a_dropped_connection_after_a_create_is_outcome_unknown(
-    emulator: EmulatorServer, dr_client: DataRobotClient
+    emulator: EmulatorServer, dr_client: DataRobotClient, mode: str
 ) -> None:
-    set_faults(emulator, script=[_rule("POST", MODELS, dropConnection=True, when="after")])
+    set_faults(emulator, script=[_rule("POST", MODELS, dropConnection=mode, when="after")])
     with pytest.raises(errors.OutcomeUnknownError) as caught:
         dr_client.create_model(model_fields("dropped"))
     assert caught.value.status is None
@@ -97,10 +98,11 @@ def test_gets_are_retried_on_gateway_errors(
     assert emulator_stats(emulator)["routes"][f"GET {MODELS}"]["count"] == 3
 
 
+@pytest.mark.parametrize("mode", ["close", "reset"])
 def test_gets_are_retried_on_dropped_connections(
-    emulator: EmulatorServer, dr_client: DataRobotClient, request_counter: RequestCounter
+    emulator: EmulatorServer, dr_client: DataRobotClient, request_counter: RequestCounter, mode: str
 ) -> None:
-    set_faults(emulator, script=[_rule("GET", MODELS, dropConnection=True, times=2)])
+    set_faults(emulator, script=[_rule("GET", MODELS, dropConnection=mode, times=2)])
     assert dr_client.list_models() == []
     assert request_counter.snapshot().by_outcome() == {"200": 1, "connection_dropped": 2}
 
