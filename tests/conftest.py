@@ -31,4 +31,5 @@ pytest_plugins = [
     "tests.fixtures.githttp",
     "tests.fixtures.service",
     "tests.fixtures.emulator",
+    "tests.fixtures.remote",
 ]

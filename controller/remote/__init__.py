@@ -1,1 +1,61 @@
-"""The DataRobot client (the only user of requests) and the live snapshot reader."""
+"""The DataRobot client (the only user of requests) and the live snapshot reader.
+
+Public surface (what the engine and service import)::
+
+    DataRobotClient(settings, *, on_request=None, session=None, pool_size=16)
+    read_snapshot(client, *, read_jobs=True, page_size=None) -> LiveSnapshot
+    read_sharing(client, model_ids, job_ids, *, concurrency=8) -> (model_sharing, job_sharing)
+    with_sharing(snapshot, model_sharing, job_sharing) -> LiveSnapshot
+    FileUpload(source, path)                  # a file to send in a version or job
+    RequestCounter()                          # an on_request hook that tallies attempts
+    errors: ApiError and its subclasses (see controller.remote.errors)
+"""
+
+from controller.remote.client import AccountInfo, DataRobotClient
+from controller.remote.counting import RequestCounter, RequestHook, RequestTally
+from controller.remote.errors import (
+    ApiConnectionError,
+    ApiError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    OperationFailedError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    RequestRejectedError,
+    ServerError,
+    UnauthorizedError,
+    UnexpectedResponseError,
+    ValidationError,
+)
+from controller.remote.jobs import JobFile
+from controller.remote.modeltests import ModelTestResult
+from controller.remote.multipart import FileUpload
+from controller.remote.snapshots import read_sharing, read_snapshot, with_sharing
+
+__all__ = [
+    "AccountInfo",
+    "ApiConnectionError",
+    "ApiError",
+    "ConflictError",
+    "DataRobotClient",
+    "FileUpload",
+    "ForbiddenError",
+    "JobFile",
+    "ModelTestResult",
+    "NotFoundError",
+    "OperationFailedError",
+    "OutcomeUnknownError",
+    "RateLimitedError",
+    "RequestCounter",
+    "RequestHook",
+    "RequestRejectedError",
+    "RequestTally",
+    "ServerError",
+    "UnauthorizedError",
+    "UnexpectedResponseError",
+    "ValidationError",
+    "read_sharing",
+    "read_snapshot",
+    "with_sharing",
+]

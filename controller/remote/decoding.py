@@ -1,0 +1,255 @@
+"""API JSON → the frozen live values of ``controller.model.live``.
+
+Field maps keep the API's names and values as returned; the planner normalises. What goes
+where:
+
+* a model's ``fields``: the model fields of CustomModelCreate/CustomModelUpdate the answer
+  carries (:data:`MODEL_FIELDS`); ``userProvidedId`` and ``gitModelVersion`` have their own
+  attributes;
+* a version's ``settings``: :data:`VERSION_SETTINGS`;
+* a job's ``fields``: :data:`JOB_FIELDS`.
+
+A payload without an ``id`` raises :class:`MalformedPayloadError`; callers turn it into
+:class:`~controller.remote.errors.UnexpectedResponseError` naming the route (see
+:func:`decoding`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from controller.model.live import (
+    LiveGrant,
+    LiveItem,
+    LiveJob,
+    LiveModel,
+    LiveRuntimeParameter,
+    LiveVersion,
+)
+from controller.model.values import Fields, GitModelVersion, Json, Scalar
+from controller.remote.errors import UnexpectedResponseError
+from controller.remote.payloads import (
+    ItemPayload,
+    JobPayload,
+    ModelAccessPayload,
+    ModelPayload,
+    RuntimeParameterPayload,
+    SharedRolePayload,
+    VersionPayload,
+)
+from controller.remote.routes import API_PREFIX
+
+MODEL_FIELDS = (
+    "name",
+    "description",
+    "customModelType",
+    "targetType",
+    "targetName",
+    "positiveClassLabel",
+    "negativeClassLabel",
+    "predictionThreshold",
+    "classLabels",
+    "language",
+    "calibratePredictions",
+    "maximumMemory",
+    "desiredMemory",
+    "replicas",
+    "requiresHa",
+    "networkEgressPolicy",
+    "resourceBundleId",
+    "playgroundId",
+    "isTrainingDataForVersionsPermanentlyEnabled",
+)
+VERSION_SETTINGS = (
+    "baseEnvironmentId",
+    "baseEnvironmentVersionId",
+    "maximumMemory",
+    "desiredMemory",
+    "replicas",
+    "networkEgressPolicy",
+    "requiresHa",
+    "resourceBundleId",
+    "requiredMetadataValues",
+)
+JOB_FIELDS = (
+    "name",
+    "description",
+    "jobType",
+    "environmentId",
+    "environmentVersionId",
+    "resources",
+)
+
+
+class MalformedPayloadError(ValueError):
+    """A payload lacks what every answer of its kind carries."""
+
+
+@contextmanager
+def decoding(method: str, route: str) -> Iterator[None]:
+    """Turn :class:`MalformedPayloadError` into an API error naming the route."""
+    try:
+        yield
+    except MalformedPayloadError as exc:
+        raise UnexpectedResponseError(
+            method=method, route=API_PREFIX + route, detail=str(exc)
+        ) from None
+
+
+def model_from_api(raw: ModelPayload) -> LiveModel:
+    """A custom model (with its embedded ``latestVersion``) as a live value."""
+    model_id = _id(raw, "custom model")
+    latest = raw.get("latestVersion")
+    return LiveModel(
+        id=model_id,
+        user_provided_id=_str_or_none(raw.get("userProvidedId")),
+        fields=_pick(raw, MODEL_FIELDS),
+        latest_version=version_from_api(latest, model_id) if isinstance(latest, dict) else None,
+        deployments_count=int(raw.get("deploymentsCount") or 0),
+        git=_git(raw.get("gitModelVersion")),
+        created_by=_str_or_none(raw.get("createdBy")),
+        created=str(raw.get("created") or ""),
+    )
+
+
+def version_from_api(raw: VersionPayload, model_id: str | None = None) -> LiveVersion:
+    """A custom model version as a live value."""
+    major = int(raw.get("versionMajor") or 0)
+    minor = int(raw.get("versionMinor") or 0)
+    description = raw.get("description")
+    return LiveVersion(
+        id=_id(raw, "custom model version"),
+        model_id=str(raw.get("customModelId") or model_id or ""),
+        label=str(raw.get("label") or f"{major}.{minor}"),
+        major=major,
+        minor=minor,
+        is_frozen=bool(raw.get("isFrozen")),
+        items=_items(raw.get("items")),
+        settings=_pick(raw, VERSION_SETTINGS),
+        runtime_parameters=_parameters(raw.get("runtimeParameters")),
+        git=_git(raw.get("gitModelVersion")),
+        description=None if description is None else str(description),
+        created=str(raw.get("created") or ""),
+    )
+
+
+def job_from_api(raw: JobPayload) -> LiveJob:
+    """A custom job as a live value."""
+    return LiveJob(
+        id=_id(raw, "custom job"),
+        fields=_pick(raw, JOB_FIELDS),
+        items=_items(raw.get("items")),
+        entry_point=_str_or_none(raw.get("entryPoint")),
+        runtime_parameters=_parameters(raw.get("runtimeParameters")),
+        created=str(raw.get("created") or ""),
+    )
+
+
+def item_from_api(raw: ItemPayload) -> LiveItem:
+    """A file item of a version or job."""
+    path = str(raw.get("filePath") or raw.get("fileName") or "")
+    return LiveItem(
+        id=_id(raw, "file item"),
+        file_path=path,
+        file_name=str(raw.get("fileName") or path.rsplit("/", 1)[-1]),
+    )
+
+
+def runtime_parameter_from_api(raw: RuntimeParameterPayload) -> LiveRuntimeParameter:
+    """A runtime parameter: its definition and default, override and current values."""
+    name = raw.get("fieldName")
+    if not name:
+        raise MalformedPayloadError("a runtime parameter without `fieldName`")
+    return LiveRuntimeParameter(
+        field_name=str(name),
+        type=str(raw.get("type") or "string"),
+        default_value=_scalar(raw.get("defaultValue")),
+        override_value=_scalar(raw.get("overrideValue")),
+        current_value=_scalar(raw.get("currentValue")),
+        min_value=_float_or_none(raw.get("minValue")),
+        max_value=_float_or_none(raw.get("maxValue")),
+        credential_type=_str_or_none(raw.get("credentialType")),
+        allow_empty=bool(raw.get("allowEmpty", True)),
+    )
+
+
+def model_grant_from_api(raw: ModelAccessPayload) -> LiveGrant:
+    """A model accessControl entry ``{username, userId, role, canShare}`` (always a user)."""
+    username = raw.get("username")
+    if not username:
+        raise MalformedPayloadError("an access control entry without `username`")
+    return LiveGrant(
+        recipient_type="user",
+        name=str(username),
+        role=str(raw.get("role") or ""),
+        id=_str_or_none(raw.get("userId")),
+        can_share=_bool_or_none(raw.get("canShare")),
+    )
+
+
+def job_grant_from_api(raw: SharedRolePayload) -> LiveGrant:
+    """A job sharedRoles entry ``{shareRecipientType, name, role, id, canShare}``."""
+    if not raw.get("name") and not raw.get("id"):
+        raise MalformedPayloadError("a shared role without `name` or `id`")
+    return LiveGrant(
+        recipient_type=str(raw.get("shareRecipientType") or "user"),
+        name=str(raw.get("name") or ""),
+        role=str(raw.get("role") or ""),
+        id=_str_or_none(raw.get("id")),
+        can_share=_bool_or_none(raw.get("canShare")),
+    )
+
+
+def _id(raw: Any, what: str) -> str:
+    if not isinstance(raw, Mapping):
+        raise MalformedPayloadError(f"a {what} that is not an object")
+    value = raw.get("id")
+    if not value or not isinstance(value, str):
+        raise MalformedPayloadError(f"a {what} without `id`")
+    return value
+
+
+def _pick(raw: Any, names: tuple[str, ...]) -> Fields:
+    return Fields({n: _json(raw[n]) for n in names if n in raw})
+
+
+def _items(raw: Any) -> tuple[LiveItem, ...]:
+    return tuple(item_from_api(i) for i in raw or ())
+
+
+def _parameters(raw: Any) -> tuple[LiveRuntimeParameter, ...]:
+    return tuple(runtime_parameter_from_api(p) for p in raw or ())
+
+
+def _git(raw: Any) -> GitModelVersion | None:
+    return GitModelVersion.from_api(raw) if isinstance(raw, Mapping) else None
+
+
+def _json(value: Any) -> Json:
+    return value  # type: ignore[no-any-return]  # decoded JSON is Json by construction
+
+
+def _scalar(value: Any) -> Scalar:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _float_or_none(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise MalformedPayloadError(f"{value!r} is not a number") from None
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    return None if value is None else bool(value)

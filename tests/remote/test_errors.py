@@ -1,0 +1,111 @@
+"""API errors are typed by meaning, carry what support needs, and say what to do."""
+
+from __future__ import annotations
+
+import pytest
+
+from controller.errors import DrGitopsError
+from controller.remote import errors
+from controller.remote.errors import error_class_for, parse_error_body
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "cls"),
+    [
+        ("GET", 401, errors.UnauthorizedError),
+        ("GET", 403, errors.ForbiddenError),
+        ("GET", 404, errors.NotFoundError),
+        ("DELETE", 409, errors.ConflictError),
+        ("POST", 422, errors.ValidationError),
+        ("GET", 429, errors.RateLimitedError),
+        ("POST", 413, errors.RequestRejectedError),
+        ("GET", 400, errors.RequestRejectedError),
+        ("GET", 503, errors.ServerError),
+        ("GET", 500, errors.ServerError),
+        ("POST", 503, errors.OutcomeUnknownError),
+        ("PATCH", 500, errors.OutcomeUnknownError),
+        ("DELETE", 502, errors.OutcomeUnknownError),
+    ],
+)
+def test_each_status_has_its_error_class(method: str, status: int, cls: type) -> None:
+    assert error_class_for(method, status) is cls
+
+
+def test_every_api_error_is_a_dr_gitops_error() -> None:
+    assert issubclass(errors.OutcomeUnknownError, errors.ApiError)
+    assert issubclass(errors.ApiError, DrGitopsError)
+
+
+def test_a_validation_error_names_route_status_fields_request_id_and_next_step() -> None:
+    error = errors.ValidationError(
+        method="POST",
+        route="/api/v2/customModels/",
+        status=422,
+        server_message="Invalid field data",
+        request_id="req-123",
+        errors={"targetType": "not a valid choice", "name": ["too long", "required"]},
+    )
+    text = str(error)
+    assert text.startswith(
+        "DataRobot API POST /api/v2/customModels/ answered 422: Invalid field data"
+    )
+    assert "name: too long; required" in text
+    assert "targetType: not a valid choice" in text
+    assert "[request ID req-123]" in text
+    assert text.endswith("Fix the fields named above in the manifest (or its files) and run again.")
+    assert error.errors["targetType"] == "not a valid choice"
+
+
+def test_an_outcome_unknown_error_tells_the_user_a_rerun_is_safe() -> None:
+    error = errors.OutcomeUnknownError(
+        method="POST", route="/api/v2/customModels/", detail="connection dropped", attempts=1
+    )
+    assert "got no answer: connection dropped" in str(error)
+    assert "may or may not have been made; run again" in str(error)
+
+
+def test_attempts_are_mentioned_when_there_were_several() -> None:
+    error = errors.ServerError(method="GET", route="/api/v2/customModels/", status=503, attempts=5)
+    assert "after 5 attempts" in str(error)
+
+
+def test_server_messages_are_scrubbed_of_known_secrets_and_shortened() -> None:
+    from controller.logs import redactor
+
+    redactor.register("leaky-token-4321")
+    error = errors.RequestRejectedError(
+        method="GET",
+        route="/api/v2/x/",
+        status=400,
+        server_message="bad header Authorization: Bearer leaky-token-4321 " + "x" * 2000,
+    )
+    assert "leaky-token-4321" not in str(error)
+    assert len(error.server_message or "") <= 600
+
+
+@pytest.mark.parametrize(
+    ("text", "content_type", "expected"),
+    [
+        (
+            '{"message": "Not found", "errors": {"id": "bad"}}',
+            "application/json",
+            ("Not found", {"id": "bad"}),
+        ),
+        ('{"error": "oops"}', "application/json; charset=utf-8", ("oops", None)),
+        ("<html><body>502 Bad Gateway</body></html>", "text/html", (None, None)),
+        ("upstream timed out\nmore", "text/plain", ("upstream timed out", None)),
+        ("not json", "application/json", ("not json", None)),
+        ("", "application/json", (None, None)),
+    ],
+)
+def test_error_bodies_are_read_whatever_their_shape(
+    text: str, content_type: str, expected: tuple[object, object]
+) -> None:
+    assert parse_error_body(text, content_type) == expected
+
+
+def test_a_long_list_of_field_errors_is_cut_short() -> None:
+    problems = {f"data.{i}.username": "given more than once" for i in range(99)}
+    error = errors.ValidationError(method="PATCH", route="/r/", status=422, errors=problems)
+    assert "and 89 more" in str(error)
+    assert len(error.errors) == 99
