@@ -470,3 +470,31 @@ def _tuning(flags: Mapping[str, str | None]) -> dict[str, Any]:
 def api_settings_from_environment() -> ApiSettings:
     """Convenience for the CLI: no flags, the process environment, the default file."""
     return load_api_settings({}, dict(os.environ), None)
+
+
+# --- Engine (controller.engine) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How one reconcile plans and applies.
+
+    ``path`` is the manifest root inside the repository (``--path``); ``concurrency`` how
+    many independent objects are written at once. (The namespace is a git setting: it is
+    derived from the remote unless set.)
+    """
+
+    path: str = ""
+    concurrency: int = 4
+    prune: bool = False
+    max_deletions: int = 5
+    allow_empty: bool = False
+    allow_dirty: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.concurrency <= 64:
+            raise ConfigError(f"--concurrency must be between 1 and 64, not {self.concurrency}")
+        if self.max_deletions < 0:
+            raise ConfigError(f"--max-deletions must be 0 or more, not {self.max_deletions}")
+        if self.path.startswith("/") or ".." in Path(self.path).parts:
+            raise ConfigError(f"--path must be a folder inside the repository, not {self.path!r}")

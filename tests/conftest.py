@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+
+import pytest
+import structlog
 
 # Tests make real git commits in temp dirs: give git an identity and keep the user's
 # global and system configuration out of the way so results do not depend on the machine.
@@ -33,3 +38,13 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.remote",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _reset_logging() -> Iterator[None]:
+    """Commands run in-process configure structlog (and stdlib logging) to write to pytest's
+    captured streams; put both back afterwards so no later test writes to a closed stream."""
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    logging.getLogger().handlers.clear()

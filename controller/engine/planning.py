@@ -179,7 +179,9 @@ def _create_model(model: DesiredModel, inputs: PlanInputs) -> list[Action]:
             )
         )
     if model.sharing is not None:
-        sharing = grant_changes(model.sharing, (), protected=_protected(inputs.live))
+        sharing = grant_changes(
+            model.sharing, _creator_grants(inputs.live), protected=_protected(inputs.live)
+        )
         if sharing:
             actions.append(
                 Action(
@@ -354,6 +356,13 @@ def _protected(live: LiveSnapshot) -> tuple[str, ...]:
     return (live.controller_user,) if live.controller_user else ()
 
 
+def _creator_grants(live: LiveSnapshot) -> tuple[LiveGrant, ...]:
+    """What a new object's sharing holds: its creator (the token's user) as OWNER."""
+    if not live.controller_user:
+        return ()
+    return (LiveGrant("user", live.controller_user, "OWNER", can_share=True),)
+
+
 def _plan_sharing(
     kind: ActionKind,
     res: DesiredModel | DesiredJob,
@@ -454,7 +463,9 @@ def _create_job(job: DesiredJob, inputs: PlanInputs) -> list[Action]:
         )
     ]
     if job.sharing is not None:
-        sharing = grant_changes(job.sharing, (), protected=_protected(inputs.live))
+        sharing = grant_changes(
+            job.sharing, _creator_grants(inputs.live), protected=_protected(inputs.live)
+        )
         if sharing:
             actions.append(
                 Action(ActionKind.UPDATE_JOB_SHARING, job.key, "share the new job", sharing=sharing)

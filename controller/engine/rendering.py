@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from controller.engine.applying import ApplyResult, Outcome
 from controller.model.plans import (
     Action,
     ActionKind,
@@ -231,3 +232,32 @@ def _truncate(block: str, size: int) -> str:
         block[: size - 200]
         + "\n```\n\n_(truncated: see the full plan in the CI log)_\n</details>\n"
     )
+
+
+# --- apply results -----------------------------------------------------------------------
+
+
+def render_result(result: ApplyResult, *, color: bool = False) -> str:
+    """What applying did: each action with its outcome, then a summary line."""
+    lines = []
+    for r in result.results:
+        if r.outcome is Outcome.DONE:
+            lines.append(
+                _paint("+", f"  ✓ {r.action.key}  {r.detail or headline(r.action)}", color)
+            )
+        else:
+            symbol = "~" if r.outcome is Outcome.SKIPPED else "!"
+            text = f"  {symbol} {r.action.key}  {headline(r.action)}: {r.message}"
+            lines.append(_paint(symbol, text, color))
+    counts = {o: result.count(o) for o in Outcome}
+    numbers = (
+        f"{counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
+        f"{counts[Outcome.BLOCKED]} blocked, {counts[Outcome.SKIPPED]} skipped"
+    )
+    if result.ok:
+        lines.append(_paint("+", f"\nApply complete: {numbers}.", color))
+    elif result.stopped:
+        lines.append(_paint("!", f"\nApply stopped before the end: {numbers}.", color))
+    else:
+        lines.append(_paint("!", f"\nApply finished with failures: {numbers}.", color))
+    return "\n".join(lines) + "\n"

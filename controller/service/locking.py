@@ -20,10 +20,11 @@ pause (garbage collection, a suspended VM).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -252,3 +253,37 @@ def file_lock(namespace: str, settings: ServiceSettings) -> NamespaceLock:
     directory = settings.lock_dir or default_lock_dir()
     store = FileLeaseStore(directory, namespace)
     return NamespaceLock(store, namespace=namespace, ttl_seconds=settings.lock_ttl_seconds)
+
+
+@contextlib.contextmanager
+def holding(
+    lock: NamespaceLock, *, wait: bool, timeout: float | None = None
+) -> Iterator[threading.Event]:
+    """Hold ``lock`` for a one-shot command, heart-beating it from a background thread.
+
+    Yields an event that is set if the lock is lost mid-way (the caller should stop
+    starting new writes). Released on exit, whatever happens.
+    """
+    lock.acquire(wait=wait, timeout=timeout)
+    lost = threading.Event()
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(lock.heartbeat_seconds):
+            try:
+                lock.refresh()
+            except LockLost as exc:
+                log.error("namespace_lock_lost", namespace=lock.namespace, error=str(exc))
+                lost.set()
+                return
+            except Exception as exc:
+                log.warning("namespace_lock_heartbeat_failed", error=f"{type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield lost
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        lock.release()

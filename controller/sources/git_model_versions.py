@@ -13,8 +13,9 @@ Pure: from a checkout, the CI facts (or None) and the commit URL template.
   custom-models action does), else at the main-branch commit. In order: the
   ``--commit-url-template``; the CI's project URL (``<server>/<owner>/<repo>/commit/<sha>``
   on GitHub, ``<project url>/-/commit/<sha>`` on GitLab); a link derived from the remote
-  (see :mod:`controller.sources.remotes`); else a ``file://`` URI of the repository with
-  the SHA as fragment (``file:///srv/repo#<sha>``), which the API accepts as a URI.
+  (see :mod:`controller.sources.remotes`); else a ``file://localhost/`` URI of the
+  repository with the SHA as fragment (``file://localhost/srv/repo#<sha>``): the API wants
+  a URI with a host.
 """
 
 from __future__ import annotations
@@ -88,8 +89,13 @@ def commit_url(
     if derived:
         return derived
     if remote is not None and remote.scheme == "file":
-        return f"{Path(remote.path).as_uri()}#{sha}"
-    return f"{checkout.toplevel.resolve().as_uri()}#{sha}"
+        return _file_uri(Path(remote.path), sha)
+    return _file_uri(checkout.toplevel.resolve(), sha)
+
+
+def _file_uri(path: Path, sha: str) -> str:
+    # ``file://localhost/...``: URI validators (DataRobot's among them) want a host.
+    return f"file://localhost{path.as_uri()[len('file://') :]}#{sha}"
 
 
 def _fill(

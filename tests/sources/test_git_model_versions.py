@@ -75,9 +75,12 @@ def test_a_detached_checkout_is_stamped_head(tmp_path: Path) -> None:
 
 def test_without_a_remote_the_commit_url_is_a_file_uri(tmp_path: Path) -> None:
     stamp = git_model_version(_checkout(tmp_path), None)
-    assert stamp.commit_url == f"{tmp_path.resolve().as_uri()}#{HEAD}"
+    assert stamp.commit_url == f"file://localhost{tmp_path.resolve()}#{HEAD}"
     file_remote = _checkout(tmp_path, remoteUrl="file:///srv/git/models.git")
-    assert git_model_version(file_remote, None).commit_url == f"file:///srv/git/models.git#{HEAD}"
+    assert (
+        git_model_version(file_remote, None).commit_url
+        == f"file://localhost/srv/git/models.git#{HEAD}"
+    )
 
 
 def test_a_commit_url_template_wins_and_fills_every_placeholder(tmp_path: Path) -> None:

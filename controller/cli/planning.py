@@ -1,0 +1,189 @@
+"""``dr-gitops plan`` and ``dr-gitops apply``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from controller.cli.common import (
+    Subparsers,
+    add_api_options,
+    add_engine_options,
+    add_source_options,
+    session,
+    use_color,
+)
+from controller.cli.progress import BarReporter, reporter_for
+from controller.engine.applying import ApplyResult, Outcome
+from controller.engine.rendering import (
+    MARKDOWN_PART_BREAK,
+    render_markdown,
+    render_result,
+    render_text,
+)
+from controller.errors import ConfigError, PlanError
+from controller.model.plans import Plan, plan_from_json, plan_to_json
+
+
+def register(sub: Subparsers) -> None:
+    plan = sub.add_parser(
+        "plan",
+        help="show what apply would change in DataRobot (writes nothing)",
+        description=(
+            "Compare the manifests with DataRobot and print the actions that would make them "
+            "equal: models, versions, jobs, runtime values and sharing, with field- and "
+            "file-level differences. Writes nothing to DataRobot."
+        ),
+    )
+    add_source_options(plan)
+    add_api_options(plan)
+    add_engine_options(plan)
+    _add_prune_options(plan)
+    out = plan.add_argument_group("output")
+    out.add_argument(
+        "--output",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="text (like terraform plan), json (schemas/plan.schema.json) or markdown (a PR "
+        "comment; long plans are split into parts separated by a line "
+        f"'{MARKDOWN_PART_BREAK}') (default: text)",
+    )
+    out.add_argument(
+        "--out", type=Path, metavar="FILE", help="also save the plan as JSON for `apply FILE`"
+    )
+    out.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes, 0 when there are none, 1 on errors",
+    )
+    plan.set_defaults(run=run_plan)
+
+    apply = sub.add_parser(
+        "apply",
+        help="make DataRobot equal to the manifests",
+        description=(
+            "Plan, then apply the plan: create and update models, versions and jobs, set "
+            "runtime values and sharing, and (with --prune) delete owned objects whose "
+            "manifests are gone. With PLANFILE, apply exactly a plan saved by `plan --out`, "
+            "refusing it when DataRobot changed since."
+        ),
+    )
+    apply.add_argument(
+        "planfile", nargs="?", type=Path, metavar="PLANFILE", help="a plan saved by `plan --out`"
+    )
+    add_source_options(apply)
+    add_api_options(apply)
+    add_engine_options(apply)
+    _add_prune_options(apply)
+    apply.add_argument(
+        "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
+    )
+    apply.set_defaults(run=run_apply)
+
+
+def _add_prune_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("pruning")
+    group.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete owned models and jobs whose manifests are gone (off by default)",
+    )
+    group.add_argument(
+        "--max-deletions",
+        type=int,
+        default=5,
+        metavar="N",
+        help="refuse to prune more than N objects (default: 5)",
+    )
+    group.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="allow pruning when the manifests declare nothing at all",
+    )
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    with session(args) as s:
+        planned = s.engine.plan(s.source)
+    plan = planned.plan
+    if args.out is not None:
+        _save(plan, args.out)
+    if args.output == "json":
+        print(json.dumps(plan_to_json(plan), indent=2))
+    elif args.output == "markdown":
+        print(f"\n{MARKDOWN_PART_BREAK}\n".join(render_markdown(plan)))
+    else:
+        print(render_text(plan, color=use_color()), end="")
+        if args.out is not None:
+            print(f"Saved the plan to {args.out}; apply it with `dr-gitops apply {args.out}`.")
+    if args.detailed_exitcode and not plan.is_empty:
+        return 2
+    return 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    saved = _load(args.planfile) if args.planfile is not None else None
+    ref = args.ref or (saved.revision.main_branch_commit_sha if saved and saved.revision else None)
+    with session(args, ref=ref) as s:
+        planned = s.engine.plan(s.source)
+        plan = s.engine.check_saved(saved, planned) if saved is not None else planned.plan
+        if args.output == "text":
+            print(render_text(plan, color=use_color()), end="")
+        if plan.is_empty:
+            if args.output == "json":
+                print(json.dumps(_result_json(plan, None), indent=2))
+            return 0
+        reporter = reporter_for(len(plan.actions))
+        try:
+            result = s.engine.apply(planned, plan=plan, reporter=reporter)
+        finally:
+            if isinstance(reporter, BarReporter):
+                reporter.close()
+    if args.output == "json":
+        print(json.dumps(_result_json(plan, result), indent=2))
+    else:
+        print(render_result(result, color=use_color()), end="")
+    return 0 if result.ok else 1
+
+
+def _save(plan: Plan, path: Path) -> None:
+    try:
+        path.write_text(json.dumps(plan_to_json(plan), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the plan to {path}: {exc.strerror}") from None
+
+
+def _load(path: Path) -> Plan:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the plan {path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise PlanError(f"{path} is not a plan saved by `dr-gitops plan --out` ({exc})") from None
+    try:
+        return plan_from_json(doc)
+    except ValueError as exc:
+        raise PlanError(f"{path}: {exc}; make it again with `dr-gitops plan --out`") from None
+
+
+def _result_json(plan: Plan, result: ApplyResult | None) -> dict[str, Any]:
+    results = [] if result is None else result.results
+    return {
+        "plan": plan_to_json(plan),
+        "ok": result is None or result.ok,
+        "results": [
+            {
+                "key": str(r.action.key),
+                "kind": r.action.kind.value,
+                "outcome": r.outcome.value,
+                "objectId": r.object_id,
+                "detail": r.detail,
+                "message": r.message,
+                "seconds": r.seconds,
+            }
+            for r in results
+        ],
+        "counts": {o.value: sum(r.outcome is o for r in results) for o in Outcome},
+    }

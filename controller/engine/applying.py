@@ -1,0 +1,452 @@
+"""Apply a plan: run its actions against DataRobot, in order, independent objects in parallel.
+
+Actions are grouped into chains, one per manifest (a model, then its version, then its
+sharing); chains run on a bounded thread pool; deletions run last. A failure ends its own
+chain only; the others go on, and the result names every failure.
+
+Every creation is safe to repeat after a crash or an "outcome unknown" error: before
+giving up on a creation whose effect is unknown, the object is looked up (models by
+``userProvidedId``, versions by ``?mainBranchCommitSha=``, jobs by their stamp).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from controller.errors import DrGitopsError, PlanError
+from controller.logs import get_logger
+from controller.model.identity import Stamp, items_digest, read_stamp, stamped
+from controller.model.live import LiveJob, LiveVersion
+from controller.model.plans import Action, ActionKind, FileChangeKind, Plan
+from controller.model.values import GitModelVersion, Json
+from controller.remote import (
+    DataRobotClient,
+    FileUpload,
+    NotFoundError,
+    OutcomeUnknownError,
+    ValidationError,
+)
+
+log = get_logger(__name__)
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What happened to one action. ``detail`` names what was made (e.g. ``version 1.3``)."""
+
+    action: Action
+    outcome: Outcome
+    message: str = ""
+    object_id: str | None = None
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    results: tuple[ActionResult, ...]
+    stopped: bool = False
+
+    @property
+    def failures(self) -> tuple[ActionResult, ...]:
+        return tuple(r for r in self.results if r.outcome in (Outcome.FAILED, Outcome.BLOCKED))
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.stopped
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(r.outcome is outcome for r in self.results)
+
+
+class Reporter(Protocol):
+    """Progress: told when each action starts and ends (a progress bar, log lines...)."""
+
+    def started(self, action: Action) -> None: ...
+    def finished(self, result: ActionResult) -> None: ...
+
+
+class LoggingReporter:
+    """The default reporter: one structured log line per finished action."""
+
+    def started(self, action: Action) -> None:
+        log.debug("action_started", key=str(action.key), kind=action.kind.value)
+
+    def finished(self, result: ActionResult) -> None:
+        event: dict[str, Any] = {
+            "key": str(result.action.key),
+            "kind": result.action.kind.value,
+            "outcome": result.outcome.value,
+            "seconds": result.seconds,
+        }
+        if result.outcome is Outcome.DONE:
+            log.info("action_done", detail=result.detail, **event)
+        else:
+            log.warning("action_not_done", message=result.message, **event)
+
+
+@dataclass
+class _Chain:
+    """The actions of one manifest, and what earlier ones learnt (the object's ID)."""
+
+    actions: list[Action]
+    object_id: str | None = None
+    results: list[ActionResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ApplySettings:
+    namespace: str
+    concurrency: int = 4
+
+
+class Applier:
+    """Runs one plan. ``root`` is the checkout the plan's files are read from."""
+
+    def __init__(
+        self,
+        remote: DataRobotClient,
+        root: Path,
+        settings: ApplySettings,
+        *,
+        reporter: Reporter | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._remote = remote
+        self._root = root
+        self._settings = settings
+        self._reporter = reporter or LoggingReporter()
+        self._stop = stop or threading.Event()
+
+    def apply(self, plan: Plan) -> ApplyResult:
+        chains, deletions = _chains(plan.actions)
+        self._revision: GitModelVersion | None = plan.revision
+        self._commit = plan.revision.main_branch_commit_sha if plan.revision else None
+        workers = max(1, self._settings.concurrency)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apply") as pool:
+            # Each task runs in a copy of this context, so run_id/revision stay in its logs.
+            for future in [
+                pool.submit(contextvars.copy_context().run, self._run_chain, c) for c in chains
+            ]:
+                future.result()
+            if not self._stop.is_set():
+                for future in [
+                    pool.submit(contextvars.copy_context().run, self._run_chain, c)
+                    for c in deletions
+                ]:
+                    future.result()
+        results = [r for chain in chains + deletions for r in chain.results]
+        return ApplyResult(
+            tuple(results), stopped=self._stop.is_set() and len(results) < len(plan.actions)
+        )
+
+    def _run_chain(self, chain: _Chain) -> None:
+        for index, action in enumerate(chain.actions):
+            if self._stop.is_set():
+                return
+            result = self._run_action(chain, action)
+            chain.results.append(result)
+            if result.outcome is not Outcome.DONE:
+                for rest in chain.actions[index + 1 :]:
+                    chain.results.append(
+                        ActionResult(
+                            rest,
+                            Outcome.SKIPPED,
+                            f"skipped: an earlier step for {rest.key} did not succeed",
+                        )
+                    )
+                return
+
+    def _run_action(self, chain: _Chain, action: Action) -> ActionResult:
+        self._reporter.started(action)
+        started = time.monotonic()
+        if action.kind is ActionKind.BLOCKED:
+            result = ActionResult(action, Outcome.BLOCKED, action.reason)
+        else:
+            try:
+                object_id, detail = self._dispatch(chain, action)
+                chain.object_id = object_id
+                result = ActionResult(action, Outcome.DONE, object_id=object_id, detail=detail)
+            except DrGitopsError as exc:
+                log.warning(
+                    "action_failed", key=str(action.key), kind=action.kind.value, error=str(exc)
+                )
+                result = ActionResult(action, Outcome.FAILED, str(exc))
+        result = ActionResult(
+            result.action, result.outcome, result.message, result.object_id, result.detail,
+            round(time.monotonic() - started, 3),
+        )  # fmt: skip
+        self._reporter.finished(result)
+        return result
+
+    def _dispatch(self, chain: _Chain, action: Action) -> tuple[str, str]:
+        handler = _HANDLERS[action.kind]
+        return handler(self, chain.object_id or action.target_id, action)
+
+    # --- models ---------------------------------------------------------------------------
+
+    def _create_model(self, _: str | None, action: Action) -> tuple[str, str]:
+        body = _mapping(action, "body")
+        try:
+            created = self._remote.create_model(body, git_model_version=self._revision)
+        except (OutcomeUnknownError, ValidationError) as exc:
+            if isinstance(exc, ValidationError) and "user provided ID" not in str(exc):
+                raise
+            found = self._find_model(str(body["userProvidedId"]))
+            if found is None:
+                raise
+            log.info("model_found_after_unknown_outcome", key=str(action.key), model_id=found)
+            return found, "model existed already (an earlier attempt created it)"
+        return created.id, "model created"
+
+    def _find_model(self, upid: str) -> str | None:
+        return next((m.id for m in self._remote.list_models() if m.user_provided_id == upid), None)
+
+    def _update_model(self, model_id: str | None, action: Action) -> tuple[str, str]:
+        assert model_id
+        body: dict[str, Any] = {c.field: c.new for c in action.fields}
+        if action.kind is ActionKind.ADOPT_MODEL:
+            desired = body.get("description", action.params.get("description"))
+            stamp = Stamp(self._settings.namespace, action.key.name)
+            body["description"] = stamped(str(desired or ""), stamp)
+        self._remote.update_model(model_id, body, git_model_version=self._revision)
+        return (
+            model_id,
+            "model updated" if action.kind is ActionKind.UPDATE_MODEL else "model adopted",
+        )
+
+    def _delete_model(self, model_id: str | None, _: Action) -> tuple[str, str]:
+        assert model_id
+        try:
+            self._remote.delete_model(model_id)
+        except NotFoundError:
+            return model_id, "model was already gone"
+        return model_id, "model deleted"
+
+    # --- versions -------------------------------------------------------------------------
+
+    def _create_version(self, model_id: str | None, action: Action) -> tuple[str, str]:
+        assert model_id
+        params = action.params
+        settings = {k: v for k, v in _mapping(action, "settings").items() if v is not None}
+        description = settings.pop("description", None)  # only the metadata PATCH sets it
+        common: dict[str, Any] = {
+            "is_major_update": bool(params["isMajorUpdate"]),
+            "settings": settings,
+            "runtime_parameter_values": _runtime_values(action),
+            "git_model_version": self._revision,
+        }
+        try:
+            if params["method"] == "create":
+                version = self._remote.create_version(
+                    model_id, files=self._uploads(action), **common
+                )
+            elif params["method"] == "from-latest":
+                version = self._remote.create_version_from_latest(
+                    model_id,
+                    files=self._uploads(action),
+                    files_to_delete=_deleted_items(action),
+                    **common,
+                )
+            else:
+                version = self._remote.create_version_with_settings(model_id, **common)
+        except OutcomeUnknownError:
+            found = self._find_version(model_id, params.get("baseVersionId"))
+            if found is None:
+                raise
+            log.info(
+                "version_found_after_unknown_outcome", key=str(action.key), version=found.label
+            )
+            version = found
+        if description is not None:
+            self._remote.update_version_metadata(model_id, version.id, description=str(description))
+        return model_id, f"version {version.label} created"
+
+    def _find_version(self, model_id: str, base_id: object) -> LiveVersion | None:
+        """The version an earlier attempt made from this commit, if it exists."""
+        if not self._commit:
+            return None
+        versions = self._remote.list_versions(model_id, main_branch_commit_sha=self._commit)
+        return next((v for v in versions if v.id != base_id), None)
+
+    def _uploads(self, action: Action) -> list[FileUpload]:
+        return [
+            FileUpload(self._root / f.repo_path, f.path)
+            for f in action.files
+            if f.change is not FileChangeKind.DELETE and f.repo_path is not None
+        ]
+
+    def _update_version_metadata(self, model_id: str | None, action: Action) -> tuple[str, str]:
+        assert model_id
+        changes = {c.field: c.new for c in action.fields}
+        required = changes.get("requiredMetadataValues")
+        self._remote.update_version_metadata(
+            model_id,
+            str(action.params["versionId"]),
+            description=str(changes["description"]) if "description" in changes else None,
+            required_metadata_values=[r for r in required if isinstance(r, dict)]
+            if isinstance(required, list)
+            else None,
+            git_model_version=self._revision,
+        )
+        return model_id, f"version {action.params.get('versionLabel')} metadata updated"
+
+    # --- sharing --------------------------------------------------------------------------
+
+    def _update_model_sharing(self, model_id: str | None, action: Action) -> tuple[str, str]:
+        assert model_id
+        self._remote.update_model_access(model_id, action.sharing)
+        return model_id, f"{len(action.sharing)} sharing changes"
+
+    def _update_job_sharing(self, job_id: str | None, action: Action) -> tuple[str, str]:
+        assert job_id
+        self._remote.update_job_roles(job_id, action.sharing)
+        return job_id, f"{len(action.sharing)} sharing changes"
+
+    # --- jobs -----------------------------------------------------------------------------
+
+    def _create_job(self, _: str | None, action: Action) -> tuple[str, str]:
+        body = _mapping(action, "body")
+        description = str(body.get("description") or "")
+        stamp = Stamp(self._settings.namespace, action.key.name, self._commit)
+        body["description"] = stamped(description, stamp)
+        values = _runtime_values(action)
+        try:
+            job = self._remote.create_job(
+                body, files=self._uploads(action), runtime_parameter_values=values
+            )
+        except OutcomeUnknownError:
+            found = self._find_job(action.key.name)
+            if found is None:
+                raise
+            log.info("job_found_after_unknown_outcome", key=str(action.key), job_id=found.id)
+            job = found
+        self._finish_job(job, action, description)
+        return job.id, "custom job created"
+
+    def _find_job(self, name: str) -> LiveJob | None:
+        for job in self._remote.list_jobs():
+            stamp = read_stamp(str(job.fields.get("description") or ""))
+            if stamp and stamp.namespace == self._settings.namespace and stamp.name == name:
+                return job
+        return None
+
+    def _update_job(self, job_id: str | None, action: Action) -> tuple[str, str]:
+        assert job_id
+        # The description and entry point are written by _finish_job, with the stamp.
+        body = {
+            c.field: c.new for c in action.fields if c.field not in ("entryPoint", "description")
+        }
+        values = _runtime_values(action) if action.runtime else None
+        uploads = self._uploads(action)
+        deleted = _deleted_items(action)
+        if body or uploads or deleted or values:
+            job = self._remote.update_job(
+                job_id,
+                body,
+                files=uploads,
+                files_to_delete=deleted,
+                runtime_parameter_values=values,
+            )
+        else:
+            job = self._remote.get_job(job_id)
+        description = str(_mapping(action, "body").get("description") or "")
+        self._finish_job(job, action, description)
+        return (
+            job_id,
+            "custom job updated" if action.kind is ActionKind.UPDATE_JOB else "custom job adopted",
+        )
+
+    def _finish_job(self, job: LiveJob, action: Action, description: str) -> None:
+        """Point the entry point at its item and stamp the job with the commit and items."""
+        by_path = {i.file_path: i.id for i in job.items}
+        stamp = Stamp(
+            self._settings.namespace, action.key.name, self._commit, items_digest(by_path.values())
+        )
+        body: dict[str, Any] = {"description": stamped(description, stamp)}
+        entry = action.params.get("entryPoint")
+        if entry:
+            if str(entry) not in by_path:
+                raise PlanError(
+                    f"{action.key}: the entry point {entry!r} is not among the job's files"
+                )
+            body["entryPoint"] = by_path[str(entry)]
+        current = {"description": job.fields.get("description"), "entryPoint": job.entry_point}
+        if any(current.get(k) != v for k, v in body.items()):
+            self._idempotent(lambda: self._remote.update_job(job.id, body))
+
+    def _delete_job(self, job_id: str | None, _: Action) -> tuple[str, str]:
+        assert job_id
+        try:
+            self._remote.delete_job(job_id)
+        except NotFoundError:
+            return job_id, "custom job was already gone"
+        return job_id, "custom job deleted"
+
+    # --- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _idempotent(call: Callable[[], object]) -> None:
+        """Run a write that sets absolute values; resend it once if its outcome is unknown."""
+        try:
+            call()
+        except OutcomeUnknownError:
+            call()
+
+
+def _mapping(action: Action, name: str) -> dict[str, Json]:
+    value = action.params.get(name)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _runtime_values(action: Action) -> list[dict[str, Json]] | None:
+    """The ``runtimeParameterValues`` list the plan carries, if any."""
+    values = action.params.get("runtimeValues")
+    return [v for v in values if isinstance(v, dict)] or None if isinstance(values, list) else None
+
+
+def _deleted_items(action: Action) -> list[str]:
+    return [f.item_id for f in action.files if f.change is FileChangeKind.DELETE and f.item_id]
+
+
+def _chains(actions: Sequence[Action]) -> tuple[list[_Chain], list[_Chain]]:
+    by_key: dict[object, _Chain] = {}
+    deletions: list[_Chain] = []
+    for action in actions:
+        if action.kind.is_deletion:
+            deletions.append(_Chain([action]))
+        else:
+            by_key.setdefault(action.key, _Chain([])).actions.append(action)
+    return list(by_key.values()), deletions
+
+
+_Handler = Callable[[Applier, str | None, Action], tuple[str, str]]
+_HANDLERS: Mapping[ActionKind, _Handler] = {
+    ActionKind.CREATE_MODEL: Applier._create_model,
+    ActionKind.ADOPT_MODEL: Applier._update_model,
+    ActionKind.UPDATE_MODEL: Applier._update_model,
+    ActionKind.CREATE_VERSION: Applier._create_version,
+    ActionKind.UPDATE_VERSION_METADATA: Applier._update_version_metadata,
+    ActionKind.UPDATE_MODEL_SHARING: Applier._update_model_sharing,
+    ActionKind.CREATE_JOB: Applier._create_job,
+    ActionKind.ADOPT_JOB: Applier._update_job,
+    ActionKind.UPDATE_JOB: Applier._update_job,
+    ActionKind.UPDATE_JOB_SHARING: Applier._update_job_sharing,
+    ActionKind.DELETE_MODEL: Applier._delete_model,
+    ActionKind.DELETE_JOB: Applier._delete_job,
+}

@@ -1,0 +1,246 @@
+"""Reconcile once: load the manifests, read DataRobot, plan, and (when asked) apply.
+
+The steps, each a call into one layer::
+
+    checkout  = source.checkout                         # controller.sources (fetched already)
+    desired   = load_desired_state(...)                 # controller.manifests; invalid → stop
+    snapshot  = read_snapshot(client)                   # controller.remote: one pass of lists
+    matches   = match_models/jobs(...)                  # who owns what
+    sharing   = read_sharing(client, declared ids)      # only where manifests declare sharing
+    evidence  = EvidenceGatherer(...).gather(...)       # git diffs first, downloads second
+    plan      = make_plan(...)                          # pure
+
+Nothing is written to DataRobot unless every manifest loaded and validated.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from controller.engine.applying import Applier, ApplyResult, ApplySettings, Reporter
+from controller.engine.gathering import Evidence, EvidenceGatherer
+from controller.engine.matching import match_jobs, match_models
+from controller.engine.planning import PlanInputs, make_plan
+from controller.errors import PlanError
+from controller.logs import get_logger
+from controller.manifests import load_desired_state
+from controller.model.desired import DesiredState, ResourceKey
+from controller.model.identity import valid_namespace
+from controller.model.live import LiveSnapshot
+from controller.model.plans import Action, BasisEntry, Plan
+from controller.model.secrets import masked
+from controller.model.values import GitModelVersion, Json
+from controller.remote import DataRobotClient, read_sharing, read_snapshot, with_sharing
+from controller.settings import EngineSettings
+from controller.sources import Checkout, GitSource
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A plan and everything it was computed from."""
+
+    plan: Plan
+    desired: DesiredState
+    snapshot: LiveSnapshot
+    checkout: Checkout
+    evidence: Evidence
+    pull_request: bool
+    orphans: tuple[ResourceKey, ...] = ()
+
+    @property
+    def namespace(self) -> str:
+        return self.plan.namespace
+
+
+class Engine:
+    """One engine per command or service run: a client, settings and the CI environment."""
+
+    def __init__(
+        self,
+        client: DataRobotClient,
+        settings: EngineSettings,
+        *,
+        environ: Mapping[str, str],
+        event: Mapping[str, Any] | None = None,
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._environ = environ
+        self._event = event
+
+    # --- planning ------------------------------------------------------------------------
+
+    def plan(self, source: GitSource) -> Planned:
+        """Plan from the source's checkout against DataRobot as it is now."""
+        checkout = source.checkout
+        namespace = source.namespace()
+        if not valid_namespace(namespace):
+            raise PlanError(
+                f"the namespace {namespace!r} is not valid: use letters, digits and . _ / : @ - "
+                "(set DR_GITOPS_NAMESPACE or --namespace)"
+            )
+        desired = load_desired_state(checkout.root, checkout.root / self._settings.path)
+        revision = source.git_model_version(self._environ, event=self._event)
+        pull_request = revision.pull_request_commit_sha is not None
+        snapshot = read_snapshot(self._client, read_jobs=bool(desired.jobs) or self._settings.prune)
+        models = match_models(desired, snapshot, namespace)
+        jobs = match_jobs(desired, snapshot, namespace)
+        model_ids = [
+            live.id
+            for m in desired.models
+            if m.sharing is not None and (live := models.live_for(m.key))
+        ]
+        job_ids = [
+            job.id for j in desired.jobs if j.sharing is not None and (job := jobs.live_for(j.key))
+        ]
+        if model_ids or job_ids:
+            snapshot = with_sharing(snapshot, *read_sharing(self._client, model_ids, job_ids))
+        gatherer = EvidenceGatherer(
+            source, self._client, checkout.root, concurrency=self._settings.concurrency
+        )
+        evidence = gatherer.gather(desired, models, jobs)
+        plan = make_plan(
+            PlanInputs(
+                desired=desired,
+                live=snapshot,
+                namespace=namespace,
+                revision=revision,
+                model_evidence=evidence.models,
+                job_evidence=evidence.jobs,
+                refresh_metadata=not pull_request,
+                prune=self._settings.prune,
+                max_deletions=self._settings.max_deletions,
+                allow_empty=self._settings.allow_empty,
+            )
+        )
+        log.info(
+            "plan_made",
+            namespace=namespace,
+            revision=checkout.sha[:12],
+            actions=len(plan.actions),
+            unchanged=plan.unchanged,
+            downloads=evidence.downloads,
+            git_calls=source.git_calls,
+        )
+        orphans = tuple(sorted([*models.orphans, *jobs.orphans]))
+        return Planned(plan, desired, snapshot, checkout, evidence, pull_request, orphans)
+
+    # --- applying ------------------------------------------------------------------------
+
+    def apply(
+        self, planned: Planned, *, plan: Plan | None = None, reporter: Reporter | None = None,
+        stop: threading.Event | None = None,
+    ) -> ApplyResult:  # fmt: skip
+        """Apply ``plan`` (default: the one just made) from ``planned``'s checkout."""
+        self._check_can_apply(planned)
+        applier = Applier(
+            self._client,
+            planned.checkout.root,
+            ApplySettings(namespace=planned.namespace, concurrency=self._settings.concurrency),
+            reporter=reporter,
+            stop=stop,
+        )
+        return applier.apply(plan or planned.plan)
+
+    def _check_can_apply(self, planned: Planned) -> None:
+        if planned.pull_request:
+            raise PlanError(
+                "refusing to apply from a pull request: DataRobot would get the pull request's "
+                "files before they are merged. Run `plan` on pull requests and `apply` on the "
+                "main branch"
+            )
+        if planned.checkout.dirty and not self._settings.allow_dirty:
+            shown = ", ".join(planned.checkout.dirty_paths[:5])
+            more = len(planned.checkout.dirty_paths) - 5
+            raise PlanError(
+                f"refusing to apply a working tree with uncommitted changes ({shown}"
+                f"{f' and {more} more' if more > 0 else ''}): versions would record a commit "
+                "that does not hold their files. Commit them, or pass --allow-dirty"
+            )
+
+    def check_saved(self, saved: Plan, planned: Planned) -> Plan:
+        """The saved plan, ready to apply, if the live state it was based on is unchanged.
+
+        Raises ``PlanError`` naming what changed otherwise. Secret-looking runtime values,
+        which a saved plan never holds, are taken from the manifests at the plan's commit.
+        """
+        if saved.namespace != planned.namespace:
+            raise PlanError(
+                f"the plan is for namespace {saved.namespace!r} but this repository is "
+                f"{planned.namespace!r}; use the same --namespace, or make a new plan"
+            )
+        if saved.revision and saved.revision.main_branch_commit_sha != planned.checkout.sha:
+            raise PlanError(
+                f"the plan was made at commit {saved.revision.main_branch_commit_sha[:12]} but "
+                f"{planned.checkout.sha[:12]} is checked out; check out that commit "
+                "(--ref) or make a new plan"
+            )
+        changes = stale_entries(saved.basis, planned.plan.basis)
+        if changes:
+            listed = "; ".join(changes[:10]) + (
+                f"; and {len(changes) - 10} more" if len(changes) > 10 else ""
+            )
+            raise PlanError(
+                f"stale plan: DataRobot changed since the plan was made ({listed}). "
+                "Run `dr-gitops plan` again and review the new plan"
+            )
+        return _unmasked(saved, planned.plan, planned.plan.revision)
+
+
+def stale_entries(saved: tuple[BasisEntry, ...], now: tuple[BasisEntry, ...]) -> list[str]:
+    """What differs between two bases, in words."""
+    before = {(b.key, b.object_id): b for b in saved}
+    after = {(b.key, b.object_id): b for b in now}
+    changes = []
+    for ident, entry in sorted(before.items()):
+        current = after.get(ident)
+        if current is None:
+            changes.append(f"{entry.key} ({entry.summary}) is gone")
+        elif current.digest != entry.digest:
+            changes.append(f"{entry.key} changed: was {entry.summary}, now {current.summary}")
+    changes += [
+        f"{e.key} appeared ({e.summary})"
+        for ident, e in sorted(after.items())
+        if ident not in before
+    ]
+    return changes
+
+
+def _unmasked(saved: Plan, fresh: Plan, revision: GitModelVersion | None) -> Plan:
+    """Put secret-looking runtime values back, from the plan made now at the same commit."""
+    fresh_values = {(a.key, a.kind): _values_by_name(a) for a in fresh.actions}
+    actions: list[Action] = []
+    for action in saved.actions:
+        values = action.params.get("runtimeValues")
+        if not isinstance(values, list) or not any(
+            isinstance(v, dict) and v.get("sensitive") for v in values
+        ):
+            actions.append(action)
+            continue
+        current = fresh_values.get((action.key, action.kind), {})
+        restored: list[Json] = []
+        for entry in values:
+            if isinstance(entry, dict) and entry.get("sensitive"):
+                name = str(entry.get("fieldName"))
+                value = current.get(name)
+                if value is None or masked(value) != entry.get("value"):
+                    raise PlanError(
+                        f"stale plan: the runtime value {name} of {action.key} is not the one the "
+                        "plan was made with; run `dr-gitops plan` again"
+                    )
+                entry = {k: v for k, v in entry.items() if k != "sensitive"} | {"value": value}
+            restored.append(entry)
+        actions.append(replace(action, params=action.params.replace(runtimeValues=restored)))
+    return replace(saved, actions=tuple(actions), revision=revision or saved.revision)
+
+
+def _values_by_name(action: Action) -> dict[str, Json]:
+    values = action.params.get("runtimeValues")
+    if not isinstance(values, list):
+        return {}
+    return {str(v.get("fieldName")): v.get("value") for v in values if isinstance(v, dict)}

@@ -1,0 +1,120 @@
+"""The run function of ``dr-gitops serve``: each run fetches git, plans and applies.
+
+It fulfils the contract of :mod:`controller.service.runs` with the real engine.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from controller.engine.applying import ApplyResult, Outcome
+from controller.engine.reconciling import Engine, Planned
+from controller.errors import DrGitopsError
+from controller.logs import get_logger
+from controller.model.plans import ActionKind
+from controller.remote import DataRobotClient
+from controller.service.runs import ActionCounts, ResourceCount, RunOutcome, RunRequest
+from controller.settings import ApiSettings, EngineSettings, GitSettings
+from controller.sources import open_source
+
+log = get_logger(__name__)
+
+_COUNTED_AS = {
+    ActionKind.CREATE_MODEL: "created",
+    ActionKind.CREATE_JOB: "created",
+    ActionKind.ADOPT_MODEL: "updated",
+    ActionKind.ADOPT_JOB: "updated",
+    ActionKind.UPDATE_MODEL: "updated",
+    ActionKind.UPDATE_JOB: "updated",
+    ActionKind.UPDATE_VERSION_METADATA: "updated",
+    ActionKind.CREATE_VERSION: "versions",
+    ActionKind.UPDATE_MODEL_SHARING: "shared",
+    ActionKind.UPDATE_JOB_SHARING: "shared",
+    ActionKind.DELETE_MODEL: "deleted",
+    ActionKind.DELETE_JOB: "deleted",
+}
+# Variables that would make a service run look like a CI pipeline's.
+_CI_MARKERS = ("GITHUB_", "GITLAB_", "CI_", "CI")
+
+
+@dataclass(frozen=True)
+class EngineRunner:
+    """``RunFn`` for the service: settings in, one reconcile per call."""
+
+    git: GitSettings
+    api: ApiSettings
+    engine: EngineSettings
+    environ: Mapping[str, str]
+
+    def __call__(self, request: RunRequest) -> RunOutcome:
+        def observe(method: str, route: str, status: int | str, _elapsed: float) -> None:
+            request.on_api_request(method, route, status if isinstance(status, int) else 0)
+
+        revision: str | None = None
+        # A service is not a CI pipeline: gitModelVersion comes from plain git.
+        environ = {k: v for k, v in self.environ.items() if not k.startswith(_CI_MARKERS)}
+        try:
+            with (
+                open_source(self.git, environ=self.environ) as source,
+                DataRobotClient(self.api, on_request=observe) as client,
+            ):
+                revision = source.checkout.sha
+                request.on_revision(revision)
+                engine = Engine(client, self.engine, environ=environ)
+                planned = engine.plan(source)
+                if planned.plan.is_empty:
+                    return RunOutcome("no-op", revision, resources=_resources(planned, None))
+                if request.stop_requested:
+                    return RunOutcome("failed", revision, errors=("stopped before applying",))
+                result = engine.apply(planned, stop=request.stop)
+        except DrGitopsError as exc:
+            log.warning("run_failed", error=str(exc))
+            return RunOutcome("failed", revision, errors=(str(exc),))
+        return RunOutcome(
+            "success" if result.ok else "failed",
+            revision,
+            counts=_counts(result),
+            resources=_resources(planned, result),
+            errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
+            + (
+                ("stopped before every action ran; the next run continues",)
+                if result.stopped
+                else ()
+            ),
+        )
+
+
+def _counts(result: ApplyResult) -> ActionCounts:
+    done = Counter(_COUNTED_AS[r.action.kind] for r in result.results if r.outcome is Outcome.DONE)
+    return ActionCounts(
+        created=done["created"],
+        updated=done["updated"],
+        versions=done["versions"],
+        shared=done["shared"],
+        deleted=done["deleted"],
+        failed=len(result.failures),
+    )
+
+
+def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCount, ...]:
+    """Managed resources by kind and state: in-sync, changed, failed, orphaned."""
+    outcomes: dict[str, set[Outcome]] = {}
+    if result is not None:
+        for r in result.results:
+            outcomes.setdefault(str(r.action.key), set()).add(r.outcome)
+    states: Counter[tuple[str, str]] = Counter()
+    for key in sorted(planned.desired.keys()):
+        seen = outcomes.get(str(key))
+        if not seen:
+            state = "in-sync"
+        elif seen == {Outcome.DONE}:
+            state = "changed"
+        else:
+            state = "failed"
+        states[(key.kind, state)] += 1
+    for key in planned.orphans:
+        if str(key) not in outcomes:
+            states[(key.kind, "orphaned")] += 1
+    return tuple(ResourceCount(kind, state, n) for (kind, state), n in sorted(states.items()))
