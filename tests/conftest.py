@@ -36,6 +36,7 @@ pytest_plugins = [
     "tests.fixtures.githttp",
     "tests.fixtures.service",
     "tests.fixtures.emulator",
+    "tests.fixtures.workspace",
     "tests.fixtures.remote",
 ]
 
