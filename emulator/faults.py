@@ -18,7 +18,9 @@ connection without response"; ``"reset"`` resets it (TCP RST), so clients see
 
 ``when`` is ``before`` (nothing happens to the state), ``after`` (the request is carried
 out and its effect kept, then the error is answered: how duplicates are born) or
-``both`` (either, at random). Only ``/api/v2`` requests are ever faulted.
+``both`` (either, at random). A random 429 is always ``before``: a rate limiter refuses a
+request before the server acts on it (a scripted rule may still ask for ``after``). Only
+``/api/v2`` requests are ever faulted.
 """
 
 from __future__ import annotations
@@ -190,6 +192,8 @@ class Faults:
         if not drop and status is None and latency <= 0:
             return None
         when = s["when"] if s["when"] != "both" else self._rng.choice(("before", "after"))
+        if status == 429:
+            when = "before"  # a rate limiter refuses before the server acts, never after
         return Fault(status, when, drop, latency, s["retryAfter"], "random")
 
 
