@@ -38,6 +38,7 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.workspace",
     "tests.fixtures.remote",
+    "tests.fixtures.reliability",
 ]
 
 
