@@ -2,14 +2,13 @@
 
 PyYAML cannot write comments, and manifests want them (the editor modeline, a note where a
 secret was left out, a block to uncomment), so documents are laid out here line by line
-while every value is still spelled by PyYAML (or, for text with line breaks, as a JSON
-string, which YAML reads as a double-quoted scalar). :func:`to_yaml` reads its own output
+while every value is still spelled by PyYAML (or, for text with line breaks, as an
+escaped double-quoted scalar on one line). :func:`to_yaml` reads its own output
 back and refuses to return text that would not load as the data it was given.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ import yaml
 Path = tuple[str, ...]
 _LINE_BREAKS = ("\n", "\r", "\x85", "\u2028", "\u2029")
 _WIDTH = 2**30
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,30 @@ def flow(value: Any) -> str:
         value, default_flow_style=True, allow_unicode=True, sort_keys=False, width=_WIDTH
     )
     text = text.removesuffix("\n...\n").removesuffix("\n")
-    if any(mark in text for mark in _LINE_BREAKS):
-        return json.dumps(value, ensure_ascii=True)
+    if not any(mark in text for mark in _LINE_BREAKS):
+        return text
+    # PyYAML folds text with line breaks over several lines; spell it escaped instead.
+    if isinstance(value, str):
+        return _double_quoted(value)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{flow(k)}: {flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(flow(v) for v in value) + "]"
     return text
+
+
+def _double_quoted(text: str) -> str:
+    """A YAML double-quoted scalar with every character that could break a line escaped."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif code < 0x20 or 0x7F <= code < 0xA0 or char in _LINE_BREAKS or code == 0xFEFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def block(data: Mapping[str, Any]) -> list[str]:
