@@ -134,7 +134,7 @@ def render_report(report: ExportReport) -> str:
         f"  cd {report.out} && git init && git add -A && git commit -m 'Export from DataRobot'",
         "  dr-gitops plan --namespace "
         + (report.namespace or "<your-namespace>")
-        + "    # adoption only, no changes",
+        + "    # adoption, and no other change",
     ]
     return "\n".join(lines) + "\n"
 

@@ -33,7 +33,7 @@ def readme_text(report: ExportReport) -> str:
         "git init && git add -A && git commit -m 'Export DataRobot custom models and jobs'",
         f"export DR_GITOPS_NAMESPACE={ns}   # or pass --namespace to every command",
         "dr-gitops validate .",
-        "dr-gitops plan      # expect adopt-model / adopt-job actions only, and no changes",
+        "dr-gitops plan      # expect adoption (and commits recorded), no other change",
         "dr-gitops apply     # takes the objects over; the next plan is empty",
         "```",
         "",
