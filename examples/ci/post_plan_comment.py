@@ -22,8 +22,9 @@ With ``--plan-exit-code N`` (the exit code of ``dr-gitops plan --detailed-exitco
 code other than 0 (no changes) and 2 (changes) replaces the comments with one notice that
 the plan failed, linking the CI job, so that an outdated plan is never left on show.
 
-Standard library only; Python 3.9 or newer. Exit codes: 0 comments in place, 1 error (the
-message says what to do), 2 wrong arguments. The token is never printed.
+One file, standard library only, Python 3.9 or newer: users copy it into their repository.
+Exit codes: 0 comments in place, 1 error (the message says what to do), 2 wrong arguments.
+The token is never printed.
 """
 
 from __future__ import annotations
@@ -217,6 +218,8 @@ class Api:
         if message:
             text += f": {message}"
         hint = _HINTS.get((self._forge, exc.code)) or _HINTS.get(("*", exc.code))
+        if "rate limit" in str(message).lower():  # GitHub's secondary limits are 403s
+            hint = _HINTS[("*", 429)]
         if 300 <= exc.code < 400:
             hint = f"it redirects to {exc.headers.get('Location')}; give the right API URL"
         text = f"{text} ({hint})" if hint else text

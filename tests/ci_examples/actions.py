@@ -219,7 +219,5 @@ def _run_step(
         timeout=60,
         check=False,
     )
-    outputs = dict(
-        line.split("=", 1) for line in output.read_text().splitlines() if "=" in line
-    )
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
     return StepResult(name, True, done.returncode, done.stdout, done.stderr), outputs

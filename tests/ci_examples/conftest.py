@@ -56,7 +56,8 @@ def load_script() -> ModuleType:
     """post_plan_comment.py as a module (it is a script users copy, not a package)."""
     if "post_plan_comment" not in sys.modules:
         spec = importlib.util.spec_from_file_location("post_plan_comment", SCRIPT)
-        assert spec and spec.loader
+        assert spec
+        assert spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.modules["post_plan_comment"] = module  # dataclasses look their module up here
         spec.loader.exec_module(module)

@@ -83,7 +83,9 @@ class FakeForge:
         headers = {}
         if page * per_page < len(items):
             query = {**request.query, "page": str(page + 1)}
-            headers = self._next_headers(f"{self.link_base or self.base_url}{path}?{urlencode(query)}", page + 1)
+            headers = self._next_headers(
+                f"{self.link_base or self.base_url}{path}?{urlencode(query)}", page + 1
+            )
         return 200, headers, chunk
 
     def _next_headers(self, url: str, page: int) -> dict[str, str]:
@@ -136,7 +138,9 @@ class FakeGitLab(FakeForge):
         if request.path == "/api/v4/user":
             return 200, {}, {"id": 7, "username": self.me}
         notes = re.fullmatch(r"/api/v4/projects/[^/]+/merge_requests/\d+/notes", request.path)
-        single = re.fullmatch(r"/api/v4/projects/[^/]+/merge_requests/\d+/notes/(\d+)", request.path)
+        single = re.fullmatch(
+            r"/api/v4/projects/[^/]+/merge_requests/\d+/notes/(\d+)", request.path
+        )
         if notes and request.method == "GET":
             ordered = sorted(self.comments, key=lambda c: c.id)
             if request.query.get("sort") != "asc":
@@ -203,7 +207,7 @@ def _handler_for(forge: FakeForge) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler

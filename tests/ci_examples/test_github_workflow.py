@@ -162,6 +162,7 @@ def test_the_pip_variant_installs_and_the_container_variant_runs_in_the_image():
         assert job["container"]["image"] == "ghcr.io/<org>/dr-gitops:<tag>"
         assert "--user 1001" in job["container"]["options"]
         assert "pip install" not in steps_text(job)
+        assert 'git config --global --add safe.directory "$GITHUB_WORKSPACE"' in steps_text(job)
 
 
 # --- The steps, run against a fake dr-gitops and a fake GitHub ------------------------------
@@ -177,7 +178,9 @@ def github_run(
     head_repo: str = "acme/ml-models",
 ) -> JobResult:
     install_script(machine.workspace, SCRIPT_PATH)
-    event = {"pull_request": {"number": 17, "head": {"sha": "c" * 40, "repo": {"full_name": head_repo}}}}
+    event = {
+        "pull_request": {"number": 17, "head": {"sha": "c" * 40, "repo": {"full_name": head_repo}}}
+    }
     if event_name != "pull_request":
         event = {"ref": "refs/heads/main"}
     (machine.root / "event.json").write_text(json.dumps(event))
@@ -218,7 +221,8 @@ def test_a_pull_request_is_validated_planned_and_commented(workflow, ci_machine,
 
     job = github_run(workflow, "plan", ci_machine, github)
 
-    assert job.ran and not job.failed, job.log()
+    assert job.ran
+    assert not job.failed, job.log()
     assert ci_machine.commands() == [
         "validate .",
         "plan --path . --output markdown --detailed-exitcode",
@@ -265,11 +269,15 @@ def test_a_failed_plan_leaves_a_notice_and_fails_the_check(workflow, ci_machine,
 def test_a_fork_pull_request_is_validated_without_secrets_or_comments(workflow, ci_machine, github):
     job = github_run(workflow, "plan", ci_machine, github, head_repo="someone/ml-models")
 
-    assert job.ran and not job.failed, job.log()
+    assert job.ran
+    assert not job.failed, job.log()
     assert ci_machine.commands() == ["validate ."]
     assert not job.step("Plan").ran
     assert not job.step("Post the plan on the pull request").ran
-    assert "Pull request from a fork" in job.step("Note that fork pull requests are not planned").stdout
+    assert (
+        "Pull request from a fork"
+        in job.step("Note that fork pull requests are not planned").stdout
+    )
     assert github.requests == []
 
 
@@ -282,7 +290,8 @@ def test_a_push_to_main_applies_and_does_not_plan(workflow, ci_machine, github):
 
     job = github_run(workflow, "apply", ci_machine, github, event_name="push")
 
-    assert job.ran and not job.failed, job.log()
+    assert job.ran
+    assert not job.failed, job.log()
     assert ci_machine.commands() == ["apply --path ."]
     assert ci_machine.calls()[0]["token"] == DR_TOKEN
     assert github.requests == []

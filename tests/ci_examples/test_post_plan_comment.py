@@ -6,13 +6,17 @@ fake GitHub or GitLab API on 127.0.0.1 that pages its lists two comments at a ti
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.ci_examples.conftest import (
+    EXAMPLES,
     GITHUB_TOKEN,
     GITLAB_TOKEN,
     Posted,
     ScriptRunner,
+    load_script,
     plan_markdown,
 )
 from tests.ci_examples.fakeapis import FakeForge, FakeGitHub, FakeGitLab
@@ -316,3 +320,51 @@ def test_gitlab_outside_a_merge_request_pipeline_says_so(post, gitlab):
 
     assert done.code == 1
     assert "merge_request_event" in done.stderr
+
+
+def test_the_readme_documents_every_flag_the_script_takes():
+    readme = (EXAMPLES / "README.md").read_text()
+    usage = readme.split("python post_plan_comment.py", 1)[1].split("```", 1)[0]
+    documented = set(re.findall(r"--[a-z-]+", usage))
+    flags = {
+        flag
+        for action in load_script().build_parser()._actions
+        for flag in action.option_strings
+        if flag.startswith("--") and flag != "--help"
+    }
+    assert documented == flags
+
+
+def test_the_markers_match_what_dr_gitops_prints():
+    from controller.engine.rendering import MARKDOWN_MARKER, MARKDOWN_PART_BREAK
+
+    script = load_script()
+    assert script.MARKER == MARKDOWN_MARKER
+    assert script.PART_BREAK == MARKDOWN_PART_BREAK
+
+
+def test_a_long_rendered_plan_splits_back_into_the_parts_dr_gitops_made():
+    from controller.engine.planning import PlanInputs, make_plan
+    from controller.engine.rendering import MARKDOWN_PART_BREAK, render_markdown
+    from controller.model.live import LiveSnapshot
+    from tests.engine import builders as b
+
+    models = [b.desired_model(f"model-{i}") for i in range(60)]
+    plan = make_plan(PlanInputs(b.state(*models), LiveSnapshot(), b.NS, b.revision()))
+    parts = render_markdown(plan, limit=8000)
+    printed = f"\n{MARKDOWN_PART_BREAK}\n".join(parts) + "\n"
+
+    split = load_script().split_parts(printed)
+
+    assert len(parts) > 2
+    assert split == [part.rstrip("\n") + "\n" for part in parts]
+
+
+def test_a_rate_limit_is_reported_as_one_not_as_missing_permissions(post, github):
+    github.fail("POST", 403, "You have exceeded a secondary rate limit")
+
+    done = post.github(github, plan_markdown(1))
+
+    assert done.code == 1
+    assert "rate limited: re-run the job later" in done.stderr
+    assert "pull-requests: write" not in done.stderr
