@@ -132,6 +132,8 @@ class Applier:
         self._settings = settings
         self._reporter = reporter or LoggingReporter()
         self._stop = stop or threading.Event()
+        # Objects this apply created: nobody else can have made versions of them yet.
+        self._created: set[str] = set()
 
     def apply(self, plan: Plan) -> ApplyResult:
         chains, deletions = _chains(plan.actions)
@@ -212,6 +214,7 @@ class Applier:
                 raise
             log.info("model_found_after_unknown_outcome", key=str(action.key), model_id=found)
             return found, "model existed already (an earlier attempt created it)"
+        self._created.add(created.id)
         return created.id, "model created"
 
     def _find_model(self, upid: str) -> str | None:
@@ -251,6 +254,13 @@ class Applier:
             "runtime_parameter_values": _runtime_values(action),
             "git_model_version": self._revision,
         }
+        if model_id not in self._created:
+            # An earlier run may have made this version and died before it knew (or its
+            # request was still in flight): look before writing.
+            existing = self._find_version(model_id, params.get("baseVersionId"))
+            if existing is not None:
+                log.info("version_exists_already", key=str(action.key), version=existing.label)
+                return model_id, f"version {existing.label} existed already (made from this commit)"
         try:
             if params["method"] == "create":
                 version = self._remote.create_version(
@@ -326,6 +336,11 @@ class Applier:
         stamp = Stamp(self._settings.namespace, action.key.name, self._commit)
         body["description"] = stamped(description, stamp)
         values = _runtime_values(action)
+        existing = self._find_job(action.key.name)
+        if existing is not None:
+            # Made by an earlier run that died before it knew: finish it instead.
+            log.info("job_exists_already", key=str(action.key), job_id=existing.id)
+            return self._update_job(existing.id, action)[0], "custom job existed already; updated"
         try:
             job = self._remote.create_job(
                 body, files=self._uploads(action), runtime_parameter_values=values
@@ -340,7 +355,9 @@ class Applier:
         return job.id, "custom job created"
 
     def _find_job(self, name: str) -> LiveJob | None:
-        for job in self._remote.list_jobs():
+        """The job whose stamp names ``name`` in this namespace (searched by stamp text)."""
+        marker = Stamp(self._settings.namespace, name).render()[:-1]  # "[dr-gitops ns=.. name=.."
+        for job in self._remote.list_jobs(search=marker):
             stamp = read_stamp(str(job.fields.get("description") or ""))
             if stamp and stamp.namespace == self._settings.namespace and stamp.name == name:
                 return job

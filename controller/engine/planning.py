@@ -37,6 +37,7 @@ from controller.model.plans import (
     FieldChange,
     FileChange,
     FileChangeKind,
+    GrantChange,
     Plan,
 )
 from controller.model.values import Fields, GitModelVersion, Json
@@ -374,16 +375,36 @@ def _plan_sharing(
     changes = grant_changes(res.sharing, current, protected=_protected(inputs.live))
     if not changes:
         return []
-    return [
-        Action(
-            kind,
-            res.key,
-            "sharing differs from the declared list",
-            live.id,
-            live.name,
-            sharing=changes,
+    blocked = _sharing_blocker(changes, current, inputs.live.controller_user)
+    if blocked:
+        return [Action(ActionKind.BLOCKED, res.key, blocked, live.id, live.name, sharing=changes)]
+    reason = "sharing differs from the declared list"
+    return [Action(kind, res.key, reason, live.id, live.name, sharing=changes)]
+
+
+def _sharing_blocker(
+    changes: tuple[GrantChange, ...], current: tuple[LiveGrant, ...], controller: str | None
+) -> str | None:
+    """Why these sharing changes must not be applied, if they must not."""
+    after = {(g.recipient_type, g.name.lower()): g.role.upper() for g in current}
+    for change in changes:
+        key = (change.recipient_type, change.recipient.lower())
+        if change.new_role is None:
+            after.pop(key, None)
+        else:
+            after[key] = change.new_role
+    if "OWNER" not in after.values():
+        return (
+            "the declared sharing would leave no OWNER, which DataRobot refuses; declare at "
+            "least one user with role OWNER"
         )
-    ]
+    if controller and after.get(("user", controller.lower()), "OWNER") != "OWNER":
+        return (
+            f"the declared sharing would take OWNER away from {controller}, the user dr-gitops "
+            "runs as, and it could no longer manage this object; declare it as OWNER, or leave "
+            "it out (it is then kept as it is)"
+        )
+    return None
 
 
 # --- jobs --------------------------------------------------------------------------------

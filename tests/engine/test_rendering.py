@@ -23,7 +23,10 @@ def sample_plan(models: int = 1, runtime=None):
         b.desired_model(
             f"model-{i}",
             runtime=runtime or {"THRESHOLD": 0.9},
-            sharing=(SharingGrant("user", "USER", name="bob@example.com"),),
+            sharing=(
+                SharingGrant("user", "OWNER", name="alice@example.com"),
+                SharingGrant("user", "USER", name="bob@example.com"),
+            ),
         )
         for i in range(models)
     ]

@@ -1,0 +1,97 @@
+"""`plan --out FILE` then `apply FILE`: exactly that plan, or a refusal when it is stale."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+
+from tests.engine.test_rendering import SCHEMA
+from tests.fixtures.workspace import Workspace
+
+
+def test_a_saved_plan_is_applied_exactly_and_then_nothing_is_left(
+    workspace: Workspace, tmp_path
+) -> None:
+    workspace.add_model("churn", version={"runtimeParameters": {"THRESHOLD": 0.3}})
+    workspace.add_job("retrain")
+    workspace.commit()
+    plan_file = tmp_path / "plan.json"
+
+    planned = workspace.cli("plan", "--repo", str(workspace.repo.path), "--out", str(plan_file))
+    assert planned.code == 0, planned.err
+    jsonschema.validate(json.loads(plan_file.read_text()), SCHEMA)
+    assert workspace.writes() == 0
+
+    applied = workspace.cli("apply", str(plan_file), "--repo", str(workspace.repo.path))
+    assert applied.code == 0, applied.err
+    assert "Apply complete" in applied.out
+    assert workspace.plan().plan.is_empty
+
+
+def test_a_stale_saved_plan_is_refused_and_writes_nothing(workspace: Workspace, tmp_path) -> None:
+    workspace.add_model("churn", spec={"description": "one"})
+    workspace.commit()
+    workspace.converge()
+    workspace.edit_manifest("models/churn.yaml", description="two")
+    workspace.commit()
+    plan_file = tmp_path / "plan.json"
+    assert (
+        workspace.cli("plan", "--repo", str(workspace.repo.path), "--out", str(plan_file)).code == 0
+    )
+
+    (model,) = workspace.client.list_models()
+    workspace.client.update_model(model.id, {"description": "edited by hand"})
+    writes = workspace.writes()
+
+    refused = workspace.cli("apply", str(plan_file), "--repo", str(workspace.repo.path))
+    assert refused.code == 1
+    assert "stale plan" in refused.err
+    assert "CustomModel/churn changed" in refused.err
+    assert "Traceback" not in refused.err
+    assert workspace.writes() == writes
+
+
+def test_a_saved_plan_from_another_commit_is_applied_at_that_commit(
+    workspace: Workspace, tmp_path
+) -> None:
+    workspace.add_model("churn")
+    first = workspace.commit()
+    plan_file = tmp_path / "plan.json"
+    assert (
+        workspace.cli("plan", "--repo", str(workspace.repo.path), "--out", str(plan_file)).code == 0
+    )
+    workspace.add_model("later")
+    workspace.commit("a later model")
+
+    applied = workspace.cli("apply", str(plan_file), "--repo", str(workspace.repo.path))
+    assert applied.code == 0, applied.err
+    (model,) = workspace.client.list_models()
+    assert model.latest_version is not None
+    assert model.latest_version.git is not None
+    assert model.latest_version.git.main_branch_commit_sha == first
+
+
+def test_a_file_that_is_not_a_plan_gets_a_clear_error(workspace: Workspace, tmp_path) -> None:
+    bogus = tmp_path / "plan.json"
+    bogus.write_text('{"hello": 1}')
+    workspace.add_model("churn")
+    workspace.commit()
+    result = workspace.cli("apply", str(bogus), "--repo", str(workspace.repo.path))
+    assert result.code == 1
+    assert "not a dr-gitops plan" in result.err
+
+
+def test_plan_detailed_exitcode_and_outputs(workspace: Workspace) -> None:
+    workspace.add_model("churn")
+    workspace.commit()
+    repo = str(workspace.repo.path)
+    changes = workspace.cli("plan", "--repo", repo, "--detailed-exitcode")
+    assert changes.code == 2
+    assert "Plan: 1 to create" in changes.out
+    as_json = workspace.cli("plan", "--repo", repo, "--output", "json")
+    jsonschema.validate(json.loads(as_json.out), SCHEMA)
+    markdown = workspace.cli("plan", "--repo", repo, "--output", "markdown")
+    assert markdown.out.startswith("<!-- dr-gitops-plan -->")
+    workspace.converge()
+    assert workspace.cli("plan", "--repo", repo, "--detailed-exitcode").code == 0

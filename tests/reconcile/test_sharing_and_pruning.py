@@ -1,0 +1,234 @@
+"""Sharing is authoritative when declared; pruning deletes only what is owned, with guards."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from controller.errors import PlanError
+from controller.model.plans import ActionKind
+from tests.fixtures.workspace import Workspace
+
+BOT = "gitops-bot@example.com"
+
+
+def _roles(workspace: Workspace) -> dict[str, str]:
+    (model,) = workspace.client.list_models()
+    return {g.name: g.role for g in workspace.client.get_model_access(model.id)}
+
+
+def test_users_are_added_changed_and_removed_in_batches_and_the_bot_kept(
+    workspace: Workspace,
+) -> None:
+    sharing = [
+        {"username": "alice@example.com", "role": "OWNER"},
+        {"username": "bob@example.com", "role": "USER"},
+    ]
+    workspace.add_model("churn", spec={"sharing": sharing})
+    workspace.commit()
+    workspace.converge()
+    assert _roles(workspace) == {
+        BOT: "OWNER",
+        "alice@example.com": "OWNER",
+        "bob@example.com": "USER",
+    }
+
+    sharing = [
+        {"username": "alice@example.com", "role": "OWNER"},
+        {"username": "carol@example.com", "role": "EDITOR"},
+    ]
+    workspace.edit_manifest("models/churn.yaml", sharing=sharing)
+    workspace.commit("bob out, carol in")
+    (action,) = workspace.plan().plan.actions
+    assert [(g.recipient, g.verb) for g in action.sharing] == [
+        ("bob@example.com", "revoke"),
+        ("carol@example.com", "grant"),
+    ]
+    workspace.converge()
+    assert _roles(workspace) == {
+        BOT: "OWNER",
+        "alice@example.com": "OWNER",
+        "carol@example.com": "EDITOR",
+    }
+
+
+def test_a_declared_list_without_an_owner_is_refused_before_any_write(workspace: Workspace) -> None:
+    workspace.add_model(
+        "churn", spec={"sharing": [{"username": "alice@example.com", "role": "OWNER"}]}
+    )
+    workspace.commit()
+    workspace.converge()
+    workspace.edit_manifest(
+        "models/churn.yaml", sharing=[{"username": "alice@example.com", "role": "USER"}]
+    )
+    workspace.commit("no owner")
+    writes = workspace.writes()
+    result = workspace.cli("apply", "--repo", str(workspace.repo.path))
+    assert result.code == 1
+    assert "names no OWNER" in result.err
+    assert workspace.writes() == writes
+    assert _roles(workspace)["alice@example.com"] == "OWNER"
+
+
+def test_taking_owner_away_from_the_controller_is_blocked(workspace: Workspace) -> None:
+    workspace.add_model(
+        "churn", spec={"sharing": [{"username": "alice@example.com", "role": "OWNER"}]}
+    )
+    workspace.commit()
+    workspace.converge()
+    sharing = [
+        {"username": "alice@example.com", "role": "OWNER"},
+        {"username": BOT, "role": "USER"},
+    ]
+    workspace.edit_manifest("models/churn.yaml", sharing=sharing)
+    workspace.commit("demote the bot")
+    (action,) = workspace.plan().plan.actions
+    assert action.kind is ActionKind.BLOCKED
+    assert BOT in action.reason
+    writes = workspace.writes()
+    assert not workspace.apply().ok
+    assert workspace.writes() == writes
+    assert _roles(workspace)[BOT] == "OWNER"
+
+
+def test_an_unknown_user_is_a_clear_error_naming_the_user(workspace: Workspace) -> None:
+    sharing = [
+        {"username": "alice@example.com", "role": "OWNER"},
+        {"username": "nobody@example.com", "role": "USER"},
+    ]
+    workspace.add_model("churn", spec={"sharing": sharing})
+    workspace.commit()
+    result = workspace.apply()
+    (failure,) = result.failures
+    assert "nobody@example.com" in failure.message
+
+
+def test_job_sharing_with_a_user_a_group_and_the_organization(workspace: Workspace) -> None:
+    sharing = [
+        {"username": "alice@example.com", "role": "OWNER"},
+        {"shareRecipientType": "group", "name": "ml-platform", "role": "USER"},
+        {
+            "shareRecipientType": "organization",
+            "id": "6500000000000000000000f1",
+            "role": "OBSERVER",
+        },
+    ]
+    workspace.add_job("retrain", spec={"sharing": sharing})
+    workspace.commit()
+    workspace.converge()
+    (job,) = workspace.client.list_jobs()
+    roles = {(g.recipient_type, g.name): g.role for g in workspace.client.get_job_roles(job.id)}
+    assert roles[("group", "ml-platform")] == "USER"
+    assert roles[("user", "alice@example.com")] == "OWNER"
+    assert any(t == "organization" for t, _ in roles)
+
+
+def test_prune_deletes_owned_objects_whose_manifests_are_gone_and_nothing_else(
+    workspace: Workspace,
+) -> None:
+    workspace.add_model("keep")
+    workspace.add_model("gone")
+    workspace.add_job("old-job")
+    workspace.commit()
+    workspace.converge()
+    hand = workspace.client.create_model(
+        {"name": "Made by hand", "targetType": "Regression", "targetName": "y"}
+    )
+    shutil.rmtree(workspace.repo.path / "models/gone")
+    (workspace.repo.path / "models/gone.yaml").unlink()
+    shutil.rmtree(workspace.repo.path / "jobs")
+    workspace.commit("drop two")
+
+    assert workspace.plan().plan.is_empty  # without --prune nothing is deleted
+    planned = workspace.plan(prune=True)
+    assert [(a.kind, str(a.key)) for a in planned.plan.actions] == [
+        (ActionKind.DELETE_MODEL, "CustomModel/gone"),
+        (ActionKind.DELETE_JOB, "CustomJob/old-job"),
+    ]
+    workspace.converge(prune=True)
+    names = {m.name for m in workspace.client.list_models()}
+    assert names == {"Keep", hand.name}
+    assert workspace.client.list_jobs() == []
+
+
+def test_prune_guards_refuse_and_say_why(workspace: Workspace) -> None:
+    for name in ("a", "b", "c"):
+        workspace.add_model(f"model-{name}")
+    workspace.commit()
+    workspace.converge()
+    for name in ("a", "b", "c"):
+        shutil.rmtree(workspace.repo.path / f"models/model-{name}")
+        (workspace.repo.path / f"models/model-{name}.yaml").unlink()
+    workspace.repo.write({"README.md": "nothing here\n"})
+    workspace.commit("everything gone")
+    with pytest.raises(PlanError, match="--allow-empty"):
+        workspace.plan(prune=True)
+    with pytest.raises(PlanError, match="--max-deletions 2"):
+        workspace.plan(prune=True, allow_empty=True, max_deletions=2)
+    assert len(workspace.plan(prune=True, allow_empty=True).plan.actions) == 3
+
+
+def test_prune_refuses_when_any_manifest_is_invalid(workspace: Workspace) -> None:
+    workspace.add_model("keep")
+    workspace.add_model("other")
+    workspace.commit()
+    workspace.converge()
+    (workspace.repo.path / "models/other.yaml").write_text(
+        "apiVersion: dr-gitops/v1\nkind: CustomModel\nmetadata: {name: other}\nspec: {targetType: Nope}\n"
+    )
+    workspace.commit("broken manifest")
+    writes = workspace.writes()
+    result = workspace.cli("apply", "--repo", str(workspace.repo.path), "--prune")
+    assert result.code == 1
+    assert "models/other.yaml" in result.err
+    assert workspace.writes() == writes
+
+
+def test_a_deployed_model_is_reported_not_deleted(workspace: Workspace) -> None:
+    workspace.add_model("deployed")
+    workspace.add_model("keep")
+    workspace.commit()
+    workspace.converge()
+    model = next(m for m in workspace.client.list_models() if m.name == "Deployed")
+    _deploy(workspace, model.id)
+    shutil.rmtree(workspace.repo.path / "models/deployed")
+    (workspace.repo.path / "models/deployed.yaml").unlink()
+    workspace.commit()
+    (action,) = workspace.plan(prune=True).plan.actions
+    assert action.kind is ActionKind.BLOCKED
+    assert "deployed" in action.reason
+
+
+def _deploy(workspace: Workspace, model_id: str) -> None:
+    import requests
+
+    response = requests.post(
+        f"{workspace.emulator.url}/__emulator__/customModels/{model_id}/deploy", timeout=10
+    )
+    assert response.ok, response.text
+
+
+def test_a_model_made_by_hand_is_adopted_by_name(workspace: Workspace) -> None:
+    hand = workspace.client.create_model(
+        {"name": "Churn", "targetType": "Regression", "targetName": "y"}
+    )
+    workspace.add_model("churn")
+    path = Path(workspace.repo.path / "models/churn.yaml")
+    path.write_text(path.read_text().replace("  name: churn\n", "  name: churn\n  adopt: true\n"))
+    workspace.commit()
+    kinds = [a.kind for a in workspace.plan().plan.actions]
+    assert kinds == [ActionKind.ADOPT_MODEL, ActionKind.CREATE_VERSION]
+    workspace.converge()
+    (model,) = workspace.client.list_models()
+    assert model.id == hand.id
+
+
+def test_the_example_repository_converges_and_replans_empty(workspace: Workspace) -> None:
+    example = Path(__file__).parents[2] / "manifests-example"
+    shutil.copytree(example, workspace.repo.path, dirs_exist_ok=True)
+    workspace.commit("the example")
+    workspace.converge()
+    assert len(workspace.client.list_models()) == 3
+    assert len(workspace.client.list_jobs()) == 2
