@@ -125,7 +125,7 @@ def render_report(report: ExportReport) -> str:
         "Skipped",
         [f"{s.kind} {s.display_name!r} ({s.object_id}): {s.reason}" for s in report.skipped],
     )
-    lines += _section("Validation warnings", list(report.check_warnings))
+    lines += _section("Warnings", list(report.warnings) + list(report.check_warnings))
     lines += _section("Could not export", [str(f) for f in report.failures])
     lines += _section("The export does not validate", list(report.check_errors))
     lines += [

@@ -360,3 +360,59 @@ def test_only_owned_leaves_hand_made_objects_out(workspace: Workspace, tmp_path:
     report = json.loads(result.out)
     assert [(o["name"], o["adopt"]) for o in report["exported"]] == [("churn", False)]
     assert report["filteredOut"] == 1
+
+
+def test_a_re_export_names_manifests_it_did_not_write_again(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    _model(workspace, tmp_path / "scratch", "Churn")
+    out = tmp_path / "out"
+    assert workspace.cli("export", "--out", str(out)).code == 0
+    (out / "models/renamed-since.yaml").write_text(
+        "apiVersion: dr-gitops/v1\nkind: CustomModel\nmetadata: {name: renamed-since, adopt: true}\n"
+        "spec: {name: Renamed since, targetType: Regression, targetName: y}\n"
+    )
+
+    result = workspace.cli("export", "--out", str(out), "--force")
+
+    assert result.code == 0, result.err
+    assert "models/renamed-since.yaml was not written by this export" in result.out
+    assert (out / "models/renamed-since.yaml").exists()  # never deletes what it did not write
+
+
+def test_objects_without_files_round_trip_as_fields_and_sharing_only(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    workspace.client.create_model({"name": "Draft", "targetType": "Regression", "targetName": "y"})
+    workspace.client.create_job({"name": "Empty job", "environmentId": ENV_JOBS})
+    out = workspace.repo.path
+
+    assert workspace.cli("export", "--out", str(out)).code == 0
+    workspace.commit("export")
+
+    assert "version" not in yaml.safe_load((out / "models/draft.yaml").read_text())["spec"]
+    assert "source" not in yaml.safe_load((out / "jobs/empty-job.yaml").read_text())["spec"]
+    plan = json.loads(workspace.cli("plan", "--repo", str(out), "--output", "json").out)
+    assert [(a["kind"], a["fields"], a["sharing"]) for a in plan["actions"]] == [
+        ("adopt-model", [], []),
+        ("adopt-job", [], []),
+    ]
+
+
+def test_a_note_says_when_the_token_user_is_not_an_owner(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    model_id = _model(workspace, tmp_path / "scratch", "Shared with me")
+    workspace.client.update_model_access(
+        model_id,
+        [
+            {"username": "alice@example.com", "role": "OWNER", "canShare": True},
+            {"username": "gitops-bot@example.com", "role": "USER"},
+        ],
+    )
+    out = tmp_path / "out"
+
+    result = workspace.cli("export", "--out", str(out))
+
+    assert result.code == 0, result.err
+    assert "gitops-bot@example.com, the user of this token, has the role USER" in result.out

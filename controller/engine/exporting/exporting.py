@@ -90,6 +90,7 @@ class Exporter:
         self._client = client
         self._settings = settings
         self._out = settings.out
+        self._controller: str | None = None
 
     def run(self) -> ExportReport:
         check_out_dir(self._out, force=self._settings.force)
@@ -100,15 +101,19 @@ class Exporter:
             only_owned=self._settings.only_owned,
             name_filters=self._settings.name_filters,
         )
+        self._controller = snapshot.controller_user
         self._out.mkdir(parents=True, exist_ok=True)
+        earlier = self._manifests_present()
         with ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="export") as pool:
             models = list(pool.map(self._export_model, selection.models))
             jobs = list(pool.map(self._export_job, selection.jobs))
+        exported = tuple(obj for obj, _ in models + jobs)
         report = ExportReport(
             out=self._out,
             endpoint=self._client.settings.endpoint,
             namespace=self._settings.namespace,
-            exported=tuple(obj for obj, _ in models + jobs),
+            exported=exported,
+            warnings=_left_over(earlier - {o.manifest for o in exported}),
             failures=tuple(f for _, failures in models + jobs for f in failures),
             skipped=selection.skipped,
             filtered_out=selection.filtered_out,
@@ -137,7 +142,7 @@ class Exporter:
         if version is not None and version.items:
             files = self._download(live, folder)
         rendered = model_document(selected, sharing, files)
-        return self._finish(KIND_MODEL, selected, rendered, files, folder, manifest)
+        return self._finish(KIND_MODEL, selected, rendered, sharing, files, folder, manifest)
 
     def _download(self, live: LiveModel, folder: Path) -> Files:
         version = live.latest_version
@@ -173,9 +178,18 @@ class Exporter:
                 missing.append(Missing(item.file_path, _reason(exc)))
         files = Files(count, tuple(missing))
         rendered = job_document(selected, sharing, files)
-        return self._finish(KIND_JOB, selected, rendered, files, folder, manifest)
+        return self._finish(KIND_JOB, selected, rendered, sharing, files, folder, manifest)
 
     # --- shared --------------------------------------------------------------------------
+
+    def _manifests_present(self) -> set[str]:
+        """Manifests already in the folder (a re-export with --force)."""
+        found = set()
+        for folder in FOLDERS.values():
+            found |= {
+                p.relative_to(self._out).as_posix() for p in self._out.glob(f"{folder}/*.y*ml")
+            }
+        return found
 
     def _paths(self, kind: str, name: str) -> tuple[Path, Path]:
         base = self._out / FOLDERS[kind]
@@ -197,6 +211,7 @@ class Exporter:
         kind: str,
         selected: Selected[LiveModel] | Selected[LiveJob],
         rendered: Rendered,
+        sharing: tuple[LiveGrant, ...] | None,
         files: Files,
         folder: Path,
         manifest: Path,
@@ -205,6 +220,7 @@ class Exporter:
         relative = manifest.relative_to(self._out).as_posix()
         source = folder.relative_to(self._out).as_posix()
         notes = list(rendered.notes) + _skipped_files(folder)
+        notes += _role_note(kind, sharing, self._controller)
         failures = [
             ExportFailure(f"{source}/{m.path}" if m.path else f"{source}/", m.reason)
             for m in files.missing
@@ -246,6 +262,38 @@ def _reason(exc: Exception) -> str:
             "returns text files only, so copy it from DataRobot by hand"
         )
     return str(exc)
+
+
+def _left_over(paths: set[str]) -> tuple[str, ...]:
+    return tuple(
+        f"{path} was not written by this export (its object is gone, renamed, left out or "
+        "skipped): delete it unless you mean to keep it, or the plan will create its object"
+        for path in sorted(paths)
+    )
+
+
+def _role_note(
+    kind: str, sharing: tuple[LiveGrant, ...] | None, controller: str | None
+) -> list[str]:
+    """A note when the token's user is not an OWNER: adopting may then be refused."""
+    if not sharing or not controller:
+        return []
+    role = next(
+        (
+            g.role.upper()
+            for g in sharing
+            if g.recipient_type == "user" and g.name.lower() == controller.lower()
+        ),
+        None,
+    )
+    if role == "OWNER":
+        return []
+    noun = "model" if kind == KIND_MODEL else "job"
+    has = f"has the role {role}" if role else "has no direct role"
+    return [
+        f"{controller}, the user of this token, {has} on this {noun}: DataRobot may refuse "
+        "to let dr-gitops adopt or change it; make that user an OWNER first"
+    ]
 
 
 def _skipped_files(folder: Path) -> list[str]:

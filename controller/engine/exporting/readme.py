@@ -66,6 +66,7 @@ def _attention(report: ExportReport) -> list[str]:
     for obj in report.exported:
         lines += [f"- `{obj.manifest}`: {note}" for note in obj.notes]
     lines += [f"- `{f.path}`: not exported: {f.reason}" for f in report.failures]
+    lines += [f"- {w}" for w in report.warnings]
     lines += [
         f"- {s.kind} {s.display_name!r} ({s.object_id}) was not exported: {s.reason}"
         for s in report.skipped

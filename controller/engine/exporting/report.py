@@ -51,6 +51,7 @@ class ExportReport:
     failures: tuple[ExportFailure, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     filtered_out: int = 0
+    warnings: tuple[str, ...] = ()
     check_errors: tuple[str, ...] = ()
     check_warnings: tuple[str, ...] = ()
 
@@ -94,6 +95,7 @@ class ExportReport:
                 for s in self.skipped
             ],
             "filteredOut": self.filtered_out,
+            "warnings": list(self.warnings),
             "validation": {
                 "errors": list(self.check_errors),
                 "warnings": list(self.check_warnings),
