@@ -5,13 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from controller.engine.exporting.documents import (
-    Files,
-    Missing,
-    job_document,
-    memory_quantity,
-    model_document,
-)
+from controller.engine.exporting.documents import job_document, memory_quantity, model_document
+from controller.engine.exporting.drafting import Files, Missing
 from controller.engine.exporting.selecting import Selected
 from controller.engine.exporting.yamlwriting import to_yaml
 from controller.manifests.quantities import memory_bytes

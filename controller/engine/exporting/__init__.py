@@ -5,8 +5,8 @@ Public surface::
     Exporter(client, ExportSettings(out=Path("repo"), namespace=None)).run() -> ExportReport
     slugify(display_name, fallback) -> str          # metadata.name from a display name
 
-Modules: :mod:`.selecting` (what to export, owned or not, names), :mod:`.documents`
-(live values → manifest documents), :mod:`.yamlwriting` (YAML with comments),
+Modules: :mod:`.selecting` (what to export, owned or not, names), :mod:`.documents` and
+:mod:`.drafting` (live values → manifest documents), :mod:`.yamlwriting` (YAML with comments),
 :mod:`.writing` (the folder on disk), :mod:`.exporting` (the run), :mod:`.report` and
 :mod:`.readme` (what it tells the user).
 """

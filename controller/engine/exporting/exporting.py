@@ -18,15 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from controller.engine.exporting.documents import (
-    FOLDERS,
-    SCHEMA_FILES,
-    Files,
-    Missing,
-    Rendered,
-    job_document,
-    model_document,
-)
+from controller.engine.exporting.documents import job_document, model_document
+from controller.engine.exporting.drafting import FOLDERS, SCHEMA_FILES, Files, Missing, Rendered
 from controller.engine.exporting.readme import readme_text
 from controller.engine.exporting.report import ExportedObject, ExportFailure, ExportReport
 from controller.engine.exporting.selecting import Selected, select
