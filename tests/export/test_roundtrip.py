@@ -10,7 +10,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.export.seeding import CRED_S3, GROUP_DATA_SCIENCE, ORG_ID, seed_account
+from tests.export.seeding import (
+    CRED_S3,
+    ENV_SKLEARN,
+    GROUP_DATA_SCIENCE,
+    ORG_ID,
+    seed_account,
+    uploads,
+)
 from tests.fixtures.workspace import Workspace
 
 ADOPTIONS = {"adopt-model", "adopt-job"}
@@ -157,3 +164,52 @@ def test_export_writes_every_managed_field_in_the_manifest_format(
     assert (out / "jobs/nightly-retrain/lib/util.py").read_text() == "X = 1\n"
     assert (out / "schemas/custom-job.schema.json").is_file()
     assert "dr-gitops plan" in (out / "README.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {
+            "targetType": "Multiclass",
+            "targetName": "species",
+            "classLabels": ["setosa", "versicolor", "virginica"],
+        },
+        {"targetType": "Anomaly", "calibratePredictions": True},
+        {"targetType": "Unstructured"},
+        {"targetType": "Transform"},
+        {
+            "targetType": "Binary",
+            "targetName": "t",
+            "positiveClassLabel": "1",
+            "negativeClassLabel": "0",
+        },
+    ],
+    ids=lambda f: f["targetType"],
+)
+def test_every_target_type_round_trips_without_changes(
+    workspace: Workspace, tmp_path: Path, fields: dict[str, Any]
+) -> None:
+    model = workspace.client.create_model({"name": "Any model", "language": "r", **fields})
+    workspace.client.create_version(
+        model.id,
+        files=uploads(tmp_path / "scratch", {"custom.R": "score <- function(data) data\n"}),
+        settings={
+            "baseEnvironmentId": ENV_SKLEARN,
+            "desiredMemory": 256 * 1024**2,
+            "maximumMemory": 1024**3,
+            "requiresHa": False,
+        },
+    )
+    repo = workspace.repo.path
+    assert workspace.cli("export", "--out", str(repo)).code == 0
+    workspace.commit("export")
+
+    plan = _plan_json(workspace, repo)
+
+    assert [(a["kind"], _changes(a)) for a in plan["actions"] if a["kind"] in ADOPTIONS] == [
+        ("adopt-model", {})
+    ]
+    others = [a for a in plan["actions"] if a["kind"] not in ADOPTIONS]
+    assert [[f["field"] for f in a["fields"]] for a in others] == [
+        ["gitModelVersion.mainBranchCommitSha"]
+    ]
