@@ -28,11 +28,15 @@ from typing import Generic, TypeVar
 from controller.engine.exporting.naming import NameAllocator, slugify
 from controller.errors import ConfigError
 from controller.model.desired import KIND_JOB, KIND_MODEL, Kind
-from controller.model.identity import owned_model_name, read_stamp
+from controller.model.identity import (
+    is_lock_upid,
+    lock_namespace_prefix,
+    owned_model_name,
+    read_stamp,
+)
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 
 L = TypeVar("L", LiveModel, LiveJob)
-LOCK_SUFFIX = "/.dr-gitops-lock"  # controller.model.identity's lock name, after the prefix
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,7 @@ def select(
 ) -> Selection:
     """The objects to export. Raises ``ConfigError`` for a namespace that owns nothing."""
     seen = _namespaces_seen(snapshot)
-    locks = [m for m in snapshot.models if (m.user_provided_id or "").endswith(LOCK_SUFFIX)]
+    locks = [m for m in snapshot.models if is_lock_upid(m.user_provided_id)]
     models = [_model_claim(m, namespace, seen) for m in snapshot.models if m not in locks]
     jobs = [_job_claim(j) for j in snapshot.jobs]
     if namespace is not None:
@@ -109,8 +113,8 @@ def _namespaces_seen(snapshot: LiveSnapshot) -> set[str]:
             seen.add(stamp.namespace)
     for model in snapshot.models:
         upid = model.user_provided_id or ""
-        if upid.endswith(LOCK_SUFFIX):
-            seen.add(upid.removesuffix(LOCK_SUFFIX))
+        if is_lock_upid(upid):
+            seen.add(lock_namespace_prefix(upid))
         elif "/" in upid and _from_git(model):
             # `<namespace>/<name>` and commits recorded: made by dr-gitops (or DataRobot's
             # custom-models action, which names models the same way) from another repository.
