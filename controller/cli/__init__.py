@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from controller import __version__, logs
 from controller.cli.demoing import register as register_demo
+from controller.cli.exporting import register as register_export
 from controller.cli.planning import register as register_plan_and_apply
 from controller.cli.serving import register as register_serve
 from controller.cli.validating import register as register_validate
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_plan_and_apply(sub)
     register_serve(sub)
     register_demo(sub)
+    register_export(sub)
     return parser
 
 

@@ -228,6 +228,12 @@ class Applier:
             stamp = Stamp(self._settings.namespace, action.key.name)
             body["description"] = stamped(str(desired or ""), stamp)
         self._remote.update_model(model_id, body, git_model_version=self._revision)
+        version_id = action.params.get("versionId")
+        if action.kind is ActionKind.ADOPT_MODEL and version_id and self._revision:
+            # Adopting records this commit on the newest version too (see planning).
+            self._remote.update_version_metadata(
+                model_id, str(version_id), git_model_version=self._revision
+            )
         return (
             model_id,
             "model updated" if action.kind is ActionKind.UPDATE_MODEL else "model adopted",

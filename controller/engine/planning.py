@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from controller.engine.matching import Matches, match_jobs, match_models
 from controller.errors import PlanError
@@ -139,11 +139,27 @@ def _plan_model(
         )
     if model.version is not None:
         evidence = inputs.model_evidence.get(model.key, ContentEvidence())
-        actions.extend(_plan_version(model, model.version, live, evidence, inputs))
+        versions = _plan_version(model, model.version, live, evidence, inputs)
+        if adopted and _records_commit_only(versions):
+            # Adopting takes the version as it is; recording the commit is part of adopting.
+            (record,) = versions
+            adopt = actions[0]
+            actions[0] = replace(adopt, params=adopt.params.replace(**record.params.to_dict()))
+            versions = []
+        actions.extend(versions)
     if model.sharing is not None:
         current = inputs.live.model_sharing.get(live.id, ())
         actions.extend(_plan_sharing(ActionKind.UPDATE_MODEL_SHARING, model, live, current, inputs))
     return actions
+
+
+def _records_commit_only(actions: list[Action]) -> bool:
+    """True for a lone metadata update whose only change is the recorded commit."""
+    return (
+        len(actions) == 1
+        and actions[0].kind is ActionKind.UPDATE_VERSION_METADATA
+        and all(c.field.startswith("gitModelVersion.") for c in actions[0].fields)
+    )
 
 
 def _create_model(model: DesiredModel, inputs: PlanInputs) -> list[Action]:

@@ -53,6 +53,16 @@ def lock_upid(namespace: str) -> str:
     return upid_prefix(namespace) + _LOCK_NAME
 
 
+def is_lock_upid(upid: str | None) -> bool:
+    """True for the ``userProvidedId`` of a namespace lock object (any namespace)."""
+    return bool(upid) and str(upid).endswith("/" + _LOCK_NAME)
+
+
+def lock_namespace_prefix(upid: str) -> str:
+    """The ``userProvidedId`` prefix (without its ``/``) of a lock object's namespace."""
+    return upid.removesuffix("/" + _LOCK_NAME)
+
+
 def owned_model_name(namespace: str, upid: str | None) -> str | None:
     """The ``metadata.name`` a model with this ``userProvidedId`` belongs to, if ours."""
     prefix = upid_prefix(namespace)

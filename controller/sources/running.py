@@ -3,6 +3,12 @@
 Every git process this package starts goes through :class:`GitRunner`, so the number of
 subprocesses a run costs is observable (``calls`` and ``commands``), and every error message
 is scrubbed of credentials before anyone sees it.
+
+Why the git command line rather than GitPython: every operation here is one plumbing
+command (``diff-tree``, ``ls-tree``, ``cat-file --batch``, ``fetch``), which GitPython would
+also run as a subprocess; calling git directly keeps the process count exact, and lets
+credentials travel only in the environment of each process (never in a URL, a config file
+or an argument list).
 """
 
 from __future__ import annotations

@@ -131,3 +131,31 @@ def test_a_force_pushed_history_falls_back_to_content_comparison(workspace: Work
     # "other" has the same content: only its git metadata moves to the new history.
     assert by_key["CustomModel/other"].kind is ActionKind.UPDATE_VERSION_METADATA
     workspace.converge()
+
+
+def test_after_a_squash_merge_with_no_file_change_only_the_git_metadata_moves(
+    workspace: Workspace,
+) -> None:
+    workspace.add_model("churn")
+    workspace.commit("main")
+    workspace.converge()
+    workspace.repo.git("checkout", "-q", "-b", "feature")
+    workspace.repo.write({"models/churn/custom.py": "# feature\n"})
+    feature = workspace.commit("feature work")
+    assert workspace.apply(git={"ref": "feature"}).ok
+    _, made = _latest(workspace)
+    assert made.git is not None
+    assert made.git.main_branch_commit_sha == feature
+
+    workspace.repo.git("checkout", "-q", "main")
+    workspace.repo.git("merge", "-q", "--squash", "feature")
+    merged = workspace.commit("squash-merge the feature")
+    (action,) = workspace.plan().plan.actions
+    assert action.kind is ActionKind.UPDATE_VERSION_METADATA
+    writes = workspace.writes()
+    workspace.converge()
+    assert workspace.writes() == writes + 1
+    _, latest = _latest(workspace)
+    assert latest.id == made.id
+    assert latest.git is not None
+    assert latest.git.main_branch_commit_sha == merged

@@ -1,0 +1,80 @@
+"""The README.md an export writes at the top of its folder: what is there, what to do next."""
+
+from __future__ import annotations
+
+from controller.engine.exporting.report import ExportReport
+from controller.model.desired import KIND_JOB, KIND_MODEL
+
+
+def readme_text(report: ExportReport) -> str:
+    """Markdown for the exported folder (deterministic: no dates, no secrets)."""
+    models, jobs = report.count(KIND_MODEL), report.count(KIND_JOB)
+    adopted = sum(o.adopt for o in report.exported)
+    ns = report.namespace or "<your-namespace>"
+    parts = [
+        "# DataRobot custom models and jobs, exported by dr-gitops",
+        "",
+        f"`dr-gitops export` wrote these manifests from `{report.endpoint}`: "
+        f"{_count(models, 'custom model')} (each with the files of its newest version) and "
+        f"{_count(jobs, 'custom job')} (with their files), with their settings, runtime "
+        "parameter values and sharing. The manifest format is described by `schemas/` (your "
+        "editor can use it: see the first line of every manifest).",
+        "",
+        "```",
+        "models/<name>.yaml   a CustomModel manifest      models/<name>/   its version's files",
+        "jobs/<name>.yaml     a CustomJob manifest        jobs/<name>/     its files",
+        "```",
+        "",
+        _ownership(report, adopted),
+        "",
+        "## Next steps",
+        "",
+        "```sh",
+        "git init && git add -A && git commit -m 'Export DataRobot custom models and jobs'",
+        f"export DR_GITOPS_NAMESPACE={ns}   # or pass --namespace to every command",
+        "dr-gitops validate .",
+        "dr-gitops plan      # expect adoption (and commits recorded), no other change",
+        "dr-gitops apply     # takes the objects over; the next plan is empty",
+        "```",
+        "",
+        "Set the namespace explicitly: by default dr-gitops derives it from the git remote, "
+        "so adding a remote later would change it. After the first apply the objects belong "
+        "to that namespace; `metadata.adopt` has no effect any more and can be removed.",
+    ]
+    parts += _attention(report)
+    return "\n".join(parts) + "\n"
+
+
+def _ownership(report: ExportReport, adopted: int) -> str:
+    owned = len(report.exported) - adopted
+    text = (
+        f"{_count(adopted, 'object')} made by hand carry `metadata.adopt: true`: the first "
+        "`dr-gitops apply` takes each one over (it finds it by its display name, `spec.name`) "
+        "without changing it."
+    )
+    if report.namespace:
+        text += (
+            f" {_count(owned, 'object')} already belonged to the namespace "
+            f"`{report.namespace}` and keep their names; use the same namespace with this "
+            "repository."
+        )
+    return text
+
+
+def _attention(report: ExportReport) -> list[str]:
+    lines: list[str] = []
+    for obj in report.exported:
+        lines += [f"- `{obj.manifest}`: {note}" for note in obj.notes]
+    lines += [f"- `{f.path}`: not exported: {f.reason}" for f in report.failures]
+    lines += [f"- {w}" for w in report.warnings]
+    lines += [
+        f"- {s.kind} {s.display_name!r} ({s.object_id}) was not exported: {s.reason}"
+        for s in report.skipped
+    ]
+    if not lines:
+        return []
+    return ["", "## Needs your attention", "", *lines]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
