@@ -150,10 +150,11 @@ class Controller:
             **extra,
         }
 
-    def apply_command(self, *extra: str) -> list[str]:
-        """``python -m controller.cli apply`` for this repository (``--lock none`` when the
-        command has the option: a crash test must not wait out a dead holder's lease)."""
-        lock = ["--lock", "none"] if apply_has_lock_option() else []
+    def apply_command(self, *extra: str, lock: str = "none") -> list[str]:
+        """``python -m controller.cli apply`` for this repository, with ``--lock LOCK`` when
+        the command has the option (by default none: a crash test must not wait out a dead
+        holder's lease)."""
+        lock_args = ["--lock", lock] if apply_has_lock_option() else []
         return [
             sys.executable,
             "-m",
@@ -165,7 +166,7 @@ class Controller:
             str(self.repo),
             "--concurrency",
             str(self.concurrency),
-            *lock,
+            *lock_args,
             *extra,
         ]
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import tempfile
 import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from controller.cli import main
@@ -52,8 +53,20 @@ FILES = st.lists(
 )
 
 
+# Explicitly typed scalars with a value their type cannot hold crash the YAML reader (see
+# test_typed_scalars_that_cannot_be_read_are_problems below, marked xfail until fixed);
+# the fuzz leaves them out so that it keeps looking for other crashes. Delete this filter
+# when that test passes.
+_KNOWN_CRASH = re.compile(r"!!(timestamp|int|float|bool)\b")
+
+
+def _known_crash(files: list[tuple[str, str | bytes]]) -> bool:
+    return any(isinstance(c, str) and _KNOWN_CRASH.search(c) for _, c in files)
+
+
 def check_tree(files: list[tuple[str, str | bytes]], counts: Counter[str]) -> None:
     """The properties, on one drawn tree."""
+    assume(not _known_crash(files))
     with tempfile.TemporaryDirectory() as top:
         root = build_tree(Path(top))
         for rel, content in files:
@@ -95,11 +108,12 @@ def _assert_inside(root: Path, state: DesiredState) -> int:
     return checked
 
 
-def _run_property(max_examples: int) -> Counter[str]:
+def _run_property(max_examples: int, *, derandomize: bool) -> Counter[str]:
     counts: Counter[str] = Counter()
 
     @settings(
         max_examples=max_examples,
+        derandomize=derandomize,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         database=None,
@@ -113,14 +127,14 @@ def _run_property(max_examples: int) -> Counter[str]:
 
 
 def test_hostile_trees_load_into_problems_never_crashes(figures: Figures) -> None:
-    counts = _run_property(200)
+    counts = _run_property(200, derandomize=True)
     figures(f"manifest fuzz: {dict(counts)}")
     assert counts["cases"] >= 200
 
 
 @pytest.mark.slow
 def test_hostile_trees_load_into_problems_never_crashes_long(figures: Figures) -> None:
-    counts = _run_property(5000)
+    counts = _run_property(5000, derandomize=False)
     figures(f"manifest fuzz (long): {dict(counts)}")
     assert counts["cases"] >= 5000
 
@@ -137,6 +151,7 @@ def _validate(path: Path, *extra: str) -> tuple[int, str]:
 
 @settings(
     max_examples=40,
+    derandomize=True,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
@@ -145,6 +160,7 @@ def _validate(path: Path, *extra: str) -> tuple[int, str]:
 def test_validate_answers_hostile_trees_with_problems_not_stack_traces(
     files: list[tuple[str, str | bytes]], output: str
 ) -> None:
+    assume(not _known_crash(files))
     with tempfile.TemporaryDirectory() as top:
         root = build_tree(Path(top))
         for rel, content in files:
@@ -237,3 +253,23 @@ def test_a_named_pipe_called_yaml_does_not_hang_validate(tmp_path: Path) -> None
         worker.join(5)
     assert not hung, "validating hung on a named pipe called evil.yaml"
     assert outcome
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(AttributeError, ValueError, KeyError),
+    reason="controller/manifests/yamlreading.py:188-193 (_Converter._scalar) catches only "
+    "yaml.YAMLError around SafeConstructor's builders, which raise AttributeError "
+    "(!!timestamp), ValueError (!!int, !!float) or KeyError (!!bool) for values their type "
+    "cannot hold: `dr-gitops validate` prints a stack trace. Fix: also catch ValueError, "
+    "TypeError, KeyError, AttributeError and OverflowError there and report the problem.",
+)
+@pytest.mark.parametrize("value", ["!!timestamp nope", "!!int abc", "!!float xyz", "!!bool maybe"])
+def test_typed_scalars_that_cannot_be_read_are_problems(tmp_path: Path, value: str) -> None:
+    root = build_tree(tmp_path)
+    (root / "m.yaml").write_text(
+        f"apiVersion: dr-gitops/v1\nkind: CustomModel\nmetadata: {{name: m}}\n"
+        f"spec: {{description: {value}}}\n"
+    )
+    problems = [str(p) for p in validate_tree(root)]
+    assert any("m.yaml:4" in p for p in problems), problems

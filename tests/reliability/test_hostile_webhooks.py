@@ -110,7 +110,9 @@ def deliveries(draw: st.DrawFn) -> dict[str, Any]:
         )
         | HEADER_TEXT
     )
-    token = draw(st.sampled_from([secret, secret + " ", "", secret.upper()]) | HEADER_TEXT)
+    token = draw(
+        st.just(secret) | st.sampled_from([secret + " ", "", secret.upper()]) | HEADER_TEXT
+    )
     headers["x-gitlab-token"] = token
     headers["x-gitlab-event"] = draw(st.sampled_from(["Push Hook", "Tag Push Hook", "Note Hook"]))
     return {"secret": secret, "body": body, "headers": headers, "mode": mode}
@@ -140,10 +142,11 @@ def _check_verdicts(delivery: dict[str, Any], counts: Counter[str]) -> None:
         assert (gitlab.status, gitlab.trigger) == (401, False), (delivery, gitlab)
 
 
-def _verdict_property(examples: int) -> Counter[str]:
+def _verdict_property(examples: int, *, derandomize: bool) -> Counter[str]:
     counts: Counter[str] = Counter()
 
     @settings(
+        derandomize=derandomize,
         max_examples=examples,
         deadline=None,
         database=None,
@@ -158,7 +161,7 @@ def _verdict_property(examples: int) -> Counter[str]:
 
 
 def test_verdicts_are_401_unless_signed_and_never_5xx(figures: Figures) -> None:
-    counts = _verdict_property(500)
+    counts = _verdict_property(500, derandomize=True)
     figures(f"webhook verdict fuzz: {dict(sorted(counts.items()))}")
     assert counts["github 200"] > 0  # the happy paths were drawn too
     assert counts["gitlab 200"] > 0
@@ -166,7 +169,7 @@ def test_verdicts_are_401_unless_signed_and_never_5xx(figures: Figures) -> None:
 
 @pytest.mark.slow
 def test_verdicts_are_401_unless_signed_and_never_5xx_long(figures: Figures) -> None:
-    counts = _verdict_property(20_000)
+    counts = _verdict_property(20_000, derandomize=False)
     figures(f"webhook verdict fuzz (long): {dict(sorted(counts.items()))}")
 
 
@@ -279,7 +282,11 @@ def test_the_wsgi_app_answers_any_request_with_2xx_or_4xx(figures: Figures) -> N
     counts: Counter[str] = Counter()
 
     @settings(
-        max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+        max_examples=400,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
     )
     @given(environs())
     def run(case: tuple[dict[str, Any], bool]) -> None:
