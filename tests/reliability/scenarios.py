@@ -33,6 +33,7 @@ from tests.reliability.soaking import (
     Ledger,
     check_converged,
     converge,
+    soak_faults,
     wait_until_quiet,
 )
 from tests.reliability.verifying import Bystander, Verdict, plant_bystanders
@@ -73,6 +74,8 @@ class SoakReport:
                 f"{req['injected']} error answers, {req['dropped']} dropped, {req['delayed']} "
                 f"delayed); next plan: {len(r.leftovers)} actions; verified: {r.verdict.summary()}"
             )
+            busiest = sorted(req["routes"].items(), key=lambda kv: -kv[1])[:6]
+            lines.append("  busiest routes: " + ", ".join(f"{n} {route}" for route, n in busiest))
         lines.append(f"latency spikes: {self.spikes}")
         return "\n".join(lines)
 
@@ -113,6 +116,7 @@ def soak(
     rounds: int = 2,
     max_runs: int = 12,
     share: float = 0.25,
+    rate: float = 0.2,
     retry_after: int = 1,
     spike_ms: tuple[int, int] = (300, 1500),
     modes: Sequence[str] = ("cli", "engine"),
@@ -125,7 +129,11 @@ def soak(
         commit = repo.commit(f"soak round {number + 1}")
         before = emulator.stats()
         chaos = Chaos(
-            emulator, shape.seed * 100 + number, spike_ms=spike_ms, retry_after=retry_after
+            emulator,
+            shape.seed * 100 + number,
+            spike_ms=spike_ms,
+            rate=rate,
+            retry_after=retry_after,
         )
         with chaos:
             convergence = converge(controller, max_runs=max_runs, modes=modes)
@@ -171,10 +179,12 @@ def crash_trial(
     phases: int = 2,
     killed: Sequence[int] | None = None,
     finish: Sequence[str] = ("cli",),
+    faulty: bool = False,
 ) -> list[CrashPhase]:
     """One trial: for each of ``phases`` commits, killed applies (in the phases listed in
-    ``killed``, default all) then finishing runs (``finish``: modes as for
-    :func:`converge`), then the checks. The emulator must be freshly reset."""
+    ``killed``, default all; under 15% random faults too when ``faulty``) then finishing
+    runs (``finish``: modes as for :func:`converge`), then the checks. The emulator must be
+    freshly reset."""
     rng = random.Random(shape.seed)
     controller, bystanders = prepare(emulator, repo, cache, shape, concurrency=2)
     ledger, results = Ledger(), []
@@ -183,7 +193,10 @@ def crash_trial(
             evolve(repo, shape, round_=number, share=0.5)
         commit = repo.commit(f"crash phase {number + 1}")
         # A little latency stretches an apply so that a kill can land anywhere in it.
-        emulator.set_faults({"latencyMs": 5, "latencyJitterMs": 20, "seed": shape.seed})
+        slow = {"latencyMs": 5, "latencyJitterMs": 20, "seed": shape.seed}
+        if faulty:
+            slow = soak_faults(shape.seed, rate=0.15, retry_after=0) | {"latencyMs": 5}
+        emulator.set_faults(slow)
         kills: list[Kill] = []
         if killed is None or number in killed:
             kills.append(_killed_apply(emulator, controller, rng))

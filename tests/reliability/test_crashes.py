@@ -54,7 +54,7 @@ def test_three_killed_applies_converge_exactly(
 
 
 @pytest.mark.slow
-def test_twenty_four_killed_trials_converge_exactly(
+def test_twenty_four_killed_trials_converge_exactly_half_of_them_under_faults(
     emulator: EmulatorServer, tmp_path: Path, figures: Figures
 ) -> None:
     trials = []
@@ -63,6 +63,10 @@ def test_twenty_four_killed_trials_converge_exactly(
         shape = Shape(models=12, jobs=4, example=seed % 3 == 0, seed=seed)
         repo = GitRepo(tmp_path / f"repo-{seed}")
         finish = ("cli",) if seed % 2 else ("engine",)
-        trials.append(crash_trial(emulator, repo, tmp_path / f"c-{seed}", shape, finish=finish))
+        trials.append(
+            crash_trial(
+                emulator, repo, tmp_path / f"c-{seed}", shape, finish=finish, faulty=seed % 4 < 2
+            )
+        )
     figures(crash_figures(trials))
     _assert_clean(trials)

@@ -246,7 +246,7 @@ def test_a_named_pipe_called_yaml_does_not_hang_validate(tmp_path: Path) -> None
     outcome: list[object] = []
     worker = threading.Thread(target=lambda: outcome.append(validate_tree(root)), daemon=True)
     worker.start()
-    worker.join(3)
+    worker.join(1.5)
     hung = worker.is_alive()
     if hung:  # unblock the reader: a writer that opens and closes the pipe means EOF
         os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
