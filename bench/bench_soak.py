@@ -7,7 +7,8 @@ write, 3% dropped connections, latency jitter and spikes), alternating the CLI a
 subprocess and the engine in-process, until a run succeeds; then, with faults off, the
 next plan must be empty and DataRobot must hold exactly the manifests (checked through
 the API by an independent verifier). ``--rounds`` follow-up commits edit a quarter of the
-objects each. Crash trials: ``--trials`` repositories whose applies are killed with
+objects each; a last round deletes ``--prune`` models and a job from the manifests and
+applies with ``--prune`` (exactly those must go). Crash trials: ``--trials`` repositories whose applies are killed with
 SIGKILL at seeded random points, re-run, and verified the same way.
 
     .venv/bin/python bench/bench_soak.py [--models 200] [--jobs 50] [--rounds 2]
@@ -59,6 +60,7 @@ def run_soak(args: argparse.Namespace, top: Path) -> bool:
             max_runs=args.max_runs,
             rate=args.rate,
             retry_after=args.retry_after,
+            prune=args.prune,
         )
         print(report.figures())
         print(f"soak wall time: {time.monotonic() - began:.1f}s")
@@ -110,6 +112,9 @@ def main() -> int:
     parser.add_argument("--models", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=1, help="follow-up commits (default: 1)")
+    parser.add_argument(
+        "--prune", type=int, default=4, help="models removed in a last --prune round (default: 4)"
+    )
     parser.add_argument("--rate", type=float, default=0.2, help="fault rate (default: 0.2)")
     parser.add_argument("--retry-after", type=int, default=1, help="429 Retry-After seconds")
     parser.add_argument("--max-runs", type=int, default=15, help="applies per round at most")

@@ -285,3 +285,15 @@ def _evolve_job(repo: GitRepo, name: str, rng: random.Random, round_: int) -> st
         spec["entryPoint"] = renamed
     manifest.write_text(yaml.safe_dump(doc, sort_keys=False))
     return edit
+
+
+def remove(repo: GitRepo, shape: Shape, *, models: int, jobs: int, round_: int) -> list[str]:
+    """Delete the manifests and sources of a seeded choice of generated models and jobs (as
+    when a team retires them); returns their names."""
+    rng = random.Random(shape.seed * 1000 + round_)
+    gone_models = rng.sample(shape.model_names(), min(models, shape.models))
+    gone_jobs = rng.sample(shape.job_names(), min(jobs, shape.jobs))
+    for kind, names in (("models", gone_models), ("jobs", gone_jobs)):
+        for name in names:
+            repo.remove(f"generated/{kind}/{name}.yaml", f"generated/{kind}/{name}")
+    return [*gone_models, *gone_jobs]

@@ -18,13 +18,13 @@ import signal
 import subprocess
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from emulator.server import EmulatorServer
 from tests.fixtures.gitrepos import GitRepo
-from tests.reliability.repos import Shape, evolve, generate
+from tests.reliability.repos import Shape, evolve, generate, remove
 from tests.reliability.soaking import (
     ROOT,
     Chaos,
@@ -49,6 +49,7 @@ class Round:
     requests: dict[str, Any]
     verdict: Verdict
     leftovers: list[str]
+    pruned: bool = False
 
     @property
     def clean(self) -> bool:
@@ -69,7 +70,8 @@ class SoakReport:
         for number, r in enumerate(self.rounds, 1):
             req = r.requests
             lines.append(
-                f"round {number} ({r.edits} edits, commit {r.commit[:8]}): converged in "
+                f"round {number} ({r.edits} {'deletions' if r.pruned else 'edits'}, commit "
+                f"{r.commit[:8]}): converged in "
                 f"{r.convergence.describe()}; {req['total']} requests ({req['writes']} writes, "
                 f"{req['injected']} error answers, {req['dropped']} dropped, {req['delayed']} "
                 f"delayed); next plan: {len(r.leftovers)} actions; verified: {r.verdict.summary()}"
@@ -120,12 +122,20 @@ def soak(
     retry_after: int = 1,
     spike_ms: tuple[int, int] = (300, 1500),
     modes: Sequence[str] = ("cli", "engine"),
+    prune: int = 0,
 ) -> SoakReport:
-    """The fault soak (see the module docstring); the emulator must be freshly reset."""
+    """The fault soak (see the module docstring); the emulator must be freshly reset.
+
+    With ``prune``, one more round deletes the manifests of ``prune`` models and one job
+    and applies with ``--prune``: exactly those objects must go, and nothing else."""
     controller, bystanders = prepare(emulator, repo, cache, shape)
     ledger, report = Ledger(), SoakReport(shape)
-    for number in range(rounds):
-        edits = len(evolve(repo, shape, round_=number, share=share)) if number else 0
+    for number in range(rounds + (1 if prune else 0)):
+        if number == rounds:
+            edits = len(remove(repo, shape, models=prune, jobs=1, round_=number))
+            controller = replace(controller, prune=True)
+        else:
+            edits = len(evolve(repo, shape, round_=number, share=share)) if number else 0
         commit = repo.commit(f"soak round {number + 1}")
         before = emulator.stats()
         chaos = Chaos(
@@ -143,7 +153,9 @@ def soak(
         verdict, leftovers = check_converged(
             controller, emulator, ledger.expectations(NAMESPACE, bystanders)
         )
-        report.rounds.append(Round(commit, edits, convergence, requests, verdict, leftovers))
+        report.rounds.append(
+            Round(commit, edits, convergence, requests, verdict, leftovers, controller.prune)
+        )
     return report
 
 

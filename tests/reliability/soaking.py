@@ -42,6 +42,7 @@ from tests.reliability.verifying import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+MAX_DELETIONS = 20
 
 
 def soak_faults(seed: int, *, rate: float = 0.2, retry_after: int = 1) -> dict[str, Any]:
@@ -139,6 +140,7 @@ class Controller:
     namespace: str
     cache: Path
     concurrency: int = 4
+    prune: bool = False  # apply with --prune (and at most MAX_DELETIONS deletions)
 
     def environ(self, **extra: str) -> dict[str, str]:
         return {
@@ -167,6 +169,7 @@ class Controller:
             "--concurrency",
             str(self.concurrency),
             *lock_args,
+            *(["--prune", "--max-deletions", str(MAX_DELETIONS)] if self.prune else []),
             *extra,
         ]
 
@@ -195,7 +198,10 @@ class Controller:
             DataRobotClient(self.api_settings()) as client,
             open_source(git, environ={}) as source,
         ):
-            yield Engine(client, EngineSettings(concurrency=self.concurrency), environ={}), source
+            settings = EngineSettings(
+                concurrency=self.concurrency, prune=self.prune, max_deletions=MAX_DELETIONS
+            )
+            yield Engine(client, settings, environ={}), source
 
     def apply_engine(self) -> tuple[bool, str]:
         try:

@@ -1,6 +1,7 @@
 """Under 20% injected faults (429 with Retry-After, 502/503/504 before and after the write,
 dropped connections, latency spikes), repeated applies converge, and DataRobot then holds
-exactly what the manifests say: nothing duplicated, missing, lost or deleted."""
+exactly what the manifests say: nothing duplicated, missing, lost or deleted. The last
+round removes some manifests and applies with --prune: exactly those objects go."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def test_a_small_repository_converges_exactly_under_faults(
         Shape(models=6, jobs=2, seed=7),
         spike_ms=(100, 400),
         modes=("engine", "cli"),
+        prune=1,
     )
     figures(report.figures())
     _assert_converged_exactly(report)
