@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import dataclasses
 import io
 import json
 import math
@@ -513,6 +514,41 @@ def change(bench: Bench, label: str, count: int, figures: dict[str, Any]) -> Non
     figures[label] = run
 
 
+def history(bench: Bench, commits: int, figures: dict[str, Any]) -> None:
+    """A no-op plan once ``commits`` models record ``commits`` distinct commits.
+
+    That is the state after as many merges that each changed a different model. Building it
+    with an apply per merge would take minutes, so each merge here only adds a note outside
+    every source folder, and the model's newest version is stamped with that merge by a
+    version metadata PATCH: its files are then exactly those of the commit it records.
+    """
+    shas = []
+    for index in range(commits):
+        note = bench.repo / "notes" / f"merge-{index:03d}.md"
+        note.parent.mkdir(exist_ok=True)
+        note.write_text(f"merge {index}\n")
+        git(bench.repo, "add", str(note))
+        git(bench.repo, "commit", "--quiet", "-m", f"merge {index}")
+        shas.append(git(bench.repo, "rev-parse", "HEAD"))
+    by_name = {m.user_provided_id: m for m in bench.client.list_models()}
+    for index, sha in enumerate(shas):
+        model = by_name[f"{NAMESPACE}/model-{10 + index:04d}"]  # 0-9: the ten-model change
+        assert model.latest_version is not None
+        assert model.latest_version.git is not None
+        recorded = dataclasses.replace(model.latest_version.git, main_branch_commit_sha=sha)
+        bench.client.update_version_metadata(
+            model.id, model.latest_version.id, git_model_version=recorded
+        )
+    run = bench.run(apply=False)
+    print(
+        f"{commits} distinct recorded commits: no-op plan {run.wall_s:.2f} s wall, "
+        f"{sum(run.actions.values())} actions, {run.plan_served.total} requests, "
+        f"{run.git_calls} git subprocesses {run.git_commands}; evidence "
+        f"{run.steps.get('gather', 0):.2f} s; {cpu_note(run)}"
+    )
+    figures["history"] = (commits, run)
+
+
 Row = tuple[str, str, str, bool | None]
 
 
@@ -548,9 +584,21 @@ def rows(args: argparse.Namespace, figures: dict[str, Any]) -> list[Row]:
         ("10 models changed: plan wall", f"{ten_plan:.2f} s", "< 3 s", ten_plan < 3),
         ("10 models changed: writes", f"{ten.apply_served.writes}", "10", ten.apply_served.writes == 10),
         ("10 models changed: next plan empty", f"{ten.after_empty}", "True", ten.after_empty),
+        *history_rows(figures),
         ("manifest loading (issue 3)", f"{loading:.2f} s", "< 2 s", loading < 2),
     ]  # fmt: skip
     return out
+
+
+def history_rows(figures: dict[str, Any]) -> list[Row]:
+    if "history" not in figures:
+        return []
+    commits, run = figures["history"]
+    name = f"no-op plan, {commits} recorded commits"
+    return [
+        (f"{name}: wall", f"{run.wall_s:.2f} s", "< 3 s", run.wall_s < 3),
+        (f"{name}: git", f"{run.git_calls} subprocesses", "a handful (<= 6)", run.git_calls <= 6),
+    ]
 
 
 def table(args: argparse.Namespace, figures: dict[str, Any]) -> None:
@@ -587,6 +635,10 @@ def main(argv: list[str] | None = None) -> int:
         "--in-process", action="store_true", help="serve the emulator from a thread"
     )
     parser.add_argument(
+        "--history", type=int, default=50,
+        help="then a no-op plan with this many distinct recorded commits (0: skip)",
+    )  # fmt: skip
+    parser.add_argument(
         "--sharing", action="store_true",
         help="manifests declare sharing (read per model: the API has no bulk read)",
     )  # fmt: skip
@@ -620,6 +672,10 @@ def main(argv: list[str] | None = None) -> int:
             change(bench, "one-file", 1, figures)
             print("\n== 4. ten models changed in one commit")
             change(bench, "ten-models", 10, figures)
+            commits = min(args.history, args.models - 10)
+            if commits > 0:
+                print(f"\n== 5. after {commits} merges that each changed a different model")
+                history(bench, commits, figures)
         finally:
             bench.client.close()
     table(args, figures)
