@@ -5,7 +5,9 @@ from __future__ import annotations
 from tests.fixtures.workspace import Workspace
 
 
-def test_first_apply_creates_models_versions_and_jobs_then_plans_nothing(workspace: Workspace) -> None:
+def test_first_apply_creates_models_versions_and_jobs_then_plans_nothing(
+    workspace: Workspace,
+) -> None:
     workspace.add_model("churn")
     workspace.add_model("fraud", target="Binary", version={"runtimeParameters": {"THRESHOLD": 0.7}})
     workspace.add_job("retrain", spec={"runtimeParameters": {"DAYS": 7}})
@@ -17,7 +19,8 @@ def test_first_apply_creates_models_versions_and_jobs_then_plans_nothing(workspa
     models = {m.name: m for m in workspace.client.list_models()}
     assert set(models) == {"Churn", "Fraud"}
     for model in models.values():
-        assert model.user_provided_id and model.user_provided_id.startswith("test/workspace/")
+        assert model.user_provided_id
+        assert model.user_provided_id.startswith("test/workspace/")
         assert model.latest_version is not None
         assert model.latest_version.label == "1.0"
         assert model.latest_version.git is not None
