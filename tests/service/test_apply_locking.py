@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 from controller.model.identity import lock_upid
 from controller.service import FileLeaseStore, Holder, NamespaceLock
+from emulator.server import EmulatorServer
 from tests.fixtures.workspace import NAMESPACE, CliResult, Workspace
 
-LOCK_CREATE = "POST /api/v2/customModels/"
+LOCK_CREATE = MODEL_CREATE = "POST /api/v2/customModels/"
 LOCK_DELETE = "DELETE /api/v2/customModels/{customModelId}/"
 
 
@@ -77,3 +80,33 @@ def test_apply_refuses_a_namespace_held_in_a_lock_file_without_writing(
     holder.release()
     assert apply(workspace, "--lock", "file", "--lock-dir", str(locks)).code == 0
     assert len(workspace.client.list_models()) == 1
+
+
+def test_an_apply_that_loses_the_lock_starts_no_new_write_and_exits_1(
+    workspace: Workspace, emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    for name in ("alpha", "bravo", "charlie"):
+        workspace.add_model(name)
+    workspace.commit("three models")
+    emulator.set_faults({"latencyMs": 300, "methods": ["POST"]})
+    locks = tmp_path / "locks"
+    store = FileLeaseStore(locks, NAMESPACE)
+
+    def take_over_after_the_first_create() -> None:
+        deadline = time.monotonic() + 10
+        while route_count(workspace, MODEL_CREATE) < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        found = store.read()
+        assert found is not None
+        store.delete(found[1])  # as another controller would after missed heartbeats
+
+    thief = threading.Thread(target=take_over_after_the_first_create)
+    thief.start()
+    result = apply(
+        workspace, "--lock", "file", "--lock-dir", str(locks), "--lock-ttl", "0.3",
+        "--concurrency", "1",
+    )  # fmt: skip
+    thief.join()
+    assert result.code == 1
+    assert "namespace lock was lost" in result.err
+    assert len(workspace.client.list_models()) < 3

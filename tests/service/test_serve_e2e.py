@@ -172,9 +172,11 @@ def test_a_url_source_is_fetched_again_on_each_run(
     remote_repo.push()
     gitlab = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": WEBHOOK_SECRET}
     body = json.dumps({"ref": "refs/heads/main", "checkout_sha": second}).encode()
+    sent = time.monotonic()
     assert request(served.port, "POST", "/webhooks/gitlab", body, gitlab).status == 200
 
     pushed = served.wait_for_run(lambda r: r["revision"] == second)
+    print(f"webhook -> applied (fetched from a URL): {time.monotonic() - sent:.2f}s")
     assert (pushed["trigger"], pushed["result"]) == ("webhook:gitlab", "success")
     assert pushed["counts"]["created"] == 1
     fraud = managed(workspace)["fraud"]
@@ -241,7 +243,7 @@ def test_sigterm_during_an_apply_lets_it_finish_then_exits_0_and_releases_the_lo
     for name in names:
         workspace.add_model(name)
     workspace.commit("four models")
-    emulator.set_faults({"latencyMs": 150, "methods": ["POST"]})  # each create is slow
+    emulator.set_faults({"latencyMs": 200, "methods": ["POST"]})  # each create is slow
     served = dr_gitops(*serve_args(str(workspace.repo.path), "--concurrency", "1"))
 
     served.wait_for("action_done")  # the apply is under way...

@@ -193,7 +193,7 @@ def test_a_service_waits_for_a_running_apply(
     revision = workspace.commit("three models")
     repo = str(workspace.repo.path)
     slow = {"method": "POST", "route": "/api/v2/customModels/{customModelId}/versions/"}
-    emulator.set_faults({"script": [{**slow, "latencyMs": 3000}]})  # one slow version
+    emulator.set_faults({"script": [{**slow, "latencyMs": 8000}]})  # one slow version
     apply = dr_gitops("apply", "--repo", repo, "--lock-ttl", "3")
     apply.wait_for("namespace_lock_acquired")
     service = dr_gitops(*serve_args(repo), cache="service")
