@@ -305,7 +305,17 @@ def holding(
                 lost.set()
                 return
             except Exception as exc:
-                log.warning("namespace_lock_heartbeat_failed", error=f"{type(exc).__name__}: {exc}")
+                since = lock.seconds_since_refresh() or 0.0
+                log.warning(
+                    "namespace_lock_heartbeat_failed",
+                    error=f"{type(exc).__name__}: {exc}",
+                    seconds_since_refresh=round(since, 3),
+                )
+                # Stop writing well before a contender could call the lease stale.
+                if since > lock.ttl_seconds * 2 / 3:
+                    log.error("namespace_lock_lost", namespace=lock.namespace, error=str(exc))
+                    lost.set()
+                    return
 
     thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
     thread.start()

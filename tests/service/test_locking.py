@@ -10,6 +10,7 @@ import pytest
 
 from controller.errors import LockError
 from controller.service import FileLeaseStore, Holder, LeaseRecord, LockLost, NamespaceLock
+from controller.service.locking import holding
 
 NAMESPACE = "team-a/models"
 
@@ -221,3 +222,19 @@ def test_a_lease_of_this_very_instance_is_its_own(tmp_path: Path) -> None:
     assert found is not None
     assert found[1] == "lost"
     assert make_lock(tmp_path, clock, "b").try_acquire() is False
+
+
+class UnreachableOnRefresh(FileLeaseStore):
+    def refresh(self, record: LeaseRecord, token: str) -> bool:
+        raise OSError("the lock store is unreachable")
+
+
+def test_a_one_shot_holder_that_cannot_heartbeat_stops_before_the_lease_could_go_stale(
+    tmp_path: Path,
+) -> None:
+    lock = NamespaceLock(
+        UnreachableOnRefresh(tmp_path, NAMESPACE), namespace=NAMESPACE, ttl_seconds=0.3
+    )
+    with holding(lock, wait=False) as lost:
+        assert lost.wait(2)  # the caller starts no new write
+    assert FileLeaseStore(tmp_path, NAMESPACE).read() is None  # still released on exit
