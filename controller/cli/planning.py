@@ -86,7 +86,8 @@ def register(sub: Subparsers) -> None:
     apply.add_argument(
         "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
     )
-    add_lock_options(apply)
+    # A CI job should not hang for ever behind a running service: give up after 15 minutes.
+    add_lock_options(apply, timeout=900.0)
     apply.set_defaults(run=run_apply)
 
 

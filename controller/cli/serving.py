@@ -74,7 +74,8 @@ def register(sub: Subparsers) -> None:
     parser.set_defaults(run=run_serve)
 
 
-def add_lock_options(parser: argparse.ArgumentParser) -> None:
+def add_lock_options(parser: argparse.ArgumentParser, *, timeout: float | None = None) -> None:
+    """The namespace-lock flags; ``timeout`` is the default of --lock-timeout."""
     group = parser.add_argument_group(
         "namespace lock",
         "Only one controller applies to a namespace at a time. The default lock is a custom "
@@ -93,8 +94,14 @@ def add_lock_options(parser: argparse.ArgumentParser) -> None:
                        help="a holder that stops heart-beating loses the lock after this (default: 60)")  # fmt: skip
     group.add_argument("--lock-dir", type=Path, metavar="DIR",
                        help="folder of --lock file (default: $XDG_STATE_HOME/dr-gitops/locks)")  # fmt: skip
-    group.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS",
-                       help="give up (exit 1) after waiting this long for the lock (default: wait)")  # fmt: skip
+    wait = "wait as long as it takes" if timeout is None else f"{timeout:g}"
+    group.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=timeout,
+        metavar="SECONDS",
+        help=f"give up (exit 1, naming the holder) after waiting this long for the lock (default: {wait})",
+    )
     group.add_argument(
         "--no-wait",
         action="store_true",
