@@ -38,11 +38,11 @@ ENV PYTHONUNBUFFERED=1 \
     DR_GITOPS_HEALTHCHECK_URL=http://127.0.0.1:8080/healthz
 
 USER 10001:10001
-# A mounted repository at /repo is served when no --repo is given (it defaults to the
-# working directory).
+# Without arguments, a repository mounted at /repo is served (read as it is at each run;
+# give --repo URL to have the controller clone and fetch it itself).
 WORKDIR /repo
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(os.environ['DR_GITOPS_HEALTHCHECK_URL'], timeout=4)"]
 ENTRYPOINT ["dr-gitops"]
-CMD ["serve", "--listen", "0.0.0.0:8080"]
+CMD ["serve", "--listen", "0.0.0.0:8080", "--repo", "/repo"]

@@ -121,6 +121,7 @@ class EmulatorServer:
         )
         self._server.channel_class = _SocketChannel
         self._thread: threading.Thread | None = None
+        self._stopping = False
         logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
     # -- addresses ----------------------------------------------------------------------
@@ -146,11 +147,19 @@ class EmulatorServer:
         if self._thread is None:
             if self.emulator.state_file:
                 self.emulator.state_file.start()
-            self._thread = threading.Thread(
-                target=self._server.run, name="dr-emulator", daemon=True
-            )
+            self._stopping = False
+            self._thread = threading.Thread(target=self._serve, name="dr-emulator", daemon=True)
             self._thread.start()
         return self
+
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            # Closing every socket from inside the loop can leave it polling a descriptor
+            # that was just closed: harmless once stopping, a real error otherwise.
+            if not self._stopping:
+                raise
 
     def serve_forever(self) -> None:
         """Serve in the calling thread until interrupted (what ``dr-emulator`` does)."""
@@ -165,8 +174,14 @@ class EmulatorServer:
         """Stop serving, close every connection, and write the state file one last time."""
         server = self._server
         if self._thread is not None:
-            # Close the sockets from inside the serving loop (thread-safe), which then ends.
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map, ignore_all=True))
+            self._stopping = True
+            try:
+                # Close the sockets from inside the serving loop (thread-safe), which then ends.
+                server.trigger.pull_trigger(
+                    lambda: wasyncore.close_all(server._map, ignore_all=True)
+                )
+            except OSError:  # the trigger itself is already closed: close from here
+                wasyncore.close_all(server._map, ignore_all=True)
             self._thread.join(timeout=5)
             self._thread = None
         else:

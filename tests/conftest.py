@@ -37,6 +37,7 @@ pytest_plugins = [
     "tests.fixtures.service",
     "tests.fixtures.emulator",
     "tests.fixtures.workspace",
+    "tests.fixtures.served",
     "tests.fixtures.remote",
     "tests.fixtures.reliability",
 ]

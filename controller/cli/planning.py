@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from controller.cli.common import (
+    Session,
     Subparsers,
     add_api_options,
     add_engine_options,
@@ -16,7 +19,9 @@ from controller.cli.common import (
     use_color,
 )
 from controller.cli.progress import BarReporter, reporter_for
+from controller.cli.serving import ApplyLocking, add_lock_options, apply_locking
 from controller.engine.applying import ApplyResult, Outcome
+from controller.engine.reconciling import Planned
 from controller.engine.rendering import (
     MARKDOWN_PART_BREAK,
     render_markdown,
@@ -67,7 +72,8 @@ def register(sub: Subparsers) -> None:
             "Plan, then apply the plan: create and update models, versions and jobs, set "
             "runtime values and sharing, and (with --prune) delete owned objects whose "
             "manifests are gone. With PLANFILE, apply exactly a plan saved by `plan --out`, "
-            "refusing it when DataRobot changed since."
+            "refusing it when DataRobot changed since. When there is something to apply, it "
+            "holds the namespace lock (the same as `serve`) while applying."
         ),
     )
     apply.add_argument(
@@ -80,6 +86,8 @@ def register(sub: Subparsers) -> None:
     apply.add_argument(
         "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
     )
+    # A CI job should not hang for ever behind a running service: give up after 15 minutes.
+    add_lock_options(apply, timeout=900.0)
     apply.set_defaults(run=run_apply)
 
 
@@ -126,25 +134,63 @@ def run_plan(args: argparse.Namespace) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     saved = _load(args.planfile) if args.planfile is not None else None
     ref = args.ref or (saved.revision.main_branch_commit_sha if saved and saved.revision else None)
-    with session(args, ref=ref) as s:
-        planned = s.engine.plan(s.source)
-        plan = s.engine.check_saved(saved, planned) if saved is not None else planned.plan
-        if args.output == "text":
-            print(render_text(plan, color=use_color()), end="")
-        if plan.is_empty:
-            if args.output == "json":
-                print(json.dumps(_result_json(plan, None), indent=2))
-            return 0
-        reporter = reporter_for(len(plan.actions))
-        try:
-            result = s.engine.apply(planned, plan=plan, reporter=reporter)
-        finally:
-            if isinstance(reporter, BarReporter):
-                reporter.close()
+    with apply_locking(args) as locking:
+        with session(args, ref=ref) as s:
+            planned, plan = _plan_to_apply(args, s, saved)
+            if plan.is_empty or locking.try_take(planned.namespace):
+                return _apply_holding(args, s, planned, plan, locking)
+        # Another controller holds the namespace: wait for it without keeping the git
+        # checkout open (the lock logs whom it waits for), then plan again: the holder may
+        # have applied meanwhile.
+        with locking.held() as lost, session(args, ref=ref) as s:
+            print("Planned again now that the lock is held:", file=sys.stderr)
+            planned, plan = _plan_to_apply(args, s, saved)
+            return _apply_and_report(args, s, planned, plan, lost)
+
+
+def _plan_to_apply(
+    args: argparse.Namespace, s: Session, saved: Plan | None
+) -> tuple[Planned, Plan]:
+    planned = s.engine.plan(s.source)
+    plan = s.engine.check_saved(saved, planned) if saved is not None else planned.plan
+    if args.output == "text":
+        print(render_text(plan, color=use_color()), end="")
+    return planned, plan
+
+
+def _apply_holding(
+    args: argparse.Namespace, s: Session, planned: Planned, plan: Plan, locking: ApplyLocking
+) -> int:
+    if plan.is_empty:
+        return _apply_and_report(args, s, planned, plan, None)
+    with locking.held() as lost:
+        return _apply_and_report(args, s, planned, plan, lost)
+
+
+def _apply_and_report(
+    args: argparse.Namespace,
+    s: Session,
+    planned: Planned,
+    plan: Plan,
+    lost: threading.Event | None,
+) -> int:
+    """Apply ``plan`` (stopping between actions if the namespace lock is ``lost``)."""
+    if plan.is_empty:
+        if args.output == "json":
+            print(json.dumps(_result_json(plan, None), indent=2))
+        return 0
+    reporter = reporter_for(len(plan.actions))
+    try:
+        result = s.engine.apply(planned, plan=plan, reporter=reporter, stop=lost)
+    finally:
+        if isinstance(reporter, BarReporter):
+            reporter.close()
     if args.output == "json":
         print(json.dumps(_result_json(plan, result), indent=2))
     else:
         print(render_result(result, color=use_color()), end="")
+    if lost is not None and lost.is_set():
+        print("error: the namespace lock was lost while applying; run again", file=sys.stderr)
     return 0 if result.ok else 1
 
 

@@ -263,7 +263,7 @@ class Applier:
         if model_id not in self._created:
             # An earlier run may have made this version and died before it knew (or its
             # request was still in flight): look before writing.
-            existing = self._find_version(model_id, params.get("baseVersionId"))
+            existing = self._find_version(model_id, params.get("baseVersionLabel"))
             if existing is not None:
                 log.info("version_exists_already", key=str(action.key), version=existing.label)
                 return model_id, f"version {existing.label} existed already (made from this commit)"
@@ -282,7 +282,7 @@ class Applier:
             else:
                 version = self._remote.create_version_with_settings(model_id, **common)
         except OutcomeUnknownError:
-            found = self._find_version(model_id, params.get("baseVersionId"))
+            found = self._find_version(model_id, params.get("baseVersionLabel"))
             if found is None:
                 raise
             log.info(
@@ -293,12 +293,15 @@ class Applier:
             self._remote.update_version_metadata(model_id, version.id, description=str(description))
         return model_id, f"version {version.label} created"
 
-    def _find_version(self, model_id: str, base_id: object) -> LiveVersion | None:
-        """The version an earlier attempt made from this commit, if it exists."""
+    def _find_version(self, model_id: str, base_label: object) -> LiveVersion | None:
+        """The version an earlier attempt made from this commit, if it exists: one newer
+        than the version the plan started from (an older version made from the same commit,
+        superseded by hand since, does not count)."""
         if not self._commit:
             return None
+        base = _version_number(base_label)
         versions = self._remote.list_versions(model_id, main_branch_commit_sha=self._commit)
-        return next((v for v in versions if v.id != base_id), None)
+        return next((v for v in versions if (v.major, v.minor) > base), None)
 
     def _uploads(self, action: Action) -> list[FileUpload]:
         return [
@@ -441,6 +444,15 @@ def _runtime_values(action: Action) -> list[dict[str, Json]] | None:
     """The ``runtimeParameterValues`` list the plan carries, if any."""
     values = action.params.get("runtimeValues")
     return [v for v in values if isinstance(v, dict)] or None if isinstance(values, list) else None
+
+
+def _version_number(label: object) -> tuple[int, int]:
+    """``(major, minor)`` of a label like ``"1.2"``; ``(-1, -1)`` when there is none."""
+    major, _, minor = str(label or "").partition(".")
+    try:
+        return int(major), int(minor or 0)
+    except ValueError:
+        return (-1, -1)
 
 
 def _deleted_items(action: Action) -> list[str]:

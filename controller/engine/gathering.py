@@ -56,7 +56,8 @@ class EvidenceGatherer:
     ) -> Evidence:
         model_tasks = [(m, models.live_for(m.key)) for m in desired.models if m.version is not None]
         job_tasks = [(j, jobs.live_for(j.key)) for j in desired.jobs if j.source is not None]
-        self._source.prefetch(self._recorded_commits(model_tasks, job_tasks))
+        # Every recorded commit's diff in a few git processes, however many there are.
+        self._source.changed_paths_many(self._recorded_commits(model_tasks, job_tasks))
         model_evidence: dict[ResourceKey, ContentEvidence] = {}
         job_evidence: dict[ResourceKey, ContentEvidence] = {}
         content_checks: list[Callable[[], tuple[ResourceKey, ContentEvidence, bool]]] = []

@@ -67,6 +67,10 @@ def match_jobs(desired: DesiredState, live: LiveSnapshot, namespace: str) -> Mat
     return _pair(desired.jobs, claims, unowned, "job")
 
 
+def _unstamped(obj: LiveModel | LiveJob) -> bool:
+    return read_stamp(str(obj.fields.get("description") or "")) is None
+
+
 def _pair(
     wanted: Sequence[DesiredModel] | Sequence[DesiredJob],
     claims: Mapping[ResourceKey, list[L]],
@@ -106,6 +110,17 @@ def _pair(
                     f"{res.key}: metadata.adopt is set but no {noun} named {res.adopt.name!r} "
                     "exists; it will be created"
                 )
+        elif noun == "job" and (
+            unstamped := [o for o in by_name.get(display, []) if _unstamped(o)]
+        ):
+            # A job's ownership lives in its description; one edited by hand loses it. Rather
+            # than make a second job (or claim one made by hand), ask.
+            ids = ", ".join(sorted(o.id for o in unstamped))
+            conflicts[res.key] = (
+                f"a custom job named {display!r} exists that dr-gitops does not own (id {ids}; "
+                "if it was made by dr-gitops, its description lost the dr-gitops stamp). Set "
+                "metadata.adopt: true to take it over, or rename one of them"
+            )
         elif by_name.get(display):
             ids = ", ".join(sorted(o.id for o in by_name[display]))
             warnings.append(

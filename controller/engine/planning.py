@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 
 from controller.engine.matching import Matches, match_jobs, match_models
 from controller.errors import PlanError
@@ -40,7 +40,7 @@ from controller.model.plans import (
     GrantChange,
     Plan,
 )
-from controller.model.values import Fields, GitModelVersion, Json
+from controller.model.values import Fields, GitModelVersion
 
 # Fields of CustomModelCreate that CustomModelUpdate does not accept.
 MODEL_CREATE_ONLY = frozenset(
@@ -607,28 +607,25 @@ def plan_basis(
     return tuple(sorted(entries, key=lambda e: (e.key, e.object_id)))
 
 
-def _entry(key: ResourceKey, object_id: str, facts: Json, summary: str) -> BasisEntry:
-    digest = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[
-        :16
-    ]
-    return BasisEntry(str(key), object_id, digest, summary)
+def _entry(key: ResourceKey, object_id: str, facts: object, summary: str) -> BasisEntry:
+    text = json.dumps(facts, sort_keys=True, default=_shallow)
+    return BasisEntry(str(key), object_id, hashlib.sha256(text.encode()).hexdigest()[:16], summary)
 
 
-def _model_facts(model: LiveModel, live: LiveSnapshot) -> Json:
-    facts = asdict(model)
-    facts["sharing"] = [asdict(g) for g in live.model_sharing.get(model.id, ())]
-    return json.loads(json.dumps(facts, default=_fields_json))  # type: ignore[no-any-return]
+def _model_facts(model: LiveModel, live: LiveSnapshot) -> object:
+    return {"model": model, "sharing": live.model_sharing.get(model.id, ())}
 
 
-def _job_facts(job: LiveJob, live: LiveSnapshot) -> Json:
-    facts = asdict(job)
-    facts["sharing"] = [asdict(g) for g in live.job_sharing.get(job.id, ())]
-    return json.loads(json.dumps(facts, default=_fields_json))  # type: ignore[no-any-return]
+def _job_facts(job: LiveJob, live: LiveSnapshot) -> object:
+    return {"job": job, "sharing": live.job_sharing.get(job.id, ())}
 
 
-def _fields_json(value: object) -> object:
+def _shallow(value: object) -> object:
+    """JSON for our values without deep copies: a dataclass's own fields, a Fields' dict."""
     if isinstance(value, Fields):
-        return value.to_dict()
+        return dict(value.items())
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
     return str(value)
 
 

@@ -15,10 +15,11 @@ Nothing is written to DataRobot unless every manifest loaded and validated.
 
 from __future__ import annotations
 
+import contextvars
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from controller.engine.applying import Applier, ApplyResult, ApplySettings, Reporter
 from controller.engine.gathering import Evidence, EvidenceGatherer
@@ -38,6 +39,7 @@ from controller.settings import EngineSettings
 from controller.sources import Checkout, GitSource
 
 log = get_logger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -84,10 +86,15 @@ class Engine:
                 f"the namespace {namespace!r} is not valid: use letters, digits and . _ / : @ - "
                 "(set DR_GITOPS_NAMESPACE or --namespace)"
             )
+        # Read the models while the manifests load; invalid manifests still stop everything
+        # before a single write, and are reported at once (the reader is a daemon thread).
+        models_read = _Background(lambda: read_snapshot(self._client, read_jobs=False))
         desired = load_desired_state(checkout.root, checkout.root / self._settings.path)
         revision = source.git_model_version(self._environ, event=self._event)
         pull_request = revision.pull_request_commit_sha is not None
-        snapshot = read_snapshot(self._client, read_jobs=bool(desired.jobs) or self._settings.prune)
+        snapshot = models_read.result()
+        if desired.jobs or self._settings.prune:
+            snapshot = replace(snapshot, jobs=tuple(self._client.list_jobs()))
         models = match_models(desired, snapshot, namespace)
         jobs = match_jobs(desired, snapshot, namespace)
         model_ids = [
@@ -99,7 +106,10 @@ class Engine:
             job.id for j in desired.jobs if j.sharing is not None and (job := jobs.live_for(j.key))
         ]
         if model_ids or job_ids:
-            snapshot = with_sharing(snapshot, *read_sharing(self._client, model_ids, job_ids))
+            sharing = read_sharing(
+                self._client, model_ids, job_ids, concurrency=max(8, 2 * self._settings.concurrency)
+            )
+            snapshot = with_sharing(snapshot, *sharing)
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
@@ -190,6 +200,32 @@ class Engine:
                 "Run `dr-gitops plan` again and review the new plan"
             )
         return _unmasked(saved, planned.plan, planned.plan.revision)
+
+
+class _Background(Generic[T]):
+    """A call running in a daemon thread (in a copy of the caller's log context)."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._done = threading.Event()
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        context = contextvars.copy_context()
+        threading.Thread(target=context.run, args=(self._run, call), daemon=True).start()
+
+    def _run(self, call: Callable[[], T]) -> None:
+        try:
+            self._value = call()
+        except BaseException as exc:
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> T:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 def stale_entries(saved: tuple[BasisEntry, ...], now: tuple[BasisEntry, ...]) -> list[str]:

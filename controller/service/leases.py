@@ -11,10 +11,14 @@ Two stores fit this shape:
 
 - :class:`FileLeaseStore` (here): a file per namespace in a directory, for one host (or a
   filesystem every instance shares with working ``flock``), and for tests.
-- A DataRobot store (to come): a custom model whose unique ``userProvidedId`` is
-  ``<namespace>/.dr-gitops-lock`` (create is atomic: a duplicate is a 422), whose
-  ``description`` holds ``record.to_json()``, whose model ID is the token; refresh is a
-  PATCH of the description by ID (404: gone), delete is by ID (404: False).
+- :class:`~controller.service.datarobot_leases.DataRobotLeaseStore`: a custom model whose
+  unique ``userProvidedId`` is ``<namespace>/.dr-gitops-lock`` (create is atomic: a
+  duplicate is a 422), whose ``description`` holds ``record.to_json()``, whose model ID is
+  the token; refresh is a PATCH of the description by ID (404: gone), delete is by ID
+  (404: False).
+
+A store raises :class:`LeaseStoreUnavailable` when it cannot tell (storage unreachable,
+a server error): the lease's state is unknown, neither free nor held.
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
+
+from controller.errors import LockError
+
+
+class LeaseStoreUnavailable(LockError):
+    """The lease store could not be asked; whether the lease is held is unknown."""
 
 
 @dataclass(frozen=True)

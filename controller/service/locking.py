@@ -31,10 +31,19 @@ from typing import Protocol
 from controller.errors import LockError
 from controller.logs import get_logger
 from controller.service.history import isoformat
-from controller.service.leases import FileLeaseStore, Holder, LeaseRecord, LeaseStore
+from controller.service.leases import (
+    FileLeaseStore,
+    Holder,
+    LeaseRecord,
+    LeaseStore,
+    LeaseStoreUnavailable,
+)
 from controller.settings import ServiceSettings, default_lock_dir
 
 log = get_logger(__name__)
+
+# A waiting instance looks at the lease at least this often (a freed lock is taken soon).
+_MAX_POLL_SECONDS = 5.0
 
 
 class LockLost(LockError):
@@ -73,7 +82,9 @@ class NamespaceLock:
         self.store = store
         self.namespace = namespace
         self.ttl_seconds = ttl_seconds
-        self.poll_seconds = poll_seconds if poll_seconds is not None else ttl_seconds / 4
+        self.poll_seconds = (
+            poll_seconds if poll_seconds is not None else min(ttl_seconds / 4, _MAX_POLL_SECONDS)
+        )
         self.holder = holder or Holder.current()
         self._monotonic = monotonic
         self._wall = wall
@@ -107,6 +118,11 @@ class NamespaceLock:
             if found is None:
                 return self._create()  # released between our create and read
             record, token = found
+            if record is not None and record.holder == self.holder:
+                # Ours, from an attempt whose answer was lost (an "outcome unknown" create).
+                self._token, self._record, self._seen = token, record, None
+                self._last_refresh = self._monotonic()
+                return True
             if not self._stale(record, token):
                 return False
             log.warning(
@@ -128,18 +144,30 @@ class NamespaceLock:
     ) -> bool:
         """Take the lock. Returns True when held, False when ``cancel`` was set while
         waiting. Raises :class:`LockError` naming the holder when ``wait`` is False and the
-        lock is held, or when ``timeout`` seconds passed."""
+        lock is held, or when ``timeout`` seconds passed. While waiting, a store that cannot
+        be reached (:class:`LeaseStoreUnavailable`) is waited out too; without ``wait`` it is
+        raised."""
         deadline = None if timeout is None else self._monotonic() + timeout
         cancel = cancel if cancel is not None else threading.Event()
         announced: str | None = None
-        while not self.try_acquire():
-            current = self.describe_holder() or "another controller"
+        while True:
+            try:
+                if self.try_acquire():
+                    break
+                current = self.describe_holder() or "another controller"
+            except LeaseStoreUnavailable as exc:
+                if not wait:
+                    raise
+                current = f"an unreachable lock store ({exc})"
             if not wait or (deadline is not None and self._monotonic() >= deadline):
                 raise LockError(self._held_message(current, waited=wait))
             if current != announced:
                 log.info("namespace_lock_waiting", namespace=self.namespace, holder=current)
                 announced = current
-            if cancel.wait(self.poll_seconds):
+            pause = self.poll_seconds
+            if deadline is not None:
+                pause = max(0.0, min(pause, deadline - self._monotonic()))
+            if cancel.wait(pause):
                 return False
         log.info("namespace_lock_acquired", namespace=self.namespace, holder=str(self.holder))
         return True
@@ -277,7 +305,17 @@ def holding(
                 lost.set()
                 return
             except Exception as exc:
-                log.warning("namespace_lock_heartbeat_failed", error=f"{type(exc).__name__}: {exc}")
+                since = lock.seconds_since_refresh() or 0.0
+                log.warning(
+                    "namespace_lock_heartbeat_failed",
+                    error=f"{type(exc).__name__}: {exc}",
+                    seconds_since_refresh=round(since, 3),
+                )
+                # Stop writing well before a contender could call the lease stale.
+                if since > lock.ttl_seconds * 2 / 3:
+                    log.error("namespace_lock_lost", namespace=lock.namespace, error=str(exc))
+                    lost.set()
+                    return
 
     thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
     thread.start()
@@ -286,4 +324,7 @@ def holding(
     finally:
         done.set()
         thread.join(timeout=5)
-        lock.release()
+        try:
+            lock.release()
+        except Exception as exc:  # the lease then expires after its TTL
+            log.warning("namespace_lock_release_failed", error=f"{type(exc).__name__}: {exc}")

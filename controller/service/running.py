@@ -110,12 +110,11 @@ class Runner:
         return self._pending
 
     def close(self) -> None:
-        """Take no more requests, drop a pending one, and ask the run in progress to stop
-        starting new actions (``RunRequest.stop``)."""
+        """Take no more requests and drop a pending one; the run in progress goes on (set
+        :attr:`stop_event` to ask it to start no new action)."""
         with self._cond:
             self._closing = True
             self._pending = None
-            self.stop_event.set()
             self._cond.notify_all()
 
     def join(self, timeout: float | None) -> bool:

@@ -15,9 +15,10 @@ What the engine must do inside each call:
 3. Report each DataRobot API response through ``request.on_api_request(method, route,
    status)`` (``route`` is the *template*, e.g. ``/api/v2/customModels/{id}/``, to keep
    metric labels bounded; ``status`` 0 means no response, e.g. a dropped connection).
-4. Check ``request.stop.is_set()`` between actions. When set (SIGTERM, or the namespace
-   lock was lost), finish the writes in flight, start no new ones, and return an outcome
-   whose ``errors`` says what was left undone (a later run converges).
+4. Check ``request.stop.is_set()`` between actions. When set (the namespace lock was
+   lost, a second signal, or a SIGTERM whose shutdown grace is nearly used up: a first
+   SIGTERM lets the run finish), finish the writes in flight, start no new ones, and
+   return an outcome whose ``errors`` says what was left undone (a later run converges).
 5. Return a :class:`RunOutcome`. Raising is allowed but crude: the service records a
    ``failed`` run with the exception's type and message. Messages must hold no secrets
    (the service scrubs known secrets again, as a second line of defence).

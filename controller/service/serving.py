@@ -3,10 +3,13 @@
 Start-up: bind HTTP (so liveness answers at once), take the namespace lock (waiting, or
 failing fast with ``--no-wait``), start the scheduler (an interval tick with jitter and the
 lock heartbeat), and run once at once. Shutdown (SIGTERM/SIGINT, or ``request_stop``):
-stop the tick, drop a pending run, ask the run in progress to start no new action, wait
-for it up to the grace period while still heart-beating the lock, then release the lock and
-close HTTP. Exit code 0; 1 when the lock was lost or the run outlived the grace period (the
-lock is then left to expire, since the run may still be writing).
+stop the tick, drop a pending run, and let the run in progress finish while still
+heart-beating the lock, for up to the grace period. In the last part of the grace (a fifth,
+at most 30 s) the run is asked to start no new action, so that the writes in flight end
+before the grace does. Then release the lock and close HTTP. Exit code 0; 1 when the lock
+was lost, on a second signal, or when the run outlived the grace period (the lock is then
+left to expire, since the run may still be writing). Losing the lock asks the run to start
+no new action at once.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ log = get_logger(__name__)
 
 _TICK = "reconcile-tick"
 _HEARTBEAT = "lock-heartbeat"
+# At most this long at the end of the shutdown grace is left for writes in flight.
+_MAX_DRAIN_SECONDS = 30.0
 
 
 class Service:
@@ -44,11 +49,16 @@ class Service:
     and ``request_stop()`` from another."""
 
     def __init__(
-        self, settings: ServiceSettings, run: RunFn, *, lock: NamespaceLock | None = None
+        self,
+        settings: ServiceSettings,
+        run: RunFn,
+        *,
+        lock: NamespaceLock | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.lock = lock
-        self.metrics = ServiceMetrics()
+        self.metrics = metrics or ServiceMetrics()
         self.history = RunHistory(settings.status_history)
         self.runner = Runner(
             run,
@@ -119,6 +129,7 @@ class Service:
         """Stop waiting for the run in progress (a second SIGTERM/SIGINT)."""
         log.warning("shutdown_forced", reason=reason)
         self.request_stop(reason, exit_code=1)
+        self.runner.stop_event.set()
         self._force.set()
 
     def run_until_stopped(self) -> int:
@@ -232,16 +243,22 @@ class Service:
             self._scheduler.remove_job(_TICK)  # the heartbeat goes on while the run drains
         current = self.runner.current
         self.runner.close()
-        if current is not None:
-            log.info("shutdown_waiting_for_run", run_id=current.run_id)
         grace = self.settings.shutdown_grace_seconds
-        deadline = time.monotonic() + grace
+        if current is not None:
+            log.info("shutdown_waiting_for_run", run_id=current.run_id, grace_seconds=grace)
+        began = time.monotonic()
+        deadline = began + grace
+        stop_at = deadline - min(grace / 5, _MAX_DRAIN_SECONDS)
         while not self.runner.join(0.1):
             self._handle_signals()
-            if self._force.is_set() or time.monotonic() >= deadline:
+            now = time.monotonic()
+            if self._force.is_set() or now >= deadline:
                 self._scheduler.shutdown(wait=False)
                 log.error("shutdown_without_waiting_for_run", grace_seconds=grace)
                 return 1
+            if now >= stop_at and not self.runner.stop_event.is_set():
+                log.warning("shutdown_stopping_run", waited_seconds=round(now - began, 3))
+                self.runner.stop_event.set()
         self._scheduler.shutdown(wait=False)
         if self.lock is not None and self.lock.held:
             try:
@@ -340,8 +357,17 @@ def _bind(app: ServiceApp, settings: ServiceSettings) -> Any:
         ) from exc
 
 
-def serve(settings: ServiceSettings, run: RunFn, *, lock: NamespaceLock | None) -> int:
+def serve(
+    settings: ServiceSettings,
+    run: RunFn,
+    *,
+    lock: NamespaceLock | None,
+    metrics: ServiceMetrics | None = None,
+) -> int:
     """Run the service until SIGTERM/SIGINT; returns the exit code (see module docstring).
+
+    ``metrics`` lets the caller count into the service's metrics before it starts (the
+    lock's own API requests, for instance); by default the service makes its own.
 
     Raises ``LockError`` when ``settings.lock_wait`` is False (``--no-wait``) and another
     controller holds the namespace, or when waiting timed out. Call it from the main thread
@@ -350,7 +376,7 @@ def serve(settings: ServiceSettings, run: RunFn, *, lock: NamespaceLock | None) 
     redactor.register(settings.webhook_secret)
     if settings.webhook_secret is None:
         log.warning("webhooks_disabled", reason="no webhook secret is configured")
-    service = Service(settings, run, lock=lock)
+    service = Service(settings, run, lock=lock, metrics=metrics)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         service.signals_received.append(signal.Signals(signum).name)

@@ -9,6 +9,7 @@ the engine falls back to comparing contents instead of trusting a diff.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -124,6 +125,21 @@ def select_prefixed(sorted_paths: Sequence[str], prefixes: Iterable[str]) -> lis
         start = bisect_left(sorted_paths, prefix + "/")
         picked.update(range(start, bisect_left(sorted_paths, prefix + "0", lo=start)))
     return sorted(picked)
+
+
+def split_diff_blocks(output: bytes, head: str) -> dict[str, bytes]:
+    """Split ``git diff-tree --stdin --always -z --format='%H %P'`` output into the
+    ``--name-status`` part of each input line, keyed by the base commit of the line."""
+    header = re.compile(rb"\n?([0-9a-f]{40}) ([0-9a-f]{40})\n?")
+    blocks: dict[str, list[bytes]] = {}
+    current: list[bytes] | None = None
+    for token in output.split(b"\0"):
+        match = header.fullmatch(token)
+        if match and match.group(1).decode() == head:
+            current = blocks.setdefault(match.group(2).decode(), [])
+        elif current is not None:
+            current.append(token.lstrip(b"\n"))
+    return {base: b"\0".join(tokens) for base, tokens in blocks.items()}
 
 
 def parse_name_status(output: bytes, base: str, head: str) -> ChangedPaths:

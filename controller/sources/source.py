@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -25,6 +26,7 @@ from controller.sources.changes import (
     UnknownChanges,
     parse_name_status,
     select_prefixed,
+    split_diff_blocks,
 )
 from controller.sources.checkouts import Checkout, read_commits, read_objects
 from controller.sources.ci import read_ci
@@ -184,6 +186,63 @@ class GitSource:
                     return UnknownChanges(base, head, reason)
             full = self._diff(base, head)
         return full.under(prefixes) if isinstance(full, ChangedPaths) else full
+
+    def changed_paths_many(
+        self, bases: Iterable[str], head: str | None = None
+    ) -> dict[str, Changes]:
+        """:meth:`changed_paths` (ancestry required) for many recorded commits at once.
+
+        However many distinct commits models were recorded at, this costs a few git
+        processes, not two per commit: one ``cat-file`` for their dates, one ``rev-list``
+        walk back to the oldest of them for ancestry, one ``diff-tree --stdin`` for every
+        diff. A commit the walk did not reach is asked about alone (exact, rarely needed).
+        """
+        head = head or self.checkout.sha
+        wanted = sorted(set(bases))
+        with self._mutex:
+            self.prefetch(wanted)
+            present = [b for b in wanted if b in self._present and (b, head) not in self._ancestry]
+            if len(present) > 2:
+                self._walk_ancestry(present, head)
+            answers = {
+                b: self.changed_paths(b, head, require_ancestor=True)
+                for b in wanted
+                if not self._diff_due(b, head)
+            }
+            due = [b for b in wanted if self._diff_due(b, head)]
+            if len(due) > 2:
+                self._diff_many(due, head)
+            answers.update({b: self.changed_paths(b, head) for b in due})
+        return answers
+
+    def _diff_due(self, base: str, head: str) -> bool:
+        """A diff still to compute for an ancestor ``base`` of ``head``."""
+        return self._ancestry.get((base, head)) == "yes" and (base, head) not in self._diffs
+
+    def _walk_ancestry(self, bases: list[str], head: str) -> None:
+        infos = read_commits(self._runner, self._git_dir, bases)
+        dates = [i.authored_at for i in infos if i is not None]
+        if not dates:
+            return
+        # Committer dates are never older than author dates, so walking back to a day before
+        # the oldest author date reaches every ancestor among them (clock skew aside: a commit
+        # the walk misses is checked alone by changed_paths).
+        since = int((min(dates) - timedelta(days=1)).timestamp())
+        walked = self._git("rev-list", f"--max-age={since}", head).stdout.decode("ascii").split()
+        reachable = set(walked)
+        for base in bases:
+            if base in reachable:
+                self._ancestry[(base, head)] = "yes"
+
+    def _diff_many(self, bases: list[str], head: str) -> None:
+        # "HEAD BASE" reads as commit HEAD with parent BASE: a diff from BASE to HEAD. With
+        # --always every line gets a header ("HEAD BASE"), empty diffs included.
+        lines = "".join(f"{head} {base}\n" for base in bases).encode("ascii")
+        args = ("diff-tree", "--stdin", "--always", "-r", "-z", "--no-renames", "--name-status")
+        result = self._git(*args, "--format=%H %P", input=lines)
+        for base, output in split_diff_blocks(result.stdout, head).items():
+            self._diffs[(base, head)] = parse_name_status(output, base, head)
+        self._present.update(bases)
 
     def blob_shas(
         self, commit: str | None = None, *, prefixes: Iterable[str] | None = None

@@ -107,7 +107,7 @@ def test_a_controller_killed_mid_apply_converges_on_the_next_run(workspace: Work
         "DR_GITOPS_CACHE_DIR": str(workspace.cache),
     }
     command = [sys.executable, "-m", "controller.cli", "apply", "--repo", str(workspace.repo.path),
-               "--concurrency", "2"]  # fmt: skip
+               "--concurrency", "2", "--lock", "none"]  # fmt: skip
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

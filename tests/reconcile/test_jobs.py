@@ -98,9 +98,13 @@ def test_a_job_made_by_hand_is_never_claimed_and_can_be_adopted(workspace: Works
     )
     workspace.add_job("retrain")
     workspace.commit()
-    planned = workspace.plan()
-    assert [a.kind for a in planned.plan.actions] == [ActionKind.CREATE_JOB]
-    assert any("does not own" in w for w in planned.plan.warnings)
+    (blocked,) = workspace.plan().plan.actions
+    assert blocked.kind is ActionKind.BLOCKED
+    assert hand.id in blocked.reason
+    assert "adopt: true" in blocked.reason
+    writes = workspace.writes()
+    assert not workspace.apply().ok
+    assert workspace.writes() == writes
 
     doc_path = workspace.repo.path / "jobs/retrain.yaml"
     doc_path.write_text(
@@ -132,3 +136,16 @@ def test_a_job_file_edited_by_hand_is_found_by_content_and_restored(workspace: W
     (action,) = workspace.plan().plan.actions
     assert [(f.path, f.change) for f in action.files] == [("job.py", FileChangeKind.MODIFY)]
     workspace.converge()
+
+
+def test_a_job_whose_stamp_was_edited_away_is_not_duplicated(workspace: Workspace) -> None:
+    workspace.add_job("retrain", spec={"description": "Retrains"})
+    workspace.commit()
+    workspace.converge()
+    job = _job(workspace)
+    workspace.client.update_job(job.id, {"description": "edited by hand"})
+    (action,) = workspace.plan().plan.actions
+    assert action.kind is ActionKind.BLOCKED
+    assert job.id in action.reason
+    assert not workspace.apply().ok
+    assert len(workspace.client.list_jobs()) == 1

@@ -159,3 +159,24 @@ def test_after_a_squash_merge_with_no_file_change_only_the_git_metadata_moves(
     assert latest.id == made.id
     assert latest.git is not None
     assert latest.git.main_branch_commit_sha == merged
+
+
+def test_a_version_made_by_hand_is_superseded_by_one_made_from_the_manifest(
+    workspace: Workspace,
+) -> None:
+    workspace.add_model("churn", version={"runtimeParameters": {"THRESHOLD": 0.7}})
+    sha = workspace.commit()
+    workspace.converge()
+    model, first = _latest(workspace)
+    by_hand = workspace.client.create_version_with_settings(
+        model.id,
+        runtime_parameter_values=[{"fieldName": "THRESHOLD", "type": "numeric", "value": 0.2}],
+    )
+    (action,) = workspace.plan().plan.actions
+    assert action.kind is ActionKind.CREATE_VERSION
+    assert [(r.field_name, r.old, r.new) for r in action.runtime] == [("THRESHOLD", 0.2, 0.7)]
+    workspace.converge()
+    _, newest = _latest(workspace)
+    assert newest.id not in (first.id, by_hand.id)
+    assert newest.git is not None
+    assert newest.git.main_branch_commit_sha == sha

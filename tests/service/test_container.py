@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from controller.cli import build_parser
+
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
 
@@ -180,3 +182,23 @@ def test_the_service_selects_the_pods_and_routes_to_unready_ones_too() -> None:
     for resource in kustomization["resources"]:
         assert (KUBERNETES / resource).exists()
     assert "secret.example.yaml" not in kustomization["resources"]
+
+
+def test_the_image_command_and_the_deployments_are_valid_serve_command_lines(stages) -> None:  # type: ignore[no-untyped-def]
+    parser = build_parser()
+    command = json.loads(args_of(stages[-1], "CMD")[0])
+    (deployment,) = load("deployment.yaml")
+    (configmap,) = load("configmap.yaml")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    kubernetes = [  # $(VAR) comes from the ConfigMap
+        re.sub(r"\$\((\w+)\)", lambda m: configmap["data"][m[1]], arg) for arg in container["args"]
+    ]
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yaml").read_text())
+    composed = [  # ${VAR:-default} as compose fills it in without the variable set
+        re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", arg)
+        for arg in compose["services"]["dr-gitops"]["command"]
+    ]
+    for args in (command, kubernetes, composed):
+        parsed = parser.parse_args(args)  # exits (fails the test) on a wrong flag
+        assert parsed.command == "serve"
+        assert parsed.repo

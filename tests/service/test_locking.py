@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from controller.errors import LockError
 from controller.service import FileLeaseStore, Holder, LeaseRecord, LockLost, NamespaceLock
+from controller.service.locking import holding
 
 NAMESPACE = "team-a/models"
 
@@ -189,3 +191,50 @@ def test_the_store_refuses_refresh_and_delete_with_a_stale_token(tmp_path: Path)
     assert store.delete(token)
     assert store.read() is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["team-a%2Fmodels.guard"]
+
+
+def test_a_timeout_shorter_than_the_poll_interval_is_kept(tmp_path: Path) -> None:
+    make_lock(tmp_path, Clock(), "a").acquire(wait=False)
+    waiting = NamespaceLock(
+        FileLeaseStore(tmp_path, NAMESPACE), namespace=NAMESPACE, ttl_seconds=60, poll_seconds=30
+    )
+    began = time.monotonic()
+    with pytest.raises(LockError, match=r"(?i)timed out"):
+        waiting.acquire(timeout=0.1)
+    assert time.monotonic() - began < 5
+
+
+def test_a_waiting_instance_looks_at_least_every_few_seconds_whatever_the_ttl() -> None:
+    lock = NamespaceLock(FileLeaseStore(Path("/nonexistent"), NAMESPACE), namespace=NAMESPACE)
+    assert lock.ttl_seconds == 60
+    assert lock.poll_seconds == 5
+
+
+def test_a_lease_of_this_very_instance_is_its_own(tmp_path: Path) -> None:
+    # As after a create whose answer was lost: the lease is there, with our holder.
+    clock = Clock()
+    lock = make_lock(tmp_path, clock, "a")
+    store = FileLeaseStore(tmp_path, NAMESPACE)
+    store.create_if_absent(LeaseRecord(NAMESPACE, lock.holder, 900.0, 900.0, 10.0, "lost"))
+    assert lock.try_acquire()
+    lock.refresh()
+    found = store.read()
+    assert found is not None
+    assert found[1] == "lost"
+    assert make_lock(tmp_path, clock, "b").try_acquire() is False
+
+
+class UnreachableOnRefresh(FileLeaseStore):
+    def refresh(self, record: LeaseRecord, token: str) -> bool:
+        raise OSError("the lock store is unreachable")
+
+
+def test_a_one_shot_holder_that_cannot_heartbeat_stops_before_the_lease_could_go_stale(
+    tmp_path: Path,
+) -> None:
+    lock = NamespaceLock(
+        UnreachableOnRefresh(tmp_path, NAMESPACE), namespace=NAMESPACE, ttl_seconds=0.3
+    )
+    with holding(lock, wait=False) as lost:
+        assert lost.wait(2)  # the caller starts no new write
+    assert FileLeaseStore(tmp_path, NAMESPACE).read() is None  # still released on exit

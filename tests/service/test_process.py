@@ -7,16 +7,13 @@ import itertools
 import json
 import os
 import signal
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.fixtures.served import ProcessStarter, ServedProcess
 from tests.fixtures.service import (
     API_TOKEN,
     WEBHOOK_SECRET,
@@ -26,93 +23,16 @@ from tests.fixtures.service import (
     request,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class ServeProcess:
-    """One fakeserve process; its stderr (JSON log lines) is collected as it comes."""
-
-    def __init__(self, *args: str) -> None:
-        env = dict(
-            os.environ, DATAROBOT_API_TOKEN=API_TOKEN, DR_GITOPS_WEBHOOK_SECRET=WEBHOOK_SECRET
-        )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.service.fakeserve", *args],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self.exited_at: float | None = None
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            with self._cond:
-                self.lines.append(line)
-                self._cond.notify_all()
-
-    def events(self) -> list[dict[str, Any]]:
-        with self._cond:
-            lines = list(self.lines)
-        parsed = []
-        for line in lines:
-            try:
-                parsed.append(json.loads(line))
-            except ValueError:
-                continue
-        return parsed
-
-    def wait_for(self, event: str, count: int = 1, timeout: float = 10.0) -> dict[str, Any]:
-        """The ``count``-th log event named ``event``; fails the test on timeout."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                found = [e for e in self.events() if e.get("event") == event]
-                if len(found) >= count:
-                    return found[count - 1]
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.proc.poll() is not None and not self._reader.is_alive()):
-                    pytest.fail(f"no {count}x {event!r} in:\n{''.join(self.lines)}")
-                self._cond.wait(min(left, 0.2))
-
-    @property
-    def port(self) -> int:
-        return int(self.wait_for("http_listening")["port"])
-
-    def signal(self, signum: int) -> None:
-        self.proc.send_signal(signum)
-
-    def finish(self, timeout: float = 20.0) -> int:
-        code = self.proc.wait(timeout)
-        self.exited_at = time.time()
-        self._reader.join(5)
-        return code
-
-    def output(self) -> str:
-        stdout = self.proc.stdout.read() if self.proc.stdout else ""
-        return stdout + "".join(self.lines)
-
 
 @pytest.fixture
-def serve_process() -> Iterator[Any]:
-    started: list[ServeProcess] = []
+def serve_process(served_process: ProcessStarter) -> Callable[..., ServedProcess]:
+    """``python -m tests.service.fakeserve ARGS`` with a token and a webhook secret."""
+    env = dict(os.environ, DATAROBOT_API_TOKEN=API_TOKEN, DR_GITOPS_WEBHOOK_SECRET=WEBHOOK_SECRET)
 
-    def start(*args: str) -> ServeProcess:
-        process = ServeProcess(*args)
-        started.append(process)
-        return process
+    def start(*args: str) -> ServedProcess:
+        return served_process("tests.service.fakeserve", *args, env=env)
 
-    yield start
-    for process in started:
-        if process.proc.poll() is None:
-            process.proc.kill()
-            process.proc.wait(5)
+    return start
 
 
 def test_a_served_process_answers_webhooks_and_keeps_secrets_out_of_logs(serve_process) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +103,7 @@ def test_two_instances_on_one_namespace_never_run_at_once(  # type: ignore[no-un
         assert before["end"] <= after["start"]
 
 
-def _acquired_first(first: ServeProcess, second: ServeProcess) -> bool:
+def _acquired_first(first: ServedProcess, second: ServedProcess) -> bool:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         for process in (first, second):

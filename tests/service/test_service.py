@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from controller.errors import ConfigError, LockError
-from controller.service import FileLeaseStore, NamespaceLock, Service
+from controller.service import FileLeaseStore, NamespaceLock, RunOutcome, RunRequest, Service
 from controller.service.endpoints import EndpointConfig, ServiceApp
 from controller.service.metrics import ServiceMetrics
 from tests.fixtures.service import (
@@ -257,13 +257,37 @@ def test_readiness_needs_a_recent_successful_run(start_service: ServiceStarter) 
     assert "readiness window" in late.json()["reason"]
 
 
-def test_stopping_waits_for_the_run_in_progress(start_service: ServiceStarter) -> None:
+def test_stopping_lets_the_run_in_progress_finish(start_service: ServiceStarter) -> None:
     fake = FakeRun(seconds=0.5)
     running = start_service(fake)
     fake.wait_for(1)
     assert running.stop() == 0
     assert len(fake.finished) == 1
-    assert fake.requests[0].stop_requested  # the engine was told to start no new action
+    assert not fake.requests[0].stop_requested  # within the grace: not cut short
+
+
+def test_a_run_near_the_end_of_the_grace_is_asked_to_start_no_new_action(
+    start_service: ServiceStarter, tmp_path: Path
+) -> None:
+    store = FileLeaseStore(tmp_path, "ns")
+    lock = NamespaceLock(store, namespace="ns", ttl_seconds=5)
+    asked: list[float] = []
+
+    def run(request: RunRequest) -> RunOutcome:
+        request.stop.wait(10)  # an apply with many actions left: stops when told
+        asked.append(time.monotonic())
+        return RunOutcome("failed", errors=("stopped",))
+
+    running = start_service(run, lock=lock, shutdown_grace_seconds=1.0)
+    deadline = time.monotonic() + 5
+    while running.service.runner.current is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    stopping = time.monotonic()
+    assert running.stop() == 0
+    (when,) = asked
+    assert 0.8 <= when - stopping < 1.0  # asked in the last fifth of the grace, ended in it
+    assert store.read() is None  # nothing in flight any more: released
 
 
 def test_a_run_outliving_the_grace_period_exits_1_and_keeps_the_lock(
