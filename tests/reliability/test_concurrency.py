@@ -13,8 +13,10 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +30,7 @@ from tests.fixtures.service import WEBHOOK_SECRET, request
 from tests.reliability.overlaps import WriteRecorder, apply_spans, overlaps, recorded_emulator
 from tests.reliability.processes import ServeProcess
 from tests.reliability.repos import Shape, evolve, generate
-from tests.reliability.soaking import Controller, Ledger, apply_has_lock_option, check_converged
+from tests.reliability.soaking import Controller, Ledger, check_converged
 
 TOKENS = ("controller-a-token-5f2e", "controller-b-token-9c1d")
 NAMESPACE = "reliability/concurrency"
@@ -191,22 +193,50 @@ def _describe(spans: dict[str, object]) -> str:
     )
 
 
-@pytest.mark.skipif(not apply_has_lock_option(), reason="`apply --lock` is not merged yet")
+def _two_applies(world: World, offset: float) -> list[str]:
+    """Two ``apply --lock datarobot`` processes, the second started ``offset`` seconds after
+    the first; returns their outputs after checking both succeeded."""
+    commands = []
+    for index in (0, 1):
+        commands.append(
+            subprocess.Popen(
+                world.controller().apply_command(lock="datarobot"),
+                env={**world.env(index), "DR_GITOPS_CACHE_DIR": str(world.tmp / f"c{index}")},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+        time.sleep(offset)
+    outputs = [p.communicate(timeout=180)[0] for p in commands]
+    assert [p.returncode for p in commands] == [0, 0], outputs
+    return outputs
+
+
 def test_two_applies_started_at_once_never_both_apply(world: World, figures: Figures) -> None:
     world.ledger.applied(world.commit(0), world.controller().desired(), world.work.path)
-    commands = [
-        subprocess.Popen(
-            world.controller().apply_command(lock="datarobot"),
-            env={**world.env(index), "DR_GITOPS_CACHE_DIR": str(world.tmp / f"c{index}")},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        for index in (0, 1)
-    ]
-    outputs = [p.communicate(timeout=120)[0] for p in commands]
-    assert [p.returncode for p in commands] == [0, 0], outputs
-    found = overlaps(world.recorder.writes)
-    figures(f"DataRobot lock, two applies: spans {_describe(apply_spans(world.recorder.writes))}")
-    assert found == []
+    _two_applies(world, 0.0)
+    writes = world.recorder.writes
+    spans = apply_spans(writes)
+    figures(f"DataRobot lock, two applies: spans {_describe(spans)}")
+    assert overlaps(writes) == []
+    assert {w.token for w in writes if w.lock} == set(TOKENS)  # both did contend for the lock
+    world.check()
+
+
+@pytest.mark.slow
+def test_ten_rounds_of_two_applies_never_overlap(world: World, figures: Figures) -> None:
+    rng = random.Random(9)
+    winners = []
+    for round_ in range(10):
+        world.ledger.applied(world.commit(round_), world.controller().desired(), world.work.path)
+        first = len(world.recorder.writes)
+        _two_applies(world, rng.uniform(0.0, 0.4))
+        writes = world.recorder.writes[first:]
+        assert overlaps(writes) == [], f"round {round_}"
+        winners += [token for token, span in apply_spans(writes).items() if span.writes]
+    figures(
+        f"DataRobot lock, 10 rounds of two applies: {len(world.recorder.writes)} writes, "
+        f"0 overlaps; rounds won per controller {dict(Counter(winners))}"
+    )
     world.check()
