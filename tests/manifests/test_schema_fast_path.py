@@ -26,8 +26,29 @@ def _documents() -> list[tuple[str, Any]]:
             docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
         except (yaml.YAMLError, UnicodeDecodeError, ValueError):
             continue
-        found += [(d["kind"], d) for d in docs if isinstance(d, dict) and d.get("kind") in KINDS]
+        found += [
+            (d["kind"], d)
+            for d in docs
+            if isinstance(d, dict) and d.get("kind") in KINDS and _small(d)
+        ]
     return found
+
+
+def _small(document: Any, limit: int = 10_000) -> bool:
+    """Whether ``document`` expands to at most ``limit`` values. The corpus holds an alias
+    bomb (shared nodes: billions of values once expanded) and a recursive alias (a cycle:
+    endless); walking or mutating either exhausts memory or the stack."""
+    stack, seen = [document], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
 
 
 def _agree(kind: str, document: Any) -> None:
