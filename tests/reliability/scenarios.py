@@ -24,6 +24,7 @@ from typing import Any
 
 from emulator.server import EmulatorServer
 from tests.fixtures.gitrepos import GitRepo
+from tests.reliability.bystanders import Bystander, plant_bystanders
 from tests.reliability.repos import Shape, evolve, generate, remove
 from tests.reliability.soaking import (
     ROOT,
@@ -36,7 +37,7 @@ from tests.reliability.soaking import (
     soak_faults,
     wait_until_quiet,
 )
-from tests.reliability.verifying import Bystander, Verdict, plant_bystanders
+from tests.reliability.verifying import Verdict
 
 NAMESPACE = "reliability/soak"
 

@@ -11,6 +11,7 @@ many versions each model should have by now.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -27,19 +28,13 @@ from typing import Any
 from controller.cli import build_parser
 from controller.engine.reconciling import Engine, Planned
 from controller.manifests import load_desired_state
-from controller.model.desired import DesiredState
+from controller.model.desired import DesiredModel, DesiredState
 from controller.remote import DataRobotClient
 from controller.settings import ApiSettings, EngineSettings, GitSettings
 from controller.sources import open_source
 from emulator.server import EmulatorServer
-from tests.reliability.verifying import (
-    Bystander,
-    Expectations,
-    LiveApi,
-    Verdict,
-    fingerprint,
-    verify,
-)
+from tests.reliability.bystanders import Bystander
+from tests.reliability.verifying import Expectations, LiveApi, Verdict, verify
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_DELETIONS = 20
@@ -326,3 +321,17 @@ def request_figures(stats: Mapping[str, Any], top: int = 8) -> str:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(entry["statuses"].items()))
         lines.append(f"  {entry['count']:>6}  {route}  ({statuses})")
     return "\n".join(lines)
+
+
+def fingerprint(model: DesiredModel, root: Path) -> str:
+    """What decides whether a model needs a new version: its files (by content), version
+    settings and runtime values."""
+    if model.version is None:
+        return ""
+    files = sorted(
+        (f.path, hashlib.sha256((root / f.repo_path).read_bytes()).hexdigest())
+        for f in model.version.source.files
+    )
+    values = sorted((v.field_name, repr(v.value)) for v in model.version.runtime_values)
+    blob = json.dumps([files, sorted(model.version.settings.items()), values], default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()

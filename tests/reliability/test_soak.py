@@ -46,6 +46,8 @@ def test_a_small_repository_converges_exactly_under_faults(
 def test_200_models_and_50_jobs_converge_exactly_under_faults(
     emulator: EmulatorServer, git_repo: GitRepo, tmp_path: Path, figures: Figures, seed: int
 ) -> None:
-    report = soak(emulator, git_repo, tmp_path / "cache", Shape(seed=seed), rounds=3, max_runs=15)
+    report = soak(
+        emulator, git_repo, tmp_path / "cache", Shape(seed=seed), rounds=3, max_runs=15, prune=4
+    )
     figures(report.figures())
     _assert_converged_exactly(report)

@@ -13,8 +13,9 @@ import pytest
 from emulator.server import EmulatorServer
 from tests.fixtures.emulator import EmulatorApi
 from tests.fixtures.workspace import NAMESPACE, Workspace
+from tests.reliability.bystanders import plant_bystanders
 from tests.reliability.soaking import Ledger
-from tests.reliability.verifying import LiveApi, Verdict, plant_bystanders, verify
+from tests.reliability.verifying import LiveApi, Verdict, verify
 
 SHARING = [
     {"username": "gitops-bot@example.com", "role": "OWNER", "canShare": True},

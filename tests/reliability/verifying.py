@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import math
 import re
 import zipfile
@@ -38,6 +37,7 @@ import requests
 
 from controller.model.desired import DesiredJob, DesiredModel, DesiredState, SharingGrant
 from controller.model.identity import lock_upid, upid_prefix
+from tests.reliability.bystanders import Bystander
 
 _STAMP = re.compile(r"\[dr-gitops ns=(\S+) name=(\S+)[^\]]*\]\s*$")
 
@@ -68,16 +68,6 @@ class LiveApi:
 
     def close(self) -> None:
         self.session.close()
-
-
-@dataclass(frozen=True)
-class Bystander:
-    """An object the controller must leave alone, as it was before the runs."""
-
-    kind: str  # "model" | "job"
-    id: str
-    description: str
-    versions: int = 0
 
 
 @dataclass
@@ -209,7 +199,8 @@ def _verify_git(
     """``gitModelVersion`` names ``want`` (any applied commit when ``None``), with its URL
     and the branch."""
     sha = git.get("mainBranchCommitSha")
-    if sha != want if want else sha not in expect.history:
+    wrong = sha != want if want else sha not in expect.history
+    if wrong:
         verdict.problem(f"{where}: gitModelVersion is {git}, want commit {want or 'applied'}")
     elif str(sha) not in str(git.get("commitUrl") or "") or git.get("refName") != expect.ref_name:
         verdict.problem(f"{where}: gitModelVersion {git} has a wrong commitUrl or refName")
@@ -402,68 +393,3 @@ def _verify_bystanders(api: LiveApi, expect: Expectations, verdict: Verdict) -> 
                 verdict.problem(
                     f"bystander model {thing.id}: {versions} versions, was {thing.versions}"
                 )
-
-
-def plant_bystanders(api_url: str, token: str, namespace: str) -> list[Bystander]:
-    """Objects the controller must not touch: a hand-made model (with a version) and job,
-    a model of another namespace, and a job stamped by another namespace."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    base = api_url.rstrip("/")
-    planted: list[Bystander] = []
-
-    def model(description: str, upid: str | None) -> None:
-        body = {
-            "name": "Hand made",
-            "description": description,
-            "customModelType": "inference",
-            "targetType": "Regression",
-            "targetName": "y",
-        }
-        if upid:
-            body["userProvidedId"] = upid
-        made = session.post(f"{base}/customModels/", json=body, timeout=30)
-        made.raise_for_status()
-        files = [
-            ("file", ("custom.py", b"x = 1\n")),
-            ("filePath", (None, "custom.py")),
-            ("isMajorUpdate", (None, "true")),
-            ("baseEnvironmentId", (None, "64d2ba178dd3f0b1fa2162f0")),
-        ]
-        session.post(
-            f"{base}/customModels/{made.json()['id']}/versions/", files=files, timeout=30
-        ).raise_for_status()
-        planted.append(Bystander("model", made.json()["id"], description, versions=1))
-
-    def job(description: str) -> None:
-        body = {
-            "name": "Hand made job",
-            "description": description,
-            "jobType": "default",
-            "environmentId": "64d2ba178dd3f0b1fa2162f2",
-        }
-        made = session.post(f"{base}/customJobs/", json=body, timeout=30)
-        made.raise_for_status()
-        planted.append(Bystander("job", made.json()["id"], description))
-
-    model("made by hand, no userProvidedId", None)
-    model("another team's model", f"other-team/{namespace}/gm-000")
-    model("a prefix look-alike", f"{namespace}-other/gm-001")
-    job("made by hand")
-    job(f"another namespace's job\n\n[dr-gitops ns={namespace}-other name=gj-000]")
-    session.close()
-    return planted
-
-
-def fingerprint(model: DesiredModel, root: Path) -> str:
-    """What decides whether a model needs a new version: its files (by content), version
-    settings and runtime values."""
-    if model.version is None:
-        return ""
-    files = sorted(
-        (f.path, hashlib.sha256((root / f.repo_path).read_bytes()).hexdigest())
-        for f in model.version.source.files
-    )
-    values = sorted((v.field_name, repr(v.value)) for v in model.version.runtime_values)
-    blob = json.dumps([files, sorted(model.version.settings.items()), values], default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
