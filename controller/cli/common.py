@@ -86,7 +86,8 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_engine_options(parser: argparse.ArgumentParser) -> None:
+def add_engine_options(parser: argparse.ArgumentParser, *, applies: bool = True) -> None:
+    """Engine flags; ``applies`` adds the ones that only matter when writing."""
     group = parser.add_argument_group("engine")
     group.add_argument(
         "--concurrency",
@@ -95,11 +96,12 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="objects written (and versions downloaded) at once (default: 4)",
     )
-    group.add_argument(
-        "--allow-dirty",
-        action="store_true",
-        help="apply even when the working tree has uncommitted changes",
-    )
+    if applies:
+        group.add_argument(
+            "--allow-dirty",
+            action="store_true",
+            help="apply even when the working tree has uncommitted changes",
+        )
 
 
 def git_settings(
@@ -133,7 +135,7 @@ def engine_settings(args: argparse.Namespace, **overrides: Any) -> EngineSetting
     values: dict[str, Any] = {
         "path": args.path,
         "concurrency": args.concurrency,
-        "allow_dirty": args.allow_dirty,
+        "allow_dirty": getattr(args, "allow_dirty", False),
     }
     for name in ("prune", "max_deletions", "allow_empty"):
         if hasattr(args, name):

@@ -44,7 +44,7 @@ def register(sub: Subparsers) -> None:
     )
     add_source_options(plan)
     add_api_options(plan)
-    add_engine_options(plan)
+    add_engine_options(plan, applies=False)
     _add_prune_options(plan)
     out = plan.add_argument_group("output")
     out.add_argument(

@@ -122,10 +122,7 @@ def _plan_model(
     if live is None:
         return _create_model(model, inputs)
     adopted = model.key in matches.adopted
-    live_fields = live.fields.replace(
-        description=strip_stamp(str(live.fields.get("description") or ""))
-    )
-    changes = field_changes(model.fields, live_fields)
+    changes = field_changes(model.fields, _user_fields(live))
     blocked = _model_blocker(changes, live)
     if blocked:
         return [Action(ActionKind.BLOCKED, model.key, blocked, live.id, live.name, fields=changes)]
@@ -160,6 +157,11 @@ def _records_commit_only(actions: list[Action]) -> bool:
         and actions[0].kind is ActionKind.UPDATE_VERSION_METADATA
         and all(c.field.startswith("gitModelVersion.") for c in actions[0].fields)
     )
+
+
+def _user_fields(live: LiveModel | LiveJob) -> Fields:
+    """The live fields as the user wrote them: the description without dr-gitops' stamp."""
+    return live.fields.replace(description=strip_stamp(str(live.fields.get("description") or "")))
 
 
 def _create_model(model: DesiredModel, inputs: PlanInputs) -> list[Action]:
@@ -433,10 +435,7 @@ def _plan_job(job: DesiredJob, matches: Matches[LiveJob], inputs: PlanInputs) ->
     if live is None:
         return _create_job(job, inputs)
     adopted = job.key in matches.adopted
-    live_fields = live.fields.replace(
-        description=strip_stamp(str(live.fields.get("description") or ""))
-    )
-    changes = field_changes(job.fields, live_fields)
+    changes = field_changes(job.fields, _user_fields(live))
     fixed = [c.field for c in changes if c.field in JOB_CREATE_ONLY]
     if fixed:
         reason = (

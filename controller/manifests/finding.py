@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -30,14 +31,15 @@ def find_repo_root(path: Path) -> Path:
 
 
 def yaml_files(root: Path) -> list[Path]:
-    """Every YAML file under ``root`` (not through symbolic links), sorted."""
+    """Every YAML file under ``root``, sorted: regular files only (not symbolic links, and
+    not a named pipe or device that happens to end in ``.yaml``, whose read would block)."""
     found: list[Path] = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
         for name in files:
             if name.endswith(YAML_SUFFIXES):
                 path = Path(folder, name)
-                if not path.is_symlink():
+                if stat.S_ISREG(path.lstat().st_mode):
                     found.append(path)
     return sorted(found)
 

@@ -17,6 +17,7 @@ Policy (documented in the schemas):
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,8 +265,16 @@ class _Walk:
                     "use a real folder, or exclude the link",
                 )
             )
+        elif not stat.S_ISREG((info := os.stat(target)).st_mode):
+            self.findings.append(
+                Finding(
+                    f"{shown} is a symbolic link to something that is not a file (a pipe, "
+                    "socket or device)",
+                    "remove the link, or exclude it",
+                )
+            )
         else:
-            self._add(rel, _posix(target, root), os.stat(target).st_size)
+            self._add(rel, _posix(target, root), info.st_size)
 
     def _add(self, rel: str, repo_path: str, size: int) -> None:
         if repo_path in self.lister.skip:

@@ -38,8 +38,9 @@ TARGET_TYPES = (
     "TextGeneration",
     "Unstructured",
 )
-_CANONICAL_TARGET = {t.lower(): t for t in TARGET_TYPES}
-_WITH_TARGET = frozenset({"Binary", "Regression", "Multiclass", "TextGeneration"})
+CANONICAL_TARGET = {t.lower(): t for t in TARGET_TYPES}
+# Target types that take a targetName.
+WITH_TARGET_NAME = frozenset({"Binary", "Regression", "Multiclass", "TextGeneration"})
 # Field → the only target types it applies to.
 _ONLY_FOR = {
     "positiveClassLabel": ("Binary",),
@@ -47,7 +48,7 @@ _ONLY_FOR = {
     "predictionThreshold": ("Binary",),
     "classLabels": ("Multiclass",),
     "calibratePredictions": ("Anomaly",),
-    "targetName": tuple(sorted(_WITH_TARGET)),
+    "targetName": tuple(sorted(WITH_TARGET_NAME)),
 }
 _REQUIRED_FOR = {
     "Binary": ("targetName", "positiveClassLabel", "negativeClassLabel"),
@@ -105,7 +106,7 @@ def model_fields(
     document: Document, key: str, spec: dict[str, Any]
 ) -> tuple[Fields | None, list[Problem]]:
     """The model's API fields, normalised, after the rules that tie fields together."""
-    target_type = _CANONICAL_TARGET[spec["targetType"].lower()]
+    target_type = CANONICAL_TARGET[spec["targetType"].lower()]
     problems: list[Problem] = []
     for name, types in _ONLY_FOR.items():
         if name in spec and target_type not in types:

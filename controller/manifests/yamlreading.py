@@ -191,6 +191,16 @@ class _Converter:
             raise self.fail(
                 node, index, path, f"cannot read this value: {exc}", "write a plain value"
             ) from None
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+            # SafeConstructor's builders raise these for a tagged value its type cannot
+            # hold (``!!int abc``, ``!!timestamp nope``).
+            raise self.fail(
+                node,
+                index,
+                path,
+                f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}",
+                "remove the tag or write a value of that type",
+            ) from None
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail(node, index, path, "not a finite number", "write a finite number")
         if isinstance(value, bytes):

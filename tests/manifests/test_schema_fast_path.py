@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,32 +24,30 @@ def _documents() -> list[tuple[str, Any]]:
         [*ROOT.glob("manifests-example/**/*.yaml"), *ROOT.glob("tests/manifests/corpus/**/*.yaml")]
     ):
         try:
-            docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+            text = path.read_text(encoding="utf-8")
+            if len(text) > 20_000 or re.search(r"[&*][A-Za-z]", text):
+                continue  # the corpus's alias bombs and huge files have cases of their own
+            docs = list(yaml.safe_load_all(text))
         except (yaml.YAMLError, UnicodeDecodeError, ValueError):
             continue
-        found += [
-            (d["kind"], d)
-            for d in docs
-            if isinstance(d, dict) and d.get("kind") in KINDS and _small(d)
-        ]
+        found += [(d["kind"], d) for d in docs if isinstance(d, dict) and d.get("kind") in KINDS]
     return found
 
 
-def _small(document: Any, limit: int = 10_000) -> bool:
-    """Whether ``document`` expands to at most ``limit`` values. The corpus holds an alias
-    bomb (shared nodes: billions of values once expanded) and a recursive alias (a cycle:
-    endless); walking or mutating either exhausts memory or the stack."""
-    stack, seen = [document], 0
-    while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > limit:
-            return False
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return True
+def _plain(document: Any) -> bool:
+    """Not one of the corpus's deliberately hostile documents (alias bombs, deep nesting)."""
+    try:
+        return _depth(document) < 20
+    except RecursionError:
+        return False
+
+
+def _depth(node: Any) -> int:
+    if isinstance(node, dict):
+        return 1 + max((_depth(v) for v in node.values()), default=0)
+    if isinstance(node, list):
+        return 1 + max((_depth(v) for v in node), default=0)
+    return 0
 
 
 def _agree(kind: str, document: Any) -> None:
@@ -112,7 +111,7 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_mutated_documents(data: st.DataObject) -> None:
-    kind, original = data.draw(st.sampled_from([d for d in DOCUMENTS if d[0] in KINDS]))
+    kind, original = data.draw(st.sampled_from([d for d in DOCUMENTS if _plain(d[1])]))
     document = copy.deepcopy(original)
     for _ in range(data.draw(st.integers(1, 3))):
         path = data.draw(st.sampled_from(_paths(document)[1:] or [()]))

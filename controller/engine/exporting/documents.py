@@ -29,24 +29,12 @@ from controller.engine.exporting.drafting import (
 )
 from controller.engine.exporting.selecting import Selected
 from controller.engine.exporting.yamlwriting import Path
+from controller.manifests.modelbuilding import CANONICAL_TARGET, WITH_TARGET_NAME
 from controller.manifests.quantities import MAX_MEMORY, MIN_MEMORY
 from controller.model.desired import KIND_JOB, KIND_MODEL
 from controller.model.identity import strip_stamp
 from controller.model.live import LiveGrant, LiveJob, LiveModel
 from controller.model.values import Fields
-
-TARGET_TYPES = (
-    "Binary",
-    "Regression",
-    "Multiclass",
-    "Anomaly",
-    "Transform",
-    "TextGeneration",
-    "Unstructured",
-)
-_CANONICAL_TARGET = {t.lower(): t for t in TARGET_TYPES}
-_WITH_TARGET = frozenset({"Binary", "Regression", "Multiclass", "TextGeneration"})
-
 
 # --- models ------------------------------------------------------------------------------
 
@@ -78,13 +66,13 @@ def model_document(
 
 def _model_fields(fields: Fields) -> dict[str, Any]:
     raw_target = str(fields.get("targetType") or "")
-    target = _CANONICAL_TARGET.get(raw_target.lower(), raw_target)
+    target = CANONICAL_TARGET.get(raw_target.lower(), raw_target)
     spec: dict[str, Any] = {"name": str(fields.get("name") or "")}
     description = strip_stamp(str(fields.get("description") or ""))
     if description:
         spec["description"] = description
     spec["targetType"] = target
-    if target in _WITH_TARGET and fields.get("targetName"):
+    if target in WITH_TARGET_NAME and fields.get("targetName"):
         spec["targetName"] = fields["targetName"]
     if target == "Binary":
         for name in ("positiveClassLabel", "negativeClassLabel"):
