@@ -12,11 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from controller import __version__, logs
-from controller.cli.demoing import register as register_demo
-from controller.cli.exporting import register as register_export
-from controller.cli.planning import register as register_plan_and_apply
-from controller.cli.serving import register as register_serve
-from controller.cli.validating import register as register_validate
+from controller.cli.options import (
+    register_demo,
+    register_export,
+    register_plan_and_apply,
+    register_serve,
+    register_validate,
+)
 from controller.errors import DrGitopsError
 
 Command = Callable[[argparse.Namespace], int]

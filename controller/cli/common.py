@@ -11,7 +11,6 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeAlias
 
 from controller import logs
@@ -22,86 +21,6 @@ from controller.settings import ApiSettings, EngineSettings, GitSettings, load_a
 from controller.sources import GitSource, load_github_event, open_source
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
-
-def add_source_options(parser: argparse.ArgumentParser, *, repo_required: bool = False) -> None:
-    group = parser.add_argument_group("repository")
-    group.add_argument(
-        "--repo",
-        required=repo_required,
-        default=None if repo_required else ".",
-        metavar="PATH|URL",
-        help="git repository: a local path (default: .) or a URL (https, ssh, file://)",
-    )
-    group.add_argument(
-        "--ref",
-        metavar="REF",
-        help="branch, tag or commit to read (default: the working tree of a local path, "
-        "the default branch of a URL)",
-    )
-    group.add_argument(
-        "--path",
-        default="",
-        metavar="SUBDIR",
-        help="folder inside the repository holding the manifests (default: the whole repository)",
-    )
-    group.add_argument(
-        "--namespace",
-        metavar="NS",
-        help="ownership namespace (default: $DR_GITOPS_NAMESPACE, else derived from the git "
-        "remote, e.g. github.com/acme/ml-models)",
-    )
-    group.add_argument(
-        "--commit-url-template",
-        metavar="TEMPLATE",
-        help="commit link for gitModelVersion, e.g. https://git.example.com/{path}/commit/{sha} "
-        "(default: derived from CI variables or the remote)",
-    )
-    group.add_argument(
-        "--cache-dir",
-        type=Path,
-        metavar="DIR",
-        help="where clones of URLs are kept (default: $DR_GITOPS_CACHE_DIR or ~/.cache/dr-gitops)",
-    )
-
-
-def add_api_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group(
-        "DataRobot",
-        "Credentials come from these flags, else DATAROBOT_ENDPOINT and DATAROBOT_API_TOKEN, "
-        "else ~/.config/datarobot/drconfig.yaml (endpoint and token from one source).",
-    )
-    group.add_argument(
-        "--endpoint", metavar="URL", help="API endpoint, e.g. https://app.datarobot.com/api/v2"
-    )
-    group.add_argument(
-        "--token-file",
-        type=Path,
-        metavar="FILE",
-        help="read the API token from FILE (there is no --token flag: command lines are visible "
-        "to other users)",
-    )
-    group.add_argument(
-        "--drconfig", type=Path, metavar="FILE", help="path of a drconfig.yaml to read instead"
-    )
-
-
-def add_engine_options(parser: argparse.ArgumentParser, *, applies: bool = True) -> None:
-    """Engine flags; ``applies`` adds the ones that only matter when writing."""
-    group = parser.add_argument_group("engine")
-    group.add_argument(
-        "--concurrency",
-        type=int,
-        default=4,
-        metavar="N",
-        help="objects written (and versions downloaded) at once (default: 4)",
-    )
-    if applies:
-        group.add_argument(
-            "--allow-dirty",
-            action="store_true",
-            help="apply even when the working tree has uncommitted changes",
-        )
 
 
 def git_settings(

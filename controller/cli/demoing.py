@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import controller
-from controller.cli.common import Subparsers, use_color
+from controller.cli.common import use_color
 from controller.engine.reconciling import Engine
 from controller.engine.rendering import render_result, render_text
 from controller.errors import ConfigError, DrGitopsError
@@ -34,26 +34,6 @@ _GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "HOME": "/nonexistent",
 }
-
-
-def register(sub: Subparsers) -> None:
-    parser = sub.add_parser(
-        "demo",
-        help="apply the example manifests to an embedded DataRobot emulator",
-        description=(
-            "Start the DataRobot API emulator in this process on a free port, copy the example "
-            "manifests into a temporary git repository, and show plan, apply, an empty second "
-            "plan, then a one-line change making exactly one new version. Nothing leaves this "
-            "machine. Needs the emulator extra: pip install 'dr-gitops[emulator]'."
-        ),
-    )
-    parser.add_argument(
-        "--example",
-        type=Path,
-        metavar="DIR",
-        help="manifest folder to use (default: manifests-example next to the package)",
-    )
-    parser.set_defaults(run=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:

@@ -6,76 +6,11 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 from controller import logs
-from controller.cli.common import Subparsers, add_api_options, api_settings
+from controller.cli.common import api_settings
 from controller.engine.exporting import Exporter, ExportReport, ExportSettings
 from controller.remote import DataRobotClient
-
-
-def register(sub: Subparsers) -> None:
-    parser = sub.add_parser(
-        "export",
-        help="write existing DataRobot models and jobs as manifests (onboarding)",
-        description=(
-            "Read every custom model (with its newest version) and custom job the token can "
-            "see, and write one manifest per object under --out, with the files of the "
-            "version or job beside it, so that `dr-gitops plan` on the exported folder shows "
-            "adoption only. Objects made by hand get `metadata.adopt: true`; objects owned by "
-            "--namespace keep their names. Secret-looking runtime values are never written. "
-            "Exits 1 when a file could not be exported (everything else is written) or the "
-            "result does not validate."
-        ),
-    )
-    parser.add_argument(
-        "--out", required=True, type=Path, metavar="DIR", help="folder to write (new or empty)"
-    )
-    parser.add_argument(
-        "--namespace",
-        metavar="NS",
-        help="recognise the objects this namespace owns: their manifests keep their names and "
-        "need no adopt flag (default: none; every object is exported for adoption). "
-        "$DR_GITOPS_NAMESPACE is not read here: a folder with no git remote has no namespace yet",
-    )
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument(
-        "--include-unowned",
-        dest="only_owned",
-        action="store_false",
-        help="export objects made by hand too, marked for adoption (the default)",
-    )
-    which.add_argument(
-        "--only-owned",
-        dest="only_owned",
-        action="store_true",
-        help="export only the objects --namespace owns",
-    )
-    parser.add_argument(
-        "--name-filter",
-        action="append",
-        default=[],
-        metavar="GLOB",
-        help="export only objects whose display name or manifest name matches GLOB "
-        "(case-insensitive, e.g. 'fraud*'); repeat for more",
-    )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="write into a non-empty DIR, replacing the manifests and source folders it exports",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=int,
-        default=4,
-        metavar="N",
-        help="objects downloaded at once (default: 4)",
-    )
-    parser.add_argument(
-        "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
-    )
-    add_api_options(parser)
-    parser.set_defaults(run=run_export, only_owned=False)
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -11,105 +11,16 @@ from typing import Any
 
 from controller.cli.common import (
     Session,
-    Subparsers,
-    add_api_options,
-    add_engine_options,
-    add_source_options,
     session,
     use_color,
 )
 from controller.cli.progress import BarReporter, reporter_for
-from controller.cli.serving import ApplyLocking, add_lock_options, apply_locking
+from controller.cli.serving import ApplyLocking, apply_locking
 from controller.engine.applying import ApplyResult, Outcome
 from controller.engine.reconciling import Planned
-from controller.engine.rendering import (
-    MARKDOWN_PART_BREAK,
-    render_markdown,
-    render_result,
-    render_text,
-)
+from controller.engine.rendering import render_markdown, render_result, render_text
 from controller.errors import ConfigError, PlanError
-from controller.model.plans import Plan, plan_from_json, plan_to_json
-
-
-def register(sub: Subparsers) -> None:
-    plan = sub.add_parser(
-        "plan",
-        help="show what apply would change in DataRobot (writes nothing)",
-        description=(
-            "Compare the manifests with DataRobot and print the actions that would make them "
-            "equal: models, versions, jobs, runtime values and sharing, with field- and "
-            "file-level differences. Writes nothing to DataRobot."
-        ),
-    )
-    add_source_options(plan)
-    add_api_options(plan)
-    add_engine_options(plan, applies=False)
-    _add_prune_options(plan)
-    out = plan.add_argument_group("output")
-    out.add_argument(
-        "--output",
-        choices=["text", "json", "markdown"],
-        default="text",
-        help="text (like terraform plan), json (schemas/plan.schema.json) or markdown (a PR "
-        "comment; long plans are split into parts separated by a line "
-        f"'{MARKDOWN_PART_BREAK}') (default: text)",
-    )
-    out.add_argument(
-        "--out", type=Path, metavar="FILE", help="also save the plan as JSON for `apply FILE`"
-    )
-    out.add_argument(
-        "--detailed-exitcode",
-        action="store_true",
-        help="exit 2 when there are changes, 0 when there are none, 1 on errors",
-    )
-    plan.set_defaults(run=run_plan)
-
-    apply = sub.add_parser(
-        "apply",
-        help="make DataRobot equal to the manifests",
-        description=(
-            "Plan, then apply the plan: create and update models, versions and jobs, set "
-            "runtime values and sharing, and (with --prune) delete owned objects whose "
-            "manifests are gone. With PLANFILE, apply exactly a plan saved by `plan --out`, "
-            "refusing it when DataRobot changed since. When there is something to apply, it "
-            "holds the namespace lock (the same as `serve`) while applying."
-        ),
-    )
-    apply.add_argument(
-        "planfile", nargs="?", type=Path, metavar="PLANFILE", help="a plan saved by `plan --out`"
-    )
-    add_source_options(apply)
-    add_api_options(apply)
-    add_engine_options(apply)
-    _add_prune_options(apply)
-    apply.add_argument(
-        "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
-    )
-    # A CI job should not hang for ever behind a running service: give up after 15 minutes.
-    add_lock_options(apply, timeout=900.0)
-    apply.set_defaults(run=run_apply)
-
-
-def _add_prune_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("pruning")
-    group.add_argument(
-        "--prune",
-        action="store_true",
-        help="delete owned models and jobs whose manifests are gone (off by default)",
-    )
-    group.add_argument(
-        "--max-deletions",
-        type=int,
-        default=5,
-        metavar="N",
-        help="refuse to prune more than N objects (default: 5)",
-    )
-    group.add_argument(
-        "--allow-empty",
-        action="store_true",
-        help="allow pruning when the manifests declare nothing at all",
-    )
+from controller.model.plans import MARKDOWN_PART_BREAK, Plan, plan_from_json, plan_to_json
 
 
 def run_plan(args: argparse.Namespace) -> int:

@@ -7,13 +7,8 @@ import contextlib
 import os
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 from controller.cli.common import (
-    Subparsers,
-    add_api_options,
-    add_engine_options,
-    add_source_options,
     api_settings,
     engine_settings,
     git_settings,
@@ -28,85 +23,6 @@ from controller.service.metrics import ServiceMetrics
 from controller.service.reconciler import EngineRunner
 from controller.settings import ApiSettings, ServiceSettings, parse_listen, read_webhook_secret
 from controller.sources import Checkout, open_source
-
-
-def register(sub: Subparsers) -> None:
-    parser = sub.add_parser(
-        "serve",
-        help="keep DataRobot equal to a branch: poll, take webhooks, heal drift",
-        description=(
-            "Run as a service: reconcile on an interval (and at once on a GitHub or GitLab "
-            "push webhook), fetching git first each time, and serve /healthz, /readyz, "
-            "/metrics, /status and /webhooks/{github,gitlab} on --listen. Only one "
-            "controller applies to a namespace at a time (see --lock). SIGTERM lets a running "
-            "apply finish, then exits 0."
-        ),
-    )
-    add_source_options(parser, repo_required=True)
-    add_api_options(parser)
-    add_engine_options(parser)
-    group = parser.add_argument_group("service")
-    group.add_argument("--interval", type=float, default=300.0, metavar="SECONDS",
-                       help="seconds between runs (default: 300)")  # fmt: skip
-    group.add_argument("--jitter", type=float, default=30.0, metavar="SECONDS",
-                       help="random delay added to each interval (default: 30)")  # fmt: skip
-    group.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
-                       help="where the HTTP endpoints listen (default: 127.0.0.1:8080)")  # fmt: skip
-    group.add_argument(
-        "--webhook-secret-file",
-        type=Path,
-        metavar="FILE",
-        help="shared secret of the webhooks (else $DR_GITOPS_WEBHOOK_SECRET_FILE or "
-        "$DR_GITOPS_WEBHOOK_SECRET; without one, webhook routes are disabled)",
-    )
-    group.add_argument("--shutdown-grace", type=float, default=240.0, metavar="SECONDS",
-                       help="how long SIGTERM waits for a running apply (default: 240)")  # fmt: skip
-    group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",
-                       help="/readyz fails when no run succeeded this recently (default: 3 intervals)")  # fmt: skip
-    group.add_argument(
-        "--prune", action="store_true", help="delete owned objects whose manifests are gone"
-    )
-    group.add_argument("--max-deletions", type=int, default=5, metavar="N",
-                       help="refuse to prune more than N objects in one run (default: 5)")  # fmt: skip
-    group.add_argument("--allow-empty", action="store_true",
-                       help="allow pruning when the manifests declare nothing")  # fmt: skip
-    add_lock_options(parser)
-    parser.set_defaults(run=run_serve)
-
-
-def add_lock_options(parser: argparse.ArgumentParser, *, timeout: float | None = None) -> None:
-    """The namespace-lock flags; ``timeout`` is the default of --lock-timeout."""
-    group = parser.add_argument_group(
-        "namespace lock",
-        "Only one controller applies to a namespace at a time. The default lock is a custom "
-        "model named 'dr-gitops lock: <namespace>' in DataRobot (userProvidedId "
-        "<namespace>/.dr-gitops-lock), so it excludes controllers on any machine; the "
-        "token's user must be allowed to create custom models.",
-    )
-    group.add_argument(
-        "--lock",
-        choices=["datarobot", "file", "none"],
-        default="datarobot",
-        help="where the lock lives: in DataRobot (excludes controllers on any machine), a "
-        "file in --lock-dir (one host), or none (default: datarobot)",
-    )
-    group.add_argument("--lock-ttl", type=float, default=60.0, metavar="SECONDS",
-                       help="a holder that stops heart-beating loses the lock after this (default: 60)")  # fmt: skip
-    group.add_argument("--lock-dir", type=Path, metavar="DIR",
-                       help="folder of --lock file (default: $XDG_STATE_HOME/dr-gitops/locks)")  # fmt: skip
-    wait = "wait as long as it takes" if timeout is None else f"{timeout:g}"
-    group.add_argument(
-        "--lock-timeout",
-        type=float,
-        default=timeout,
-        metavar="SECONDS",
-        help=f"give up (exit 1, naming the holder) after waiting this long for the lock (default: {wait})",
-    )
-    group.add_argument(
-        "--no-wait",
-        action="store_true",
-        help="exit 1 at once, naming the holder, when another controller holds the namespace",
-    )
 
 
 def make_lock(

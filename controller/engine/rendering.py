@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 from controller.engine.applying import ApplyResult, Outcome
 from controller.model.plans import (
+    MARKDOWN_LIMIT,
+    MARKDOWN_MARKER,
     Action,
     ActionKind,
     FieldChange,
@@ -21,10 +23,6 @@ from controller.model.plans import (
 )
 from controller.model.secrets import shown
 from controller.model.values import Json
-
-MARKDOWN_LIMIT = 65_000
-MARKDOWN_MARKER = "<!-- dr-gitops-plan -->"
-MARKDOWN_PART_BREAK = "<!-- dr-gitops: part break -->"
 
 _SYMBOL = {
     ActionKind.CREATE_MODEL: "+",

@@ -20,6 +20,12 @@ from controller.model.values import Fields, GitModelVersion, Json
 
 PLAN_FORMAT = 1
 
+# The Markdown form (``plan --output markdown``): parts under GitHub's comment limit, each
+# starting with the marker CI scripts find their own comments by, separated by the break.
+MARKDOWN_LIMIT = 65_000
+MARKDOWN_MARKER = "<!-- dr-gitops-plan -->"
+MARKDOWN_PART_BREAK = "<!-- dr-gitops: part break -->"
+
 
 class ActionKind(StrEnum):
     """What an action does. The order of members is the order of application."""

@@ -336,7 +336,7 @@ def test_the_readme_documents_every_flag_the_script_takes():
 
 
 def test_the_markers_match_what_dr_gitops_prints():
-    from controller.engine.rendering import MARKDOWN_MARKER, MARKDOWN_PART_BREAK
+    from controller.model.plans import MARKDOWN_MARKER, MARKDOWN_PART_BREAK
 
     script = load_script()
     assert script.MARKER == MARKDOWN_MARKER
@@ -345,8 +345,9 @@ def test_the_markers_match_what_dr_gitops_prints():
 
 def test_a_long_rendered_plan_splits_back_into_the_parts_dr_gitops_made():
     from controller.engine.planning import PlanInputs, make_plan
-    from controller.engine.rendering import MARKDOWN_PART_BREAK, render_markdown
+    from controller.engine.rendering import render_markdown
     from controller.model.live import LiveSnapshot
+    from controller.model.plans import MARKDOWN_PART_BREAK
     from tests.engine import builders as b
 
     models = [b.desired_model(f"model-{i}") for i in range(60)]

@@ -8,11 +8,11 @@ from pathlib import Path
 import jsonschema
 
 from controller.engine.planning import PlanInputs, make_plan
-from controller.engine.rendering import MARKDOWN_MARKER, render_markdown, render_text
+from controller.engine.rendering import render_markdown, render_text
 from controller.model.desired import SharingGrant
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot
-from controller.model.plans import plan_to_json
+from controller.model.plans import MARKDOWN_MARKER, plan_to_json
 from tests.engine import builders as b
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())

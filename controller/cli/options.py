@@ -1,0 +1,381 @@
+"""The command line's shape: every command, its flags and its help (argparse only).
+
+Kept apart from what the commands do so that ``dr-gitops --help``, ``--version`` and
+``validate`` start fast: a command's module (and the engine, the DataRobot client, the
+service...) is imported only when that command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeAlias
+
+from controller.model.plans import MARKDOWN_PART_BREAK
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Command: TypeAlias = Callable[[argparse.Namespace], int]
+
+
+def _command(module: str, name: str) -> Command:
+    """The function ``module.name``, imported when the command runs."""
+
+    def run(args: argparse.Namespace) -> int:
+        function: Command = getattr(importlib.import_module(module), name)
+        return function(args)
+
+    return run
+
+
+# --- flags shared by several commands ----------------------------------------------------
+
+
+def add_source_options(parser: argparse.ArgumentParser, *, repo_required: bool = False) -> None:
+    group = parser.add_argument_group("repository")
+    group.add_argument(
+        "--repo",
+        required=repo_required,
+        default=None if repo_required else ".",
+        metavar="PATH|URL",
+        help="git repository: a local path (default: .) or a URL (https, ssh, file://)",
+    )
+    group.add_argument(
+        "--ref",
+        metavar="REF",
+        help="branch, tag or commit to read (default: the working tree of a local path, "
+        "the default branch of a URL)",
+    )
+    group.add_argument(
+        "--path",
+        default="",
+        metavar="SUBDIR",
+        help="folder inside the repository holding the manifests (default: the whole repository)",
+    )
+    group.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="ownership namespace (default: $DR_GITOPS_NAMESPACE, else derived from the git "
+        "remote, e.g. github.com/acme/ml-models)",
+    )
+    group.add_argument(
+        "--commit-url-template",
+        metavar="TEMPLATE",
+        help="commit link for gitModelVersion, e.g. https://git.example.com/{path}/commit/{sha} "
+        "(default: derived from CI variables or the remote)",
+    )
+    group.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="where clones of URLs are kept (default: $DR_GITOPS_CACHE_DIR or ~/.cache/dr-gitops)",
+    )
+
+
+def add_api_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "DataRobot",
+        "Credentials come from these flags, else DATAROBOT_ENDPOINT and DATAROBOT_API_TOKEN, "
+        "else ~/.config/datarobot/drconfig.yaml (endpoint and token from one source).",
+    )
+    group.add_argument(
+        "--endpoint", metavar="URL", help="API endpoint, e.g. https://app.datarobot.com/api/v2"
+    )
+    group.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="read the API token from FILE (there is no --token flag: command lines are visible "
+        "to other users)",
+    )
+    group.add_argument(
+        "--drconfig", type=Path, metavar="FILE", help="path of a drconfig.yaml to read instead"
+    )
+
+
+def add_engine_options(parser: argparse.ArgumentParser, *, applies: bool = True) -> None:
+    """Engine flags; ``applies`` adds the ones that only matter when writing."""
+    group = parser.add_argument_group("engine")
+    group.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        metavar="N",
+        help="objects written (and versions downloaded) at once (default: 4)",
+    )
+    if applies:
+        group.add_argument(
+            "--allow-dirty",
+            action="store_true",
+            help="apply even when the working tree has uncommitted changes",
+        )
+
+
+def add_prune_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("pruning")
+    group.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete owned models and jobs whose manifests are gone (off by default)",
+    )
+    group.add_argument(
+        "--max-deletions",
+        type=int,
+        default=5,
+        metavar="N",
+        help="refuse to prune more than N objects (default: 5)",
+    )
+    group.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="allow pruning when the manifests declare nothing at all",
+    )
+
+
+def add_lock_options(parser: argparse.ArgumentParser, *, timeout: float | None = None) -> None:
+    """The namespace-lock flags; ``timeout`` is the default of --lock-timeout."""
+    group = parser.add_argument_group(
+        "namespace lock",
+        "Only one controller applies to a namespace at a time. The default lock is a custom "
+        "model named 'dr-gitops lock: <namespace>' in DataRobot (userProvidedId "
+        "<namespace>/.dr-gitops-lock), so it excludes controllers on any machine; the "
+        "token's user must be allowed to create custom models.",
+    )
+    group.add_argument(
+        "--lock",
+        choices=["datarobot", "file", "none"],
+        default="datarobot",
+        help="where the lock lives: in DataRobot (excludes controllers on any machine), a "
+        "file in --lock-dir (one host), or none (default: datarobot)",
+    )
+    group.add_argument("--lock-ttl", type=float, default=60.0, metavar="SECONDS",
+                       help="a holder that stops heart-beating loses the lock after this (default: 60)")  # fmt: skip
+    group.add_argument("--lock-dir", type=Path, metavar="DIR",
+                       help="folder of --lock file (default: $XDG_STATE_HOME/dr-gitops/locks)")  # fmt: skip
+    wait = "wait as long as it takes" if timeout is None else f"{timeout:g}"
+    group.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=timeout,
+        metavar="SECONDS",
+        help=f"give up (exit 1, naming the holder) after waiting this long for the lock (default: {wait})",
+    )
+    group.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="exit 1 at once, naming the holder, when another controller holds the namespace",
+    )
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def register_validate(sub: Subparsers) -> None:
+    parser = sub.add_parser(
+        "validate",
+        help="check manifests and their source folders, without contacting DataRobot",
+        description=(
+            "Check every manifest under PATH: YAML, the JSON Schemas, rules between fields, "
+            "source folders, entry points and runtime parameters. Lists every problem as "
+            "`file:line: document N: field: message (what to do)`; exits 1 when any is an "
+            "error. Files are named relative to the git repository holding PATH."
+        ),
+    )
+    parser.add_argument(
+        "path", nargs="?", default=".", metavar="PATH", help="folder to check (default: .)"
+    )
+    parser.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text for people, json (a list of problems) for machines (default: text)",
+    )
+    parser.set_defaults(run=_command("controller.cli.validating", "run_validate"))
+
+
+def register_plan_and_apply(sub: Subparsers) -> None:
+    plan = sub.add_parser(
+        "plan",
+        help="show what apply would change in DataRobot (writes nothing)",
+        description=(
+            "Compare the manifests with DataRobot and print the actions that would make them "
+            "equal: models, versions, jobs, runtime values and sharing, with field- and "
+            "file-level differences. Writes nothing to DataRobot."
+        ),
+    )
+    add_source_options(plan)
+    add_api_options(plan)
+    add_engine_options(plan, applies=False)
+    add_prune_options(plan)
+    out = plan.add_argument_group("output")
+    out.add_argument(
+        "--output",
+        choices=["text", "json", "markdown"],
+        default="text",
+        help="text (like terraform plan), json (schemas/plan.schema.json) or markdown (a PR "
+        "comment; long plans are split into parts separated by a line "
+        f"'{MARKDOWN_PART_BREAK}') (default: text)",
+    )
+    out.add_argument(
+        "--out", type=Path, metavar="FILE", help="also save the plan as JSON for `apply FILE`"
+    )
+    out.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes, 0 when there are none, 1 on errors",
+    )
+    plan.set_defaults(run=_command("controller.cli.planning", "run_plan"))
+
+    apply = sub.add_parser(
+        "apply",
+        help="make DataRobot equal to the manifests",
+        description=(
+            "Plan, then apply the plan: create and update models, versions and jobs, set "
+            "runtime values and sharing, and (with --prune) delete owned objects whose "
+            "manifests are gone. With PLANFILE, apply exactly a plan saved by `plan --out`, "
+            "refusing it when DataRobot changed since. When there is something to apply, it "
+            "holds the namespace lock (the same as `serve`) while applying."
+        ),
+    )
+    apply.add_argument(
+        "planfile", nargs="?", type=Path, metavar="PLANFILE", help="a plan saved by `plan --out`"
+    )
+    add_source_options(apply)
+    add_api_options(apply)
+    add_engine_options(apply)
+    add_prune_options(apply)
+    apply.add_argument(
+        "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
+    )
+    # A CI job should not hang for ever behind a running service: give up after 15 minutes.
+    add_lock_options(apply, timeout=900.0)
+    apply.set_defaults(run=_command("controller.cli.planning", "run_apply"))
+
+
+def register_serve(sub: Subparsers) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="keep DataRobot equal to a branch: poll, take webhooks, heal drift",
+        description=(
+            "Run as a service: reconcile on an interval (and at once on a GitHub or GitLab "
+            "push webhook), fetching git first each time, and serve /healthz, /readyz, "
+            "/metrics, /status and /webhooks/{github,gitlab} on --listen. Only one "
+            "controller applies to a namespace at a time (see --lock). SIGTERM lets a running "
+            "apply finish, then exits 0."
+        ),
+    )
+    add_source_options(parser, repo_required=True)
+    add_api_options(parser)
+    add_engine_options(parser)
+    group = parser.add_argument_group("service")
+    group.add_argument("--interval", type=float, default=300.0, metavar="SECONDS",
+                       help="seconds between runs (default: 300)")  # fmt: skip
+    group.add_argument("--jitter", type=float, default=30.0, metavar="SECONDS",
+                       help="random delay added to each interval (default: 30)")  # fmt: skip
+    group.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
+                       help="where the HTTP endpoints listen (default: 127.0.0.1:8080)")  # fmt: skip
+    group.add_argument(
+        "--webhook-secret-file",
+        type=Path,
+        metavar="FILE",
+        help="shared secret of the webhooks (else $DR_GITOPS_WEBHOOK_SECRET_FILE or "
+        "$DR_GITOPS_WEBHOOK_SECRET; without one, webhook routes are disabled)",
+    )
+    group.add_argument("--shutdown-grace", type=float, default=240.0, metavar="SECONDS",
+                       help="how long SIGTERM waits for a running apply (default: 240)")  # fmt: skip
+    group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",
+                       help="/readyz fails when no run succeeded this recently (default: 3 intervals)")  # fmt: skip
+    group.add_argument(
+        "--prune", action="store_true", help="delete owned objects whose manifests are gone"
+    )
+    group.add_argument("--max-deletions", type=int, default=5, metavar="N",
+                       help="refuse to prune more than N objects in one run (default: 5)")  # fmt: skip
+    group.add_argument("--allow-empty", action="store_true",
+                       help="allow pruning when the manifests declare nothing")  # fmt: skip
+    add_lock_options(parser)
+    parser.set_defaults(run=_command("controller.cli.serving", "run_serve"))
+
+
+def register_demo(sub: Subparsers) -> None:
+    parser = sub.add_parser(
+        "demo",
+        help="apply the example manifests to an embedded DataRobot emulator",
+        description=(
+            "Start the DataRobot API emulator in this process on a free port, copy the example "
+            "manifests into a temporary git repository, and show plan, apply, an empty second "
+            "plan, then a one-line change making exactly one new version. Nothing leaves this "
+            "machine. Needs the emulator extra: pip install 'dr-gitops[emulator]'."
+        ),
+    )
+    parser.add_argument(
+        "--example",
+        type=Path,
+        metavar="DIR",
+        help="manifest folder to use (default: manifests-example next to the package)",
+    )
+    parser.set_defaults(run=_command("controller.cli.demoing", "run_demo"))
+
+
+def register_export(sub: Subparsers) -> None:
+    parser = sub.add_parser(
+        "export",
+        help="write existing DataRobot models and jobs as manifests (onboarding)",
+        description=(
+            "Read every custom model (with its newest version) and custom job the token can "
+            "see, and write one manifest per object under --out, with the files of the "
+            "version or job beside it, so that `dr-gitops plan` on the exported folder shows "
+            "adoption only. Objects made by hand get `metadata.adopt: true`; objects owned by "
+            "--namespace keep their names. Secret-looking runtime values are never written. "
+            "Exits 1 when a file could not be exported (everything else is written) or the "
+            "result does not validate."
+        ),
+    )
+    parser.add_argument(
+        "--out", required=True, type=Path, metavar="DIR", help="folder to write (new or empty)"
+    )
+    parser.add_argument(
+        "--namespace",
+        metavar="NS",
+        help="recognise the objects this namespace owns: their manifests keep their names and "
+        "need no adopt flag (default: none; every object is exported for adoption). "
+        "$DR_GITOPS_NAMESPACE is not read here: a folder with no git remote has no namespace yet",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--include-unowned",
+        dest="only_owned",
+        action="store_false",
+        help="export objects made by hand too, marked for adoption (the default)",
+    )
+    which.add_argument(
+        "--only-owned",
+        dest="only_owned",
+        action="store_true",
+        help="export only the objects --namespace owns",
+    )
+    parser.add_argument(
+        "--name-filter",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="export only objects whose display name or manifest name matches GLOB "
+        "(case-insensitive, e.g. 'fraud*'); repeat for more",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty DIR, replacing the manifests and source folders it exports",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        metavar="N",
+        help="objects downloaded at once (default: 4)",
+    )
+    parser.add_argument(
+        "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
+    )
+    add_api_options(parser)
+    parser.set_defaults(run=_command("controller.cli.exporting", "run_export"), only_owned=False)
