@@ -17,6 +17,7 @@ Policy (documented in the schemas):
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,7 +66,9 @@ def compile_excludes(
             continue
         try:
             pathspec.GitIgnoreSpec.from_lines([pattern])
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, re.error) as exc:
+            # pathspec turns patterns into regular expressions; a range like [z-a] is
+            # refused by `re`, whose error is not a ValueError.
             findings.append(
                 Finding(
                     f"exclude pattern {pattern!r} is not valid: {exc}",
