@@ -23,7 +23,8 @@ _SECRET_KEY = re.compile(
 )
 # Secrets that have a recognisable shape even when we were not told about them.
 _SECRET_SHAPES = (
-    re.compile(r"(?i)\b(Bearer|Token)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    # "Bearer <credential>": the credential has a digit, so prose ("token configured") stays.
+    re.compile(r"(?i)\b(Bearer|Token)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"(?i)(https?://)[^/\s:@]+:[^/\s@]+@"),  # user:password@ in URLs
 )
 

@@ -317,22 +317,26 @@ def load_api_settings(
 ) -> ApiSettings:
     """Read the API settings as the official DataRobot client does.
 
-    Token and endpoint each come from the first of: ``flags`` (``endpoint``, ``token``),
-    the environment (``DATAROBOT_ENDPOINT``, ``DATAROBOT_API_TOKEN``), the drconfig.yaml
-    file (``config_path``, else ``DATAROBOT_CONFIG_FILE``, else ``~/.config/datarobot/
-    drconfig.yaml``), and both must come from the same one, so a token is never sent to an
-    endpoint configured elsewhere. ``ssl_verify`` comes from the flags, then
-    ``DATAROBOT_SSL_VERIFY``, then the file. Other keys of ``flags`` (``connect_timeout``,
-    ``read_timeout``, ``max_retries``, ``max_retry_time``, ``page_size``) tune the client.
+    Token and endpoint each come from the first of, in the official client's order:
+    ``flags`` (``endpoint``, ``token``); a drconfig.yaml named explicitly (``config_path``,
+    else ``DATAROBOT_CONFIG_FILE``); the environment (``DATAROBOT_ENDPOINT``,
+    ``DATAROBOT_API_TOKEN``); ``~/.config/datarobot/drconfig.yaml``. Both must come from the
+    same one, so a token is never sent to an endpoint configured elsewhere. ``ssl_verify``
+    comes from the same order (``DATAROBOT_SSL_VERIFY`` in the environment). Other keys of
+    ``flags`` (``connect_timeout``, ``read_timeout``, ``max_retries``, ``max_retry_time``,
+    ``page_size``) tune the client.
     """
-    file_values, file_name = _read_drconfig(config_path, env)
+    file_values, file_name, explicit = _read_drconfig(config_path, env)
+    from_env = {
+        "endpoint": env.get("DATAROBOT_ENDPOINT"),
+        "token": env.get("DATAROBOT_API_TOKEN"),
+        "ssl_verify": env.get("DATAROBOT_SSL_VERIFY"),
+    }
+    environment = ("environment (DATAROBOT_ENDPOINT, DATAROBOT_API_TOKEN)", from_env)
+    from_file = (file_name, file_values)
     sources: list[tuple[str, Mapping[str, Any]]] = [
-        ("command-line flags", {k: flags.get(k) for k in ("endpoint", "token")}),
-        (
-            "environment (DATAROBOT_ENDPOINT, DATAROBOT_API_TOKEN)",
-            {"endpoint": env.get("DATAROBOT_ENDPOINT"), "token": env.get("DATAROBOT_API_TOKEN")},
-        ),
-        (file_name, file_values),
+        ("command-line flags", {k: flags.get(k) for k in ("endpoint", "token", "ssl_verify")}),
+        *((from_file, environment) if explicit else (environment, from_file)),
     ]
     endpoint, endpoint_from = _first("endpoint", sources)
     token, token_from = _first("token", sources)
@@ -348,9 +352,7 @@ def load_api_settings(
             f"the DataRobot endpoint comes from {endpoint_from} but the token from {token_from}; "
             "set both in the same place so a token is never sent to another server"
         )
-    ssl_raw = _first_set(
-        flags.get("ssl_verify"), env.get("DATAROBOT_SSL_VERIFY"), file_values.get("ssl_verify")
-    )
+    ssl_raw = _first_set(*(values.get("ssl_verify") for _, values in sources))
     return ApiSettings(
         endpoint=normalize_endpoint(str(endpoint)),
         token=str(token),
@@ -365,10 +367,14 @@ def load_api_settings(
 
 def normalize_endpoint(raw: str) -> str:
     """``https://host[/prefix][/api[/v2]][/]`` → ``https://host[/prefix]/api/v2``."""
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(raw.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"DataRobot endpoint {raw!r} is not an http(s) URL; set DATAROBOT_ENDPOINT to e.g. "
+            f"DataRobot endpoint {raw!r} is not a valid http(s) URL; set DATAROBOT_ENDPOINT to e.g. "
             "https://app.datarobot.com/api/v2"
         )
     if parts.username or parts.password:
@@ -381,7 +387,10 @@ def normalize_endpoint(raw: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
-def _read_drconfig(config_path: Path | None, env: Mapping[str, str]) -> tuple[dict[str, Any], str]:
+def _read_drconfig(
+    config_path: Path | None, env: Mapping[str, str]
+) -> tuple[dict[str, Any], str, bool]:
+    """The drconfig.yaml's values, how to name it, and whether it was named explicitly."""
     explicit = config_path or (
         Path(env["DATAROBOT_CONFIG_FILE"]) if env.get("DATAROBOT_CONFIG_FILE") else None
     )
@@ -392,19 +401,19 @@ def _read_drconfig(config_path: Path | None, env: Mapping[str, str]) -> tuple[di
             raise ConfigError(
                 f"DataRobot config file {path} does not exist; fix the path or unset DATAROBOT_CONFIG_FILE"
             )
-        return {}, name
+        return {}, name, False
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read {name}: {type(exc).__name__}; fix its YAML") from None
     if data is None:
-        return {}, name
+        return {}, name, explicit is not None
     if not isinstance(data, dict):
         raise ConfigError(f"{name} must be a YAML mapping with keys endpoint, token, ssl_verify")
     for key in ("endpoint", "token", "token_type"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise ConfigError(f"`{key}` in {name} must be a string")
-    return data, name
+    return data, name, explicit is not None
 
 
 def _first(key: str, sources: list[tuple[str, Mapping[str, Any]]]) -> tuple[Any, str]:

@@ -135,7 +135,8 @@ def _fault_response(fault: Fault) -> Response:
         return Response(b"", status=500)
     emu.stats.fault("injected")
     status = fault.status or 503
-    headers = {"Retry-After": str(fault.retry_after)} if status == 429 else {}
+    retry_after = fault.retry_after if status != 429 or fault.retry_after is not None else 1
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     return respond({"message": f"{phrase} (fault injected by the emulator)"}, status, headers)
 

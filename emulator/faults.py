@@ -82,7 +82,7 @@ class Fault:
     when: str
     drop: str | None  # None, "close" or "reset"
     latency: float
-    retry_after: int
+    retry_after: int | None  # seconds; sent on 429 always, on other statuses when given
     source: str
 
 
@@ -194,7 +194,8 @@ class Faults:
         when = s["when"] if s["when"] != "both" else self._rng.choice(("before", "after"))
         if status == 429:
             when = "before"  # a rate limiter refuses before the server acts, never after
-        return Fault(status, when, drop, latency, s["retryAfter"], "random")
+        retry_after = s["retryAfter"] if status == 429 else None
+        return Fault(status, when, drop, latency, retry_after, "random")
 
 
 def _read_random(check: _Checker, merged: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +246,12 @@ def _read_script(check: _Checker, script: Any) -> list[dict[str, Any]]:
                 check, f"{where}.dropConnection", raw.get("dropConnection", False)
             ),
             "latencyMs": check.number(f"{where}.latencyMs", raw.get("latencyMs", 0), 0, 60_000),
-            "retryAfter": check.integer(f"{where}.retryAfter", raw.get("retryAfter", 1), 0, 3600),
+            # None: 1 s on a 429, no header on other statuses.
+            "retryAfter": (
+                check.integer(f"{where}.retryAfter", raw["retryAfter"], 0, 3600)
+                if "retryAfter" in raw
+                else None
+            ),
         }
         if rule["method"] != "*" and rule["method"] not in _METHODS:
             check.errors[f"{where}.method"] = "must be an HTTP method or *"

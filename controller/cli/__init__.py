@@ -34,25 +34,32 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 error, 2 `plan --detailed-exitcode` found changes.",
     )
     parser.add_argument("--version", action="version", version=f"dr-gitops {__version__}")
-    parser.add_argument(
-        "--log-level",
-        default=None,
-        choices=["debug", "info", "warning", "error"],
-        help="log verbosity (default: info for serve and apply, warning otherwise)",
-    )
-    parser.add_argument(
-        "--log-format",
-        default="auto",
-        choices=["auto", "json", "console"],
-        help="log format: JSON when stderr is not a TTY unless set (default: auto)",
-    )
+    _add_logging_options(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_validate(sub)
     register_plan_and_apply(sub)
     register_serve(sub)
     register_demo(sub)
     register_export(sub)
+    for command in sub.choices.values():
+        # Also after the command (`dr-gitops apply --log-level debug`); given there, they win.
+        _add_logging_options(command, default=argparse.SUPPRESS)
     return parser
+
+
+def _add_logging_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    parser.add_argument(
+        "--log-level",
+        default=default,
+        choices=["debug", "info", "warning", "error"],
+        help="log verbosity (default: info for serve and apply, warning otherwise)",
+    )
+    parser.add_argument(
+        "--log-format",
+        default=default,
+        choices=["auto", "json", "console"],
+        help="log format: JSON when stderr is not a TTY unless set (default: auto)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,7 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = args.log_level or ("info" if args.command in ("serve", "apply") else "warning")
     logs.configure(
-        level=level, json={"auto": None, "json": True, "console": False}[args.log_format]
+        level=level,
+        json={"auto": None, "json": True, "console": False}[args.log_format or "auto"],
     )
     command: Command = args.run
     try:

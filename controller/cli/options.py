@@ -76,8 +76,10 @@ def add_source_options(parser: argparse.ArgumentParser, *, repo_required: bool =
 def add_api_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "DataRobot",
-        "Credentials come from these flags, else DATAROBOT_ENDPOINT and DATAROBOT_API_TOKEN, "
-        "else ~/.config/datarobot/drconfig.yaml (endpoint and token from one source).",
+        "Credentials come from these flags, else a drconfig.yaml named by --drconfig or "
+        "DATAROBOT_CONFIG_FILE, else DATAROBOT_ENDPOINT and DATAROBOT_API_TOKEN, else "
+        "~/.config/datarobot/drconfig.yaml (endpoint and token from one source), as the "
+        "official datarobot client reads them.",
     )
     group.add_argument(
         "--endpoint", metavar="URL", help="API endpoint, e.g. https://app.datarobot.com/api/v2"
@@ -90,7 +92,10 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
         "to other users)",
     )
     group.add_argument(
-        "--drconfig", type=Path, metavar="FILE", help="path of a drconfig.yaml to read instead"
+        "--drconfig",
+        type=Path,
+        metavar="FILE",
+        help="path of a drconfig.yaml; wins over DATAROBOT_ENDPOINT/DATAROBOT_API_TOKEN",
     )
 
 

@@ -37,6 +37,15 @@ def run_plan(args: argparse.Namespace) -> int:
         print(render_text(plan, color=use_color()), end="")
         if args.out is not None:
             print(f"Saved the plan to {args.out}; apply it with `dr-gitops apply {args.out}`.")
+    if plan.blocked:
+        # A pull request whose plan apply would refuse must not pass its check.
+        keys = ", ".join(str(a.key) for a in plan.blocked)
+        print(
+            f"error: {len(plan.blocked)} blocked (apply would fail on {keys}): "
+            "the plan says why and what to do",
+            file=sys.stderr,
+        )
+        return 1
     if args.detailed_exitcode and not plan.is_empty:
         return 2
     return 0

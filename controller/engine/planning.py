@@ -98,14 +98,17 @@ def make_plan(inputs: PlanInputs) -> Plan:
         planned = _plan_job(job, jobs, inputs)
         actions.extend(planned)
         unchanged += not planned
+    warnings = models.warnings + jobs.warnings
     if inputs.prune:
         actions.extend(_plan_deletions(models, jobs, inputs))
+    else:
+        warnings += _orphans_warning(models, jobs)
     return Plan(
         namespace=inputs.namespace,
         revision=inputs.revision,
         actions=tuple(actions),
         basis=plan_basis(inputs.live, models, jobs, include_orphans=inputs.prune),
-        warnings=models.warnings + jobs.warnings,
+        warnings=warnings,
         unchanged=unchanged,
     )
 
@@ -545,6 +548,21 @@ def _job_reason(
 
 
 # --- deletions ---------------------------------------------------------------------------
+
+
+def _orphans_warning(models: Matches[LiveModel], jobs: Matches[LiveJob]) -> tuple[str, ...]:
+    """Without --prune, owned objects whose manifests are gone are left alone, but said."""
+    keys = sorted([*models.orphans, *jobs.orphans])
+    if not keys:
+        return ()
+    shown = ", ".join(str(k) for k in keys[:10]) + (
+        f" and {len(keys) - 10} more" if len(keys) > 10 else ""
+    )
+    objects = "object has" if len(keys) == 1 else "objects have"
+    return (
+        f"{len(keys)} owned {objects} no manifest any more ({shown}); they are left as they "
+        "are: apply with --prune to delete them",
+    )
 
 
 def _plan_deletions(

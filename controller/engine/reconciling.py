@@ -19,6 +19,7 @@ import contextvars
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from controller.engine.applying import Applier, ApplyResult, ApplySettings, Reporter
@@ -77,6 +78,20 @@ class Engine:
 
     # --- planning ------------------------------------------------------------------------
 
+    def _check_prune_scope(self, source: GitSource, namespace: str) -> None:
+        """Refuse to prune from a sub-folder in a namespace derived from the whole repository:
+        every object declared outside ``--path`` would look like one whose manifest is gone."""
+        scope = Path(self._settings.path)
+        if not self._settings.prune or scope == Path(".") or source.namespace_configured:
+            return
+        raise PlanError(
+            f"refusing to prune: --path {scope.as_posix()} reads only part of the repository, "
+            f"but the namespace {namespace!r} is derived from the git remote and covers all of "
+            f"it, so every object declared outside {scope.as_posix()}/ would be deleted. Give "
+            "this folder a namespace of its own (--namespace or DR_GITOPS_NAMESPACE) that no "
+            "other folder uses, or prune from the repository root"
+        )
+
     def plan(self, source: GitSource) -> Planned:
         """Plan from the source's checkout against DataRobot as it is now."""
         checkout = source.checkout
@@ -86,6 +101,7 @@ class Engine:
                 f"the namespace {namespace!r} is not valid: use letters, digits and . _ / : @ - "
                 "(set DR_GITOPS_NAMESPACE or --namespace)"
             )
+        self._check_prune_scope(source, namespace)
         # Read the models while the manifests load; invalid manifests still stop everything
         # before a single write, and are reported at once (the reader is a daemon thread).
         models_read = _Background(lambda: read_snapshot(self._client, read_jobs=False))

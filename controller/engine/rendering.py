@@ -202,7 +202,15 @@ def _markdown_head(plan: Plan) -> str:
         f"**{plan.summary_line()}**",
         "",
     ]
-    lines += [f"> ⚠️ {w}" for w in plan.warnings]
+    if plan.blocked:
+        lines += [
+            f"> ⛔ {len(plan.blocked)} blocked: apply would fail on "
+            + ", ".join(f"`{a.key}`" for a in plan.blocked)
+            + " until the manifests (or DataRobot) change; each says why below.",
+            "",
+        ]
+    for warning in plan.warnings:  # a blank line apart, or Markdown joins them into one
+        lines += [f"> ⚠️ {warning}", ""]
     return "\n".join(lines) + "\n"
 
 

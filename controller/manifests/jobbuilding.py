@@ -37,18 +37,15 @@ def build_job(
     data: dict[str, Any] = document.data
     spec: dict[str, Any] = data["spec"]
     problems: list[Problem] = []
+    # Each part is checked when its own fields passed the schema, so that one typo does
+    # not hide the other problems of the document.
     fields = (
         job_fields(data["metadata"]["name"], spec)
-        if verdict.clean(("spec",), but=[("spec", "sharing")])
+        if verdict.clean(("spec",), but=[("spec", name) for name in ("sharing", *_FILES)])
         else None
     )
-    source: Source | None = None
-    entry_point: str | None = None
-    values: tuple[RuntimeValue, ...] = ()
-    definitions: tuple[RuntimeParameterDefinition, ...] = ()
-    if fields is not None:
-        source, entry_point, values, definitions, found = _job_files(document, spec, context)
-        problems += found
+    source, entry_point, values, definitions, found = _job_files(document, spec, context, verdict)
+    problems += found
     sharing: tuple[SharingGrant, ...] | None = None
     if "sharing" in spec and verdict.clean(("spec", "sharing")):
         sharing, found = job_grants(document, ("spec", "sharing"), spec["sharing"])
@@ -99,7 +96,16 @@ _Files = tuple[
 ]
 
 
-def _job_files(document: Document, spec: dict[str, Any], context: BuildContext) -> _Files:
+_FILES = ("source", "exclude", "entryPoint", "runtimeParameters")
+"""The job's fields checked against its source folder."""
+
+
+def _job_files(
+    document: Document, spec: dict[str, Any], context: BuildContext, verdict: SchemaVerdict
+) -> _Files:
+    clean = {name: verdict.clean(("spec", name)) for name in _FILES}
+    if not (clean["source"] and clean["exclude"]):
+        return None, None, (), (), []
     if "source" not in spec:
         problems = [
             document.problem(
@@ -117,12 +123,16 @@ def _job_files(document: Document, spec: dict[str, Any], context: BuildContext) 
     problems = finding_problems(document, ("spec", "source"), listing.findings)
     if listing.source is None:
         return None, None, (), (), problems
-    entry_point, found = _entry_point(document, spec.get("entryPoint"), listing.source)
+    entry_point, found = (
+        _entry_point(document, spec.get("entryPoint"), listing.source)
+        if clean["entryPoint"]
+        else (None, [])
+    )
     problems += found
     definitions, found = read_definitions(
         context.repo_root, listing.source, KIND_JOB, context.limits
     )
-    if found:
+    if found or not clean["runtimeParameters"]:
         return listing.source, entry_point, (), (), problems + found
     values, found = check_values(
         document,

@@ -79,8 +79,8 @@ def build_model(
         fields, found = model_fields(document, data["metadata"]["name"], spec)
         problems += found
     version: DesiredVersion | None = None
-    if "version" in spec and verdict.clean(("spec", "version")):
-        version, found = build_version(document, spec["version"], context)
+    if isinstance(spec.get("version"), dict):
+        version, found = build_version(document, spec["version"], context, verdict)
         problems += found
     sharing: tuple[SharingGrant, ...] | None = None
     if "sharing" in spec and verdict.clean(("spec", "sharing")):
@@ -150,12 +150,26 @@ def model_fields(
     return Fields(values), []
 
 
+_VERSION_FILES = ("source", "exclude", "runtimeParameters")
+"""The version's fields checked against its source folder, each when its own schema passed."""
+
+
 def build_version(
-    document: Document, raw: dict[str, Any], context: BuildContext
+    document: Document, raw: dict[str, Any], context: BuildContext, verdict: SchemaVerdict
 ) -> tuple[DesiredVersion | None, list[Problem]]:
-    """The desired newest version: its files, settings and runtime parameter values."""
+    """The desired newest version: its files, settings and runtime parameter values.
+
+    Each part is checked when its own fields passed the schema, so that a typo in one
+    setting does not hide a bad runtime value (every problem is reported at once)."""
     path: FieldPath = ("spec", "version")
-    settings, problems = version_settings(document, raw)
+    settings: Fields | None = None
+    problems: list[Problem] = []
+    if verdict.clean(path, but=[(*path, name) for name in _VERSION_FILES]):
+        settings, problems = version_settings(document, raw)
+    if "source" not in raw or not all(
+        verdict.clean((*path, name)) for name in ("source", "exclude")
+    ):
+        return None, problems
     base_dir = posixpath.dirname(document.file)
     listing = context.lister.list_source(base_dir, raw["source"], raw.get("exclude", []))
     problems += finding_problems(document, (*path, "source"), listing.findings)
@@ -164,7 +178,7 @@ def build_version(
     definitions, found = read_definitions(
         context.repo_root, listing.source, KIND_MODEL, context.limits
     )
-    if found:
+    if found or not verdict.clean((*path, "runtimeParameters")):
         return None, problems + found
     values, found = check_values(
         document,

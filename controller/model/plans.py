@@ -178,6 +178,11 @@ class Plan:
     def is_empty(self) -> bool:
         return not self.actions
 
+    @property
+    def blocked(self) -> tuple[Action, ...]:
+        """Actions apply cannot carry out until the manifests or DataRobot change."""
+        return tuple(a for a in self.actions if a.kind is ActionKind.BLOCKED)
+
     def counts(self) -> Counter[str]:
         """Actions counted by summary group (create, adopt, update, version, delete, blocked)."""
         return Counter(a.kind.summary_group for a in self.actions)

@@ -57,7 +57,7 @@ class ApiError(DrGitopsError):
         self.route = route
         self.status = status
         self.server_message = _clean(server_message)
-        self.request_id = request_id
+        self.request_id = _clean(request_id)
         self.errors: dict[str, str] = {
             str(k): _clean(_flatten(v)) or "" for k, v in (errors or {}).items()
         }
@@ -78,7 +78,12 @@ class ApiError(DrGitopsError):
             text += " (" + "; ".join(shown) + ")"
         if self.request_id:
             text += f" [request ID {self.request_id}]"
-        return f"{text}. {self.hint[0].upper()}{self.hint[1:]}."
+        advice = self.advice()
+        return f"{text}. {advice[0].upper()}{advice[1:]}."
+
+    def advice(self) -> str:
+        """What the user should do next (the class's ``hint`` unless the case says more)."""
+        return self.hint
 
 
 class ApiConnectionError(ApiError):
@@ -108,6 +113,14 @@ class ForbiddenError(ApiError):
 
 class NotFoundError(ApiError):
     hint = "the object may have been deleted meanwhile; run plan again to see the current state"
+
+    def advice(self) -> str:
+        if self.method == "GET" and "{" not in self.route:  # every DataRobot has these lists
+            return (
+                "this is not the API of a DataRobot installation: check DATAROBOT_ENDPOINT "
+                "(or `endpoint` in drconfig.yaml), e.g. https://app.datarobot.com/api/v2"
+            )
+        return self.hint
 
 
 class ConflictError(ApiError):

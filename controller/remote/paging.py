@@ -10,11 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from controller.logs import get_logger
 from controller.remote.errors import UnexpectedResponseError
 from controller.remote.routes import API_PREFIX
 from controller.remote.transport import Transport, json_body
 
 MAX_PAGES = 100_000
+READS = 3
+"""Whole reads of a list that changed while it was read, before taking the last as it is."""
+
+log = get_logger(__name__)
 
 
 def paginate(
@@ -25,7 +30,36 @@ def paginate(
     query: Mapping[str, Any] | None = None,
     page_size: int | None = None,
 ) -> Iterator[Any]:
-    """Every item (a JSON object) of a list route, page by page, in the server's order."""
+    """Every item (a JSON object) of a list route, page by page, in the server's order.
+
+    Offset paging skips an item when another is deleted (or shows one twice when another is
+    created) between two pages. A read whose pages disagree on ``totalCount``, or that does
+    not hold ``totalCount`` items, is read again (up to :data:`READS` times); items are
+    yielded once per ``id`` whatever happens.
+    """
+    for attempt in range(1, READS + 1):
+        items, consistent = _read_once(http, route, path, query, page_size)
+        if consistent:
+            break
+        log.warning("list_changed_while_read", route=API_PREFIX + route, attempt=attempt)
+    ids: set[str] = set()
+    for item in items:
+        key = item.get("id")
+        if isinstance(key, str):
+            if key in ids:
+                continue
+            ids.add(key)
+        yield item
+
+
+def _read_once(
+    http: Transport,
+    route: str,
+    path: Mapping[str, str] | None,
+    query: Mapping[str, Any] | None,
+    page_size: int | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """One pass over the pages: the items, and whether the list held still meanwhile."""
     template = API_PREFIX + route
     url = http.url(route, path)
     params: Mapping[str, Any] | None = {
@@ -34,6 +68,8 @@ def paginate(
         **(query or {}),
     }
     seen: set[str] = set()
+    items: list[dict[str, Any]] = []
+    totals: set[int] = set()
     for _ in range(MAX_PAGES):
         page = json_body(http.request("GET", route, url=url, query=params), "GET", route)
         data = page.get("data") if isinstance(page, dict) else None
@@ -41,10 +77,14 @@ def paginate(
             raise UnexpectedResponseError(
                 method="GET", route=template, detail="the list answer has no `data` list"
             )
-        yield from (item for item in data if isinstance(item, dict))
+        items += [item for item in data if isinstance(item, dict)]
+        total = page.get("totalCount")
+        if isinstance(total, int) and not isinstance(total, bool):
+            totals.add(total)
         nxt = page.get("next")
         if not nxt or not data:
-            return
+            consistent = len(totals) <= 1 and (not totals or len(items) == next(iter(totals)))
+            return items, consistent
         seen.add(url if params is None else f"{url}?{sorted(params.items())}")
         url, params = http.own_url(str(nxt)), None
         if url in seen:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import functools
 import os
+import random
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -178,7 +179,8 @@ class Transport:
             self._send, method, target, query, json, body, allow_redirects, stream
         )
         retry = self._retry
-        deadline = time.monotonic() + self.settings.max_retry_time
+        started = time.monotonic()
+        slept = 0.0  # counted apart too, so the budget holds whatever clock ``sleep`` keeps
         attempts = 0
         while True:
             attempts += 1
@@ -195,7 +197,7 @@ class Transport:
             except MaxRetryError:
                 raise error from _cause(outcome)
             delay = _delay(retry, outcome)
-            if time.monotonic() + delay > deadline:
+            if max(time.monotonic() - started, slept) + delay > self.settings.max_retry_time:
                 if isinstance(outcome, requests.Response) and "Retry-After" in outcome.headers:
                     error.detail = (
                         f"asked to wait {delay:g}s more, beyond the retry budget of "
@@ -211,6 +213,7 @@ class Transport:
                 delay_s=round(delay, 3),
             )
             self._sleep(delay)
+            slept += delay
 
     def _attempt(
         self, method: str, template: str, send: Callable[[], requests.Response]
@@ -398,9 +401,15 @@ def _may_resend(resendable: bool, outcome: requests.Response | requests.RequestE
 
 
 def _delay(retry: Retry, outcome: requests.Response | requests.RequestException) -> float:
-    """``Retry-After`` when the server sent one, else urllib3's backoff with jitter."""
+    """``Retry-After`` when the server sent one, else urllib3's backoff with jitter.
+
+    urllib3 resends the first time at once; here the first resend waits a random part of
+    ``backoff_factor`` too, so that many clients refused together do not return together."""
     after = _retry_after_seconds(outcome) if isinstance(outcome, requests.Response) else None
-    return after if after else float(retry.get_backoff_time())
+    if after:
+        return after
+    backoff = float(retry.get_backoff_time())
+    return backoff if backoff > 0 else random.uniform(0, retry.backoff_factor)  # noqa: S311
 
 
 def _cause(outcome: requests.Response | requests.RequestException) -> Exception | None:

@@ -20,7 +20,9 @@ GitLab CI
 
 With ``--plan-exit-code N`` (the exit code of ``dr-gitops plan --detailed-exitcode``), any
 code other than 0 (no changes) and 2 (changes) replaces the comments with one notice that
-the plan failed, linking the CI job, so that an outdated plan is never left on show.
+the plan failed, linking the CI job, so that an outdated plan is never left on show; except
+that a plan printed in full is posted whatever the code (dr-gitops prints the plan and exits 1
+when an action in it is blocked: the reviewer must see why).
 
 One file, standard library only, Python 3.9 or newer: users copy it into their repository.
 Exit codes: 0 comments in place, 1 error (the message says what to do), 2 wrong arguments.
@@ -453,7 +455,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
                     "printed nothing; look at its log"
                 )
         else:
-            parts = [failure_body(env, args.plan_exit_code, args.key)]
+            parts = _whole_plan(args.plan, args.key) or [
+                failure_body(env, args.plan_exit_code, args.key)
+            ]
         check_sizes(forge, parts)
         author = args.author or forge.whoami()
         outcome = sync(forge, parts, args.key, author)
@@ -465,6 +469,16 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         f"{outcome.updated} updated, {outcome.unchanged} unchanged, {outcome.deleted} deleted"
     )
     return 0
+
+
+def _whole_plan(path: str, key: str | None) -> list[str]:
+    """The plan's parts when ``dr-gitops plan`` failed yet printed a whole plan (it does when
+    an action is blocked), else nothing: a failed plan prints nothing on stdout."""
+    try:
+        text = _read_plan(path)
+    except CommentError:
+        return []
+    return split_parts(text, key) if text.lstrip().startswith(MARKER) else []
 
 
 def _read_plan(path: str) -> str:

@@ -204,6 +204,17 @@ def test_a_failed_plan_replaces_the_plan_with_one_notice(post, forge):
     assert "[CI job log](https://ci.example/jobs/9)" in notice
 
 
+def test_a_whole_plan_with_a_blocked_action_is_posted_though_plan_exited_one(post, forge):
+    blocked = plan_markdown(1).replace("0 to delete.**", "0 to delete, 1 blocked.**")
+
+    done = run(post, forge, blocked, "--plan-exit-code", "1")
+
+    assert done.code == 0, done.stderr
+    [comment] = ours(forge)
+    assert "1 blocked" in comment
+    assert "plan failed" not in comment
+
+
 def test_changes_exit_code_two_posts_the_plan(post, forge):
     done = run(post, forge, plan_markdown(1), "--plan-exit-code", "2")
 

@@ -103,6 +103,16 @@ def test_a_job_made_by_hand_is_never_claimed_and_can_be_adopted(workspace: Works
     assert hand.id in blocked.reason
     assert "adopt: true" in blocked.reason
     writes = workspace.writes()
+    # The pull request's check fails already: plan exits 1 (even with --detailed-exitcode)
+    # and still prints the plan, which says what to do.
+    for output in ("text", "markdown"):
+        result = workspace.cli(
+            "plan", "--repo", str(workspace.repo.path), "--detailed-exitcode", "--output", output
+        )
+        assert result.code == 1, result.err
+        assert "1 blocked (apply would fail on CustomJob/retrain)" in result.err
+        assert "adopt: true" in result.out
+    assert "⛔ 1 blocked" in result.out
     assert not workspace.apply().ok
     assert workspace.writes() == writes
 

@@ -83,6 +83,17 @@ def test_server_messages_are_scrubbed_of_known_secrets_and_shortened() -> None:
     assert len(error.server_message or "") <= 600
 
 
+def test_a_request_id_echoing_the_token_is_scrubbed_too() -> None:
+    from controller.logs import redactor
+
+    redactor.register("echoed-token-8765")
+    error = errors.ServerError(
+        method="GET", route="/api/v2/x/", status=500, request_id="Bearer echoed-token-8765"
+    )
+    assert "echoed-token-8765" not in str(error)
+    assert "echoed-token-8765" not in (error.request_id or "")
+
+
 @pytest.mark.parametrize(
     ("text", "content_type", "expected"),
     [
@@ -109,3 +120,12 @@ def test_a_long_list_of_field_errors_is_cut_short() -> None:
     error = errors.ValidationError(method="PATCH", route="/r/", status=422, errors=problems)
     assert "and 89 more" in str(error)
     assert len(error.errors) == 99
+
+
+def test_a_missing_top_level_list_points_at_the_endpoint_not_at_a_deleted_object() -> None:
+    wrong = errors.NotFoundError(method="GET", route="/api/v2/customModels/", status=404)
+    assert "check DATAROBOT_ENDPOINT" in str(wrong)
+    gone = errors.NotFoundError(
+        method="GET", route="/api/v2/customModels/{customModelId}/", status=404
+    )
+    assert "deleted meanwhile" in str(gone)

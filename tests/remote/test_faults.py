@@ -33,6 +33,17 @@ def test_get_answered_429_waits_retry_after_then_succeeds(
     assert request_counter.snapshot().by_outcome() == {"200": 1, "429": 1}
 
 
+def test_get_answered_503_with_retry_after_waits_as_asked(
+    emulator: EmulatorServer, dr_client: DataRobotClient, request_counter: RequestCounter
+) -> None:
+    # Load balancers send Retry-After with 503 too; without it the first resend is quick.
+    set_faults(emulator, script=[_rule("GET", MODELS, status=503, retryAfter=1)])
+    started = time.monotonic()
+    assert dr_client.list_models() == []
+    assert time.monotonic() - started >= 1.0
+    assert request_counter.snapshot().by_outcome() == {"200": 1, "503": 1}
+
+
 def test_post_answered_429_is_resent_and_creates_once(
     emulator: EmulatorServer, dr_client: DataRobotClient
 ) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from controller.remote import DataRobotClient, RequestCounter, errors
+from controller.settings import ApiSettings
 from emulator.server import EmulatorServer
 from tests.fixtures.remote import ENVIRONMENT_ID, emulator_stats, set_faults, write_files
 
@@ -102,6 +103,30 @@ def test_jobs_are_listed_across_pages_and_found_by_search(
     assert len(dr_client.list_jobs(page_size=3)) == 7
     assert request_counter.snapshot().count("GET", "/api/v2/customJobs/") == 3
     assert [j.name for j in dr_client.list_jobs(search="job 4")] == ["job 4"]
+
+
+@pytest.mark.parametrize("change", ["delete", "create"])
+def test_a_list_that_changes_between_pages_is_read_again_whole(
+    api_settings: ApiSettings, dr_client: DataRobotClient, change: str
+) -> None:
+    ids = [dr_client.create_job({"name": f"job {i}", "jobType": "default"}).id for i in range(7)]
+    done: list[str] = []
+
+    def meddle(method: str, route: str, outcome: int | str, elapsed: float) -> None:
+        # After the first page (newest first), another user deletes the newest job or makes
+        # one more: offset paging would skip "job 3" or show "job 4" twice.
+        if route == "/api/v2/customJobs/" and not done:
+            if change == "delete":
+                dr_client.delete_job(ids[-1])
+                done.append("deleted")
+            else:
+                done.append(dr_client.create_job({"name": "late", "jobType": "default"}).id)
+
+    with DataRobotClient(api_settings, on_request=meddle) as client:
+        names = [j.name for j in client.list_jobs(page_size=3)]
+    expected = {f"job {i}" for i in range(6 if change == "delete" else 7)}
+    assert set(names) == expected | ({"late"} if change == "create" else set())
+    assert len(names) == len(set(names))
 
 
 def test_a_deleted_job_is_gone(dr_client: DataRobotClient) -> None:

@@ -58,6 +58,32 @@ def test_config_file_named_by_environment_is_read(tmp_path: Path) -> None:
     assert settings.token == "file-token"
 
 
+def test_a_config_file_named_explicitly_wins_over_the_environment(tmp_path: Path) -> None:
+    # As the official client does: `--drconfig FILE` (or DATAROBOT_CONFIG_FILE) is what the
+    # user asked for; the environment's DataRobot must not get the writes instead.
+    path = _drconfig(
+        tmp_path, "endpoint: https://file.example.com\ntoken: file-token\nssl_verify: false\n"
+    )
+    for flag, env in ((path, ENV), (None, {**ENV, "DATAROBOT_CONFIG_FILE": str(path)})):
+        settings = load_api_settings({}, env, flag)
+        assert (settings.endpoint, settings.token) == (
+            "https://file.example.com/api/v2",
+            "file-token",
+        )
+        assert settings.ssl_verify is False
+
+
+def test_the_default_config_file_yields_to_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    default = tmp_path / ".config" / "datarobot" / "drconfig.yaml"
+    default.parent.mkdir(parents=True)
+    default.write_text("endpoint: https://file.example.com\ntoken: file-token\n")
+    monkeypatch.setattr("controller.settings.DRCONFIG_PATH", default)
+    settings = load_api_settings({}, ENV, None)
+    assert (settings.endpoint, settings.token) == ("https://env.example.com/api/v2", TOKEN)
+
+
 def test_endpoint_and_token_from_different_sources_are_refused(tmp_path: Path) -> None:
     path = _drconfig(tmp_path, "token: file-token\n")
     with pytest.raises(ConfigError, match="same place"):
@@ -82,6 +108,11 @@ def test_nothing_configured_names_both_variables(
     assert "DATAROBOT_ENDPOINT" in message
     assert "DATAROBOT_API_TOKEN" in message
     assert "endpoint and token" in message
+    # Printed through the redactor, the message stays whole ("token configured" is prose).
+    assert redactor.scrub(message) == message
+    assert (
+        redactor.scrub("Authorization: Bearer abc123def456") == "Authorization: Bearer [REDACTED]"
+    )
 
 
 def test_explicit_config_path_that_does_not_exist_is_an_error(no_file: Path) -> None:
@@ -117,7 +148,17 @@ def test_endpoint_is_normalised_to_end_in_api_v2(raw: str, expected: str) -> Non
     assert normalize_endpoint(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["app.datarobot.com", "ftp://x.example.com", "https://"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "app.datarobot.com",
+        "ftp://x.example.com",
+        "https://",
+        "http://[::1",  # urlsplit raises ValueError
+        "http://127.0.0.1:99999",  # a port out of range
+        "http://x.example.com:port/",
+    ],
+)
 def test_an_endpoint_that_is_not_an_http_url_is_refused(raw: str) -> None:
     with pytest.raises(ConfigError, match="DATAROBOT_ENDPOINT"):
         normalize_endpoint(raw)
