@@ -69,7 +69,7 @@ class ServiceApp:
         config: EndpointConfig,
         *,
         metrics: ServiceMetrics,
-        request_run: Callable[[Trigger], Admission],
+        request_run: Callable[[Trigger, str | None], Admission],
         readiness: Callable[[], tuple[bool, dict[str, Any]]],
         status: Callable[[], dict[str, Any]],
     ) -> None:
@@ -123,7 +123,7 @@ class ServiceApp:
         )
         answer = verdict.to_json()
         if verdict.trigger:
-            admission = self._request_run(trigger)
+            admission = self._request_run(trigger, verdict.revision)
             answer["run"] = admission
             if admission == "stopping":
                 verdict = WebhookVerdict(503, "stopping", "the controller is shutting down")

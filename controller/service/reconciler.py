@@ -17,7 +17,7 @@ from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
 from controller.service.runs import ActionCounts, ResourceCount, RunOutcome, RunRequest
 from controller.settings import ApiSettings, EngineSettings, GitSettings
-from controller.sources import open_source
+from controller.sources import GitSource, open_source
 
 log = get_logger(__name__)
 
@@ -62,6 +62,7 @@ class EngineRunner:
             ):
                 revision = source.checkout.sha
                 request.on_revision(revision)
+                _check_pushed(source, request.pushed_revision)
                 engine = Engine(client, self.engine, environ=environ)
                 planned = engine.plan(source)
                 if planned.plan.is_empty:
@@ -84,6 +85,22 @@ class EngineRunner:
                 else ()
             ),
         )
+
+
+def _check_pushed(source: GitSource, pushed: str | None) -> None:
+    """Say so when a webhook announced a commit the run cannot see: the run goes on with
+    what it has, but the push will only be applied once the repository has it."""
+    if pushed is None or pushed == source.checkout.sha or source.is_ancestor(pushed):
+        return
+    log.warning(
+        "pushed_revision_not_read",
+        pushed_revision=pushed,
+        revision=source.checkout.sha,
+        hint=(
+            "the repository read does not hold the pushed commit yet; with --repo PATH "
+            "something else must update it (git pull, git-sync), or give --repo a URL"
+        ),
+    )
 
 
 def _counts(result: ApplyResult) -> ActionCounts:

@@ -51,6 +51,7 @@ class CurrentRun:
     run_id: str
     trigger: Trigger
     started_at: float
+    pushed_revision: str | None = None
 
 
 class Runner:
@@ -83,20 +84,26 @@ class Runner:
         self._pending: Trigger | None = None
         self._current: CurrentRun | None = None
         self._closing = False
+        self._held = False
+        self._pushed: str | None = None
         self._thread = threading.Thread(target=self._loop, name="dr-gitops-runner", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def request(self, trigger: Trigger, *, queue_if_busy: bool) -> Admission:
-        """Ask for a run; returns what became of the request."""
+    def request(
+        self, trigger: Trigger, *, queue_if_busy: bool, revision: str | None = None
+    ) -> Admission:
+        """Ask for a run; returns what became of the request. ``revision``: the commit a
+        webhook announced (the next run is told the newest one)."""
         with self._cond:
             if self._closing:
                 return "stopping"
+            if self._pending is None and self._current is not None and not queue_if_busy:
+                return "busy"
+            self._pushed = revision or self._pushed
             if self._pending is not None:
                 return "coalesced"
-            if self._current is not None and not queue_if_busy:
-                return "busy"
             self._pending = trigger
             self._cond.notify_all()
             return "queued" if self._current is not None else "started"
@@ -108,6 +115,16 @@ class Runner:
     @property
     def pending(self) -> Trigger | None:
         return self._pending
+
+    def hold(self) -> None:
+        """Start no run until :meth:`release`; requests meanwhile wait (coalesced)."""
+        with self._cond:
+            self._held = True
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
 
     def close(self) -> None:
         """Take no more requests and drop a pending one; the run in progress goes on (set
@@ -126,12 +143,13 @@ class Runner:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while self._pending is None and not self._closing:
+                while (self._pending is None or self._held) and not self._closing:
                     self._cond.wait()
                 trigger, self._pending = self._pending, None
+                pushed, self._pushed = self._pushed, None
                 if self._closing or trigger is None:
                     return
-                run = CurrentRun(uuid.uuid4().hex[:12], trigger, self._wall())
+                run = CurrentRun(uuid.uuid4().hex[:12], trigger, self._wall(), pushed)
                 self._current = run
             try:
                 delay = self._execute(run)
@@ -161,6 +179,7 @@ class Runner:
             last_success_revision=previous,
             on_api_request=self._metrics.observe_api_request,
             on_revision=on_revision,
+            pushed_revision=run.pushed_revision,
         )
         log.info("run_started", last_success_revision=previous)
         try:

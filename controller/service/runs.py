@@ -53,6 +53,7 @@ class RunRequest:
 
     ``last_success_revision`` is the commit of the last successful run of this process
     (``None`` at first), which lets the engine tell drift from git changes.
+    ``pushed_revision`` is the commit a webhook announced for this run, if one did.
     """
 
     run_id: str
@@ -61,6 +62,7 @@ class RunRequest:
     last_success_revision: str | None = None
     on_api_request: ApiRequestObserver = field(default=_ignore, compare=False)
     on_revision: Callable[[str], None] = field(default=_ignore, compare=False)
+    pushed_revision: str | None = None
 
     @property
     def stop_requested(self) -> bool:

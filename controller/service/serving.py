@@ -10,6 +10,12 @@ before the grace does. Then release the lock and close HTTP. Exit code 0; 1 when
 was lost, on a second signal, or when the run outlived the grace period (the lock is then
 left to expire, since the run may still be writing). Losing the lock asks the run to start
 no new action at once.
+
+A heartbeat that cannot reach the lock store (a DataRobot outage) is not a lost lock: after
+two thirds of the TTL without a refresh the service *suspends*, asking the run in progress to
+start no new action and starting no other, and reports not ready; the heartbeat goes on,
+and the first refresh that succeeds (the lease is still ours: nobody took it over) resumes
+it with a run. A refresh that finds the lease taken over is a lost lock.
 """
 
 from __future__ import annotations
@@ -83,6 +89,7 @@ class Service:
         self._signals_handled = 0
         self._exit_code = 0
         self._state = "starting"
+        self._suspended_since: float | None = None  # monotonic; see _suspend
         app = ServiceApp(
             EndpointConfig(
                 webhook_secret=settings.webhook_secret,
@@ -110,11 +117,12 @@ class Service:
             self._http_thread.start()
             log.info("http_listening", host=self.settings.listen_host, port=self.port)
 
-    def trigger(self, trigger: Trigger) -> Admission:
-        """Ask for a run now (webhooks); queued behind a run in progress."""
+    def trigger(self, trigger: Trigger, revision: str | None = None) -> Admission:
+        """Ask for a run now (webhooks, with the pushed ``revision``); queued behind a run
+        in progress."""
         if self._stop.is_set():
             return "stopping"
-        return self.runner.request(trigger, queue_if_busy=True)
+        return self.runner.request(trigger, queue_if_busy=True, revision=revision)
 
     def request_stop(self, reason: str, *, exit_code: int = 0) -> None:
         """Begin a graceful shutdown (thread- and signal-safe; the first reason wins)."""
@@ -229,7 +237,39 @@ class Service:
             log.warning("namespace_lock_refresh_failed", error=exc, seconds_since_refresh=since)
             # Stop applying well before a contender could call the lease stale.
             if since > self.lock.ttl_seconds * 2 / 3:
-                self._lock_lost(f"could not refresh the namespace lock for {since:.0f}s")
+                self._suspend(since)
+        else:
+            self._resume()
+
+    def _suspend(self, since: float) -> None:
+        """The lock could not be refreshed for a while: apply nothing until it can be."""
+        if self._suspended_since is not None or self._stop.is_set():
+            return
+        self._suspended_since = time.monotonic() - since
+        log.error(
+            "namespace_lock_unconfirmed",
+            seconds_since_refresh=round(since, 1),
+            action="applying suspended until the lock can be refreshed",
+        )
+        self.metrics.lock_held.set(0)
+        self.runner.hold()
+        self.runner.stop_event.set()  # the run in progress starts no new action
+        self._state = "suspended"
+
+    def _resume(self) -> None:
+        if self._suspended_since is None or self._stop.is_set():
+            return
+        log.warning(
+            "namespace_lock_confirmed",
+            suspended_seconds=round(time.monotonic() - self._suspended_since, 1),
+            action="applying resumed",
+        )
+        self._suspended_since = None
+        self.metrics.lock_held.set(1)
+        self.runner.stop_event.clear()
+        self._state = "running"
+        self.runner.release()
+        self.runner.request("schedule", queue_if_busy=True)
 
     def _lock_lost(self, reason: str) -> None:
         log.error("namespace_lock_lost", reason=reason)
@@ -307,6 +347,12 @@ class Service:
             return False, {"ready": False, "reason": reason}
         if self._state == "stopping":
             return False, {"ready": False, "reason": "shutting down"}
+        if self._state == "suspended":
+            reason = (
+                "applying suspended: the namespace lock could not be refreshed (is DataRobot "
+                "reachable?); it resumes once it can"
+            )
+            return False, {"ready": False, "reason": reason}
         ready, reason = self.history.readiness(
             now=time.time(), window=self.settings.readiness_window
         )

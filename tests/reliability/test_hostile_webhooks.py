@@ -180,7 +180,7 @@ class _Triggers:
     def __init__(self) -> None:
         self.seen: list[Trigger] = []
 
-    def __call__(self, trigger: Trigger) -> Any:
+    def __call__(self, trigger: Trigger, revision: str | None = None) -> Any:
         self.seen.append(trigger)
         return "started"
 

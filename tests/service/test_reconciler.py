@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from controller.service.reconciler import EngineRunner
 from controller.service.runs import ResourceCount, RunOutcome, RunRequest, Trigger
@@ -37,6 +38,7 @@ class Calls:
         stop: threading.Event | None = None,
         on_request: Callable[[str, str, int], None] | None = None,
         trigger: Trigger = "schedule",
+        pushed: str | None = None,
     ) -> RunOutcome:
         def observe(method: str, route: str, status: int) -> None:
             self.requests.append((method, route, status))
@@ -49,6 +51,7 @@ class Calls:
             stop=stop or threading.Event(),
             on_api_request=observe,
             on_revision=self.revisions.append,
+            pushed_revision=pushed,
         )
         return self.runner(request)
 
@@ -90,6 +93,25 @@ def test_each_run_fetches_the_url_and_reports_the_new_revision_first(
     outcome = calls.run(trigger="webhook:github")
     assert (outcome.result, outcome.revision, outcome.counts.created) == ("success", second, 1)
     assert calls.revisions == [first, second]
+
+
+def test_a_pushed_commit_the_local_repository_lacks_is_said_not_silently_ignored(
+    workspace: Workspace,
+) -> None:
+    workspace.add_model("churn")
+    first = workspace.commit("churn")
+    calls = runner_for(workspace)
+    with capture_logs() as events:
+        assert calls.run(trigger="webhook:github", pushed=first).revision == first
+    assert not [e for e in events if e["event"] == "pushed_revision_not_read"]
+
+    elsewhere = "0123456789abcdef0123456789abcdef01234567"  # pushed, not pulled here
+    with capture_logs() as events:
+        assert calls.run(trigger="webhook:github", pushed=elsewhere).result == "no-op"
+    (warning,) = [e for e in events if e["event"] == "pushed_revision_not_read"]
+    assert warning["pushed_revision"] == elsewhere
+    assert warning["revision"] == first
+    assert "--repo PATH" in warning["hint"]
 
 
 def test_every_api_response_is_reported_by_route_template_with_0_for_no_answer(

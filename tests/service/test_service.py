@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from controller.errors import ConfigError, LockError
 from controller.service import FileLeaseStore, NamespaceLock, RunOutcome, RunRequest, Service
 from controller.service.endpoints import EndpointConfig, ServiceApp
+from controller.service.leases import LeaseRecord, LeaseStoreUnavailable
 from controller.service.metrics import ServiceMetrics
 from tests.fixtures.service import (
     WEBHOOK_SECRET,
@@ -117,7 +118,7 @@ def test_a_body_without_length_is_cut_off_at_the_limit() -> None:
             webhook_secret=WEBHOOK_SECRET, tracked_ref="refs/heads/main", max_body_bytes=10
         ),
         metrics=ServiceMetrics(),
-        request_run=lambda _trigger: "started",
+        request_run=lambda _trigger, _revision: "started",
         readiness=lambda: (True, {}),
         status=dict,
     )
@@ -341,6 +342,46 @@ def test_losing_the_lock_stops_the_service_with_exit_1(
     running.thread.join(5)
     assert running.exit_code == 1
     assert running.service.runner.stop_event.is_set()
+
+
+class FlakyStore(FileLeaseStore):
+    """A lease store that cannot be reached while ``down`` (a DataRobot outage)."""
+
+    down = False
+
+    def refresh(self, record: LeaseRecord, token: str) -> bool:
+        if self.down:
+            raise LeaseStoreUnavailable("503 Service Unavailable")
+        return super().refresh(record, token)
+
+
+def test_an_outage_of_the_lock_store_suspends_applying_then_resumes(
+    start_service: ServiceStarter, tmp_path: Path
+) -> None:
+    store = FlakyStore(tmp_path, "ns")
+    fake = FakeRun()
+    lock = NamespaceLock(store, namespace="ns", ttl_seconds=0.6)
+    running = start_service(fake, lock=lock)
+    running.wait_until_idle(1)
+
+    store.down = True
+    deadline = time.monotonic() + 5
+    while "suspended" not in request(running.port, "GET", "/readyz").json()["reason"]:
+        assert time.monotonic() < deadline, "the service did not suspend"
+        time.sleep(0.05)
+    assert request(running.port, "GET", "/readyz").status == 503
+    assert request(running.port, "GET", "/healthz").status == 200
+    assert github_push(running.port).json()["outcome"] == "triggered"  # it waits
+    time.sleep(0.3)
+    assert len(fake.requests) == 1, "nothing may run while the lock is unconfirmed"
+    assert running.thread.is_alive(), "an outage is no reason to exit"
+
+    store.down = False  # the lease is still ours: the next heartbeat confirms it
+    fake.wait_for(2, timeout=5)
+    running.wait_until_idle(2)
+    assert request(running.port, "GET", "/readyz").status == 200
+    assert not running.service.runner.stop_event.is_set()
+    assert running.stop() == 0
 
 
 def test_a_port_in_use_is_a_clear_configuration_error(start_service: ServiceStarter) -> None:
