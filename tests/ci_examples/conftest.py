@@ -160,6 +160,9 @@ call = {{
 }}
 with open(os.path.join(state, "calls.jsonl"), "a") as log:
     log.write(json.dumps(call) + "\\n")
+if sys.argv[1] == "validate" and os.path.exists(os.path.join(state, "validate.exit")):
+    with open(os.path.join(state, "validate.exit")) as code:
+        sys.exit(int(code.read()))
 if sys.argv[1] == "plan":
     with open(os.path.join(state, "plan.md")) as plan:
         sys.stdout.write(plan.read())
@@ -180,6 +183,9 @@ class CiMachine:
     def plan_prints(self, markdown: str, exit_code: int) -> None:
         (self.state / "plan.md").write_text(markdown)
         (self.state / "plan.exit").write_text(str(exit_code))
+
+    def validate_exits(self, exit_code: int) -> None:
+        (self.state / "validate.exit").write_text(str(exit_code))
 
     def calls(self) -> list[dict[str, Any]]:
         log = self.state / "calls.jsonl"

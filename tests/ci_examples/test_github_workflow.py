@@ -130,7 +130,7 @@ def test_the_datarobot_token_comes_from_secrets_and_only_where_it_is_needed(work
 
 def test_forks_are_validated_but_not_planned(workflow):
     plan = step_named(workflow["jobs"]["plan"], "Plan")
-    assert plan["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in plan["if"]
     assert "if" not in step_named(workflow["jobs"]["plan"], "Validate manifests")
 
 
@@ -264,6 +264,29 @@ def test_a_failed_plan_leaves_a_notice_and_fails_the_check(workflow, ci_machine,
     [notice] = github.comments
     assert "dr-gitops plan failed" in notice.body
     assert "https://github.com/acme/ml-models/actions/runs/4242" in notice.body
+
+
+def test_invalid_manifests_replace_an_earlier_plan_with_a_notice(workflow, ci_machine, github):
+    github_run(workflow, "plan", ci_machine, github)
+    ci_machine.validate_exits(1)
+    ci_machine.plan_prints("", 1)  # plan validates too
+
+    job = github_run(workflow, "plan", ci_machine, github)
+
+    assert job.failed
+    assert job.step("Post the plan on the pull request").ran
+    [notice] = github.comments
+    assert "dr-gitops plan failed" in notice.body
+
+
+def test_an_invalid_fork_pull_request_fails_without_planning(workflow, ci_machine, github):
+    ci_machine.validate_exits(1)
+
+    job = github_run(workflow, "plan", ci_machine, github, head_repo="someone/ml-models")
+
+    assert job.failed
+    assert ci_machine.commands() == ["validate ."]
+    assert github.requests == []
 
 
 def test_a_fork_pull_request_is_validated_without_secrets_or_comments(workflow, ci_machine, github):

@@ -203,6 +203,29 @@ def test_a_failed_plan_leaves_a_notice_and_fails_the_job(config, ci_machine, git
     assert "https://gitlab.example.com/acme/ml-models/-/jobs/77" in notice.body
 
 
+def test_invalid_manifests_replace_an_earlier_plan_with_a_notice(config, ci_machine, gitlab):
+    gitlab_run(config, "dr-gitops-plan", ci_machine, gitlab, mr_pipeline())
+    ci_machine.validate_exits(1)
+    ci_machine.plan_prints("", 1)  # plan validates too
+
+    job = gitlab_run(config, "dr-gitops-plan", ci_machine, gitlab, mr_pipeline())
+
+    assert job.code == 1
+    [notice] = gitlab.comments
+    assert "dr-gitops plan failed" in notice.body
+
+
+def test_an_invalid_fork_merge_request_fails_without_planning(config, ci_machine, gitlab):
+    ci_machine.validate_exits(1)
+    fork = {**mr_pipeline(), "CI_PROJECT_ID": "99"}
+
+    job = gitlab_run(config, "dr-gitops-plan", ci_machine, gitlab, fork)
+
+    assert job.code == 1
+    assert ci_machine.commands() == ["validate ."]
+    assert gitlab.requests == []
+
+
 def test_a_fork_merge_request_is_validated_but_not_planned(config, ci_machine, gitlab):
     fork = {**mr_pipeline(), "CI_PROJECT_ID": "99"}
 
