@@ -20,16 +20,22 @@ RUN python -m pip wheel --no-cache-dir --no-deps --wheel-dir /dist .
 
 FROM ${PYTHON_IMAGE} AS runtime
 # git: the controller shells out to it; openssh-client: for ssh:// and git@ remotes.
+# safe.directory: a repository mounted at /repo belongs to the host's user, not to 10001, and
+# git refuses to read a repository another user owns unless told it is trusted.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
-    && rm -rf /var/lib/apt/lists/*
+    && rm -rf /var/lib/apt/lists/* \
+    && git config --system --add safe.directory /repo
 RUN groupadd --gid 10001 dr-gitops \
     && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/dr-gitops \
        --shell /usr/sbin/nologin dr-gitops \
     && mkdir -p /repo /var/cache/dr-gitops /var/lib/dr-gitops \
     && chown dr-gitops:dr-gitops /repo /var/cache/dr-gitops /var/lib/dr-gitops
 COPY --from=build /dist/ /tmp/dist/
-RUN python -m pip install --no-cache-dir /tmp/dist/*.whl && rm -rf /tmp/dist
+# The runtime dependencies at the versions the tests passed with (see constraints.txt).
+COPY constraints.txt /tmp/constraints.txt
+RUN python -m pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl \
+    && rm -rf /tmp/dist /tmp/constraints.txt
 
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

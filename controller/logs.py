@@ -14,6 +14,7 @@ from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 
 import structlog
+from structlog.typing import Processor
 
 REDACTED = "[REDACTED]"
 
@@ -107,25 +108,35 @@ def configure(
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
     numeric = logging.getLevelName(level.upper())
+    enrich: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redactor,
-            renderer,
-        ],
+        processors=[*enrich, structlog.processors.format_exc_info, redactor, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(
             numeric if isinstance(numeric, int) else 20
         ),
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
-    # Libraries (urllib3, waitress, apscheduler) log through stdlib logging: route them
-    # through the same redaction and keep them quiet unless asked.
+    # Libraries (urllib3, waitress, apscheduler) log through stdlib logging: render them like
+    # our own events (one JSON object a line when JSON), through the same redaction, and
+    # keep them quiet unless asked.
     handler = logging.StreamHandler(out)
     handler.addFilter(_StdlibRedactingFilter())
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*enrich, structlog.stdlib.add_logger_name],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                redactor,
+                renderer,
+            ],
+        )
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if numeric != logging.DEBUG else logging.DEBUG)

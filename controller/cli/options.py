@@ -39,7 +39,9 @@ def add_source_options(parser: argparse.ArgumentParser, *, repo_required: bool =
         required=repo_required,
         default=None if repo_required else ".",
         metavar="PATH|URL",
-        help="git repository: a local path (default: .) or a URL (https, ssh, file://)",
+        help="git repository: a local path"
+        + ("" if repo_required else " (default: .)")
+        + " or a URL (https, ssh, file://)",
     )
     group.add_argument(
         "--ref",

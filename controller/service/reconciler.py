@@ -116,20 +116,17 @@ def _counts(result: ApplyResult) -> ActionCounts:
 
 
 def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCount, ...]:
-    """Managed resources by kind and state: in-sync, changed, failed, orphaned."""
+    """Managed resources by kind and state as the run left them: in-sync (nothing to do, or
+    every action on it done), failed (an action failed, was blocked or did not run),
+    orphaned (owned, no manifest, not pruned)."""
     outcomes: dict[str, set[Outcome]] = {}
     if result is not None:
         for r in result.results:
             outcomes.setdefault(str(r.action.key), set()).add(r.outcome)
     states: Counter[tuple[str, str]] = Counter()
     for key in sorted(planned.desired.keys()):
-        seen = outcomes.get(str(key))
-        if not seen:
-            state = "in-sync"
-        elif seen == {Outcome.DONE}:
-            state = "changed"
-        else:
-            state = "failed"
+        seen = outcomes.get(str(key), {Outcome.DONE})
+        state = "in-sync" if seen == {Outcome.DONE} else "failed"
         states[(key.kind, state)] += 1
     for key in planned.orphans:
         if str(key) not in outcomes:

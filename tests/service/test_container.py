@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,30 @@ def test_the_runtime_stage_installs_the_wheel_without_extras(stages) -> None:  #
         assert "--editable" not in run
 
 
+def test_the_image_pins_every_runtime_dependency_within_its_bounds(stages) -> None:  # type: ignore[no-untyped-def]
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    (install,) = [run for run in args_of(stages[-1], "RUN") if "pip install" in run]
+    assert "-c /tmp/constraints.txt" in install
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[canonicalize_name(name)] = version.strip()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for raw in project["dependencies"]:
+        requirement = Requirement(raw)
+        pinned = pins.get(canonicalize_name(requirement.name))
+        assert pinned, f"constraints.txt does not pin {requirement.name}"
+        assert requirement.specifier.contains(pinned), (raw, pinned)
+
+
+def test_a_repository_mounted_by_another_user_is_trusted(stages) -> None:  # type: ignore[no-untyped-def]
+    runtime = " ".join(args_of(stages[-1], "RUN"))
+    assert "git config --system --add safe.directory /repo" in runtime
+
+
 def test_git_is_installed_and_apt_lists_are_removed(stages) -> None:  # type: ignore[no-untyped-def]
     (apt,) = [run for run in args_of(stages[-1], "RUN") if "apt-get install" in run]
     assert "--no-install-recommends" in apt
@@ -113,7 +138,8 @@ def test_everything_the_build_copies_exists_and_is_not_ignored(stages) -> None: 
         if line.strip() and not line.startswith("#")
     }
     assert {".git", ".venv", "tests"} <= ignored
-    for copy in args_of(stages[0], "COPY"):
+    copies = [c for stage in stages for c in args_of(stage, "COPY") if "--from=" not in c]
+    for copy in copies:
         *sources, _target = shlex.split(copy)
         for source in sources:
             assert (ROOT / source).exists(), source

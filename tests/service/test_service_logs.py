@@ -50,3 +50,34 @@ def test_every_run_event_carries_the_run_id_and_revision(start_service: ServiceS
     assert finished["run_id"] == fake.requests[0].run_id
     assert finished["revision"] == fake.revision
     assert finished["trigger"] == "startup"
+
+
+def test_library_logs_are_json_lines_too_and_redacted() -> None:
+    import io
+    import logging
+
+    from controller import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    out = io.StringIO()
+    try:
+        logs.configure(level="info", json=True, stream=out, secrets=["lib-secret-4711"])
+        logging.getLogger("apscheduler.scheduler").warning("job skipped; token lib-secret-4711")
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            logging.getLogger("waitress").exception("request failed")
+        logs.get_logger("ours").warning("our_event", detail="x")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        structlog.reset_defaults()
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]  # every line is JSON
+    assert [(e["event"], e.get("logger")) for e in lines] == [
+        ("job skipped; token [REDACTED]", "apscheduler.scheduler"),
+        ("request failed", "waitress"),
+        ("our_event", None),
+    ]
+    assert "ValueError: bad" in lines[1]["exception"]
+    assert all(e["level"] and e["timestamp"] for e in lines)
