@@ -108,7 +108,8 @@ def _apply_and_report(
     if args.output == "json":
         print(json.dumps(_result_json(plan, result), indent=2))
     else:
-        print(render_result(result, color=use_color()), end="")
+        locations = planned.desired.locations()
+        print(render_result(result, color=use_color(), locations=locations), end="")
     if lost is not None and lost.is_set():
         print("error: the namespace lock was lost while applying; run again", file=sys.stderr)
     return 0 if result.ok else 1

@@ -7,9 +7,10 @@ a TTY, unless ``NO_COLOR`` is set). Secret-looking runtime values are masked.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from controller.engine.applying import ApplyResult, Outcome
+from controller.model.desired import ResourceKey
 from controller.model.plans import (
     MARKDOWN_LIMIT,
     MARKDOWN_MARKER,
@@ -22,7 +23,7 @@ from controller.model.plans import (
     RuntimeChange,
 )
 from controller.model.secrets import shown
-from controller.model.values import Json
+from controller.model.values import Json, Location
 
 _SYMBOL = {
     ActionKind.CREATE_MODEL: "+",
@@ -243,8 +244,14 @@ def _truncate(block: str, size: int) -> str:
 # --- apply results -----------------------------------------------------------------------
 
 
-def render_result(result: ApplyResult, *, color: bool = False) -> str:
-    """What applying did: each action with its outcome, then a summary line."""
+def render_result(
+    result: ApplyResult,
+    *,
+    color: bool = False,
+    locations: Mapping[ResourceKey, Location] | None = None,
+) -> str:
+    """What applying did: each action with its outcome, then a summary line. A failed or
+    blocked action names its manifest when ``locations`` has it."""
     lines = []
     for r in result.results:
         if r.outcome is Outcome.DONE:
@@ -254,6 +261,9 @@ def render_result(result: ApplyResult, *, color: bool = False) -> str:
         else:
             symbol = "~" if r.outcome is Outcome.SKIPPED else "!"
             text = f"  {symbol} {r.action.key}  {headline(r.action)}: {r.message}"
+            where = (locations or {}).get(r.action.key)
+            if where is not None and r.outcome is not Outcome.SKIPPED:
+                text += f"\n      (declared at {where.file}:{where.line})"
             lines.append(_paint(symbol, text, color))
     counts = {o: result.count(o) for o in Outcome}
     numbers = (

@@ -175,5 +175,10 @@ class DesiredState:
     def keys(self) -> frozenset[ResourceKey]:
         return frozenset([m.key for m in self.models] + [j.key for j in self.jobs])
 
+    def locations(self) -> dict[ResourceKey, Location]:
+        """Where each manifest is, for messages that should send the user to it."""
+        found = {m.key: m.location for m in self.models}
+        return found | {j.key: j.location for j in self.jobs}
+
     def is_empty(self) -> bool:
         return not self.models and not self.jobs

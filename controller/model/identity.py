@@ -24,6 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 UPID_MAX = 100
+DESCRIPTION_MAX = 9500
+"""The longest description a manifest may give: the API's 10,000 characters less room for
+the stamp (at most about 360: a namespace of 200, a name of 63, a commit and a digest)."""
 _NAME_ROOM = 64  # metadata.name is at most 63 characters, plus the "/" separator
 _LOCK_NAME = ".dr-gitops-lock"
 _STAMP = re.compile(r"\s*\[dr-gitops ([^\]\n]*)\]\s*$")

@@ -154,6 +154,16 @@ def test_settings_manifests_cannot_hold_are_left_out_with_a_comment() -> None:
     assert "# maximumMemory (67108864 bytes) is left out" in text
 
 
+def test_a_description_too_long_for_a_manifest_is_kept_whole_and_reported() -> None:
+    long = "x" * 9_800  # DataRobot takes 10,000; a manifest 9,500 (room for the stamp)
+    rendered = job_document(Selected(job(description=long), "j", False), None, Files(1))
+
+    text = to_yaml(rendered.document)
+    assert _spec(text)["description"] == long  # never cut: that would change it in DataRobot
+    assert "the description has 9800 characters; manifests take at most 9500" in text
+    assert any("shorten it before applying" in line for line in rendered.notes)
+
+
 def test_a_model_whose_files_are_incomplete_is_managed_without_its_version() -> None:
     files = Files(0, (Missing(None, "the download of version 1.2 failed: 503"),))
 

@@ -130,3 +130,15 @@ def test_the_package_folder_links_to_the_canonical_schemas() -> None:
     link = ROOT / "controller" / "schemas"
     assert link.is_symlink()
     assert link.resolve() == SCHEMAS.resolve()
+
+
+@pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))
+def test_descriptions_leave_room_for_the_ownership_stamp(kind: str) -> None:
+    from controller.model.identity import DESCRIPTION_MAX, Stamp
+
+    # The object's description carries the stamp (jobs always, adopted models); a
+    # version's description does not.
+    limits = {path: node.get("maxLength") for path, node in _properties(_schema(kind))}
+    assert limits["spec.description"] == DESCRIPTION_MAX
+    longest = Stamp("n" * 200, "m" * 63, "c" * 40, "d" * 12).render()
+    assert DESCRIPTION_MAX + len("\n\n") + len(longest) <= 10_000  # the API's limit

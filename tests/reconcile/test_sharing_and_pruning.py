@@ -103,6 +103,11 @@ def test_an_unknown_user_is_a_clear_error_naming_the_user(workspace: Workspace) 
     result = workspace.apply()
     (failure,) = result.failures
     assert "nobody@example.com" in failure.message
+    # From the command line, the failure sends the user to the manifest that declares it.
+    cli = workspace.cli("apply", "--repo", str(workspace.repo.path))
+    assert cli.code == 1
+    assert "nobody@example.com" in cli.out
+    assert "(declared at models/churn.yaml:1)" in cli.out
 
 
 def test_job_sharing_with_a_user_a_group_and_the_organization(workspace: Workspace) -> None:

@@ -32,7 +32,7 @@ from controller.engine.exporting.yamlwriting import Path
 from controller.manifests.modelbuilding import CANONICAL_TARGET, WITH_TARGET_NAME
 from controller.manifests.quantities import MAX_MEMORY, MIN_MEMORY
 from controller.model.desired import KIND_JOB, KIND_MODEL
-from controller.model.identity import strip_stamp
+from controller.model.identity import DESCRIPTION_MAX, strip_stamp
 from controller.model.live import LiveGrant, LiveJob, LiveModel
 from controller.model.values import Fields
 
@@ -47,7 +47,7 @@ def model_document(
     version = live.latest_version
     label = f", version {version.label}" if version else ", no version"
     draft = Draft(header(KIND_MODEL, "custom model", live.id, live.name, label, selected))
-    spec = _model_fields(live.fields)
+    spec = _model_fields(live.fields, draft)
     if version is not None and version.items:
         settings = _version_block(version.settings, version.description, selected.name, draft)
         runtime_path: Path = ("spec", "version", "runtimeParameters")
@@ -64,11 +64,28 @@ def model_document(
     return draft.done(manifest(KIND_MODEL, selected, spec))
 
 
-def _model_fields(fields: Fields) -> dict[str, Any]:
+def _description(fields: Fields, draft: Draft) -> str:
+    """The user's description, with a note when it is longer than a manifest takes (kept
+    whole: cutting or dropping it would change it in DataRobot at the next apply)."""
+    description = strip_stamp(str(fields.get("description") or ""))
+    if len(description) > DESCRIPTION_MAX:
+        draft.note(
+            ("spec",),
+            f"the description has {len(description)} characters; manifests take at most "
+            f"{DESCRIPTION_MAX} (room for the ownership stamp): shorten it before applying",
+        )
+        draft.report.append(
+            f"description of {len(description)} characters is longer than {DESCRIPTION_MAX}; "
+            "shorten it before applying"
+        )
+    return description
+
+
+def _model_fields(fields: Fields, draft: Draft) -> dict[str, Any]:
     raw_target = str(fields.get("targetType") or "")
     target = CANONICAL_TARGET.get(raw_target.lower(), raw_target)
     spec: dict[str, Any] = {"name": str(fields.get("name") or "")}
-    description = strip_stamp(str(fields.get("description") or ""))
+    description = _description(fields, draft)
     if description:
         spec["description"] = description
     spec["targetType"] = target
@@ -174,7 +191,7 @@ def job_document(
     draft = Draft(header(KIND_JOB, "custom job", live.id, live.name, "", selected))
     fields = live.fields
     spec: dict[str, Any] = {"name": live.name}
-    description = strip_stamp(str(fields.get("description") or ""))
+    description = _description(fields, draft)
     if description:
         spec["description"] = description
     spec["jobType"] = str(fields.get("jobType") or "default")
