@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from controller.model.plans import GrantChange
 from controller.remote import DataRobotClient, RequestCounter, errors
 from controller.settings import ApiSettings
 from emulator.server import EmulatorServer
-from tests.fixtures.remote import emulator_stats, fast_settings, model_fields, set_faults
+from tests.fixtures.remote import (
+    ENVIRONMENT_ID,
+    emulator_stats,
+    fast_settings,
+    model_fields,
+    set_faults,
+    write_files,
+)
 
 MODELS = "/api/v2/customModels/"
 
@@ -222,3 +232,84 @@ def test_random_faults_at_a_high_rate_never_duplicate_a_create(
                     break
     ids = [m.user_provided_id for m in dr_client.list_models()]
     assert sorted(ids) == sorted(f"tests/m{i}" for i in range(8))
+
+
+# --- every other call the engine makes, under a 503 after the write (or before a read) ----
+
+JOB_ROUTE = "/api/v2/customJobs/{customJobId}/"
+VERSION_ROUTE = "/api/v2/customModels/{customModelId}/versions/{customModelVersionId}/"
+ACCESS_ROUTE = "/api/v2/customModels/{customModelId}/accessControl/"
+ROLES_ROUTE = "/api/v2/customJobs/{customJobId}/sharedRoles/"
+ITEM_ROUTE = "/api/v2/customJobs/{customJobId}/items/{itemId}/"
+
+
+def _job(client: DataRobotClient, tmp_path: Path) -> Any:
+    files = write_files(tmp_path, {"run.sh": "#!/bin/sh\necho hi\n"})
+    return client.create_job({"name": "faulty", "jobType": "default"}, files=files)
+
+
+def test_a_job_update_answered_503_after_the_write_is_unknown_and_landed_once(
+    emulator: EmulatorServer, dr_client: DataRobotClient, tmp_path: Path
+) -> None:
+    job = _job(dr_client, tmp_path)
+    set_faults(emulator, script=[_rule("PATCH", JOB_ROUTE, status=503, when="after")])
+    with pytest.raises(errors.OutcomeUnknownError):
+        dr_client.update_job(job.id, {"description": "after the fault"})
+    assert dr_client.get_job(job.id).fields["description"] == "after the fault"
+    assert emulator_stats(emulator)["routes"][f"PATCH {JOB_ROUTE}"]["statuses"] == {"503": 1}
+
+
+def test_a_job_deletion_whose_answer_was_lost_is_done_once_retried(
+    emulator: EmulatorServer, dr_client: DataRobotClient, tmp_path: Path
+) -> None:
+    job = _job(dr_client, tmp_path)
+    set_faults(emulator, script=[_rule("DELETE", JOB_ROUTE, status=503, when="after")])
+    dr_client.delete_job(job.id)  # the resend answers 404: the first attempt did it
+    assert dr_client.list_jobs() == []
+
+
+def test_a_job_item_read_is_retried_through_a_503(
+    emulator: EmulatorServer, dr_client: DataRobotClient, tmp_path: Path
+) -> None:
+    job = _job(dr_client, tmp_path)
+    (item,) = job.items
+    set_faults(emulator, script=[_rule("GET", ITEM_ROUTE, status=503)])
+    assert dr_client.get_job_item(job.id, item.id).content == "#!/bin/sh\necho hi\n"
+
+
+def test_version_metadata_answered_503_after_the_write_is_resent_safely(
+    emulator: EmulatorServer, dr_client: DataRobotClient, tmp_path: Path
+) -> None:
+    model = dr_client.create_model(model_fields("metadata"))
+    files = write_files(tmp_path, {"custom.py": "x = 1\n"})
+    version = dr_client.create_version(
+        model.id, files=files, settings={"baseEnvironmentId": ENVIRONMENT_ID}
+    )
+    set_faults(emulator, script=[_rule("PATCH", VERSION_ROUTE, status=503, when="after")])
+    updated = dr_client.update_version_metadata(model.id, version.id, description="refreshed")
+    assert updated.description == "refreshed"
+    assert [v.id for v in dr_client.list_versions(model.id)] == [version.id]  # no new version
+
+
+@pytest.mark.parametrize("kind", ["model", "job"])
+def test_sharing_answered_503_after_the_write_is_unknown_and_landed_once(
+    emulator: EmulatorServer, dr_client: DataRobotClient, tmp_path: Path, kind: str
+) -> None:
+    grant = GrantChange("user", "alice@example.com", None, "USER")
+    if kind == "model":
+        target = dr_client.create_model(model_fields("shared")).id
+        route, update, read = (
+            ACCESS_ROUTE,
+            dr_client.update_model_access,
+            dr_client.get_model_access,
+        )
+    else:
+        target = _job(dr_client, tmp_path).id
+        route, update, read = ROLES_ROUTE, dr_client.update_job_roles, dr_client.get_job_roles
+    set_faults(emulator, script=[_rule("PATCH", route, status=503, when="after")])
+    with pytest.raises(errors.OutcomeUnknownError):
+        update(target, [grant])
+    roles = {g.name: g.role for g in read(target)}
+    assert roles["alice@example.com"] == "USER"  # the engine re-reads, then resends if needed
+    update(target, [grant])  # setting the same role again is harmless
+    assert {g.name: g.role for g in read(target)} == roles
