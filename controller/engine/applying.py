@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from controller.errors import DrGitopsError, PlanError
@@ -304,11 +304,15 @@ class Applier:
         return next((v for v in versions if (v.major, v.minor) > base), None)
 
     def _uploads(self, action: Action) -> list[FileUpload]:
-        return [
-            FileUpload(self._root / f.repo_path, f.path)
-            for f in action.files
-            if f.change is not FileChangeKind.DELETE and f.repo_path is not None
-        ]
+        uploads = []
+        for f in action.files:
+            if f.change is FileChangeKind.DELETE or f.repo_path is None:
+                continue
+            relative = PurePosixPath(f.repo_path)
+            if relative.is_absolute() or ".." in relative.parts:  # never from a valid plan
+                raise PlanError(f"{action.key}: {f.repo_path!r} is not inside the repository")
+            uploads.append(FileUpload(self._root / relative, f.path))
+        return uploads
 
     def _update_version_metadata(self, model_id: str | None, action: Action) -> tuple[str, str]:
         assert model_id

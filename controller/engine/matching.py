@@ -2,7 +2,10 @@
 
 Owned objects are found by ``userProvidedId`` (models) or by their stamp (jobs, adopted
 models). A manifest with ``metadata.adopt`` may take over one unowned object with exactly
-its display name. Anything ambiguous is reported as a conflict rather than guessed.
+its display name; objects another dr-gitops namespace owns (its stamp, or a
+``userProvidedId`` under the prefix of a namespace whose stamps or lock are seen) are never
+adopted, and a model's stamp never outranks another namespace's ``userProvidedId``.
+Anything ambiguous is reported as a conflict rather than guessed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,13 @@ from controller.model.desired import (
     DesiredState,
     ResourceKey,
 )
-from controller.model.identity import owned_model_name, read_stamp
+from controller.model.identity import (
+    is_lock_upid,
+    lock_namespace_prefix,
+    owned_model_name,
+    read_stamp,
+    upid_prefix,
+)
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 
 L = TypeVar("L", LiveModel, LiveJob)
@@ -35,6 +44,8 @@ class Matches(Generic[L]):
     orphans: Mapping[ResourceKey, L] = field(default_factory=dict)
     conflicts: Mapping[ResourceKey, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    ambiguous: frozenset[ResourceKey] = frozenset()
+    """Orphans that share a claim with another object (``name#id`` keys): never pruned."""
 
     def live_for(self, key: ResourceKey) -> L | None:
         return self.owned.get(key) or self.adopted.get(key)
@@ -43,28 +54,58 @@ class Matches(Generic[L]):
 def match_models(desired: DesiredState, live: LiveSnapshot, namespace: str) -> Matches[LiveModel]:
     claims: dict[ResourceKey, list[LiveModel]] = defaultdict(list)
     unowned: list[LiveModel] = []
+    foreign: list[LiveModel] = []
+    others = _other_prefixes(live, namespace)
     for model in live.models:
-        name = owned_model_name(namespace, model.user_provided_id)
-        if name is None:
-            stamp = read_stamp(str(model.fields.get("description") or ""))
-            name = stamp.name if stamp and stamp.namespace == namespace else None
-        if name is None:
-            unowned.append(model)
-        else:
+        upid = model.user_provided_id or ""
+        name = owned_model_name(namespace, upid)
+        stamp = read_stamp(str(model.fields.get("description") or ""))
+        theirs = is_lock_upid(upid) or upid.startswith(others)
+        if name is None and stamp is not None and stamp.namespace == namespace and not theirs:
+            name = stamp.name  # adopted: its own userProvidedId, our stamp
+        if name is not None:
             claims[ResourceKey(KIND_MODEL, name)].append(model)
-    return _pair(desired.models, claims, unowned, "model")
+        elif theirs or stamp is not None:
+            foreign.append(model)
+        else:
+            unowned.append(model)
+    return _pair(desired.models, claims, unowned, "model", foreign)
 
 
 def match_jobs(desired: DesiredState, live: LiveSnapshot, namespace: str) -> Matches[LiveJob]:
     claims: dict[ResourceKey, list[LiveJob]] = defaultdict(list)
     unowned: list[LiveJob] = []
+    foreign: list[LiveJob] = []
     for job in live.jobs:
         stamp = read_stamp(str(job.fields.get("description") or ""))
-        if stamp and stamp.namespace == namespace:
+        if stamp is None:
+            unowned.append(job)
+        elif stamp.namespace == namespace:
             claims[ResourceKey(KIND_JOB, stamp.name)].append(job)
         else:
-            unowned.append(job)
-    return _pair(desired.jobs, claims, unowned, "job")
+            foreign.append(job)
+    return _pair(desired.jobs, claims, unowned, "job", foreign)
+
+
+def _other_prefixes(live: LiveSnapshot, namespace: str) -> tuple[str, ...]:
+    """``userProvidedId`` prefixes of the other namespaces dr-gitops has left a mark of
+    (stamps, lock objects), longest first."""
+    descriptions = [m.fields.get("description") for m in live.models]
+    descriptions += [j.fields.get("description") for j in live.jobs]
+    prefixes = {
+        upid_prefix(stamp.namespace)
+        for description in descriptions
+        if (stamp := read_stamp(str(description or ""))) is not None
+    }
+    prefixes |= {
+        lock_namespace_prefix(m.user_provided_id) + "/"
+        for m in live.models
+        if m.user_provided_id and is_lock_upid(m.user_provided_id)
+    }
+    prefixes.discard(upid_prefix(namespace))
+    # Our own models are claimed before this is asked, so a prefix of ours ("a/" when we
+    # are "a/b") cannot make them foreign.
+    return tuple(sorted(prefixes, key=len, reverse=True))
 
 
 def _unstamped(obj: LiveModel | LiveJob) -> bool:
@@ -76,6 +117,7 @@ def _pair(
     claims: Mapping[ResourceKey, list[L]],
     unowned: list[L],
     noun: str,
+    foreign: Sequence[L] = (),
 ) -> Matches[L]:
     owned: dict[ResourceKey, L] = {}
     adopted: dict[ResourceKey, L] = {}
@@ -84,6 +126,9 @@ def _pair(
     by_name: dict[str, list[L]] = defaultdict(list)
     for obj in unowned:
         by_name[obj.name].append(obj)
+    theirs: dict[str, list[L]] = defaultdict(list)
+    for obj in foreign:
+        theirs[obj.name].append(obj)
     for res in wanted:
         found = claims.get(res.key, [])
         display = str(res.fields.get("name") or res.key.name)
@@ -104,6 +149,13 @@ def _pair(
                 conflicts[res.key] = (
                     f"cannot adopt: {len(candidates)} {noun}s are named {res.adopt.name!r} "
                     f"(ids {ids}); rename all but one in DataRobot first"
+                )
+            elif theirs.get(res.adopt.name):
+                ids = ", ".join(sorted(o.id for o in theirs[res.adopt.name]))
+                conflicts[res.key] = (
+                    f"cannot adopt the {noun} named {res.adopt.name!r} (id {ids}): another "
+                    "dr-gitops namespace manages it. Remove it from that repository first (or "
+                    "give this manifest another spec.name to make a new one)"
                 )
             else:
                 warnings.append(
@@ -127,11 +179,21 @@ def _pair(
                 f"{res.key}: a {noun} named {display!r} exists that dr-gitops does not own "
                 f"(id {ids}); a new one will be created. Set metadata.adopt: true to take it over instead"
             )
+        elif theirs.get(display):
+            ids = ", ".join(sorted(o.id for o in theirs[display]))
+            warnings.append(
+                f"{res.key}: a {noun} named {display!r} exists that another dr-gitops "
+                f"namespace manages, so this one does not own it (id {ids}); a new one will be "
+                "created"
+            )
     wanted_keys = {r.key for r in wanted}
     orphans = {
         k: objs[0] for k, objs in sorted(claims.items()) if k not in wanted_keys and len(objs) == 1
     }
+    ambiguous: set[ResourceKey] = set()
     for key, objs in sorted(claims.items()):
         if key not in wanted_keys and len(objs) > 1:
-            orphans.update({ResourceKey(key.kind, f"{key.name}#{o.id}"): o for o in objs})
-    return Matches(owned, adopted, orphans, conflicts, tuple(warnings))
+            several = {ResourceKey(key.kind, f"{key.name}#{o.id}"): o for o in objs}
+            orphans.update(several)
+            ambiguous.update(several)
+    return Matches(owned, adopted, orphans, conflicts, tuple(warnings), frozenset(ambiguous))

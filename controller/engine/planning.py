@@ -201,9 +201,11 @@ def _create_model(model: DesiredModel, inputs: PlanInputs) -> list[Action]:
             )
         )
     if model.sharing is not None:
-        sharing = grant_changes(
-            model.sharing, _creator_grants(inputs.live), protected=_protected(inputs.live)
-        )
+        creator = _creator_grants(inputs.live)
+        sharing = grant_changes(model.sharing, creator, protected=_protected(inputs.live))
+        blocked = _sharing_blocker(sharing, creator, inputs.live.controller_user)
+        if blocked:  # nothing is made: a model it could not share as declared
+            return [Action(ActionKind.BLOCKED, model.key, blocked, sharing=sharing)]
         if sharing:
             actions.append(
                 Action(
@@ -414,10 +416,11 @@ def _sharing_blocker(
             after.pop(key, None)
         else:
             after[key] = change.new_role
-    if "OWNER" not in after.values():
+    if "OWNER" not in [role for (kind, _), role in after.items() if kind == "user"]:
         return (
-            "the declared sharing would leave no OWNER, which DataRobot refuses; declare at "
-            "least one user with role OWNER"
+            "the declared sharing would leave no user with role OWNER, which DataRobot "
+            "refuses (a group or an organization is not enough); declare at least one user "
+            "with role OWNER"
         )
     if controller and after.get(("user", controller.lower()), "OWNER") != "OWNER":
         return (
@@ -502,9 +505,11 @@ def _create_job(job: DesiredJob, inputs: PlanInputs) -> list[Action]:
         )
     ]
     if job.sharing is not None:
-        sharing = grant_changes(
-            job.sharing, _creator_grants(inputs.live), protected=_protected(inputs.live)
-        )
+        creator = _creator_grants(inputs.live)
+        sharing = grant_changes(job.sharing, creator, protected=_protected(inputs.live))
+        blocked = _sharing_blocker(sharing, creator, inputs.live.controller_user)
+        if blocked:  # nothing is made: a job it could not share as declared
+            return [Action(ActionKind.BLOCKED, job.key, blocked, sharing=sharing)]
         if sharing:
             actions.append(
                 Action(ActionKind.UPDATE_JOB_SHARING, job.key, "share the new job", sharing=sharing)
@@ -573,8 +578,22 @@ def _plan_deletions(
             "refusing to prune: the manifests declare nothing, so every owned object would be deleted. "
             "If that is really what you want, pass --allow-empty"
         )
-    actions: list[Action] = []
+    actions: list[Action] = [
+        Action(
+            ActionKind.BLOCKED,
+            key,
+            f"its manifest is gone, but several objects claim {key.name.split('#')[0]} (this is "
+            f"{obj.id}); delete the extra ones by hand, then prune again",
+            obj.id,
+            obj.name,
+        )
+        for matches in (models, jobs)
+        for key, obj in matches.orphans.items()
+        if key in matches.ambiguous
+    ]
     for key, model in models.orphans.items():
+        if key in models.ambiguous:
+            continue
         if model.deployments_count:
             actions.append(
                 Action(
@@ -593,6 +612,7 @@ def _plan_deletions(
     actions.extend(
         Action(ActionKind.DELETE_JOB, key, "its manifest is gone", job.id, job.name)
         for key, job in jobs.orphans.items()
+        if key not in jobs.ambiguous
     )
     deletions = sum(a.kind.is_deletion for a in actions)
     if deletions > inputs.max_deletions:

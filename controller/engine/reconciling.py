@@ -32,9 +32,7 @@ from controller.manifests import load_desired_state
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveSnapshot
-from controller.model.plans import Action, BasisEntry, Plan
-from controller.model.secrets import masked
-from controller.model.values import GitModelVersion, Json
+from controller.model.plans import BasisEntry, Plan, plan_to_json
 from controller.remote import DataRobotClient, read_sharing, read_snapshot, with_sharing
 from controller.settings import EngineSettings
 from controller.sources import Checkout, GitSource
@@ -190,10 +188,14 @@ class Engine:
             )
 
     def check_saved(self, saved: Plan, planned: Planned) -> Plan:
-        """The saved plan, ready to apply, if the live state it was based on is unchanged.
+        """The plan to apply for a saved one: the plan made now, if it is the saved plan.
 
-        Raises ``PlanError`` naming what changed otherwise. Secret-looking runtime values,
-        which a saved plan never holds, are taken from the manifests at the plan's commit.
+        Raises ``PlanError`` naming what changed otherwise: another namespace or commit,
+        DataRobot changed since (the basis), or actions that are not the ones the manifests
+        at that commit call for now (a plan file edited by hand, or made by another version).
+        The plan made now is the one applied, so a saved plan can never make dr-gitops do
+        what the manifests do not ask for, and secret-looking values (which a saved plan
+        never holds) come from the manifests.
         """
         if saved.namespace != planned.namespace:
             raise PlanError(
@@ -215,7 +217,14 @@ class Engine:
                 f"stale plan: DataRobot changed since the plan was made ({listed}). "
                 "Run `dr-gitops plan` again and review the new plan"
             )
-        return _unmasked(saved, planned.plan, planned.plan.revision)
+        different = _first_difference(saved, planned.plan)
+        if different:
+            raise PlanError(
+                f"the saved plan is not the plan the manifests at this commit make now "
+                f"({different}): the file was edited, or made by another dr-gitops version. "
+                "Run `dr-gitops plan --out FILE` again and review the new plan"
+            )
+        return planned.plan
 
 
 class _Background(Generic[T]):
@@ -263,36 +272,15 @@ def stale_entries(saved: tuple[BasisEntry, ...], now: tuple[BasisEntry, ...]) ->
     return changes
 
 
-def _unmasked(saved: Plan, fresh: Plan, revision: GitModelVersion | None) -> Plan:
-    """Put secret-looking runtime values back, from the plan made now at the same commit."""
-    fresh_values = {(a.key, a.kind): _values_by_name(a) for a in fresh.actions}
-    actions: list[Action] = []
-    for action in saved.actions:
-        values = action.params.get("runtimeValues")
-        if not isinstance(values, list) or not any(
-            isinstance(v, dict) and v.get("sensitive") for v in values
-        ):
-            actions.append(action)
-            continue
-        current = fresh_values.get((action.key, action.kind), {})
-        restored: list[Json] = []
-        for entry in values:
-            if isinstance(entry, dict) and entry.get("sensitive"):
-                name = str(entry.get("fieldName"))
-                value = current.get(name)
-                if value is None or masked(value) != entry.get("value"):
-                    raise PlanError(
-                        f"stale plan: the runtime value {name} of {action.key} is not the one the "
-                        "plan was made with; run `dr-gitops plan` again"
-                    )
-                entry = {k: v for k, v in entry.items() if k != "sensitive"} | {"value": value}
-            restored.append(entry)
-        actions.append(replace(action, params=action.params.replace(runtimeValues=restored)))
-    return replace(saved, actions=tuple(actions), revision=revision or saved.revision)
-
-
-def _values_by_name(action: Action) -> dict[str, Json]:
-    values = action.params.get("runtimeValues")
-    if not isinstance(values, list):
-        return {}
-    return {str(v.get("fieldName")): v.get("value") for v in values if isinstance(v, dict)}
+def _first_difference(saved: Plan, fresh: Plan) -> str | None:
+    """The first way ``saved``'s actions differ from ``fresh``'s, in words; ``None`` if
+    they are the same (compared in their saved form, secret-looking values masked)."""
+    before = plan_to_json(saved)["actions"]
+    after = plan_to_json(fresh)["actions"]
+    for index, (old, new) in enumerate(zip(before, after, strict=False), start=1):
+        if old != new:
+            fields = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+            return f"action {index}, {old.get('key')}: {', '.join(fields)} differ"
+    if len(before) != len(after):
+        return f"{len(before)} actions saved, {len(after)} called for now"
+    return None

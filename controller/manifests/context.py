@@ -42,6 +42,25 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith((prefix + ".", prefix + "["))
 
 
+STAMP_MARK = "[dr-gitops "
+
+
+def stamp_problems(document: Document, spec: dict[str, object]) -> list[Problem]:
+    """A description must not carry text that reads as an ownership stamp: dr-gitops writes
+    those itself, and one written by hand could claim another namespace's object."""
+    description = spec.get("description")
+    if isinstance(description, str) and STAMP_MARK in description:
+        return [
+            document.problem(
+                ("spec", "description"),
+                f"the description contains {STAMP_MARK.strip()!r}, which dr-gitops keeps for "
+                "the ownership stamp it writes itself",
+                f"remove the {STAMP_MARK.strip()}...] text",
+            )
+        ]
+    return []
+
+
 def finding_problems(
     document: Document, path: FieldPath, findings: Sequence[Finding]
 ) -> list[Problem]:

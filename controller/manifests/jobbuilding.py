@@ -11,7 +11,12 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from controller.manifests.context import BuildContext, SchemaVerdict, finding_problems
+from controller.manifests.context import (
+    BuildContext,
+    SchemaVerdict,
+    finding_problems,
+    stamp_problems,
+)
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.runtimeparams import METADATA_FILES, check_values, read_definitions
 from controller.manifests.schemas import did_you_mean
@@ -36,7 +41,7 @@ def build_job(
     """The desired job, or ``None`` with the problems that prevent it."""
     data: dict[str, Any] = document.data
     spec: dict[str, Any] = data["spec"]
-    problems: list[Problem] = []
+    problems: list[Problem] = stamp_problems(document, spec)
     # Each part is checked when its own fields passed the schema, so that one typo does
     # not hide the other problems of the document.
     fields = (

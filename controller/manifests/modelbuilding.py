@@ -13,7 +13,12 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from controller.manifests.context import BuildContext, SchemaVerdict, finding_problems
+from controller.manifests.context import (
+    BuildContext,
+    SchemaVerdict,
+    finding_problems,
+    stamp_problems,
+)
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.quantities import QuantityError, memory_bytes
 from controller.manifests.runtimeparams import METADATA_FILES, check_values, read_definitions
@@ -73,7 +78,7 @@ def build_model(
     """The desired model, or ``None`` with the problems that prevent it."""
     data: dict[str, Any] = document.data
     spec: dict[str, Any] = data["spec"]
-    problems: list[Problem] = []
+    problems: list[Problem] = stamp_problems(document, spec)
     fields: Fields | None = None
     if verdict.clean(("spec",), but=[("spec", "version"), ("spec", "sharing")]):
         fields, found = model_fields(document, data["metadata"]["name"], spec)

@@ -302,3 +302,31 @@ def test_plans_are_deterministic():
     second = plan_for(b.state(*reversed(models)))
     assert first == second
     assert [a.key.name for a in first.actions] == ["a", "a", "b", "b", "c", "c"]
+
+
+def test_a_new_object_whose_sharing_would_demote_the_controller_is_not_made_at_all():
+    bot = "gitops-bot@example.com"
+    model = b.desired_model(
+        sharing=(
+            SharingGrant("user", "USER", name=bot),
+            SharingGrant("user", "OWNER", name="alice@example.com"),
+        )
+    )
+    (action,) = plan_for(b.state(model), snapshot=LiveSnapshot(controller_user=bot)).actions
+    assert action.kind is ActionKind.BLOCKED
+    assert f"take OWNER away from {bot}" in action.reason
+
+
+def test_a_job_owned_only_by_a_group_is_blocked_before_any_write():
+    from dataclasses import replace
+
+    job = replace(
+        b.desired_job(),
+        sharing=(
+            SharingGrant("user", "USER", name="alice@example.com"),
+            SharingGrant("group", "OWNER", name="ml-platform"),
+        ),
+    )
+    (action,) = plan_for(b.state(job)).actions  # the controller's user unknown: no OWNER
+    assert action.kind is ActionKind.BLOCKED
+    assert "no user with role OWNER" in action.reason

@@ -72,6 +72,56 @@ def test_a_saved_plan_from_another_commit_is_applied_at_that_commit(
     assert model.latest_version.git.main_branch_commit_sha == first
 
 
+def test_a_saved_plan_edited_by_hand_is_refused_and_writes_nothing(
+    workspace: Workspace, tmp_path
+) -> None:
+    workspace.add_model("churn")
+    workspace.add_job("retrain")
+    workspace.commit()
+    workspace.converge()
+    bystander = workspace.client.create_model(
+        {"name": "Made by hand", "targetType": "Regression", "targetName": "y"}
+    )
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for DataRobot\n")
+    workspace.edit_manifest("models/churn.yaml", description="two")
+    workspace.commit()
+    plan_file = tmp_path / "plan.json"
+    repo = str(workspace.repo.path)
+    assert workspace.cli("plan", "--repo", repo, "--out", str(plan_file)).code == 0
+    honest = json.loads(plan_file.read_text())
+    (job,) = workspace.client.list_jobs()
+    tampered = {
+        "a deletion of a model dr-gitops does not own": {
+            "kind": "delete-model",
+            "key": "CustomModel/churn",
+            "reason": "x",
+            "targetId": bystander.id,
+        },
+        "an upload of a file from outside the repository": {
+            "kind": "update-job",
+            "key": "CustomJob/retrain",
+            "reason": "x",
+            "targetId": job.id,
+            "files": [{"path": "stolen.txt", "change": "add", "repoPath": str(secret)}],
+        },
+    }
+    writes = workspace.writes()
+    for what, action in tampered.items():
+        edited = {**honest, "actions": [*honest["actions"], action]}
+        plan_file.write_text(json.dumps(edited))
+        refused = workspace.cli("apply", str(plan_file), "--repo", repo)
+        assert refused.code == 1, what
+        assert "is not the plan the manifests at this commit make now" in refused.err, what
+        assert workspace.writes() == writes, what
+    changed = {**honest, "actions": [{**honest["actions"][0], "targetId": bystander.id}]}
+    plan_file.write_text(json.dumps(changed))
+    refused = workspace.cli("apply", str(plan_file), "--repo", repo)
+    assert refused.code == 1
+    assert "targetId differ" in refused.err
+    assert workspace.writes() == writes
+
+
 def test_a_file_that_is_not_a_plan_gets_a_clear_error(workspace: Workspace, tmp_path) -> None:
     bogus = tmp_path / "plan.json"
     bogus.write_text('{"hello": 1}')

@@ -264,3 +264,59 @@ def test_the_example_repository_converges_and_replans_empty(workspace: Workspace
     workspace.converge()
     assert len(workspace.client.list_models()) == 3
     assert len(workspace.client.list_jobs()) == 2
+
+
+def _adopting(workspace: Workspace, path: str, name: str) -> None:
+    target = workspace.repo.path / path
+    target.write_text(
+        target.read_text().replace(f"  name: {name}\n", f"  name: {name}\n  adopt: true\n", 1)
+    )
+
+
+def test_objects_another_namespace_manages_are_never_adopted_nor_pruned(
+    workspace: Workspace,
+) -> None:
+    other = {"namespace": "other/repo"}
+    workspace.add_model("house")
+    workspace.add_job("alert")
+    workspace.commit("the other repository's objects")
+    assert workspace.apply(git=other).ok
+    for kind in ("models", "jobs"):
+        shutil.rmtree(workspace.repo.path / kind)
+    # This namespace asks to adopt them by name: refused, they are someone else's.
+    workspace.add_model("house")
+    workspace.add_job("alert")
+    _adopting(workspace, "models/house.yaml", "house")
+    _adopting(workspace, "jobs/alert.yaml", "alert")
+    workspace.commit("adopt what another namespace manages")
+    actions = workspace.plan().plan.actions
+    assert [a.kind for a in actions] == [ActionKind.BLOCKED, ActionKind.BLOCKED]
+    assert all("another dr-gitops namespace manages it" in a.reason for a in actions)
+    writes = workspace.writes()
+    assert not workspace.apply().ok
+    assert workspace.writes() == writes
+    # And a description written to look like that namespace's stamp is refused at load.
+    workspace.edit_manifest("models/house.yaml", description="x [dr-gitops ns=other/repo name=y]")
+    workspace.commit("forged stamp")
+    result = workspace.cli("plan", "--repo", str(workspace.repo.path))
+    assert result.code == 1
+    assert "keeps for the ownership stamp" in result.err
+
+
+def test_prune_never_deletes_an_object_whose_claim_is_ambiguous(workspace: Workspace) -> None:
+    workspace.add_job("alert")
+    workspace.add_model("keep")
+    workspace.commit()
+    workspace.converge()
+    (job,) = workspace.client.list_jobs()
+    copy = workspace.client.create_job(  # a copy made by hand that kept the description
+        {"name": "My copy", "jobType": "default", "description": job.fields["description"]}
+    )
+    shutil.rmtree(workspace.repo.path / "jobs")
+    workspace.commit("alert retired")
+    actions = workspace.plan(prune=True).plan.actions
+    assert {(a.kind, a.target_id) for a in actions} == {
+        (ActionKind.BLOCKED, job.id),
+        (ActionKind.BLOCKED, copy.id),
+    }
+    assert all("several objects claim alert" in a.reason for a in actions)
