@@ -557,7 +557,7 @@ Row = tuple[str, str, str, bool | None]
 
 def rows(args: argparse.Namespace, figures: dict[str, Any]) -> list[Row]:
     n = args.models
-    expected_requests = math.ceil(n / PAGE) + 1  # no job manifests: jobs are not listed
+    expected_requests = math.ceil(n / PAGE) + 2  # model pages, the jobs page, account info
     noop: Run = figures["noop"]
     one: Run = figures["one-file"]
     ten: Run = figures["ten-models"]

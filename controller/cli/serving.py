@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import threading
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from controller.cli.common import (
     engine_settings,
     git_settings,
 )
+from controller.engine.reconciling import check_prune_scope
 from controller.logs import redactor
 from controller.remote import DataRobotClient, RequestHook
 from controller.service import NamespaceLock, file_lock, serve
@@ -37,6 +39,19 @@ def make_lock(
     assert client is not None, "--lock datarobot needs a DataRobot client"
     store = DataRobotLeaseStore(client, namespace)
     return NamespaceLock(store, namespace=namespace, ttl_seconds=args.lock_ttl)
+
+
+def lock_api(api: ApiSettings, ttl: float) -> ApiSettings:
+    """The API settings of the lock's own client: every call (retries included) ends within
+    a tenth of the TTL, so that a heartbeat failing in an outage is known in time to stop
+    applying before a contender may call the lease stale (see controller.service.serving)."""
+    budget = max(1.0, ttl / 10)
+    return dataclasses.replace(
+        api,
+        connect_timeout=min(api.connect_timeout, budget),
+        read_timeout=min(api.read_timeout, budget),
+        max_retry_time=min(api.max_retry_time, budget),
+    )
 
 
 def counting_into(metrics: ServiceMetrics) -> RequestHook:
@@ -65,9 +80,11 @@ def run_serve(args: argparse.Namespace) -> int:
     api = api_settings(args, env)
     redactor.register(secret, api.token, git.https_token)
     host, port = parse_listen(args.listen)
+    engine = engine_settings(args)
     with open_source(git, environ=env) as source:
         namespace = source.namespace()
         ref = tracked_ref(source.checkout, args.ref)
+        check_prune_scope(engine, source, namespace)  # at start, not at every run
     settings = ServiceSettings(
         ref=ref,
         listen_host=host,
@@ -82,9 +99,10 @@ def run_serve(args: argparse.Namespace) -> int:
         lock_ttl_seconds=args.lock_ttl,
         lock_dir=args.lock_dir,
     )
-    runner = EngineRunner(git, api, engine_settings(args), env)
+    runner = EngineRunner(git, api, engine, env)
     metrics = ServiceMetrics()
-    with DataRobotClient(api, on_request=counting_into(metrics)) as client:
+    lock_settings = lock_api(api, args.lock_ttl)
+    with DataRobotClient(lock_settings, on_request=counting_into(metrics)) as client:
         lock = make_lock(args, namespace, client)
         return serve(settings, runner, lock=lock, metrics=metrics)
 
@@ -104,7 +122,7 @@ class ApplyLocking:
         """One attempt without waiting; True when held (or when ``--lock none``)."""
         if not self._made:
             if self._args.lock == "datarobot":
-                self._client = DataRobotClient(self._api)
+                self._client = DataRobotClient(lock_api(self._api, self._args.lock_ttl))
             self._lock = make_lock(self._args, namespace, self._client)
             self._made = True
         if self._lock is None:

@@ -102,7 +102,7 @@ def make_plan(inputs: PlanInputs) -> Plan:
     if inputs.prune:
         actions.extend(_plan_deletions(models, jobs, inputs))
     else:
-        warnings += _orphans_warning(models, jobs)
+        warnings += _orphans_warning(models, jobs, inputs.desired.root)
     return Plan(
         namespace=inputs.namespace,
         revision=inputs.revision,
@@ -555,7 +555,9 @@ def _job_reason(
 # --- deletions ---------------------------------------------------------------------------
 
 
-def _orphans_warning(models: Matches[LiveModel], jobs: Matches[LiveJob]) -> tuple[str, ...]:
+def _orphans_warning(
+    models: Matches[LiveModel], jobs: Matches[LiveJob], root: str
+) -> tuple[str, ...]:
     """Without --prune, owned objects whose manifests are gone are left alone, but said."""
     keys = sorted([*models.orphans, *jobs.orphans])
     if not keys:
@@ -564,6 +566,11 @@ def _orphans_warning(models: Matches[LiveModel], jobs: Matches[LiveJob]) -> tupl
         f" and {len(keys) - 10} more" if len(keys) > 10 else ""
     )
     objects = "object has" if len(keys) == 1 else "objects have"
+    if root:  # --path: they may well be declared elsewhere in the repository
+        return (
+            f"{len(keys)} owned {objects} no manifest under {root}/ ({shown}); they are left "
+            "as they are (expected if they are declared elsewhere in this namespace)",
+        )
     return (
         f"{len(keys)} owned {objects} no manifest any more ({shown}); they are left as they "
         "are: apply with --prune to delete them",

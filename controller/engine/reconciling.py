@@ -31,9 +31,17 @@ from controller.logs import get_logger
 from controller.manifests import load_desired_state
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
-from controller.model.live import LiveSnapshot
+from controller.model.live import LiveJob, LiveSnapshot
 from controller.model.plans import BasisEntry, Plan, plan_to_json
-from controller.remote import DataRobotClient, read_sharing, read_snapshot, with_sharing
+from controller.remote import (
+    ApiError,
+    DataRobotClient,
+    ForbiddenError,
+    NotFoundError,
+    read_sharing,
+    read_snapshot,
+    with_sharing,
+)
 from controller.settings import EngineSettings
 from controller.sources import Checkout, GitSource
 
@@ -76,19 +84,20 @@ class Engine:
 
     # --- planning ------------------------------------------------------------------------
 
-    def _check_prune_scope(self, source: GitSource, namespace: str) -> None:
-        """Refuse to prune from a sub-folder in a namespace derived from the whole repository:
-        every object declared outside ``--path`` would look like one whose manifest is gone."""
-        scope = Path(self._settings.path)
-        if not self._settings.prune or scope == Path(".") or source.namespace_configured:
-            return
-        raise PlanError(
-            f"refusing to prune: --path {scope.as_posix()} reads only part of the repository, "
-            f"but the namespace {namespace!r} is derived from the git remote and covers all of "
-            f"it, so every object declared outside {scope.as_posix()}/ would be deleted. Give "
-            "this folder a namespace of its own (--namespace or DR_GITOPS_NAMESPACE) that no "
-            "other folder uses, or prune from the repository root"
-        )
+    def _jobs_or_refusal(self) -> tuple[LiveJob, ...] | ApiError:
+        try:
+            return tuple(self._client.list_jobs())
+        except (ForbiddenError, NotFoundError) as exc:  # custom jobs not enabled here
+            return exc
+
+    def _jobs(
+        self, read: tuple[LiveJob, ...] | ApiError, desired: DesiredState
+    ) -> tuple[LiveJob, ...]:
+        if not isinstance(read, ApiError):
+            return read
+        if desired.jobs or self._settings.prune:
+            raise read
+        return ()  # no job manifests, no pruning: jobs are not needed
 
     def plan(self, source: GitSource) -> Planned:
         """Plan from the source's checkout against DataRobot as it is now."""
@@ -99,16 +108,17 @@ class Engine:
                 f"the namespace {namespace!r} is not valid: use letters, digits and . _ / : @ - "
                 "(set DR_GITOPS_NAMESPACE or --namespace)"
             )
-        self._check_prune_scope(source, namespace)
+        check_prune_scope(self._settings, source, namespace)
         # Read the models while the manifests load; invalid manifests still stop everything
         # before a single write, and are reported at once (the reader is a daemon thread).
         models_read = _Background(lambda: read_snapshot(self._client, read_jobs=False))
+        # Jobs too, even without job manifests: an owned job whose manifest is gone is said
+        # (a warning, or a deletion with --prune), and serve counts it as orphaned.
+        jobs_read = _Background(self._jobs_or_refusal)
         desired = load_desired_state(checkout.root, checkout.root / self._settings.path)
         revision = source.git_model_version(self._environ, event=self._event)
         pull_request = revision.pull_request_commit_sha is not None
-        snapshot = models_read.result()
-        if desired.jobs or self._settings.prune:
-            snapshot = replace(snapshot, jobs=tuple(self._client.list_jobs()))
+        snapshot = replace(models_read.result(), jobs=self._jobs(jobs_read.result(), desired))
         models = match_models(desired, snapshot, namespace)
         jobs = match_jobs(desired, snapshot, namespace)
         model_ids = [
@@ -225,6 +235,21 @@ class Engine:
                 "Run `dr-gitops plan --out FILE` again and review the new plan"
             )
         return planned.plan
+
+
+def check_prune_scope(settings: EngineSettings, source: GitSource, namespace: str) -> None:
+    """Refuse to prune from a sub-folder in a namespace derived from the whole repository:
+    every object declared outside ``--path`` would look like one whose manifest is gone."""
+    scope = Path(settings.path)
+    if not settings.prune or scope == Path(".") or source.namespace_configured:
+        return
+    raise PlanError(
+        f"refusing to prune: --path {scope.as_posix()} reads only part of the repository, "
+        f"but the namespace {namespace!r} is derived from the git remote and covers all of "
+        f"it, so every object declared outside {scope.as_posix()}/ would be deleted. Give "
+        "this folder a namespace of its own (--namespace or DR_GITOPS_NAMESPACE) that no "
+        "other folder uses, or prune from the repository root"
+    )
 
 
 class _Background(Generic[T]):

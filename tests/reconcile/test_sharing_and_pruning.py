@@ -146,7 +146,11 @@ def test_prune_deletes_owned_objects_whose_manifests_are_gone_and_nothing_else(
     shutil.rmtree(workspace.repo.path / "jobs")
     workspace.commit("drop two")
 
-    assert workspace.plan().plan.is_empty  # without --prune nothing is deleted
+    unpruned = workspace.plan().plan
+    assert unpruned.is_empty  # without --prune nothing is deleted, but it is said
+    (warning,) = [w for w in unpruned.warnings if "no manifest any more" in w]
+    assert "CustomJob/old-job" in warning  # read although no job manifest is left
+    assert "CustomModel/gone" in warning
     planned = workspace.plan(prune=True)
     assert [(a.kind, str(a.key)) for a in planned.plan.actions] == [
         (ActionKind.DELETE_MODEL, "CustomModel/gone"),
@@ -320,3 +324,13 @@ def test_prune_never_deletes_an_object_whose_claim_is_ambiguous(workspace: Works
         (ActionKind.BLOCKED, copy.id),
     }
     assert all("several objects claim alert" in a.reason for a in actions)
+
+
+def test_a_server_without_custom_jobs_still_plans_models(workspace: Workspace) -> None:
+    workspace.add_model("churn")
+    workspace.commit()
+    refused = {"method": "GET", "route": "/api/v2/customJobs/", "status": 403, "times": 2}
+    workspace.emulator.set_faults({"script": [refused]})
+    assert workspace.plan().plan.actions[0].kind is ActionKind.CREATE_MODEL
+    with pytest.raises(Exception, match="403"):  # pruning needs the jobs
+        workspace.plan(prune=True)

@@ -103,3 +103,30 @@ def test_serve_passes_the_lock_flags_on(
     assert (first.lock_wait, first.lock_wait_timeout_seconds, lock.ttl_seconds) == (True, 4, 9)
     assert lock.store.directory == tmp_path / "l"
     assert (second.lock_wait, no_lock) == (False, None)
+
+
+def test_the_locks_client_gives_up_within_a_tenth_of_the_ttl() -> None:
+    from controller.cli.serving import lock_api
+    from controller.settings import ApiSettings
+
+    api = ApiSettings(endpoint="http://127.0.0.1:1/api/v2", token="lock-budget-token-1")
+    quick = lock_api(api, 60.0)
+    # A heartbeat failing in an outage returns in time for the service to suspend before
+    # 2/3 of the TTL, well before a contender may take the lease over.
+    assert (quick.max_retry_time, quick.read_timeout, quick.connect_timeout) == (6.0, 6.0, 6.0)
+    assert lock_api(api, 3600.0).max_retry_time == api.max_retry_time
+    assert quick.token == api.token
+
+
+def test_pruning_a_sub_folder_in_a_derived_namespace_is_refused_at_start(
+    git_repo: GitRepo,
+    tmp_path: Path,
+    served_settings: list[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    git_repo.commit("first")
+    monkeypatch.delenv("DR_GITOPS_NAMESPACE")
+    args = ("--repo", str(git_repo.path), "--cache-dir", str(tmp_path / "c"), "--path", "models")
+    assert serve(*args, "--prune") == 1
+    assert served_settings == []  # never started
+    assert serve(*args, "--prune", "--namespace", "team/models-only") == 0
