@@ -14,7 +14,7 @@ from pathlib import Path
 
 from controller import logs
 from controller.manifests.context import BuildContext, SchemaVerdict
-from controller.manifests.finding import looks_like_manifest, yaml_files
+from controller.manifests.finding import looks_like_manifest, yaml_files, yaml_links
 from controller.manifests.jobbuilding import build_job
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
 from controller.manifests.listing import SourceLister
@@ -100,6 +100,8 @@ def load(
     reader = _Reader(root, limits)
     for path in yaml_files(search):
         reader.read(path)
+    for link in yaml_links(search):
+        reader.link(link)
     state, problems = _build(reader, root, limits)
     state = DesiredState(state.models, state.jobs, root="" if shown == "." else shown)
     if not reader.manifests and not reader.problems:
@@ -128,6 +130,28 @@ class _Reader:
     problems: list[Problem] = field(default_factory=list)
     manifest_files: set[str] = field(default_factory=set)
     files: int = 0
+
+    def link(self, path: Path) -> None:
+        """A symbolic link to a manifest is a problem (it is not read: it could point out of
+        the repository, or make a manifest count twice); links to other YAML are ignored."""
+        target = path.resolve()
+        if not target.is_relative_to(self.root.resolve()) or not target.is_file():
+            return  # outside (never read) or dangling: not a manifest of this repository
+        with target.open("rb") as handle:
+            raw = handle.read(self.limits.max_yaml_bytes + 1)
+        if looks_like_manifest(raw):
+            rel = path.relative_to(self.root).as_posix()
+            self.problems.append(
+                Problem(
+                    rel,
+                    0,
+                    0,
+                    "",
+                    "the file is a symbolic link to a manifest; manifests are read from "
+                    "regular files only",
+                    "replace the link with the file, or remove it if the target is enough",
+                )
+            )
 
     def read(self, path: Path) -> None:
         rel = path.relative_to(self.root).as_posix()

@@ -93,3 +93,19 @@ def test_an_empty_folder_validates_with_a_warning(
     assert main(["validate", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "warning: no manifests found" in out
+
+
+def test_a_manifest_whose_header_values_carry_yaml_tags_is_read_not_skipped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import shutil
+
+    example = Path(__file__).parents[2] / "manifests-example"
+    repo = tmp_path / "repo"
+    shutil.copytree(example, repo)
+    path = repo / "models" / "fraud-detector.yaml"
+    text = path.read_text()
+    text = text.replace("apiVersion: dr-gitops/v1", "apiVersion: !!str dr-gitops/v1")
+    path.write_text(text.replace("kind: CustomModel", "kind: !!str CustomModel"))
+    assert main(["validate", str(repo)]) == 0
+    assert "ok: 5 manifests valid" in capsys.readouterr().out  # not 4
