@@ -123,10 +123,7 @@ def main() -> None:
         again,
         lambda: (
             again.prefetch(recorded),
-            [
-                again.changed_paths(recorded[i % 10], prefixes=[p])
-                for i, p in enumerate(prefixes())
-            ],
+            [again.changed_paths(recorded[i % 10], prefixes=[p]) for i, p in enumerate(prefixes())],
         ),
     )
     timed("blob SHA-1s of the whole tree (5,000 files)", source, lambda: source.blob_shas())

@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Keep DataRobot custom models, custom jobs, runtime parameters and sharing equal "
             "to the manifests in a git repository."
         ),
-        epilog="Exit codes: 0 success, 1 error, 2 `plan --detailed-exitcode` found changes.",
+        epilog="Exit codes: 0 success, 1 error (or a plan with a blocked action), 2 "
+        "`plan --detailed-exitcode` found changes.",
     )
     parser.add_argument("--version", action="version", version=f"dr-gitops {__version__}")
     _add_logging_options(parser, default=None)

@@ -71,7 +71,8 @@ def add_source_options(parser: argparse.ArgumentParser, *, repo_required: bool =
         "--cache-dir",
         type=Path,
         metavar="DIR",
-        help="where clones of URLs are kept (default: $DR_GITOPS_CACHE_DIR or ~/.cache/dr-gitops)",
+        help="where clones of URLs are kept (default: $DR_GITOPS_CACHE_DIR, else "
+        "$XDG_CACHE_HOME/dr-gitops, else ~/.cache/dr-gitops)",
     )
 
 
@@ -124,7 +125,8 @@ def add_prune_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--prune",
         action="store_true",
-        help="delete owned models and jobs whose manifests are gone (off by default)",
+        help="delete owned models and jobs whose manifests are gone (off by default; with "
+        "--path, only when the namespace is set with --namespace)",
     )
     group.add_argument(
         "--max-deletions",
@@ -230,7 +232,8 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     out.add_argument(
         "--detailed-exitcode",
         action="store_true",
-        help="exit 2 when there are changes, 0 when there are none, 1 on errors",
+        help="exit 2 when there are changes, 0 when there are none, 1 on errors (a plan "
+        "with a blocked action exits 1 with or without this flag)",
     )
     plan.set_defaults(run=_command("controller.cli.planning", "run_plan"))
 
@@ -241,7 +244,8 @@ def register_plan_and_apply(sub: Subparsers) -> None:
             "Plan, then apply the plan: create and update models, versions and jobs, set "
             "runtime values and sharing, and (with --prune) delete owned objects whose "
             "manifests are gone. With PLANFILE, apply exactly a plan saved by `plan --out`, "
-            "refusing it when DataRobot changed since. When there is something to apply, it "
+            "refusing it when DataRobot changed since or when the file is not the plan the "
+            "manifests at its commit make. When there is something to apply, it "
             "holds the namespace lock (the same as `serve`) while applying."
         ),
     )
@@ -294,7 +298,10 @@ def register_serve(sub: Subparsers) -> None:
     group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",
                        help="/readyz fails when no run succeeded this recently (default: 3 intervals)")  # fmt: skip
     group.add_argument(
-        "--prune", action="store_true", help="delete owned objects whose manifests are gone"
+        "--prune",
+        action="store_true",
+        help="delete owned objects whose manifests are gone (with --path, only when the "
+        "namespace is set with --namespace)",
     )
     group.add_argument("--max-deletions", type=int, default=5, metavar="N",
                        help="refuse to prune more than N objects in one run (default: 5)")  # fmt: skip

@@ -437,7 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="N",
         help="exit code of `dr-gitops plan --detailed-exitcode`; other than 0 "
-        "or 2 posts a 'plan failed' notice instead of the plan",
+        "or 2 posts a 'plan failed' notice instead of the plan, unless the file holds a "
+        "whole plan (exit 1 for a blocked action), which is posted",
     )
     return parser
 
