@@ -88,7 +88,8 @@ class ApiError(DrGitopsError):
 
 class ApiConnectionError(ApiError):
     hint = (
-        "check DATAROBOT_ENDPOINT, the network or proxy (HTTPS_PROXY) and TLS settings "
+        "check the endpoint (--endpoint, DATAROBOT_ENDPOINT or drconfig.yaml), the network "
+        "or proxy (HTTPS_PROXY) and TLS settings "
         "(DATAROBOT_SSL_VERIFY); nothing was changed"
     )
 
