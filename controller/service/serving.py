@@ -11,11 +11,13 @@ was lost, on a second signal, or when the run outlived the grace period (the loc
 left to expire, since the run may still be writing). Losing the lock asks the run to start
 no new action at once.
 
-A heartbeat that cannot reach the lock store (a DataRobot outage) is not a lost lock: after
-two thirds of the TTL without a refresh the service *suspends*, asking the run in progress to
+A heartbeat that cannot reach the lock store (a DataRobot outage) is not a lost lock at once:
+after half the TTL without a refresh the service *suspends*, asking the run in progress to
 start no new action and starting no other, and reports not ready; the heartbeat goes on,
-and the first refresh that succeeds (the lease is still ours: nobody took it over) resumes
-it with a run. A refresh that finds the lease taken over is a lost lock.
+ten times a TTL, and the first refresh that succeeds within the TTL (the lease is still
+ours: nobody could take it over yet) resumes it with a run. A refresh that finds the lease
+taken over, or none succeeding within the TTL (a contender may be taking it over), is a
+lost lock.
 """
 
 from __future__ import annotations
@@ -235,29 +237,47 @@ class Service:
         except Exception as exc:
             since = self.lock.seconds_since_refresh() or 0.0
             log.warning("namespace_lock_refresh_failed", error=exc, seconds_since_refresh=since)
-            # Stop applying well before a contender could call the lease stale.
-            if since > self.lock.ttl_seconds * 2 / 3:
+            # Stop applying well before a contender could call the lease stale; past the TTL
+            # a contender may be taking it over, and a late refresh would prove nothing.
+            if since >= self.lock.ttl_seconds:
+                self._lock_lost(
+                    f"the namespace lock could not be refreshed for {since:.0f}s, longer "
+                    f"than its TTL ({self.lock.ttl_seconds:g}s)"
+                )
+            elif since > self.lock.ttl_seconds / 2:
                 self._suspend(since)
         else:
             self._resume()
 
     def _suspend(self, since: float) -> None:
         """The lock could not be refreshed for a while: apply nothing until it can be."""
-        if self._suspended_since is not None or self._stop.is_set():
+        assert self.lock is not None
+        self.metrics.lock_held.set(0)
+        self.runner.stop_event.set()  # the run in progress starts no new action, even when
+        if self._suspended_since is not None or self._stop.is_set():  # shutting down
             return
-        self._suspended_since = time.monotonic() - since
+        self._suspended_since = time.monotonic() - since  # when it was last refreshed
         log.error(
             "namespace_lock_unconfirmed",
             seconds_since_refresh=round(since, 1),
             action="applying suspended until the lock can be refreshed",
         )
-        self.metrics.lock_held.set(0)
         self.runner.hold()
-        self.runner.stop_event.set()  # the run in progress starts no new action
         self._state = "suspended"
+        self._heartbeat_every(self.lock.ttl_seconds / 10)  # catch the end of the outage
 
     def _resume(self) -> None:
         if self._suspended_since is None or self._stop.is_set():
+            return
+        assert self.lock is not None
+        unconfirmed = time.monotonic() - self._suspended_since
+        if unconfirmed >= self.lock.ttl_seconds:
+            # A contender may have judged the lease stale meanwhile and be taking it over:
+            # a refresh that lands now proves nothing. Stop; a restart waits for the lock.
+            self._lock_lost(
+                f"the namespace lock could not be refreshed for {unconfirmed:.0f}s, longer "
+                f"than its TTL ({self.lock.ttl_seconds:g}s)"
+            )
             return
         log.warning(
             "namespace_lock_confirmed",
@@ -268,8 +288,15 @@ class Service:
         self.metrics.lock_held.set(1)
         self.runner.stop_event.clear()
         self._state = "running"
+        self._heartbeat_every(self.lock.heartbeat_seconds)
         self.runner.release()
         self.runner.request("schedule", queue_if_busy=True)
+
+    def _heartbeat_every(self, seconds: float) -> None:
+        try:
+            self._scheduler.reschedule_job(_HEARTBEAT, trigger=IntervalTrigger(seconds=seconds))
+        except Exception:  # the scheduler is shutting down under us
+            log.debug("heartbeat_reschedule_skipped", exc_info=True)
 
     def _lock_lost(self, reason: str) -> None:
         log.error("namespace_lock_lost", reason=reason)

@@ -360,12 +360,12 @@ def test_an_outage_of_the_lock_store_suspends_applying_then_resumes(
 ) -> None:
     store = FlakyStore(tmp_path, "ns")
     fake = FakeRun()
-    lock = NamespaceLock(store, namespace="ns", ttl_seconds=0.6)
+    lock = NamespaceLock(store, namespace="ns", ttl_seconds=6)  # suspends at 3-4 s
     running = start_service(fake, lock=lock)
     running.wait_until_idle(1)
 
     store.down = True
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while "suspended" not in request(running.port, "GET", "/readyz").json()["reason"]:
         assert time.monotonic() < deadline, "the service did not suspend"
         time.sleep(0.05)
@@ -376,7 +376,7 @@ def test_an_outage_of_the_lock_store_suspends_applying_then_resumes(
     assert len(fake.requests) == 1, "nothing may run while the lock is unconfirmed"
     assert running.thread.is_alive(), "an outage is no reason to exit"
 
-    store.down = False  # the lease is still ours: the next heartbeat confirms it
+    store.down = False  # within the TTL: the lease is still ours, the next heartbeat says so
     fake.wait_for(2, timeout=5)
     running.wait_until_idle(2)
     assert request(running.port, "GET", "/readyz").status == 200
@@ -397,3 +397,18 @@ def test_an_unusable_lock_directory_is_a_clear_lock_error(tmp_path: Path) -> Non
     service = Service(service_settings(), FakeRun(), lock=lock)
     with pytest.raises(LockError, match="cannot use the namespace lock store"):
         service.run_until_stopped()
+
+
+def test_an_outage_longer_than_the_ttl_ends_in_a_lost_lock(
+    start_service: ServiceStarter, tmp_path: Path
+) -> None:
+    store = FlakyStore(tmp_path, "ns")
+    fake = FakeRun()
+    lock = NamespaceLock(store, namespace="ns", ttl_seconds=0.6)
+    running = start_service(fake, lock=lock)
+    running.wait_until_idle(1)
+    store.down = True  # longer than the TTL: a contender may be taking the lease over
+    running.thread.join(5)
+    assert running.exit_code == 1
+    assert running.service.runner.stop_event.is_set()
+    assert len(fake.requests) == 1
