@@ -26,7 +26,7 @@ _SECRET_KEY = re.compile(
 _SECRET_SHAPES = (
     # "Bearer <credential>": the credential has a digit, so prose ("token configured") stays.
     re.compile(r"(?i)\b(Bearer|Token)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)(https?://)[^/\s:@]+:[^/\s@]+@"),  # user:password@ in URLs
+    re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/\s:@]*:[^/\s@]+@"),  # [user]:password@ in URLs
 )
 
 
@@ -125,7 +125,6 @@ def configure(
     # our own events (one JSON object a line when JSON), through the same redaction, and
     # keep them quiet unless asked.
     handler = logging.StreamHandler(out)
-    handler.addFilter(_StdlibRedactingFilter())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*enrich, structlog.stdlib.add_logger_name],
@@ -140,13 +139,6 @@ def configure(
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING if numeric != logging.DEBUG else logging.DEBUG)
-
-
-class _StdlibRedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redactor.scrub(record.getMessage())
-        record.args = None
-        return True
 
 
 def get_logger(name: str | None = None) -> Any:

@@ -84,7 +84,7 @@ def run_serve(args: argparse.Namespace) -> int:
     with open_source(git, environ=env) as source:
         namespace = source.namespace()
         ref = tracked_ref(source.checkout, args.ref)
-        check_prune_scope(engine, source, namespace)  # at start, not at every run
+        check_prune_scope(engine, source, namespace)  # at start too, to fail fast
     settings = ServiceSettings(
         ref=ref,
         listen_host=host,

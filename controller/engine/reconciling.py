@@ -95,9 +95,13 @@ class Engine:
     ) -> tuple[LiveJob, ...]:
         if not isinstance(read, ApiError):
             return read
-        if desired.jobs or self._settings.prune:
-            raise read
-        return ()  # no job manifests, no pruning: jobs are not needed
+        if desired.jobs:
+            raise PlanError(
+                f"the manifests declare custom jobs, but DataRobot answered {read.status} to "
+                "listing them: custom jobs are not enabled for this token or installation. "
+                "Ask your DataRobot admin, or remove the CustomJob manifests"
+            )
+        return ()  # no job manifests: none to match, and none this token could have made
 
     def plan(self, source: GitSource) -> Planned:
         """Plan from the source's checkout against DataRobot as it is now."""
@@ -231,8 +235,10 @@ class Engine:
         if different:
             raise PlanError(
                 f"the saved plan is not the plan the manifests at this commit make now "
-                f"({different}): the file was edited, or made by another dr-gitops version. "
-                "Run `dr-gitops plan --out FILE` again and review the new plan"
+                f"({different}): the file was edited, made by another dr-gitops version, or "
+                "made with other options (--path, --prune, --max-deletions, --allow-empty: "
+                "give apply the ones plan had). Run `dr-gitops plan --out FILE` again and "
+                "review the new plan"
             )
         return planned.plan
 

@@ -134,11 +134,14 @@ class _Reader:
     def link(self, path: Path) -> None:
         """A symbolic link to a manifest is a problem (it is not read: it could point out of
         the repository, or make a manifest count twice); links to other YAML are ignored."""
-        target = path.resolve()
-        if not target.is_relative_to(self.root.resolve()) or not target.is_file():
-            return  # outside (never read) or dangling: not a manifest of this repository
-        with target.open("rb") as handle:
-            raw = handle.read(self.limits.max_yaml_bytes + 1)
+        try:
+            target = path.resolve()
+            if not target.is_relative_to(self.root.resolve()) or not target.is_file():
+                return  # outside (never read) or dangling: not a manifest of this repository
+            with target.open("rb") as handle:
+                raw = handle.read(self.limits.max_yaml_bytes + 1)
+        except (OSError, RuntimeError):  # a loop of links, an unreadable target
+            return
         if looks_like_manifest(raw):
             rel = path.relative_to(self.root).as_posix()
             self.problems.append(

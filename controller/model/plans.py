@@ -254,8 +254,8 @@ def _action_to_json(action: Action) -> dict[str, Any]:
 def _masked_params(params: dict[str, Json]) -> dict[str, Json]:
     """Params with secret-looking runtime values replaced by their mask.
 
-    A saved plan never holds such a value; applying it takes the value from the manifests at
-    the plan's commit (and checks it against the mask).
+    A saved plan never holds such a value: applying it applies the plan made anew at its
+    commit (see ``Engine.check_saved``), whose values come from the manifests.
     """
     values = params.get("runtimeValues")
     if isinstance(values, list):

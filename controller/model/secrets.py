@@ -14,18 +14,26 @@ import re
 
 from controller.model.values import Json
 
-_SECRET_NAME = re.compile(
-    r"(?i)(token|secret|passw(or)?d|passphrase|api_?key|private|credential_?value|auth"
-    r"|(^|_)pwd?($|_)|(^|_)dsn($|_)|conn(ection)?_?str(ing)?|cookie|session_?key|jwt)"
+# Names are matched by whole words (split on _ - . and camelCase), so that MAX_TOKENS,
+# TOKENIZER, AUTHOR or SORT_KEY stay visible while DB_PASSWORD, API_KEY or slackToken do not.
+_SECRET_WORDS = frozenset(
+    {"PASSWORD", "PASSWD", "PASSPHRASE", "PWD", "PW", "SECRET", "SECRETS", "TOKEN", "APIKEY",
+     "DSN", "COOKIE", "AUTHORIZATION", "CREDENTIAL"}
+)  # fmt: skip
+_SECRET_SUFFIXES = ("TOKEN", "PASSWORD", "PASSWD", "SECRET")  # GHTOKEN, DBPASSWORD
+_SECRET_PHRASES = re.compile(
+    r"(^|_)((API|ACCESS|SECRET|PRIVATE|SIGNING|ENCRYPTION|CLIENT|MASTER)_KEY"
+    r"|CONN(ECTION)?_STR(ING)?|AUTH(_HEADER)?|SESSION_KEY)($|_)|(^|_)JWT$"
 )
 _SECRET_VALUE = (
     re.compile(r"^-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"^(ghp|gho|ghs|github_pat|glpat|xox[abpr]|sk|AKIA)[-_A-Za-z0-9]{12,}$"),
-    re.compile(r"^[A-Za-z0-9+/=_-]{40,}$"),  # long opaque strings: keys, tokens
+    re.compile(r"^(ghp_|gho_|ghs_|ghu_|github_pat_|glpat-|xox[abpr]-|sk-|AKIA)[-_A-Za-z0-9]{12,}$"),
+    re.compile(r"^(?![0-9a-f]{40}$|[0-9a-f]{64}$)[A-Za-z0-9+/=_-]{40,}$"),  # opaque; not a SHA
     re.compile(r"^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$"),  # a JWT
-    re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),  # scheme://user:password@
-    re.compile(r"(?i)(^|;)\s*(password|pwd)\s*="),  # key=value connection strings
+    re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@"),  # scheme://[user]:password@
+    re.compile(r"(?i)(^|[;&?\s])(password|pwd)\s*="),  # key=value connection strings, URLs
 )
+_WORD_BREAK = re.compile(r"[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])")
 _ID = re.compile(r"^[0-9a-f]{24}$")
 
 
@@ -36,12 +44,19 @@ def is_sensitive(field_name: str, type_: str, value: Json) -> bool:
     text = str(value)
     if type_ in ("credential", "deployment") and _ID.match(text):
         return False  # an object ID, by design
-    if _SECRET_NAME.search(field_name):
+    if _secret_name(field_name):
         return True
     return any(p.search(text) for p in _SECRET_VALUE)
 
 
 MASK = "(sensitive)"
+
+
+def _secret_name(field_name: str) -> bool:
+    words = [w.upper() for w in _WORD_BREAK.split(field_name) if w]
+    if any(w in _SECRET_WORDS or w.endswith(_SECRET_SUFFIXES) for w in words):
+        return True
+    return bool(_SECRET_PHRASES.search("_".join(words)))
 
 
 def masked(value: Json) -> str:

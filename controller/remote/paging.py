@@ -34,14 +34,22 @@ def paginate(
 
     Offset paging skips an item when another is deleted (or shows one twice when another is
     created) between two pages. A read whose pages disagree on ``totalCount``, or that does
-    not hold ``totalCount`` items, is read again (up to :data:`READS` times); items are
-    yielded once per ``id`` whatever happens.
+    not hold ``totalCount`` items, is read again (up to :data:`READS` times, then it is an
+    error: a plan must not be made from a list known to miss objects); items are yielded
+    once per ``id``.
     """
     for attempt in range(1, READS + 1):
         items, consistent = _read_once(http, route, path, query, page_size)
         if consistent:
             break
         log.warning("list_changed_while_read", route=API_PREFIX + route, attempt=attempt)
+    else:
+        # Planning from a list known to miss objects could create a second job.
+        raise UnexpectedResponseError(
+            method="GET",
+            route=API_PREFIX + route,
+            detail=f"the list changed while it was read, {READS} times in a row; run again",
+        )
     ids: set[str] = set()
     for item in items:
         key = item.get("id")

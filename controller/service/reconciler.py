@@ -97,8 +97,9 @@ def _check_pushed(source: GitSource, pushed: str | None) -> None:
         pushed_revision=pushed,
         revision=source.checkout.sha,
         hint=(
-            "the repository read does not hold the pushed commit yet; with --repo PATH "
-            "something else must update it (git pull, git-sync), or give --repo a URL"
+            "the repository read does not hold the pushed commit yet: with --repo PATH "
+            "something else must update it (git pull, git-sync; or give --repo a URL); with "
+            "a URL, the git server had not served it yet (the next run will)"
         ),
     )
 

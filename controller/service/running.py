@@ -106,7 +106,7 @@ class Runner:
                 return "coalesced"
             self._pending = trigger
             self._cond.notify_all()
-            return "queued" if self._current is not None else "started"
+            return "queued" if self._current is not None or self._held else "started"
 
     @property
     def current(self) -> CurrentRun | None:
