@@ -73,6 +73,8 @@ def _plan_to_apply(
 ) -> tuple[Planned, Plan]:
     planned = s.engine.plan(s.source)
     plan = s.engine.check_saved(saved, planned) if saved is not None else planned.plan
+    if not plan.is_empty:
+        s.engine.check_can_apply(planned)  # before the lock: a refusal writes nothing
     if args.output == "text":
         print(render_text(plan, color=use_color()), end="")
     return planned, plan

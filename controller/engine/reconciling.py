@@ -44,6 +44,7 @@ from controller.remote import (
 )
 from controller.settings import EngineSettings
 from controller.sources import Checkout, GitSource
+from controller.sources.ci import read_ci
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -121,7 +122,9 @@ class Engine:
         jobs_read = _Background(self._jobs_or_refusal)
         desired = load_desired_state(checkout.root, checkout.root / self._settings.path)
         revision = source.git_model_version(self._environ, event=self._event)
-        pull_request = revision.pull_request_commit_sha is not None
+        ci = read_ci(self._environ, self._event)
+        # A pull/merge request pipeline never applies, whatever it checked out.
+        pull_request = revision.pull_request_commit_sha is not None or bool(ci and ci.pull_request)
         snapshot = replace(models_read.result(), jobs=self._jobs(jobs_read.result(), desired))
         models = match_models(desired, snapshot, namespace)
         jobs = match_jobs(desired, snapshot, namespace)
@@ -175,7 +178,7 @@ class Engine:
         stop: threading.Event | None = None,
     ) -> ApplyResult:  # fmt: skip
         """Apply ``plan`` (default: the one just made) from ``planned``'s checkout."""
-        self._check_can_apply(planned)
+        self.check_can_apply(planned)
         applier = Applier(
             self._client,
             planned.checkout.root,
@@ -185,7 +188,9 @@ class Engine:
         )
         return applier.apply(plan or planned.plan)
 
-    def _check_can_apply(self, planned: Planned) -> None:
+    def check_can_apply(self, planned: Planned) -> None:
+        """Raise ``PlanError`` when this checkout must not be applied (a pull request's, or
+        a working tree with uncommitted changes); callers ask before taking the lock."""
         if planned.pull_request:
             raise PlanError(
                 "refusing to apply from a pull request: DataRobot would get the pull request's "

@@ -66,6 +66,8 @@ class CiFacts:
     pull_request_sha: str | None = None
     base_sha: str | None = None
     merge_commit: bool = False
+    pull_request: bool = False
+    """The pipeline runs for a pull/merge request, whatever is checked out."""
 
 
 def read_ci(env: Mapping[str, str], event: Mapping[str, Any] | None = None) -> CiFacts | None:
@@ -107,9 +109,15 @@ def _github(env: Mapping[str, str], event: Mapping[str, Any]) -> CiFacts:
     head_sha = _sha(_dig(event, "pull_request", "head", "sha"))
     base_sha = _sha(_dig(event, "pull_request", "base", "sha"))
     if name in _GITHUB_PR_EVENTS:
-        return replace(common, pull_request_sha=head_sha, base_sha=base_sha, merge_commit=True)
+        return replace(
+            common,
+            pull_request_sha=head_sha,
+            base_sha=base_sha,
+            merge_commit=True,
+            pull_request=True,
+        )
     if name == "pull_request_target":
-        return replace(common, main_branch_sha=sha, pull_request_sha=head_sha)
+        return replace(common, main_branch_sha=sha, pull_request_sha=head_sha, pull_request=True)
     return replace(common, main_branch_sha=sha)
 
 
@@ -129,6 +137,8 @@ def _gitlab(env: Mapping[str, str]) -> CiFacts:
         web_url=web.rstrip("/") if web else None,
         repo_path=project_path,
     )
+    if env.get("CI_MERGE_REQUEST_IID") or env.get("CI_EXTERNAL_PULL_REQUEST_IID"):
+        common = replace(common, pull_request=True)
     if env.get("CI_MERGE_REQUEST_IID"):
         source_sha = _sha(env.get("CI_MERGE_REQUEST_SOURCE_BRANCH_SHA"))
         if source_sha and source_sha != sha:  # merged results / merge train

@@ -145,3 +145,27 @@ def test_plan_detailed_exitcode_and_outputs(workspace: Workspace) -> None:
     assert markdown.out.startswith("<!-- dr-gitops-plan -->")
     workspace.converge()
     assert workspace.cli("plan", "--repo", repo, "--detailed-exitcode").code == 0
+
+
+def test_apply_is_refused_in_any_pull_request_pipeline_whatever_is_checked_out(
+    workspace: Workspace, tmp_path
+) -> None:
+    workspace.add_model("churn")
+    workspace.commit()
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 3}}))
+    other = "0" * 40  # CI built another commit (the job checked out a newer head)
+    pipelines = {
+        "github": {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_SHA": other,
+            "GITHUB_EVENT_NAME": "pull_request",
+            "GITHUB_EVENT_PATH": str(event),
+        },
+        "gitlab": {"GITLAB_CI": "true", "CI_COMMIT_SHA": other, "CI_MERGE_REQUEST_IID": "7"},
+    }
+    for name, env in pipelines.items():
+        refused = workspace.cli("apply", "--repo", str(workspace.repo.path), env=env)
+        assert refused.code == 1, name
+        assert "refusing to apply from a pull request" in refused.err, name
+    assert workspace.writes() == 0
