@@ -120,7 +120,9 @@ class Engine:
         # Jobs too, even without job manifests: an owned job whose manifest is gone is said
         # (a warning, or a deletion with --prune), and serve counts it as orphaned.
         jobs_read = _Background(self._jobs_or_refusal)
-        desired = load_desired_state(checkout.root, checkout.root / self._settings.path)
+        desired = _without_ignored(
+            load_desired_state(checkout.root, checkout.root / self._settings.path), source
+        )
         revision = source.git_model_version(self._environ, event=self._event)
         ci = read_ci(self._environ, self._event)
         # A pull/merge request pipeline never applies, whatever it checked out.
@@ -246,6 +248,18 @@ class Engine:
                 "review the new plan"
             )
         return planned.plan
+
+
+def _without_ignored(desired: DesiredState, source: GitSource) -> DesiredState:
+    """In a working tree, the files git ignores are no part of a source (a `.env`, build
+    output): they would be uploaded from here but never from a clone of the commit."""
+    ignored = source.ignored(s.dir for s in desired.sources())
+    if not ignored:
+        return desired
+    files = frozenset(p for p in ignored if not p.endswith("/"))
+    folders = tuple(p for p in ignored if p.endswith("/"))
+    log.info("ignored_files_left_out", paths=list(ignored[:20]), count=len(ignored))
+    return desired.without(lambda path: path in files or path.startswith(folders))
 
 
 def check_prune_scope(settings: EngineSettings, source: GitSource, namespace: str) -> None:

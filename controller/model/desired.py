@@ -7,7 +7,8 @@ planner compares like with like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
 from controller.model.values import Fields, Location, Scalar
@@ -51,6 +52,10 @@ class Source:
 
     def paths(self) -> frozenset[str]:
         return frozenset(f.path for f in self.files)
+
+    def without(self, ignored: Callable[[str], bool]) -> Source:
+        """This source without the files whose ``repo_path`` is ``ignored``."""
+        return replace(self, files=tuple(f for f in self.files if not ignored(f.repo_path)))
 
 
 @dataclass(frozen=True)
@@ -182,3 +187,21 @@ class DesiredState:
 
     def is_empty(self) -> bool:
         return not self.models and not self.jobs
+
+    def sources(self) -> tuple[Source, ...]:
+        versions = [m.version.source for m in self.models if m.version is not None]
+        return (*versions, *(j.source for j in self.jobs if j.source is not None))
+
+    def without(self, ignored: Callable[[str], bool]) -> DesiredState:
+        """The same state without the source files whose ``repo_path`` is ``ignored``."""
+        models = tuple(
+            replace(m, version=replace(m.version, source=m.version.source.without(ignored)))
+            if m.version is not None
+            else m
+            for m in self.models
+        )
+        jobs = tuple(
+            replace(j, source=j.source.without(ignored)) if j.source is not None else j
+            for j in self.jobs
+        )
+        return replace(self, models=models, jobs=jobs)

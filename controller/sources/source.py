@@ -250,6 +250,28 @@ class GitSource:
             self._diffs[(base, head)] = parse_name_status(output, base, head)
         self._present.update(bases)
 
+    def ignored(self, folders: Iterable[str]) -> tuple[str, ...]:
+        """Paths under ``folders`` that git ignores and does not track (a folder ends in
+        ``/``), in a working-tree checkout; nothing otherwise (a commit holds no such file).
+        One ``git ls-files`` for all the folders."""
+        wanted = sorted({f for f in folders if f})
+        if not self.checkout.working_tree or not wanted:
+            return ()
+        result = self._runner.run(
+            "-C",
+            str(self.checkout.toplevel),
+            "ls-files",
+            "-z",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--directory",
+            "--",
+            *wanted,
+            what="listing the files git ignores",
+        )
+        return tuple(p.decode("utf-8", "surrogateescape") for p in result.stdout.split(b"\0") if p)
+
     def blob_shas(
         self, commit: str | None = None, *, prefixes: Iterable[str] | None = None
     ) -> Mapping[str, str]:

@@ -180,3 +180,23 @@ def test_a_version_made_by_hand_is_superseded_by_one_made_from_the_manifest(
     assert newest.id not in (first.id, by_hand.id)
     assert newest.git is not None
     assert newest.git.main_branch_commit_sha == sha
+
+
+def test_files_git_ignores_are_never_part_of_a_version(workspace: Workspace) -> None:
+    workspace.add_model("churn")
+    workspace.repo.write({".gitignore": ".env\nbuild/\n"})
+    workspace.commit()
+    # Left in the working tree by a developer or a CI step; git does not see them.
+    workspace.repo.write(
+        {"models/churn/.env": "SECRET=x\n", "models/churn/build/out.bin": "binary\n"}
+    )
+    (create, version) = workspace.plan().plan.actions[:2]
+    assert version.kind is ActionKind.CREATE_VERSION
+    assert sorted(f.path for f in version.files) == [
+        "custom.py",
+        "model-metadata.yaml",
+        "requirements.txt",
+    ]
+    workspace.converge()
+    # The working tree and a clone of the commit agree: nothing to do either way.
+    assert workspace.plan(git={"ref": "HEAD"}).plan.is_empty
