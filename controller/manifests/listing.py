@@ -201,6 +201,16 @@ class SourceLister:
         return out
 
 
+def _fit_name(name: str) -> bool:
+    """A file name the API and the plans can carry: UTF-8 (no undecodable bytes, which
+    Python holds as surrogates) without control characters."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return not any(ord(c) < 32 or ord(c) == 127 for c in name)
+
+
 def _at_least(count: int, limits: ManifestLimits) -> str:
     return f"more than {count - 1}" if count > limits.max_source_files * 10 else str(count)
 
@@ -237,6 +247,25 @@ class _Walk:
             return
         is_dir = entry.is_dir(follow_symlinks=False)
         if self.spec is not None and self.spec.match_file(rel + "/" if is_dir else rel):
+            return
+        if not _fit_name(name):
+            self.findings.append(
+                Finding(
+                    f"{_posix(entry.path, self.lister.root)!r} has a name that is not UTF-8 or "
+                    "holds a control character (a newline, a tab...); the API cannot take it, "
+                    "and it would garble plans",
+                    "rename it, or exclude it",
+                )
+            )
+            return
+        if is_dir and os.path.lexists(os.path.join(entry.path, ".git")):
+            self.findings.append(
+                Finding(
+                    f"{_posix(entry.path, self.lister.root)} is a git submodule; its files are "
+                    "not in this repository's commits, so no version could be made from them",
+                    "copy the files in, or install the code as a package (requirements.txt)",
+                )
+            )
             return
         if entry.is_symlink():
             self._link(entry, rel)

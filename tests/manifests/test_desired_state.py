@@ -291,3 +291,34 @@ def test_warnings_do_not_stop_loading(manifest_repo: ManifestRepo) -> None:
         state = load_desired_state(manifest_repo.root)
     assert state.models[0].key.name == "scorer"
     assert [e["event"] for e in events] == ["manifest_warning"]
+
+
+@pytest.mark.parametrize(
+    ("name", "complaint"),
+    [
+        ("evil\n```\n**look here**.txt", "control character"),
+        ("tab\there.txt", "control character"),
+        (b"lat\xe9.txt", "not UTF-8"),
+    ],
+)
+def test_a_source_file_name_the_api_or_a_plan_cannot_carry_is_an_error(
+    manifest_repo: ManifestRepo, name: str | bytes, complaint: str
+) -> None:
+    import os
+
+    manifest_repo.with_model()
+    folder = os.fsencode(manifest_repo.root / "models" / "scorer")
+    raw = name if isinstance(name, bytes) else name.encode()
+    with open(os.path.join(folder, raw), "wb") as handle:
+        handle.write(b"x")
+    (problem,) = manifest_repo.errors()
+    assert complaint in problem.message
+    assert "rename it, or exclude it" in problem.hint
+
+
+def test_a_git_submodule_inside_a_source_is_an_error(manifest_repo: ManifestRepo) -> None:
+    manifest_repo.with_model().write(
+        {"models/scorer/lib/.git": "gitdir: ../../.git/modules/lib\n", "models/scorer/lib/x.py": ""}
+    )
+    (problem,) = manifest_repo.errors()
+    assert "models/scorer/lib is a git submodule" in problem.message
