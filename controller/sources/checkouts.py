@@ -149,13 +149,18 @@ def export_commit(runner: GitRunner, git_dir: Path, sha: str, tree: Path, index:
 
     ``read-tree --reset -u`` with a private index updates only what changed since the last
     export (deleted files go too); the index lives next to the tree, so the repository's own
-    index and working tree are never touched. Without an index, the folder starts empty.
+    index and working tree are never touched. Without an index, or after an export that was
+    killed half-way (its lock file is left), the folder starts empty.
     """
+    lock = index.with_name(index.name + ".lock")
+    if lock.exists():
+        # Left by a process killed mid-export (the caller holds the cache entry's lock): the
+        # tree may hold files the index does not know, which the next read-tree would keep.
+        lock.unlink()
+        index.unlink(missing_ok=True)
     if not index.exists() and tree.exists():
         shutil.rmtree(tree)
     tree.mkdir(parents=True, exist_ok=True)
-    # Left by a process killed mid-export; the caller holds the cache entry's lock.
-    index.with_name(index.name + ".lock").unlink(missing_ok=True)
     runner.run(
         f"--git-dir={git_dir}",
         f"--work-tree={tree}",

@@ -170,8 +170,11 @@ def test_lock_files_left_by_a_killed_run_do_not_break_the_next_one(
     (entry / "repo.git" / "refs" / "heads" / "main.lock").write_text("")
     (entry / "repo.git" / "packed-refs.lock").write_text("")
     (entry / "index.lock").write_text("")
+    # ...and files the killed export wrote that the commit to check out next lacks.
+    (entry / "tree" / "half-written.txt").write_text("from a commit never finished")
     second = remote_repo.work.commit("second", {"a": "2"})
     remote_repo.push()
     with open_source(git_settings(remote_repo.url)) as source:
         assert source.checkout.sha == second
         assert (source.checkout.root / "a").read_text() == "2"
+        assert not (source.checkout.root / "half-written.txt").exists()
