@@ -36,6 +36,8 @@ class Evidence:
     models: Mapping[ResourceKey, ContentEvidence]
     jobs: Mapping[ResourceKey, ContentEvidence]
     downloads: int = 0
+    newer_commits: tuple[str, ...] = ()
+    """Recorded commits that descend from the checkout: applying would roll them back."""
 
 
 class EvidenceGatherer:
@@ -82,7 +84,16 @@ class EvidenceGatherer:
         ) as pool:
             for key, evidence, is_model in pool.map(lambda check: check(), content_checks):
                 (model_evidence if is_model else job_evidence)[key] = evidence
-        return Evidence(model_evidence, job_evidence, downloads=len(content_checks))
+        # Only commits the diffs could not use are asked about (usually none): one git
+        # process each.
+        newer = tuple(
+            sorted(
+                commit
+                for commit, changed in self._changed.items()
+                if changed is None and self._source.is_ancestor(self._source.checkout.sha, commit)
+            )
+        )
+        return Evidence(model_evidence, job_evidence, len(content_checks), newer)
 
     # --- git -----------------------------------------------------------------------------
 

@@ -161,6 +161,18 @@ class Engine:
                 allow_empty=self._settings.allow_empty,
             )
         )
+        if evidence.newer_commits:
+            shown = ", ".join(c[:12] for c in evidence.newer_commits[:5])
+            plan = replace(
+                plan,
+                warnings=(
+                    *plan.warnings,
+                    f"DataRobot holds versions made from commits newer than the one checked "
+                    f"out ({shown}); applying this plan rolls them back to "
+                    f"{checkout.sha[:12]}. Check out the newest commit unless that is what you "
+                    "want",
+                ),
+            )
         log.info(
             "plan_made",
             namespace=namespace,

@@ -200,3 +200,18 @@ def test_files_git_ignores_are_never_part_of_a_version(workspace: Workspace) -> 
     workspace.converge()
     # The working tree and a clone of the commit agree: nothing to do either way.
     assert workspace.plan(git={"ref": "HEAD"}).plan.is_empty
+
+
+def test_a_plan_from_an_older_commit_warns_that_it_rolls_back(workspace: Workspace) -> None:
+    workspace.add_model("churn")
+    older = workspace.commit()
+    workspace.converge()
+    workspace.repo.write({"models/churn/custom.py": "# newer\n"})
+    newer = workspace.commit("newer")
+    workspace.converge()
+    planned = workspace.plan(git={"ref": older}).plan  # an old pipeline run again
+    assert [a.kind for a in planned.actions] == [ActionKind.CREATE_VERSION]
+    (warning,) = [w for w in planned.warnings if "rolls them back" in w]
+    assert newer[:12] in warning
+    assert older[:12] in warning
+    assert not [w for w in workspace.plan().plan.warnings if "rolls them back" in w]
