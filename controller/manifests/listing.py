@@ -201,6 +201,18 @@ class SourceLister:
         return out
 
 
+_LFS_POINTER_MAX = 200
+_LFS_SIGNATURE = b"version https://git-lfs.github.com/spec/"
+
+
+def _is_lfs_pointer(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(_LFS_SIGNATURE)) == _LFS_SIGNATURE
+    except OSError:
+        return False
+
+
 def _fit_name(name: str) -> bool:
     """A file name the API and the plans can carry: UTF-8 (no undecodable bytes, which
     Python holds as surrogates) without control characters."""
@@ -311,6 +323,15 @@ class _Walk:
     def _add(self, rel: str, repo_path: str, size: int) -> None:
         if repo_path in self.lister.skip:
             return
+        if size <= _LFS_POINTER_MAX and _is_lfs_pointer(os.path.join(self.lister.root, repo_path)):
+            self.findings.append(
+                Finding(
+                    f"{repo_path} is a Git LFS pointer, not the file it stands for; it would "
+                    "be uploaded as it is",
+                    "fetch the LFS objects first (git lfs pull; actions/checkout with lfs: true)",
+                    "warning",
+                )
+            )
         self.count += 1
         if self.count <= self.lister.limits.max_source_files:
             self.files.append(SourceFile(path=rel, repo_path=repo_path, size=size))

@@ -322,3 +322,16 @@ def test_a_git_submodule_inside_a_source_is_an_error(manifest_repo: ManifestRepo
     )
     (problem,) = manifest_repo.errors()
     assert "models/scorer/lib is a git submodule" in problem.message
+
+
+def test_a_git_lfs_pointer_in_a_source_is_a_warning(manifest_repo: ManifestRepo) -> None:
+    pointer = (
+        "version https://git-lfs.github.com/spec/v1\n"
+        "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+        "size 12345\n"
+    )
+    manifest_repo.with_model().write({"models/scorer/model.pkl": pointer})
+    loaded = manifest_repo.load()
+    assert not loaded.errors
+    (warning,) = [p for p in loaded.problems if "LFS" in p.message]
+    assert "models/scorer/model.pkl is a Git LFS pointer" in warning.message
