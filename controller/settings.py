@@ -108,6 +108,11 @@ class GitSettings:
             raise ConfigError(
                 f"{GIT_SSH_HOST_KEY_CHECKING_ENV} must be yes, accept-new or no (got {checking!r})"
             )
+        if namespace is not None and not namespace.strip():
+            raise ConfigError(
+                "--namespace is empty (an unset variable in a CI script?); give the namespace, "
+                "or leave the flag out to derive it from the repository"
+            )
         return cls(
             repo=repo or ".",
             ref=ref or None,
@@ -332,7 +337,7 @@ def load_api_settings(
         "token": env.get("DATAROBOT_API_TOKEN"),
         "ssl_verify": env.get("DATAROBOT_SSL_VERIFY"),
     }
-    environment = ("environment (DATAROBOT_ENDPOINT, DATAROBOT_API_TOKEN)", from_env)
+    environment = ("the environment", from_env)
     from_file = (file_name, file_values)
     sources: list[tuple[str, Mapping[str, Any]]] = [
         ("command-line flags", {k: flags.get(k) for k in ("endpoint", "token", "ssl_verify")}),
@@ -350,7 +355,9 @@ def load_api_settings(
     if endpoint_from != token_from:
         raise ConfigError(
             f"the DataRobot endpoint comes from {endpoint_from} but the token from {token_from}; "
-            "set both in the same place so a token is never sent to another server"
+            "give both in one place so a token is never sent to another server: --endpoint "
+            "with --token-file, DATAROBOT_ENDPOINT with DATAROBOT_API_TOKEN, or one "
+            "drconfig.yaml"
         )
     ssl_raw = _first_set(*(values.get("ssl_verify") for _, values in sources))
     return ApiSettings(

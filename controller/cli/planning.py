@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from controller.cli.common import (
@@ -15,9 +19,9 @@ from controller.cli.common import (
     use_color,
 )
 from controller.cli.progress import BarReporter, reporter_for
-from controller.cli.serving import ApplyLocking, apply_locking
+from controller.cli.serving import apply_locking
 from controller.engine.applying import ApplyResult, Outcome
-from controller.engine.reconciling import Planned
+from controller.engine.reconciling import Planned, relevant_dirty_paths
 from controller.engine.rendering import render_markdown, render_result, render_text
 from controller.errors import ConfigError, PlanError
 from controller.model.plans import MARKDOWN_PART_BREAK, Plan, plan_from_json, plan_to_json
@@ -28,6 +32,13 @@ def run_plan(args: argparse.Namespace) -> int:
         planned = s.engine.plan(s.source)
     plan = planned.plan
     if args.out is not None:
+        dirty = relevant_dirty_paths(planned)
+        if dirty:
+            raise PlanError(
+                f"refusing to save a plan of uncommitted changes ({', '.join(dirty[:5])}): "
+                "`apply FILE` applies the plan's commit, which does not hold them. Commit "
+                "them first"
+            )
         _save(plan, args.out)
     if args.output == "json":
         print(json.dumps(plan_to_json(plan), indent=2))
@@ -57,8 +68,13 @@ def run_apply(args: argparse.Namespace) -> int:
     with apply_locking(args) as locking:
         with session(args, ref=ref) as s:
             planned, plan = _plan_to_apply(args, s, saved)
-            if plan.is_empty or locking.try_take(planned.namespace):
-                return _apply_holding(args, s, planned, plan, locking)
+            if plan.is_empty:
+                return _apply_and_report(args, s, planned, plan, None)
+            if locking.try_take(planned.namespace):
+                with locking.held() as lost:
+                    # Another controller may have applied between the plan and the lock.
+                    planned, plan = _plan_again(args, s, saved, plan)
+                    return _apply_and_report(args, s, planned, plan, lost)
         # Another controller holds the namespace: wait for it without keeping the git
         # checkout open (the lock logs whom it waits for), then plan again: the holder may
         # have applied meanwhile.
@@ -80,13 +96,19 @@ def _plan_to_apply(
     return planned, plan
 
 
-def _apply_holding(
-    args: argparse.Namespace, s: Session, planned: Planned, plan: Plan, locking: ApplyLocking
-) -> int:
-    if plan.is_empty:
-        return _apply_and_report(args, s, planned, plan, None)
-    with locking.held() as lost:
-        return _apply_and_report(args, s, planned, plan, lost)
+def _plan_again(
+    args: argparse.Namespace, s: Session, saved: Plan | None, before: Plan
+) -> tuple[Planned, Plan]:
+    """The plan made again under the lock; shown only when it differs from ``before``."""
+    planned = s.engine.plan(s.source)
+    plan = s.engine.check_saved(saved, planned) if saved is not None else planned.plan
+    if plan_to_json(plan)["actions"] != plan_to_json(before)["actions"]:
+        print("DataRobot changed before the lock was held; planned again:", file=sys.stderr)
+        if args.output == "text":
+            print(render_text(plan, color=use_color()), end="")
+    if not plan.is_empty:
+        s.engine.check_can_apply(planned)
+    return planned, plan
 
 
 def _apply_and_report(
@@ -102,8 +124,11 @@ def _apply_and_report(
             print(json.dumps(_result_json(plan, None), indent=2))
         return 0
     reporter = reporter_for(len(plan.actions))
+    stop = lost if lost is not None else threading.Event()
+    interrupted: list[int] = []
     try:
-        result = s.engine.apply(planned, plan=plan, reporter=reporter, stop=lost)
+        with _stopping_on_interrupt(stop, interrupted):
+            result = s.engine.apply(planned, plan=plan, reporter=reporter, stop=stop)
     finally:
         if isinstance(reporter, BarReporter):
             reporter.close()
@@ -112,9 +137,38 @@ def _apply_and_report(
     else:
         locations = planned.desired.locations()
         print(render_result(result, color=use_color(), locations=locations), end="")
+    if interrupted:
+        print("interrupted: no action started after Ctrl-C; run apply again", file=sys.stderr)
+        return 130
     if lost is not None and lost.is_set():
         print("error: the namespace lock was lost while applying; run again", file=sys.stderr)
     return 0 if result.ok else 1
+
+
+@contextlib.contextmanager
+def _stopping_on_interrupt(stop: threading.Event, interrupted: list[int]) -> Iterator[None]:
+    """While applying, a first Ctrl-C (SIGINT) lets the writes in flight finish and starts
+    no new one, so that the result can still be shown; a second one quits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted.append(signum)
+        stop.set()
+        print(
+            "\nstopping: the writes in flight finish, no new one starts (Ctrl-C again to "
+            "quit at once)",
+            file=sys.stderr,
+        )
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _save(plan: Plan, path: Path) -> None:

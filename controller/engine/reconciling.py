@@ -211,9 +211,10 @@ class Engine:
                 "files before they are merged. Run `plan` on pull requests and `apply` on the "
                 "main branch"
             )
-        if planned.checkout.dirty and not self._settings.allow_dirty:
-            shown = ", ".join(planned.checkout.dirty_paths[:5])
-            more = len(planned.checkout.dirty_paths) - 5
+        dirty = relevant_dirty_paths(planned)
+        if dirty and not self._settings.allow_dirty:
+            shown = ", ".join(dirty[:5])
+            more = len(dirty) - 5
             raise PlanError(
                 f"refusing to apply a working tree with uncommitted changes ({shown}"
                 f"{f' and {more} more' if more > 0 else ''}): versions would record a commit "
@@ -262,6 +263,22 @@ class Engine:
         return planned.plan
 
 
+def relevant_dirty_paths(planned: Planned) -> list[str]:
+    """The uncommitted paths that change what is applied: files in the source folders, and
+    YAML files (manifests, added or gone) under the manifest root. A notes file or a saved
+    plan elsewhere does not make a version record a commit that lacks its files."""
+    root = planned.desired.root
+    folders = tuple(
+        "" if s.dir in ("", ".") else s.dir.rstrip("/") + "/" for s in planned.desired.sources()
+    )
+    manifests = "" if root in ("", ".") else root.rstrip("/") + "/"
+    return [
+        p
+        for p in planned.checkout.dirty_paths
+        if p.startswith(folders) or (p.startswith(manifests) and p.endswith((".yaml", ".yml")))
+    ]
+
+
 def _without_ignored(desired: DesiredState, source: GitSource) -> DesiredState:
     """In a working tree, the files git ignores are no part of a source (a `.env`, build
     output): they would be uploaded from here but never from a clone of the commit."""
@@ -282,7 +299,7 @@ def check_prune_scope(settings: EngineSettings, source: GitSource, namespace: st
         return
     raise PlanError(
         f"refusing to prune: --path {scope.as_posix()} reads only part of the repository, "
-        f"but the namespace {namespace!r} is derived from the git remote and covers all of "
+        f"but the namespace {namespace!r} is derived from the repository and covers all of "
         f"it, so every object declared outside {scope.as_posix()}/ would be deleted. Give "
         "this folder a namespace of its own (--namespace or DR_GITOPS_NAMESPACE) that no "
         "other folder uses, or prune from the repository root"

@@ -95,7 +95,15 @@ def load(
         )
         return Loaded(DesiredState(), (problem,))
     if not search.is_dir():
-        problem = Problem(shown, 0, 0, "", "the manifest folder does not exist", "check the path")
+        what = "is a file, not a folder" if search.is_file() else "does not exist"
+        problem = Problem(
+            shown,
+            0,
+            0,
+            "",
+            f"the manifest folder {what}",
+            f"--path names a folder relative to the top of the repository, {root}",
+        )
         return Loaded(DesiredState(), (problem,))
     reader = _Reader(root, limits)
     for path in yaml_files(search):

@@ -44,7 +44,7 @@ def read_snapshot(
     log.info(
         "snapshot_read",
         models=len(snapshot.models),
-        jobs=len(snapshot.jobs),
+        jobs=len(snapshot.jobs) if read_jobs else "not read here",
         user=snapshot.controller_user,
         seconds=round(time.monotonic() - started, 3),
     )

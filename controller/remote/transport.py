@@ -204,7 +204,7 @@ class Transport:
                         f"{self.settings.max_retry_time:g}s"
                     )
                 raise error from _cause(outcome)
-            log.info(
+            log.warning(  # seen at the CLI's default level: a slow failure is not silent
                 "api_request_retried",
                 method=method,
                 route=template,

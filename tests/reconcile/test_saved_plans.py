@@ -169,3 +169,64 @@ def test_apply_is_refused_in_any_pull_request_pipeline_whatever_is_checked_out(
         assert refused.code == 1, name
         assert "refusing to apply from a pull request" in refused.err, name
     assert workspace.writes() == 0
+
+
+def test_ctrl_c_during_apply_lets_the_writes_in_flight_finish_and_shows_the_result(
+    workspace: Workspace,
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    for name in ("a", "b", "c", "d", "e", "f"):
+        workspace.add_model(f"model-{name}")
+    workspace.commit()
+    workspace.emulator.set_faults({"latencyMs": 400, "methods": ["POST"]})
+    env = {
+        **os.environ,
+        "DATAROBOT_ENDPOINT": workspace.emulator.api_url,
+        "DATAROBOT_API_TOKEN": workspace.emulator.token,
+        "DR_GITOPS_NAMESPACE": "test/workspace",
+        "DR_GITOPS_CACHE_DIR": str(workspace.cache),
+    }
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "controller.cli", "apply", "--repo", str(workspace.repo.path),
+         "--concurrency", "1", "--lock", "none"],
+        env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while workspace.writes() == 0:  # the first model is being made
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Apply stopped before the end" in out  # the result is shown
+    assert "run apply again" in err
+    assert "Traceback" not in err
+    made = len(workspace.client.list_models())
+    assert 1 <= made < 6  # what was in flight finished; nothing new started
+    workspace.emulator.set_faults({"latencyMs": 0})
+    workspace.converge()  # and the next apply finishes the rest
+
+
+def test_only_uncommitted_files_that_change_what_is_applied_count_as_dirty(
+    workspace: Workspace, tmp_path
+) -> None:
+    workspace.add_model("churn")
+    workspace.commit()
+    repo = str(workspace.repo.path)
+    workspace.repo.write({"NOTES.md": "todo\n", "plan.json": "{}\n"})  # not applied
+    assert workspace.cli("plan", "--repo", repo, "--out", str(tmp_path / "p.json")).code == 0
+    assert workspace.cli("apply", "--repo", repo).code == 0
+    workspace.repo.write({"models/churn/custom.py": "# edited, not committed\n"})
+    refused = workspace.cli("plan", "--repo", repo, "--out", str(tmp_path / "q.json"))
+    assert refused.code == 1
+    assert "refusing to save a plan of uncommitted changes (models/churn/custom.py)" in refused.err
+    refused = workspace.cli("apply", "--repo", repo)
+    assert refused.code == 1
+    assert "uncommitted changes (models/churn/custom.py)" in refused.err

@@ -86,7 +86,7 @@ def test_the_default_config_file_yields_to_the_environment(
 
 def test_endpoint_and_token_from_different_sources_are_refused(tmp_path: Path) -> None:
     path = _drconfig(tmp_path, "token: file-token\n")
-    with pytest.raises(ConfigError, match="same place"):
+    with pytest.raises(ConfigError, match="give both in one place"):
         load_api_settings({}, {"DATAROBOT_ENDPOINT": "https://env.example.com"}, path)
 
 
