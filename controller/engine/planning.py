@@ -28,7 +28,7 @@ from controller.model.diffs import (
     runtime_body,
     runtime_changes,
 )
-from controller.model.identity import model_upid, strip_stamp
+from controller.model.identity import model_upid, owned_model_name, strip_stamp
 from controller.model.live import LiveGrant, LiveJob, LiveModel, LiveSnapshot, LiveVersion
 from controller.model.plans import (
     Action,
@@ -600,6 +600,20 @@ def _plan_deletions(
     ]
     for key, model in models.orphans.items():
         if key in models.ambiguous:
+            continue
+        upid = model.user_provided_id
+        if upid and owned_model_name(inputs.namespace, upid) is None:
+            actions.append(
+                Action(
+                    ActionKind.BLOCKED,
+                    key,
+                    f"its manifest is gone, but the model was adopted and its userProvidedId "
+                    f"{upid!r} is another's (a tool or repository may still manage it); "
+                    "prune never deletes it: delete it by hand if it should go",
+                    model.id,
+                    model.name,
+                )
+            )
             continue
         if model.deployments_count:
             actions.append(

@@ -32,6 +32,10 @@ _SECRET_VALUE = (
     re.compile(r"^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$"),  # a JWT
     re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@"),  # scheme://[user]:password@
     re.compile(r"(?i)(^|[;&?\s])(password|pwd)\s*="),  # key=value connection strings, URLs
+    re.compile(r"(?i)[?&;](api[_-]?key|(access[_-]?)?token|secret|sig|signature|key)="),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),  # an Authorization value
+    re.compile(r"(?i)[\"'](password|passwd|secret|token|api[_-]?key)[\"']\s*:"),  # JSON/YAML
+    re.compile(r"(?i)^https://hooks\.slack\.com/|^https://[^/]*webhook\.office\.com/"),
 )
 _WORD_BREAK = re.compile(r"[_\-.\s]+|(?<=[a-z0-9])(?=[A-Z])")
 _ID = re.compile(r"^[0-9a-f]{24}$")

@@ -80,8 +80,9 @@ def model_access_entry(entry: Entry) -> dict[str, Json]:
 def job_role_entry(entry: Entry) -> dict[str, Json]:
     """``{"shareRecipientType", "role", "username" | "id", "canShare"?}``.
 
-    Users are named by username; groups and organizations by ID when known (their names
-    are not unique), else by name. A revocation has ``"role": "NO_ROLE"``.
+    Users are named by username (by ID when declared by ID only); groups and organizations
+    by ID when known (their names are not unique), else by name. A revocation has
+    ``"role": "NO_ROLE"``.
     """
     if not isinstance(entry, GrantChange):
         return dict(entry)
@@ -89,7 +90,8 @@ def job_role_entry(entry: Entry) -> dict[str, Json]:
         "shareRecipientType": entry.recipient_type,
         "role": entry.new_role or JOB_REVOKED_ROLE,
     }
-    if entry.recipient_type != "user" and entry.recipient_id:
+    by_id = entry.recipient_type != "user" or entry.recipient == entry.recipient_id
+    if entry.recipient_id and by_id:
         out["id"] = entry.recipient_id
     else:
         out["username"] = entry.recipient

@@ -12,7 +12,8 @@ left to expire, since the run may still be writing). Losing the lock asks the ru
 no new action at once.
 
 A heartbeat that cannot reach the lock store (a DataRobot outage) is not a lost lock at once:
-after half the TTL without a refresh the service *suspends*, asking the run in progress to
+at the first heartbeat (every third of the TTL) that finds more than half the TTL gone
+without a refresh, the service *suspends*, asking the run in progress to
 start no new action and starting no other, and reports not ready; the heartbeat goes on,
 ten times a TTL, and the first refresh that succeeds within the TTL (the lease is still
 ours: nobody could take it over yet) resumes it with a run. A refresh that finds the lease
@@ -303,6 +304,10 @@ class Service:
         self.metrics.lock_held.set(0)
         self.runner.stop_event.set()
         self.request_stop("namespace lock lost", exit_code=1)
+        try:  # once is enough: the shutdown follows
+            self._scheduler.remove_job(_HEARTBEAT)
+        except Exception:
+            log.debug("heartbeat_remove_skipped", exc_info=True)
 
     def _shut_down(self) -> int:
         self._state = "stopping"

@@ -118,6 +118,10 @@ def _github(env: Mapping[str, str], event: Mapping[str, Any]) -> CiFacts:
         )
     if name == "pull_request_target":
         return replace(common, main_branch_sha=sha, pull_request_sha=head_sha, pull_request=True)
+    if name == "issue_comment" and _dig(event, "issue", "pull_request"):
+        # A comment on a pull request ("/apply" ChatOps): whatever the job checks out, it
+        # is the pull request's, not the main branch's.
+        return replace(common, main_branch_sha=sha, pull_request=True)
     return replace(common, main_branch_sha=sha)
 
 

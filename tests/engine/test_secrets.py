@@ -31,6 +31,10 @@ from controller.model.secrets import MASK, is_sensitive, masked, shown
         ("AUTH", "Basic abc"),
         ("CLIENT_KEY", "abc"),
         ("MODEL", "sk-abcdefghijklmnopqrstuv"),
+        ("SCORING_URL", "https://api.example.com/v1?api_key=QueryKey12345"),
+        ("HEADER_VALUE", "Bearer abcdefgh12345"),
+        ("CONFIG", '{"user": "a", "password": "JsonPw987"}'),
+        ("ALERTS", "https://hooks.slack.com/services/T000/B000/XXXX"),
         ("OPAQUE", "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXhx"),
     ],
 )

@@ -337,3 +337,24 @@ def test_a_server_without_custom_jobs_still_plans_models(workspace: Workspace) -
     workspace.commit("a job after all")
     with pytest.raises(PlanError, match="custom jobs are not enabled for this token"):
         workspace.plan()
+
+
+def test_an_adopted_model_with_another_s_user_provided_id_is_never_pruned(
+    workspace: Workspace,
+) -> None:
+    made_elsewhere = workspace.client.create_model(
+        {"name": "Third", "targetType": "Regression", "targetName": "y",
+         "userProvidedId": "github.com/third/y/third"}
+    )  # fmt: skip
+    workspace.add_model("third")
+    workspace.add_model("keep")
+    _adopting(workspace, "models/third.yaml", "third")
+    workspace.commit()
+    workspace.converge()
+    shutil.rmtree(workspace.repo.path / "models/third")
+    (workspace.repo.path / "models/third.yaml").unlink()
+    workspace.commit("third retired")
+    (action,) = workspace.plan(prune=True).plan.actions
+    assert action.kind is ActionKind.BLOCKED
+    assert "prune never deletes it" in action.reason
+    assert made_elsewhere.id in {m.id for m in workspace.client.list_models()}

@@ -163,6 +163,11 @@ def test_sharing_of_a_missing_object_is_not_found(dr_client: DataRobotClient) ->
             GrantChange("user", "a@x", "EDITOR", None),
             {"shareRecipientType": "user", "role": "NO_ROLE", "username": "a@x"},
         ),
+        (  # a user declared by ID only
+            job_role_entry,
+            GrantChange("user", "u1", None, "USER", recipient_id="u1"),
+            {"shareRecipientType": "user", "role": "USER", "id": "u1"},
+        ),
     ],
 )
 def test_grant_changes_become_api_entries(
