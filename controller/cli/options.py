@@ -126,7 +126,7 @@ def add_prune_options(parser: argparse.ArgumentParser) -> None:
         "--prune",
         action="store_true",
         help="delete owned models and jobs whose manifests are gone (off by default; with "
-        "--path, only when the namespace is set with --namespace)",
+        "--path, never what the rest of the repository declares)",
     )
     group.add_argument(
         "--max-deletions",
@@ -300,8 +300,8 @@ def register_serve(sub: Subparsers) -> None:
     group.add_argument(
         "--prune",
         action="store_true",
-        help="delete owned objects whose manifests are gone (with --path, only when the "
-        "namespace is set with --namespace)",
+        help="delete owned objects whose manifests are gone (with --path, never what the "
+        "rest of the repository declares)",
     )
     group.add_argument("--max-deletions", type=int, default=5, metavar="N",
                        help="refuse to prune more than N objects in one run (default: 5)")  # fmt: skip

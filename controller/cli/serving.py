@@ -14,7 +14,6 @@ from controller.cli.common import (
     engine_settings,
     git_settings,
 )
-from controller.engine.reconciling import check_prune_scope
 from controller.logs import redactor
 from controller.remote import DataRobotClient, RequestHook
 from controller.service import NamespaceLock, file_lock, serve
@@ -84,7 +83,6 @@ def run_serve(args: argparse.Namespace) -> int:
     with open_source(git, environ=env) as source:
         namespace = source.namespace()
         ref = tracked_ref(source.checkout, args.ref)
-        check_prune_scope(engine, source, namespace)  # at start too, to fail fast
     settings = ServiceSettings(
         ref=ref,
         listen_host=host,

@@ -82,6 +82,8 @@ class PlanInputs:
     prune: bool = False
     max_deletions: int = 5
     allow_empty: bool = False
+    declared_elsewhere: frozenset[ResourceKey] = frozenset()
+    """Keys declared in the repository outside ``--path``: never pruned, nor called gone."""
 
 
 def make_plan(inputs: PlanInputs) -> Plan:
@@ -599,7 +601,7 @@ def _plan_deletions(
         if key in matches.ambiguous
     ]
     for key, model in models.orphans.items():
-        if key in models.ambiguous:
+        if key in models.ambiguous or key in inputs.declared_elsewhere:
             continue
         upid = model.user_provided_id
         if upid and owned_model_name(inputs.namespace, upid) is None:
@@ -633,7 +635,7 @@ def _plan_deletions(
     actions.extend(
         Action(ActionKind.DELETE_JOB, key, "its manifest is gone", job.id, job.name)
         for key, job in jobs.orphans.items()
-        if key not in jobs.ambiguous
+        if key not in jobs.ambiguous and key not in inputs.declared_elsewhere
     )
     deletions = sum(a.kind.is_deletion for a in actions)
     if deletions > inputs.max_deletions:

@@ -113,7 +113,6 @@ class Engine:
                 f"the namespace {namespace!r} is not valid: use letters, digits and . _ / : @ - "
                 "(set DR_GITOPS_NAMESPACE or --namespace)"
             )
-        check_prune_scope(self._settings, source, namespace)
         # Read the models while the manifests load; invalid manifests still stop everything
         # before a single write, and are reported at once (the reader is a daemon thread).
         models_read = _Background(lambda: read_snapshot(self._client, read_jobs=False))
@@ -159,6 +158,7 @@ class Engine:
                 prune=self._settings.prune,
                 max_deletions=self._settings.max_deletions,
                 allow_empty=self._settings.allow_empty,
+                declared_elsewhere=declared_elsewhere(self._settings, checkout.root, desired),
             )
         )
         if evidence.newer_commits:
@@ -291,19 +291,15 @@ def _without_ignored(desired: DesiredState, source: GitSource) -> DesiredState:
     return desired.without(lambda path: path in files or path.startswith(folders))
 
 
-def check_prune_scope(settings: EngineSettings, source: GitSource, namespace: str) -> None:
-    """Refuse to prune from a sub-folder in a namespace derived from the whole repository:
-    every object declared outside ``--path`` would look like one whose manifest is gone."""
-    scope = Path(settings.path)
-    if not settings.prune or scope == Path(".") or source.namespace_configured:
-        return
-    raise PlanError(
-        f"refusing to prune: --path {scope.as_posix()} reads only part of the repository, "
-        f"but the namespace {namespace!r} is derived from the repository and covers all of "
-        f"it, so every object declared outside {scope.as_posix()}/ would be deleted. Give "
-        "this folder a namespace of its own (--namespace or DR_GITOPS_NAMESPACE) that no "
-        "other folder uses, or prune from the repository root"
-    )
+def declared_elsewhere(
+    settings: EngineSettings, root: Path, desired: DesiredState
+) -> frozenset[ResourceKey]:
+    """With ``--prune`` and ``--path`` narrower than the repository: the keys of manifests
+    elsewhere in the repository, which pruning this folder must not delete. (Every manifest
+    of the repository is loaded for it, so an invalid one anywhere refuses the prune.)"""
+    if not settings.prune or Path(settings.path) == Path("."):
+        return frozenset()
+    return load_desired_state(root, root).keys() - desired.keys()
 
 
 class _Background(Generic[T]):

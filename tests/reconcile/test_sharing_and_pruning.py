@@ -179,31 +179,28 @@ def test_prune_guards_refuse_and_say_why(workspace: Workspace) -> None:
     assert len(workspace.plan(prune=True, allow_empty=True).plan.actions) == 3
 
 
-def test_prune_from_a_sub_folder_needs_a_namespace_of_its_own(workspace: Workspace) -> None:
-    derived = {"namespace": None}  # derived from the repository, as for most users
+def test_pruning_a_sub_folder_never_deletes_what_the_rest_of_the_repository_declares(
+    workspace: Workspace,
+) -> None:
     workspace.add_model("scorer")
+    workspace.add_model("retired")
     workspace.add_job("nightly")
     workspace.commit()
-    workspace.apply(git=derived)
-    writes = workspace.writes()
-
-    # Without the guard the job (declared outside models/) would look orphaned and go.
-    with pytest.raises(PlanError, match="--path models reads only part of the repository"):
-        workspace.plan(git=derived, path="models", prune=True)
-    result = workspace.cli(
-        "apply",
-        "--repo",
-        str(workspace.repo.path),
-        "--path",
-        "models",
-        "--prune",
-        env={"DR_GITOPS_NAMESPACE": ""},
-    )
-    assert result.code == 1
-    assert "namespace of its own" in result.err
-    assert workspace.writes() == writes
-    assert workspace.plan(git=derived, path="models").plan.is_empty  # no prune: fine
-    assert workspace.plan(git=derived, prune=True).plan.is_empty  # whole repository: fine
+    for namespace in (None, "team/models"):  # derived from the repository, or set to it
+        git = {"namespace": namespace}
+        workspace.converge(git=git)
+        shutil.rmtree(workspace.repo.path / "models/retired")
+        (workspace.repo.path / "models/retired.yaml").unlink()
+        workspace.commit("retired")
+        # The job is declared outside models/: pruning models/ must leave it alone.
+        actions = workspace.plan(git=git, path="models", prune=True).plan.actions
+        assert [(a.kind, str(a.key)) for a in actions] == [
+            (ActionKind.DELETE_MODEL, "CustomModel/retired")
+        ]
+        assert workspace.apply(git=git, path="models", prune=True).ok
+        assert {j.name for j in workspace.client.list_jobs()} == {"Nightly"}
+        workspace.add_model("retired")
+        workspace.commit("back")
 
 
 def test_prune_refuses_when_any_manifest_is_invalid(workspace: Workspace) -> None:

@@ -116,17 +116,3 @@ def test_the_locks_client_gives_up_within_a_tenth_of_the_ttl() -> None:
     assert (quick.max_retry_time, quick.read_timeout, quick.connect_timeout) == (6.0, 6.0, 6.0)
     assert lock_api(api, 3600.0).max_retry_time == api.max_retry_time
     assert quick.token == api.token
-
-
-def test_pruning_a_sub_folder_in_a_derived_namespace_is_refused_at_start(
-    git_repo: GitRepo,
-    tmp_path: Path,
-    served_settings: list[Any],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    git_repo.commit("first")
-    monkeypatch.delenv("DR_GITOPS_NAMESPACE")
-    args = ("--repo", str(git_repo.path), "--cache-dir", str(tmp_path / "c"), "--path", "models")
-    assert serve(*args, "--prune") == 1
-    assert served_settings == []  # never started
-    assert serve(*args, "--prune", "--namespace", "team/models-only") == 0
