@@ -129,9 +129,14 @@ def _schema(error: ValidationError) -> dict[str, Any]:
 
 
 def _additional(error: ValidationError, path: FieldPath) -> Found:
-    allowed = sorted(_schema(error).get("properties", {}))
+    properties = _schema(error).get("properties", {})
+    allowed = sorted(properties)
+    nested = properties.get("version", {}).get("properties", {})  # a model's spec
     for key in sorted(k for k in _instance(error) if k not in allowed):
-        hint = did_you_mean(key, allowed) if allowed else "remove it"
+        if key in nested:  # a job keeps these in spec, a model in spec.version
+            hint = f"move it under spec.version: a model's {key} belongs to its version"
+        else:
+            hint = did_you_mean(key, allowed) if allowed else "remove it"
         yield (*path, key), f"unknown field {key!r}", hint
 
 
