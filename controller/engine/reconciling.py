@@ -161,6 +161,17 @@ class Engine:
                 declared_elsewhere=declared_elsewhere(self._settings, checkout.root, desired),
             )
         )
+        dirty = _relevant_dirty(desired, checkout)
+        if dirty:
+            plan = replace(
+                plan,
+                warnings=(
+                    *plan.warnings,
+                    f"the plan includes uncommitted changes ({', '.join(dirty[:5])}"
+                    f"{f' and {len(dirty) - 5} more' if len(dirty) > 5 else ''}); apply "
+                    "refuses them unless --allow-dirty: commit them first",
+                ),
+            )
         if evidence.newer_commits:
             shown = ", ".join(c[:12] for c in evidence.newer_commits[:5])
             plan = replace(
@@ -267,14 +278,18 @@ def relevant_dirty_paths(planned: Planned) -> list[str]:
     """The uncommitted paths that change what is applied: files in the source folders, and
     YAML files (manifests, added or gone) under the manifest root. A notes file or a saved
     plan elsewhere does not make a version record a commit that lacks its files."""
-    root = planned.desired.root
+    return _relevant_dirty(planned.desired, planned.checkout)
+
+
+def _relevant_dirty(desired: DesiredState, checkout: Checkout) -> list[str]:
+    root = desired.root
     folders = tuple(
-        "" if s.dir in ("", ".") else s.dir.rstrip("/") + "/" for s in planned.desired.sources()
+        "" if s.dir in ("", ".") else s.dir.rstrip("/") + "/" for s in desired.sources()
     )
     manifests = "" if root in ("", ".") else root.rstrip("/") + "/"
     return [
         p
-        for p in planned.checkout.dirty_paths
+        for p in checkout.dirty_paths
         if p.startswith(folders) or (p.startswith(manifests) and p.endswith((".yaml", ".yml")))
     ]
 

@@ -224,6 +224,8 @@ def test_only_uncommitted_files_that_change_what_is_applied_count_as_dirty(
     assert workspace.cli("plan", "--repo", repo, "--out", str(tmp_path / "p.json")).code == 0
     assert workspace.cli("apply", "--repo", repo).code == 0
     workspace.repo.write({"models/churn/custom.py": "# edited, not committed\n"})
+    shown = workspace.cli("plan", "--repo", repo)
+    assert "the plan includes uncommitted changes (models/churn/custom.py)" in shown.out
     refused = workspace.cli("plan", "--repo", repo, "--out", str(tmp_path / "q.json"))
     assert refused.code == 1
     assert "refusing to save a plan of uncommitted changes (models/churn/custom.py)" in refused.err
