@@ -379,14 +379,17 @@ def _fields_reason(changes: tuple[FieldChange, ...]) -> str:
 
 
 def _protected(live: LiveSnapshot) -> tuple[str, ...]:
-    return (live.controller_user,) if live.controller_user else ()
+    return tuple(n for n in (live.controller_user, live.controller_user_id) if n)
 
 
 def _creator_grants(live: LiveSnapshot) -> tuple[LiveGrant, ...]:
-    """What a new object's sharing holds: its creator (the token's user) as OWNER."""
+    """What a new object's sharing holds: its creator (the token's user) as OWNER (with its
+    ID, so that a declaration of that user by ID is recognised as the controller's)."""
     if not live.controller_user:
         return ()
-    return (LiveGrant("user", live.controller_user, "OWNER", can_share=True),)
+    return (
+        LiveGrant("user", live.controller_user, "OWNER", live.controller_user_id, can_share=True),
+    )
 
 
 def _plan_sharing(

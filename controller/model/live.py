@@ -128,6 +128,7 @@ class LiveSnapshot:
     )
     job_sharing: Mapping[str, tuple[LiveGrant, ...]] = field(default_factory=lambda: _frozen(None))
     controller_user: str | None = None
+    controller_user_id: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_sharing", _frozen(self.model_sharing))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from controller.logs import get_logger
 from controller.model.live import LiveGrant, LiveSnapshot
-from controller.remote.client import AccountInfo, DataRobotClient
+from controller.remote.client import DataRobotClient
 
 log = get_logger(__name__)
 
@@ -36,10 +36,12 @@ def read_snapshot(
         models = pool.submit(client.list_models, page_size=page_size)
         jobs = pool.submit(client.list_jobs, page_size=page_size) if read_jobs else None
         who = pool.submit(client.account_info)
+        info = who.result()
         snapshot = LiveSnapshot(
             models=tuple(models.result()),
             jobs=tuple(jobs.result()) if jobs is not None else (),
-            controller_user=_username(who),
+            controller_user=info.username if info is not None else None,
+            controller_user_id=info.id if info is not None else None,
         )
     log.info(
         "snapshot_read",
@@ -94,8 +96,3 @@ def with_sharing(
         model_sharing={**snapshot.model_sharing, **model_sharing},
         job_sharing={**snapshot.job_sharing, **job_sharing},
     )
-
-
-def _username(future: Future[AccountInfo | None]) -> str | None:
-    info = future.result()
-    return info.username if info is not None else None

@@ -330,3 +330,17 @@ def test_a_job_owned_only_by_a_group_is_blocked_before_any_write():
     (action,) = plan_for(b.state(job)).actions  # the controller's user unknown: no OWNER
     assert action.kind is ActionKind.BLOCKED
     assert "no user with role OWNER" in action.reason
+
+
+def test_the_controller_declared_by_id_is_recognised_on_a_new_object():
+    bot, bot_id = "gitops-bot@example.com", "650000000000000000000001"
+    model = b.desired_model(
+        sharing=(
+            SharingGrant("user", "USER", id=bot_id),
+            SharingGrant("user", "OWNER", name="alice@example.com"),
+        )
+    )
+    snapshot = LiveSnapshot(controller_user=bot, controller_user_id=bot_id)
+    (action,) = plan_for(b.state(model), snapshot=snapshot).actions
+    assert action.kind is ActionKind.BLOCKED
+    assert f"take OWNER away from {bot}" in action.reason
