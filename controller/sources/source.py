@@ -102,12 +102,6 @@ class GitSource:
 
     # -- identity ----------------------------------------------------------------------
 
-    @property
-    def namespace_configured(self) -> bool:
-        """Whether the namespace was set (``--namespace``, ``DR_GITOPS_NAMESPACE``) rather
-        than derived from the remote."""
-        return bool(self._settings.namespace)
-
     def namespace(self) -> str:
         """The configured namespace, else one derived from the remote (see
         :func:`~controller.sources.remotes.derive_namespace`)."""
