@@ -73,7 +73,7 @@ def run_apply(args: argparse.Namespace) -> int:
             if locking.try_take(planned.namespace):
                 with locking.held() as lost:
                     # Another controller may have applied between the plan and the lock.
-                    planned, plan = _plan_again(args, s, saved, plan)
+                    planned, plan = _plan_to_apply(args, s, saved, before=plan)
                     return _apply_and_report(args, s, planned, plan, lost)
         # Another controller holds the namespace: wait for it without keeping the git
         # checkout open (the lock logs whom it waits for), then plan again: the holder may
@@ -85,27 +85,17 @@ def run_apply(args: argparse.Namespace) -> int:
 
 
 def _plan_to_apply(
-    args: argparse.Namespace, s: Session, saved: Plan | None
+    args: argparse.Namespace, s: Session, saved: Plan | None, before: Plan | None = None
 ) -> tuple[Planned, Plan]:
+    """Plan (again, under the lock, when ``before`` is the first plan: then it is shown only
+    when it differs); refusals come before the lock, so they write nothing."""
     planned = s.engine.plan(s.source)
     plan = s.engine.check_saved(saved, planned) if saved is not None else planned.plan
-    if not plan.is_empty:
-        s.engine.check_can_apply(planned)  # before the lock: a refusal writes nothing
-    if args.output == "text":
-        print(render_text(plan, color=use_color()), end="")
-    return planned, plan
-
-
-def _plan_again(
-    args: argparse.Namespace, s: Session, saved: Plan | None, before: Plan
-) -> tuple[Planned, Plan]:
-    """The plan made again under the lock; shown only when it differs from ``before``."""
-    planned = s.engine.plan(s.source)
-    plan = s.engine.check_saved(saved, planned) if saved is not None else planned.plan
-    if plan_to_json(plan)["actions"] != plan_to_json(before)["actions"]:
+    changed = before is None or plan_to_json(plan)["actions"] != plan_to_json(before)["actions"]
+    if before is not None and changed:
         print("DataRobot changed before the lock was held; planned again:", file=sys.stderr)
-        if args.output == "text":
-            print(render_text(plan, color=use_color()), end="")
+    if args.output == "text" and changed:
+        print(render_text(plan, color=use_color()), end="")
     if not plan.is_empty:
         s.engine.check_can_apply(planned)
     return planned, plan

@@ -161,29 +161,9 @@ class Engine:
                 declared_elsewhere=declared_elsewhere(self._settings, checkout.root, desired),
             )
         )
-        dirty = _relevant_dirty(desired, checkout)
-        if dirty:
-            plan = replace(
-                plan,
-                warnings=(
-                    *plan.warnings,
-                    f"the plan includes uncommitted changes ({', '.join(dirty[:5])}"
-                    f"{f' and {len(dirty) - 5} more' if len(dirty) > 5 else ''}); apply "
-                    "refuses them unless --allow-dirty: commit them first",
-                ),
-            )
-        if evidence.newer_commits:
-            shown = ", ".join(c[:12] for c in evidence.newer_commits[:5])
-            plan = replace(
-                plan,
-                warnings=(
-                    *plan.warnings,
-                    f"DataRobot holds versions made from commits newer than the one checked "
-                    f"out ({shown}); applying this plan rolls them back to "
-                    f"{checkout.sha[:12]}. Check out the newest commit unless that is what you "
-                    "want",
-                ),
-            )
+        plan = replace(
+            plan, warnings=plan.warnings + _checkout_warnings(desired, checkout, evidence)
+        )
         log.info(
             "plan_made",
             namespace=namespace,
@@ -224,12 +204,10 @@ class Engine:
             )
         dirty = relevant_dirty_paths(planned)
         if dirty and not self._settings.allow_dirty:
-            shown = ", ".join(dirty[:5])
-            more = len(dirty) - 5
             raise PlanError(
-                f"refusing to apply a working tree with uncommitted changes ({shown}"
-                f"{f' and {more} more' if more > 0 else ''}): versions would record a commit "
-                "that does not hold their files. Commit them, or pass --allow-dirty"
+                f"refusing to apply a working tree with uncommitted changes ({_listed(dirty)}): "
+                "versions would record a commit that does not hold their files. Commit them, "
+                "or pass --allow-dirty"
             )
 
     def check_saved(self, saved: Plan, planned: Planned) -> Plan:
@@ -279,6 +257,32 @@ def relevant_dirty_paths(planned: Planned) -> list[str]:
     YAML files (manifests, added or gone) under the manifest root. A notes file or a saved
     plan elsewhere does not make a version record a commit that lacks its files."""
     return _relevant_dirty(planned.desired, planned.checkout)
+
+
+def _checkout_warnings(
+    desired: DesiredState, checkout: Checkout, evidence: Evidence
+) -> tuple[str, ...]:
+    """What the plan should say about the checkout it was made from."""
+    warnings = []
+    dirty = _relevant_dirty(desired, checkout)
+    if dirty:
+        warnings.append(
+            f"the plan includes uncommitted changes ({_listed(dirty)}); apply refuses them "
+            "unless --allow-dirty: commit them first"
+        )
+    if evidence.newer_commits:
+        warnings.append(
+            "DataRobot holds versions made from commits newer than the one checked out "
+            f"({_listed([c[:12] for c in evidence.newer_commits])}); applying this plan rolls "
+            f"them back to {checkout.sha[:12]}. Check out the newest commit unless that is "
+            "what you want"
+        )
+    return tuple(warnings)
+
+
+def _listed(items: list[str], limit: int = 5) -> str:
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 def _relevant_dirty(desired: DesiredState, checkout: Checkout) -> list[str]:
