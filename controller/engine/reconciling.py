@@ -211,15 +211,24 @@ class Engine:
             )
 
     def check_saved(self, saved: Plan, planned: Planned) -> Plan:
-        """The plan to apply for a saved one: the plan made now, if it is the saved plan.
+        """The plan to apply for a saved one: the plan made now, if it is the saved plan,
+        with the saved plan's ``gitModelVersion`` (its ref name and commit link).
 
-        Raises ``PlanError`` naming what changed otherwise: another namespace or commit,
+        Raises ``PlanError`` naming what changed otherwise: a plan made in a pull request,
+        another namespace or commit,
         DataRobot changed since (the basis), or actions that are not the ones the manifests
         at that commit call for now (a plan file edited by hand, or made by another version).
         The plan made now is the one applied, so a saved plan can never make dr-gitops do
         what the manifests do not ask for, and secret-looking values (which a saved plan
         never holds) come from the manifests.
         """
+        pull_request = saved.revision.pull_request_commit_sha if saved.revision else None
+        if pull_request:
+            raise PlanError(
+                f"the plan was made in a pull request (its commit {pull_request[:12]}): "
+                "applying it would give DataRobot the pull request's files before they are "
+                "merged. Merge it, then plan and apply on the main branch"
+            )
         if saved.namespace != planned.namespace:
             raise PlanError(
                 f"the plan is for namespace {saved.namespace!r} but this repository is "
@@ -249,7 +258,9 @@ class Engine:
                 "give apply the ones plan had). Run `dr-gitops plan --out FILE` again and "
                 "review the new plan"
             )
-        return planned.plan
+        # The saved plan's git facts (its branch, its commit link), not the ones of the SHA
+        # it was checked out at again: what the reviewer saw is what the versions record.
+        return replace(planned.plan, revision=saved.revision or planned.plan.revision)
 
 
 def relevant_dirty_paths(planned: Planned) -> list[str]:

@@ -29,6 +29,57 @@ def test_a_saved_plan_is_applied_exactly_and_then_nothing_is_left(
     assert workspace.plan().plan.is_empty
 
 
+def test_a_saved_plan_stamps_what_it_says_not_the_commit_sha_as_the_ref(
+    workspace: Workspace, tmp_path
+) -> None:
+    workspace.add_model("churn")
+    sha = workspace.commit()
+    plan_file = tmp_path / "plan.json"
+    repo = str(workspace.repo.path)
+    assert workspace.cli("plan", "--repo", repo, "--out", str(plan_file)).code == 0
+    saved = json.loads(plan_file.read_text())["revision"]
+    assert saved["refName"] == "main"
+    assert saved["mainBranchCommitSha"] == sha
+
+    applied = workspace.cli("apply", str(plan_file), "--repo", repo)
+    assert applied.code == 0, applied.err
+    assert f"at {sha[:12]} (main)" in applied.out
+    (model,) = workspace.client.list_models()
+    assert model.latest_version is not None
+    for recorded in (model.git, model.latest_version.git):
+        assert recorded is not None
+        assert recorded.ref_name == "main"
+        assert recorded.main_branch_commit_sha == sha
+        assert recorded.pull_request_commit_sha is None
+        assert recorded.commit_url == saved["commitUrl"]
+
+
+def test_a_plan_saved_in_a_pull_request_pipeline_is_refused_by_apply(
+    workspace: Workspace, tmp_path
+) -> None:
+    workspace.add_model("churn")
+    base = workspace.commit()
+    workspace.edit_manifest("models/churn.yaml", description="from the merge request")
+    head = workspace.commit()
+    plan_file = tmp_path / "plan.json"
+    repo = str(workspace.repo.path)
+    merge_request = {
+        "GITLAB_CI": "true",
+        "CI_COMMIT_SHA": head,
+        "CI_COMMIT_REF_NAME": "feature",
+        "CI_MERGE_REQUEST_IID": "7",
+        "CI_MERGE_REQUEST_DIFF_BASE_SHA": base,
+    }
+    planned = workspace.cli("plan", "--repo", repo, "--out", str(plan_file), env=merge_request)
+    assert planned.code == 0, planned.err
+    assert json.loads(plan_file.read_text())["revision"]["pullRequestCommitSha"] == head
+
+    refused = workspace.cli("apply", str(plan_file), "--repo", repo)
+    assert refused.code == 1
+    assert "made in a pull request" in refused.err
+    assert workspace.writes() == 0
+
+
 def test_a_stale_saved_plan_is_refused_and_writes_nothing(workspace: Workspace, tmp_path) -> None:
     workspace.add_model("churn", spec={"description": "one"})
     workspace.commit()
