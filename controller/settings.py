@@ -6,20 +6,24 @@ deeper reads ``os.environ`` or files on its own. Secrets are kept out of ``repr`
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
+import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+import pathspec
 import yaml
 
 from controller import __version__
 from controller.errors import ConfigError
 from controller.logs import redactor
+from controller.model.identity import valid_namespace
 
 # Environment variables of the git settings group (flags win over them).
 GIT_TOKEN_ENV = "DR_GITOPS_GIT_TOKEN"  # noqa: S105 (the variable's name, not a token)
@@ -70,6 +74,9 @@ class GitSettings:
     lock_timeout_seconds: float = 120.0
     commit_url_template: str | None = None
     namespace: str | None = None
+    namespace_from: str = ""
+    """Where ``namespace`` was set (``--namespace``, ``$DR_GITOPS_NAMESPACE``, or the
+    repository settings file); empty when it is derived from the remote."""
 
     def __post_init__(self) -> None:
         if self.clone_depth is not None and self.clone_depth < 1:
@@ -124,6 +131,22 @@ class GitSettings:
             ssh_host_key_checking=checking,  # type: ignore[arg-type]  # checked just above
             commit_url_template=commit_url_template or env.get(GIT_COMMIT_URL_TEMPLATE_ENV) or None,
             namespace=namespace or env.get(NAMESPACE_ENV) or None,
+            namespace_from="--namespace"
+            if namespace
+            else (f"${NAMESPACE_ENV}" if env.get(NAMESPACE_ENV) else ""),
+        )
+
+    def with_repository(self, repository: RepositorySettings) -> GitSettings:
+        """These settings completed by the repository's settings file: flags and the
+        environment win over the file."""
+        namespace_from = self.namespace_from
+        if self.namespace is None and repository.namespace is not None:
+            namespace_from = repository.file
+        return replace(
+            self,
+            namespace=self.namespace or repository.namespace,
+            namespace_from=namespace_from,
+            commit_url_template=self.commit_url_template or repository.commit_url_template,
         )
 
 
@@ -154,6 +177,132 @@ def check_commit_url_template(template: str) -> None:
             "the commit URL template must be an absolute URL, e.g. "
             "https://git.example.com/{path}/commit/{sha}"
         )
+
+
+# --- The repository settings file (.dr-gitops.yaml) ---------------------------------------
+
+REPOSITORY_SETTINGS_FILE = ".dr-gitops.yaml"
+_REPOSITORY_SETTINGS_MAX_BYTES = 64 * 1024
+_REPOSITORY_KEYS = ("namespace", "commitUrlTemplate", "exclude")
+# Keys someone might expect here but which this file may never set: `plan` runs on pull
+# requests with the API token, and whoever opens one writes this file, so nothing in it may
+# say where data or the token goes. (Every other unknown key is refused too.)
+_FORBIDDEN_WORDS = (
+    "endpoint", "token", "credential", "password", "secret", "proxy", "proxies", "ssl",
+    "verify", "ca", "cert", "drconfig", "url", "host", "key", "auth",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RepositorySettings:
+    """The settings a repository commits next to its manifests (``.dr-gitops.yaml`` at the
+    manifest root): the namespace, the commit URL template and excludes every source folder
+    gets. Flags and environment variables win over them. ``file`` is the file's path inside
+    the repository (empty when there is none)."""
+
+    file: str = ""
+    namespace: str | None = None
+    commit_url_template: str | None = None
+    exclude: tuple[str, ...] = ()
+
+
+def repository_settings_path(manifests_path: str) -> str:
+    """The settings file's path inside the repository for a manifest root (``--path``)."""
+    folder = manifests_path.strip("/")
+    if folder in ("", "."):
+        return REPOSITORY_SETTINGS_FILE
+    return f"{folder}/{REPOSITORY_SETTINGS_FILE}"
+
+
+def read_repository_settings(root: Path, manifests_path: str = "") -> RepositorySettings:
+    """The settings file under ``root`` (a checkout) for the manifest root
+    ``manifests_path``; empty settings when there is none. Raises ``ConfigError`` naming
+    the file and the key for anything wrong in it."""
+    shown = repository_settings_path(manifests_path)
+    path = root / shown
+    if path.is_symlink():
+        raise ConfigError(
+            f"{shown} is a symbolic link; commit the settings file itself, not a link"
+        )
+    if not path.exists():
+        return RepositorySettings()
+    if not path.is_file():
+        raise ConfigError(f"{shown} is not a file; remove it or make it a YAML file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {shown}: {exc.strerror}") from None
+    return parse_repository_settings(raw, shown)
+
+
+def parse_repository_settings(raw: bytes, shown: str) -> RepositorySettings:
+    """The settings file's content (``shown`` names it in errors); see
+    :func:`read_repository_settings`."""
+    if len(raw) > _REPOSITORY_SETTINGS_MAX_BYTES:
+        raise ConfigError(f"{shown} is larger than 64 KiB; it holds three settings at most")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{shown} is not valid YAML ({type(exc).__name__}); fix it") from None
+    if data is None:
+        return RepositorySettings(file=shown)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{shown} must be a YAML mapping of {', '.join(_REPOSITORY_KEYS)}")
+    for key in data:
+        _check_repository_key(shown, key)
+    namespace = data.get("namespace")
+    if namespace is not None and not (isinstance(namespace, str) and valid_namespace(namespace)):
+        raise ConfigError(
+            f"{shown}: namespace must be a string of letters, digits and . _ / : @ - "
+            "(at most 200 characters), e.g. github.com/acme/ml-models"
+        )
+    template = data.get("commitUrlTemplate")
+    if template is not None:
+        if not isinstance(template, str):
+            raise ConfigError(f"{shown}: commitUrlTemplate must be a string")
+        try:
+            check_commit_url_template(template)
+        except ConfigError as exc:
+            raise ConfigError(f"{shown}: commitUrlTemplate: {exc}") from None
+    exclude = data.get("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(p, str) and p for p in exclude):
+        raise ConfigError(f"{shown}: exclude must be a list of patterns, e.g. ['tests/**']")
+    for pattern in exclude:
+        _check_exclude(shown, pattern)
+    return RepositorySettings(shown, namespace, template, tuple(exclude))
+
+
+def _check_exclude(shown: str, pattern: str) -> None:
+    # The rules of a manifest's own exclude (controller.manifests.listing), which this
+    # module may not import: the remote layer imports the settings.
+    if ".." in Path(pattern.lstrip("!")).parts:
+        raise ConfigError(
+            f"{shown}: exclude pattern {pattern!r} climbs out of the source folder; patterns "
+            "are relative to each source folder: remove '..'"
+        )
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, TypeError, re.error) as exc:
+        raise ConfigError(f"{shown}: exclude pattern {pattern!r} is not valid: {exc}") from None
+
+
+def _check_repository_key(shown: str, key: object) -> None:
+    if key in _REPOSITORY_KEYS:
+        return
+    name = str(key)
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)  # camelCase → camel Case
+    words = {w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w}
+    if any(w in _FORBIDDEN_WORDS or w.rstrip("s") in _FORBIDDEN_WORDS for w in words):
+        raise ConfigError(
+            f"{shown}: {name!r} cannot be set in the repository settings file: whoever can "
+            "open a pull request writes this file, and `plan` runs on pull requests with the "
+            "DataRobot token, so nothing in it may say where data or the token go. Set the "
+            "endpoint, credentials and proxies in the CI's secrets, the environment or "
+            "drconfig.yaml"
+        )
+    close = difflib.get_close_matches(name, _REPOSITORY_KEYS, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(_REPOSITORY_KEYS)}"
+    raise ConfigError(f"{shown}: unknown key {name!r}; {hint}")
 
 
 # Names of environment variables, not secrets.

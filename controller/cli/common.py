@@ -88,7 +88,7 @@ def session(
     logs.redactor.register(api.token, git.https_token)
     engine_config = engine_settings(args, **engine_overrides)
     with (
-        open_source(git, environ=env) as source,
+        open_source(git, environ=env, manifests_path=engine_config.path) as source,
         DataRobotClient(api, on_request=on_request) as client,
     ):
         engine = Engine(client, engine_config, environ=env, event=load_github_event(env))

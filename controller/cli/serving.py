@@ -80,7 +80,7 @@ def run_serve(args: argparse.Namespace) -> int:
     redactor.register(secret, api.token, git.https_token)
     host, port = parse_listen(args.listen)
     engine = engine_settings(args)
-    with open_source(git, environ=env) as source:
+    with open_source(git, environ=env, manifests_path=engine.path) as source:
         namespace = source.namespace()
         ref = tracked_ref(source.checkout, args.ref)
     settings = ServiceSettings(

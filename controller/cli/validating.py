@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from controller.errors import ConfigError
+from controller.settings import read_repository_settings
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -15,7 +17,12 @@ def run_validate(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_dir():
         raise ConfigError(f"{args.path} is not a folder; give the folder that holds the manifests")
-    loaded = load(find_repo_root(path), path)
+    root = find_repo_root(path)
+    # The repository settings file beside the manifests is checked too (a forbidden or
+    # unknown key is an error naming the file and the key); its excludes apply.
+    where = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
+    settings = read_repository_settings(root, "" if where.startswith("..") else where)
+    loaded = load(root, path, default_exclude=settings.exclude)
     if args.output == "json":
         print(json.dumps([p.to_json() for p in loaded.problems], indent=2))
     else:

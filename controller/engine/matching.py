@@ -33,6 +33,8 @@ from controller.model.identity import (
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 
 L = TypeVar("L", LiveModel, LiveJob)
+# The display name of a namespace's lock object (controller.service.datarobot_leases).
+_LOCK_NAME_PREFIX = "dr-gitops lock: "
 
 
 @dataclass(frozen=True)
@@ -197,3 +199,52 @@ def _pair(
             orphans.update(several)
             ambiguous.update(several)
     return Matches(owned, adopted, orphans, conflicts, tuple(warnings), frozenset(ambiguous))
+
+
+def held_elsewhere(
+    desired: DesiredState,
+    live: LiveSnapshot,
+    namespace: str,
+    models: Matches[LiveModel],
+    jobs: Matches[LiveJob],
+) -> dict[str, tuple[str, ...]]:
+    """Objects that carry the name of a manifest this namespace would create, under another
+    dr-gitops namespace: ``{other namespace: ("CustomModel/churn (id ...)", ...)}``.
+
+    A model counts when its stamp names another namespace, or when its ``userProvidedId``
+    is ``<other namespace>/<manifest name>`` and it records a git commit (dr-gitops always
+    writes one); a job when its stamp names another namespace. This is how a repository
+    whose namespace changed (a new remote URL, a rename) finds its old objects, which it
+    would otherwise create again. A namespace shortened with a hash in ``userProvidedId``
+    is named in full when its lock object is seen.
+    """
+    wanted_models = {
+        m.key.name
+        for m in desired.models
+        if not models.live_for(m.key) and m.key not in models.conflicts
+    }
+    wanted_jobs = {
+        j.key.name for j in desired.jobs if not jobs.live_for(j.key) and j.key not in jobs.conflicts
+    }
+    full_names = {
+        lock_namespace_prefix(m.user_provided_id): m.name.removeprefix(_LOCK_NAME_PREFIX)
+        for m in live.models
+        if m.user_provided_id and is_lock_upid(m.user_provided_id)
+    }
+    found: dict[str, list[str]] = defaultdict(list)
+    for model in live.models:
+        upid = model.user_provided_id or ""
+        stamp = read_stamp(str(model.fields.get("description") or ""))
+        prefix, _, name = upid.rpartition("/")
+        recorded = model.git is not None or bool(model.latest_version and model.latest_version.git)
+        if stamp is not None and stamp.namespace != namespace and stamp.name in wanted_models:
+            found[stamp.namespace].append(f"{KIND_MODEL}/{stamp.name} (id {model.id})")
+        elif (
+            recorded and prefix and name in wanted_models and f"{prefix}/" != upid_prefix(namespace)
+        ):
+            found[full_names.get(prefix, prefix)].append(f"{KIND_MODEL}/{name} (id {model.id})")
+    for job in live.jobs:
+        stamp = read_stamp(str(job.fields.get("description") or ""))
+        if stamp is not None and stamp.namespace != namespace and stamp.name in wanted_jobs:
+            found[stamp.namespace].append(f"{KIND_JOB}/{stamp.name} (id {job.id})")
+    return {ns: tuple(sorted(objects)) for ns, objects in sorted(found.items())}

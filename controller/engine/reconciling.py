@@ -24,15 +24,16 @@ from typing import Any, Generic, TypeVar
 
 from controller.engine.applying import Applier, ApplyResult, ApplySettings, Reporter
 from controller.engine.gathering import Evidence, EvidenceGatherer
-from controller.engine.matching import match_jobs, match_models
+from controller.engine.matching import Matches, held_elsewhere, match_jobs, match_models
 from controller.engine.planning import PlanInputs, make_plan
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
-from controller.model.live import LiveJob, LiveSnapshot
+from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 from controller.model.plans import BasisEntry, Plan, plan_to_json
+from controller.model.values import GitModelVersion
 from controller.remote import (
     ApiError,
     DataRobotClient,
@@ -42,7 +43,7 @@ from controller.remote import (
     read_snapshot,
     with_sharing,
 )
-from controller.settings import EngineSettings
+from controller.settings import EngineSettings, repository_settings_path
 from controller.sources import Checkout, GitSource
 from controller.sources.ci import read_ci
 
@@ -119,8 +120,12 @@ class Engine:
         # Jobs too, even without job manifests: an owned job whose manifest is gone is said
         # (a warning, or a deletion with --prune), and serve counts it as orphaned.
         jobs_read = _Background(self._jobs_or_refusal)
+        exclude = source.repository.exclude
         desired = _without_ignored(
-            load_desired_state(checkout.root, checkout.root / self._settings.path), source
+            load_desired_state(
+                checkout.root, checkout.root / self._settings.path, default_exclude=exclude
+            ),
+            source,
         )
         revision = source.git_model_version(self._environ, event=self._event)
         ci = read_ci(self._environ, self._event)
@@ -129,6 +134,9 @@ class Engine:
         snapshot = replace(models_read.result(), jobs=self._jobs(jobs_read.result(), desired))
         models = match_models(desired, snapshot, namespace)
         jobs = match_jobs(desired, snapshot, namespace)
+        notes = self._namespace_notes(
+            source, desired, snapshot, models, jobs, revision, pull_request
+        )
         model_ids = [
             live.id
             for m in desired.models
@@ -158,11 +166,14 @@ class Engine:
                 prune=self._settings.prune,
                 max_deletions=self._settings.max_deletions,
                 allow_empty=self._settings.allow_empty,
-                declared_elsewhere=declared_elsewhere(self._settings, checkout.root, desired),
+                declared_elsewhere=declared_elsewhere(
+                    self._settings, checkout.root, desired, exclude
+                ),
             )
         )
         plan = replace(
-            plan, warnings=plan.warnings + _checkout_warnings(desired, checkout, evidence)
+            plan,
+            warnings=(*notes, *plan.warnings, *_checkout_warnings(desired, checkout, evidence)),
         )
         log.info(
             "plan_made",
@@ -175,6 +186,52 @@ class Engine:
         )
         orphans = tuple(sorted([*models.orphans, *jobs.orphans]))
         return Planned(plan, desired, snapshot, checkout, evidence, pull_request, orphans)
+
+    def _namespace_notes(
+        self,
+        source: GitSource,
+        desired: DesiredState,
+        snapshot: LiveSnapshot,
+        models: Matches[LiveModel],
+        jobs: Matches[LiveJob],
+        revision: GitModelVersion,
+        pull_request: bool,
+    ) -> tuple[str, ...]:
+        """What the top of the plan says about the namespace; raises ``PlanError`` when a
+        namespace nobody chose would make a duplicate of objects another one holds."""
+        namespace = source.namespace()
+        file = repository_settings_path(self._settings.path)
+        notes = []
+        base = revision.main_branch_commit_sha
+        if pull_request and base != source.checkout.sha:
+            before = source.namespace_at(base)
+            if before is not None and before != namespace:
+                notes.append(
+                    f"this pull request changes the namespace from {before!r} (at its base "
+                    f"{base[:12]}) to {namespace!r} ({source.namespace_origin()}): once merged, "
+                    f"dr-gitops creates every model and job again under {namespace!r} and no "
+                    f"longer manages those of {before!r}"
+                )
+        for other, objects in held_elsewhere(desired, snapshot, namespace, models, jobs).items():
+            listed = _listed(list(objects))
+            if not source.namespace_pinned:
+                raise PlanError(
+                    f"DataRobot holds objects of these manifests under another namespace, "
+                    f"{other!r} ({listed}), but this run's namespace is {namespace!r} "
+                    f"({source.namespace_origin()}): it would create a duplicate of each. "
+                    "Nothing was written. If this repository used to be that one (a new remote "
+                    f"URL, a rename), pin its namespace: add `namespace: {other}` to {file} (or "
+                    "pass --namespace / set DR_GITOPS_NAMESPACE). If they are another "
+                    "repository's objects that share these names, adopt this namespace "
+                    f"explicitly: `namespace: {namespace}` in {file}"
+                )
+            notes.append(
+                f"namespace {other!r} holds objects with the names of these manifests "
+                f"({listed}); namespace {namespace!r} ({source.namespace_origin()}) does not "
+                f"own them and creates its own. If this repository used to be {other!r}, set "
+                f"`namespace: {other}` in {file} instead"
+            )
+        return tuple(notes)
 
     # --- applying ------------------------------------------------------------------------
 
@@ -322,14 +379,14 @@ def _without_ignored(desired: DesiredState, source: GitSource) -> DesiredState:
 
 
 def declared_elsewhere(
-    settings: EngineSettings, root: Path, desired: DesiredState
+    settings: EngineSettings, root: Path, desired: DesiredState, exclude: tuple[str, ...] = ()
 ) -> frozenset[ResourceKey]:
     """With ``--prune`` and ``--path`` narrower than the repository: the keys of manifests
     elsewhere in the repository, which pruning this folder must not delete. (Every manifest
     of the repository is loaded for it, so an invalid one anywhere refuses the prune.)"""
     if not settings.prune or Path(settings.path) == Path("."):
         return frozenset()
-    return load_desired_state(root, root).keys() - desired.keys()
+    return load_desired_state(root, root, default_exclude=exclude).keys() - desired.keys()
 
 
 class _Background(Generic[T]):

@@ -20,11 +20,12 @@ from controller.manifests.loading import (
     validate_tree,
 )
 from controller.manifests.problems import ManifestError, Problem
-from controller.manifests.schemas import schema_text
+from controller.manifests.schemas import SETTINGS_SCHEMA_FILE, schema_text, settings_schema_text
 
 __all__ = [
     "API_VERSION",
     "DEFAULT_LIMITS",
+    "SETTINGS_SCHEMA_FILE",
     "Loaded",
     "ManifestError",
     "ManifestLimits",
@@ -33,5 +34,6 @@ __all__ = [
     "load",
     "load_desired_state",
     "schema_text",
+    "settings_schema_text",
     "validate_tree",
 ]

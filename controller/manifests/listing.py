@@ -20,7 +20,7 @@ import os
 import re
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pathspec
@@ -92,10 +92,19 @@ def _posix(path: str, root: str) -> str:
 class SourceLister:
     """Lists source folders of one repository; the same folder is listed once."""
 
-    def __init__(self, repo_root: Path, limits: ManifestLimits, skip: frozenset[str]) -> None:
+    def __init__(
+        self,
+        repo_root: Path,
+        limits: ManifestLimits,
+        skip: frozenset[str],
+        default_exclude: Sequence[str] = (),
+    ) -> None:
         self.root = os.path.realpath(repo_root)
         self.limits = limits
         self.skip = skip  # repository paths of files holding manifests
+        # The repository settings file's excludes (checked there), before each source's own
+        # so that a source can re-include with '!'.
+        self.default_exclude = tuple(default_exclude)
         self._cache: dict[tuple[str, tuple[str, ...]], Listing] = {}
 
     def resolve(self, base_dir: str, source: str) -> tuple[str | None, Finding | None]:
@@ -139,9 +148,13 @@ class SourceLister:
         return self._cache[key]
 
     def _list(self, real: str, exclude: Sequence[str]) -> Listing:
-        spec, findings = compile_excludes(exclude)
+        offset = len(self.default_exclude)
+        spec, findings = compile_excludes([*self.default_exclude, *exclude])
         if findings:
-            return Listing(None, findings)
+            return Listing(
+                None,
+                [replace(f, exclude_index=(f.exclude_index or offset) - offset) for f in findings],
+            )
         walk = _Walk(self, real, spec)
         walk.run(real, "")
         findings = walk.findings + self._size_findings(real, walk.files, walk.count)

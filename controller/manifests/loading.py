@@ -9,6 +9,7 @@ parameter definitions). Nothing here writes anything.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,12 +57,16 @@ class Loaded:
 
 
 def load_desired_state(
-    repo_root: Path, manifest_root: Path | None = None, *, limits: ManifestLimits = DEFAULT_LIMITS
+    repo_root: Path,
+    manifest_root: Path | None = None,
+    *,
+    limits: ManifestLimits = DEFAULT_LIMITS,
+    default_exclude: Sequence[str] = (),
 ) -> DesiredState:
     """The desired state of the manifests under ``manifest_root`` (default: the whole
     repository). Warnings are logged; any error raises :class:`ManifestError` listing
     every problem."""
-    loaded = load(repo_root, manifest_root, limits=limits)
+    loaded = load(repo_root, manifest_root, limits=limits, default_exclude=default_exclude)
     for warning in loaded.warnings:
         log.warning("manifest_warning", problem=str(warning))
     if loaded.errors:
@@ -70,17 +75,28 @@ def load_desired_state(
 
 
 def validate_tree(
-    repo_root: Path, manifest_root: Path | None = None, *, limits: ManifestLimits = DEFAULT_LIMITS
+    repo_root: Path,
+    manifest_root: Path | None = None,
+    *,
+    limits: ManifestLimits = DEFAULT_LIMITS,
+    default_exclude: Sequence[str] = (),
 ) -> list[Problem]:
     """Every problem in the manifests under ``manifest_root``; never raises for a user's
     mistake."""
-    return list(load(repo_root, manifest_root, limits=limits).problems)
+    return list(
+        load(repo_root, manifest_root, limits=limits, default_exclude=default_exclude).problems
+    )
 
 
 def load(
-    repo_root: Path, manifest_root: Path | None = None, *, limits: ManifestLimits = DEFAULT_LIMITS
+    repo_root: Path,
+    manifest_root: Path | None = None,
+    *,
+    limits: ManifestLimits = DEFAULT_LIMITS,
+    default_exclude: Sequence[str] = (),
 ) -> Loaded:
-    """Find, parse, validate and build; see :class:`Loaded`."""
+    """Find, parse, validate and build; see :class:`Loaded`. ``default_exclude``: the
+    repository settings file's patterns, excluded from every source folder."""
     root = Path(os.path.realpath(repo_root))
     search = Path(os.path.realpath(manifest_root)) if manifest_root is not None else root
     shown = os.path.relpath(search, root).replace(os.sep, "/")
@@ -110,7 +126,7 @@ def load(
         reader.read(path)
     for link in yaml_links(search):
         reader.link(link)
-    state, problems = _build(reader, root, limits)
+    state, problems = _build(reader, root, limits, default_exclude)
     state = DesiredState(state.models, state.jobs, root="" if shown == "." else shown)
     if not reader.manifests and not reader.problems:
         problems.append(
@@ -230,9 +246,9 @@ class _Reader:
 
 
 def _build(
-    reader: _Reader, root: Path, limits: ManifestLimits
+    reader: _Reader, root: Path, limits: ManifestLimits, default_exclude: Sequence[str] = ()
 ) -> tuple[DesiredState, list[Problem]]:
-    lister = SourceLister(root, limits, frozenset(reader.manifest_files))
+    lister = SourceLister(root, limits, frozenset(reader.manifest_files), default_exclude)
     context = BuildContext(root, lister, limits)
     problems: list[Problem] = []
     first_seen: dict[tuple[str, str], Document] = {}

@@ -25,12 +25,19 @@ from controller.manifests.yamlreading import Document
 from controller.model.desired import KIND_JOB, KIND_MODEL
 
 SCHEMA_FILES = {KIND_MODEL: "custom-model.schema.json", KIND_JOB: "custom-job.schema.json"}
+SETTINGS_SCHEMA_FILE = "repository-settings.schema.json"
 
 
 def schema_text(kind: str) -> str:
     """The JSON Schema of ``kind`` as shipped in the package."""
     files = resources.files("controller").joinpath("schemas")
     return files.joinpath(SCHEMA_FILES[kind]).read_text(encoding="utf-8")
+
+
+def settings_schema_text() -> str:
+    """The JSON Schema of the repository settings file (``.dr-gitops.yaml``)."""
+    files = resources.files("controller").joinpath("schemas")
+    return files.joinpath(SETTINGS_SCHEMA_FILE).read_text(encoding="utf-8")
 
 
 @cache

@@ -57,7 +57,9 @@ class EngineRunner:
         environ = {k: v for k, v in self.environ.items() if not k.startswith(_CI_MARKERS)}
         try:
             with (
-                open_source(self.git, environ=self.environ) as source,
+                open_source(
+                    self.git, environ=self.environ, manifests_path=self.engine.path
+                ) as source,
                 DataRobotClient(self.api, on_request=observe) as client,
             ):
                 revision = source.checkout.sha

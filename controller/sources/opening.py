@@ -23,7 +23,7 @@ from typing import IO
 
 from controller import logs
 from controller.errors import ConfigError, SourceError
-from controller.settings import GitSettings
+from controller.settings import GitSettings, read_repository_settings
 from controller.sources.checkouts import (
     Checkout,
     ResolvedRef,
@@ -48,9 +48,13 @@ def open_source(
     *,
     environ: Mapping[str, str] | None = None,
     git: str = "git",
+    manifests_path: str | None = None,
 ) -> GitSource:
     """Open ``settings.repo`` at ``settings.ref``. ``environ`` is the environment git runs
-    with (default: this process's, which git would inherit anyway)."""
+    with (default: this process's, which git would inherit anyway). With ``manifests_path``
+    (the manifest root, ``--path``), the repository settings file there, as the checkout
+    holds it, completes ``settings`` (see :class:`~controller.settings.RepositorySettings`).
+    """
     env = dict(os.environ if environ is None else environ)
     if settings.ref is not None:
         check_ref(settings.ref)
@@ -59,8 +63,17 @@ def open_source(
         remote = parse_remote(repo)
         if remote is None:
             raise SourceError(f"--repo {display_url(repo)!r} is not a git URL git understands")
-        return _open_url(remote, settings, env, git)
-    return _open_local(Path(repo).expanduser(), settings, env, git)
+        source = _open_url(remote, settings, env, git)
+    else:
+        source = _open_local(Path(repo).expanduser(), settings, env, git)
+    if manifests_path is not None:
+        try:
+            repository = read_repository_settings(source.checkout.root, manifests_path)
+        except BaseException:
+            source.close()
+            raise
+        source.use_repository_settings(repository, manifests_path)
+    return source
 
 
 # -- local repositories ----------------------------------------------------------------

@@ -18,8 +18,14 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from controller import logs
+from controller.errors import ConfigError
 from controller.model.values import GitModelVersion
-from controller.settings import GitSettings
+from controller.settings import (
+    GitSettings,
+    RepositorySettings,
+    parse_repository_settings,
+    repository_settings_path,
+)
 from controller.sources.changes import (
     ChangedPaths,
     Changes,
@@ -32,7 +38,7 @@ from controller.sources.checkouts import Checkout, read_commits, read_objects
 from controller.sources.ci import read_ci
 from controller.sources.commits import CommitInfo, is_full_sha
 from controller.sources.git_model_versions import git_model_version
-from controller.sources.remotes import derive_namespace
+from controller.sources.remotes import derive_namespace, display_url
 from controller.sources.running import GitResult, GitRunner
 
 log = logs.get_logger(__name__)
@@ -64,6 +70,9 @@ class GitSource:
         self._common_dir = common_dir
         self._remote = remote if settings.fetch_missing_commits else None
         self._settings = settings
+        self._given = settings
+        self.repository = RepositorySettings()
+        self._manifests_path = ""
         self._lock_file = lock
         self._mutex = threading.RLock()
         self._present: set[str] = {checkout.sha}
@@ -108,6 +117,44 @@ class GitSource:
         if self._settings.namespace:
             return self._settings.namespace
         return derive_namespace(self.checkout.remote_url, self.checkout.toplevel.name)
+
+    def use_repository_settings(self, repository: RepositorySettings, manifests_path: str) -> None:
+        """Complete the settings with the repository's settings file (read from the
+        checkout for the manifest root ``manifests_path``); called once, on opening."""
+        self.repository = repository
+        self._manifests_path = manifests_path
+        self._settings = self._given.with_repository(repository)
+
+    def namespace_origin(self) -> str:
+        """Where :meth:`namespace` comes from, in words (for messages)."""
+        if self._settings.namespace_from:
+            return self._settings.namespace_from
+        if self.checkout.remote_url:
+            return f"derived from the git remote {display_url(self.checkout.remote_url)}"
+        return f"derived from the folder name {self.checkout.toplevel.name!r} (no git remote)"
+
+    @property
+    def namespace_pinned(self) -> bool:
+        """True when the namespace is set (flag, environment or settings file), not derived."""
+        return self._settings.namespace is not None
+
+    def namespace_at(self, commit: str) -> str | None:
+        """The namespace the same flags and environment give at ``commit``, whose settings
+        file may say another; None when the commit or its settings file cannot be read."""
+        if self._given.namespace is not None:
+            return self._given.namespace
+        if not self.has_commit(commit):
+            return None
+        shown = repository_settings_path(self._manifests_path)
+        (entry,) = read_objects(self._runner, self._git_dir, [f"{commit}:{shown}"])
+        namespace = None
+        if entry.sha is not None and entry.type == "blob":
+            try:
+                namespace = parse_repository_settings(entry.content, shown).namespace
+            except ConfigError as exc:
+                log.info("base_settings_unreadable", commit=commit[:12], error=str(exc))
+                return None
+        return namespace or derive_namespace(self.checkout.remote_url, self.checkout.toplevel.name)
 
     def git_model_version(
         self, environ: Mapping[str, str], *, event: Mapping[str, Any] | None = None

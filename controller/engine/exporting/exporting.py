@@ -34,13 +34,14 @@ from controller.engine.exporting.writing import (
 from controller.engine.exporting.yamlwriting import to_yaml
 from controller.errors import ConfigError, DrGitopsError
 from controller.logs import get_logger
-from controller.manifests import load, schema_text
+from controller.manifests import SETTINGS_SCHEMA_FILE, load, schema_text, settings_schema_text
 from controller.manifests.finding import looks_like_manifest
 from controller.manifests.listing import ALWAYS_SKIPPED, SKIPPED_SUFFIXES
 from controller.model.desired import KIND_JOB, KIND_MODEL
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveGrant, LiveJob, LiveModel
 from controller.remote import ApiError, DataRobotClient, ValidationError, read_snapshot
+from controller.settings import REPOSITORY_SETTINGS_FILE
 
 log = get_logger(__name__)
 
@@ -240,12 +241,38 @@ class Exporter:
     def _write_top_level(self, report: ExportReport) -> None:
         for kind, file_name in SCHEMA_FILES.items():
             write_text(self._out / "schemas" / file_name, schema_text(kind))
+        write_text(self._out / "schemas" / SETTINGS_SCHEMA_FILE, settings_schema_text())
         write_text(self._out / "README.md", readme_text(report))
+        settings = self._out / REPOSITORY_SETTINGS_FILE
+        if not settings.exists():  # a re-export (--force) keeps the team's own settings
+            write_text(settings, settings_text(self._settings.namespace))
 
     def _self_check(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The folder's validation errors and warnings, as ``dr-gitops validate`` shows them."""
         loaded = load(self._out, self._out)
         return tuple(str(p) for p in loaded.errors), tuple(str(p) for p in loaded.warnings)
+
+
+def settings_text(namespace: str | None) -> str:
+    """The repository settings file an export writes (``.dr-gitops.yaml``)."""
+    pinned = (
+        f"namespace: {namespace}"
+        if namespace
+        else "# namespace: <your-namespace>   # set it before the first apply"
+    )
+    return "\n".join(
+        [
+            "# yaml-language-server: $schema=schemas/repository-settings.schema.json",
+            "# dr-gitops repository settings, read by every command; --namespace and the",
+            "# DR_GITOPS_* variables win over them. The DataRobot endpoint, credentials and",
+            "# proxies can never be set here (anyone who can open a pull request writes this",
+            "# file). The namespace is pinned so that a new git remote URL never changes it.",
+            pinned,
+            "# commitUrlTemplate: https://git.example.com/{path}/commit/{sha}",
+            "# exclude: ['tests/**']          # left out of every source folder",
+            "",
+        ]
+    )
 
 
 def _reason(exc: Exception) -> str:
