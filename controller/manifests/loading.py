@@ -21,7 +21,7 @@ from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
 from controller.manifests.listing import SourceLister
 from controller.manifests.modelbuilding import build_model
 from controller.manifests.problems import ManifestError, Problem, sort_problems
-from controller.manifests.schemas import check_schema, did_you_mean
+from controller.manifests.schemas import check_schema, did_you_mean, with_api_spelling
 from controller.manifests.yamlreading import Document, YamlProblem, decode, parse_documents
 from controller.model.desired import (
     KIND_JOB,
@@ -254,7 +254,8 @@ def _build(
     first_seen: dict[tuple[str, str], Document] = {}
     models: list[DesiredModel] = []
     jobs: list[DesiredJob] = []
-    for kind, document in reader.manifests:
+    for kind, raw in reader.manifests:
+        document = with_api_spelling(kind, raw)
         schema_problems = check_schema(kind, document)
         problems += schema_problems
         verdict = SchemaVerdict(schema_problems)

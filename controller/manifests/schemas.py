@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -71,6 +72,37 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     if isinstance(node, list):
         return [_inline(v, defs) for v in node]
     return node
+
+
+def with_api_spelling(kind: str, document: Document) -> Document:
+    """``document`` with every enum value given in another case written as the schema (the
+    API) spells it: ``role: user`` → ``USER``, ``targetType: binary`` → ``Binary``.
+
+    One rule for every enum of every kind, applied before the schema check: enum values are
+    matched without regard to case, then normalised (so plans compare like with like); a
+    value that matches no choice is left as it is for the schema to explain ("did you
+    mean ...?"). The schemas list the API's spelling only.
+    """
+    data = _spelled(_inlined(kind), document.data)
+    return document if data is document.data else replace(document, data=data)
+
+
+def _spelled(schema: Any, value: Any) -> Any:
+    """``value`` with enum values in the API's spelling; the same object when unchanged."""
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, str) and isinstance(schema.get("enum"), list):
+        choices = {c.casefold(): c for c in schema["enum"] if isinstance(c, str)}
+        return choices.get(value.casefold(), value)
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        out = {k: _spelled(properties.get(k, extra), v) for k, v in value.items()}
+        return value if all(out[k] is value[k] for k in value) else out
+    if isinstance(value, list):
+        items = [_spelled(schema.get("items"), v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 def check_schema(kind: str, document: Document) -> list[Problem]:
@@ -168,16 +200,9 @@ def _type(error: ValidationError, path: FieldPath) -> Found:
 
 
 def _enum(error: ValidationError, path: FieldPath) -> Found:
-    # Enums list the API's spelling first; lower-case aliases add nothing to a hint.
-    choices = _unique([str(c) for c in _wanted(error)])
+    # Any case of a choice was accepted before the check (see with_api_spelling).
+    choices = [str(c) for c in _wanted(error)]
     yield path, f"{_instance(error)!r} is not allowed", did_you_mean(str(_instance(error)), choices)
-
-
-def _unique(values: list[str]) -> list[str]:
-    seen: dict[str, str] = {}
-    for value in values:
-        seen.setdefault(value.lower(), value)
-    return list(seen.values())
 
 
 def _const(error: ValidationError, path: FieldPath) -> Found:
