@@ -58,14 +58,16 @@ def add_source_options(parser: argparse.ArgumentParser, *, repo_required: bool =
     group.add_argument(
         "--namespace",
         metavar="NS",
-        help="ownership namespace (default: $DR_GITOPS_NAMESPACE, else derived from the git "
-        "remote, e.g. github.com/acme/ml-models)",
+        help="ownership namespace (default: $DR_GITOPS_NAMESPACE, else `namespace` in "
+        ".dr-gitops.yaml at the manifest root, else derived from the git remote, e.g. "
+        "github.com/acme/ml-models)",
     )
     group.add_argument(
         "--commit-url-template",
         metavar="TEMPLATE",
         help="commit link for gitModelVersion, e.g. https://git.example.com/{path}/commit/{sha} "
-        "(default: derived from CI variables or the remote)",
+        "(default: $DR_GITOPS_COMMIT_URL_TEMPLATE, else `commitUrlTemplate` in .dr-gitops.yaml, "
+        "else derived from CI variables or the remote)",
     )
     group.add_argument(
         "--cache-dir",
@@ -352,7 +354,8 @@ def register_export(sub: Subparsers) -> None:
         "--namespace",
         metavar="NS",
         help="recognise the objects this namespace owns: their manifests keep their names and "
-        "need no adopt flag (default: none; every object is exported for adoption). "
+        "need no adopt flag, and .dr-gitops.yaml pins it (default: none; every object is "
+        "exported for adoption). "
         "$DR_GITOPS_NAMESPACE is not read here: a folder with no git remote has no namespace yet",
     )
     which = parser.add_mutually_exclusive_group()

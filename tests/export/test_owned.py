@@ -101,3 +101,23 @@ def test_plan_on_an_owned_export_changes_nothing_and_is_empty_once_applied(
     applied = workspace.cli("apply", "--repo", str(exported.path))
     assert applied.code == 0, applied.out + applied.err
     assert workspace.cli("plan", "--repo", str(exported.path), "--detailed-exitcode").code == 0
+
+
+def test_the_export_pins_its_namespace_in_the_repository_settings_file(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    _applied_from_manifests(workspace)
+    exported = _export_owned(workspace, tmp_path)
+
+    settings = yaml.safe_load((exported.path / ".dr-gitops.yaml").read_text())
+    assert settings == {"namespace": NAMESPACE}
+    assert (exported.path / "schemas/repository-settings.schema.json").is_file()
+    assert "pinned in .dr-gitops.yaml" in (exported.path / "README.md").read_text()
+    # No flag, no variable: the file alone gives the namespace, so the objects are found.
+    result = workspace.cli(
+        "plan", "--repo", str(exported.path), "--output", "json", env={"DR_GITOPS_NAMESPACE": ""}
+    )
+    assert result.code == 0, result.err
+    plan = json.loads(result.out)
+    assert plan["namespace"] == NAMESPACE
+    assert not [a for a in plan["actions"] if a["kind"].startswith(("create", "adopt"))]

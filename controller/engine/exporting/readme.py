@@ -10,7 +10,11 @@ def readme_text(report: ExportReport) -> str:
     """Markdown for the exported folder (deterministic: no dates, no secrets)."""
     models, jobs = report.count(KIND_MODEL), report.count(KIND_JOB)
     adopted = sum(o.adopt for o in report.exported)
-    ns = report.namespace or "<your-namespace>"
+    pinned = (
+        f"# the namespace, {report.namespace}, is pinned in .dr-gitops.yaml"
+        if report.namespace
+        else "# first set `namespace:` in .dr-gitops.yaml (or pass --namespace)"
+    )
     parts = [
         "# DataRobot custom models and jobs, exported by dr-gitops",
         "",
@@ -31,15 +35,17 @@ def readme_text(report: ExportReport) -> str:
         "",
         "```sh",
         "git init && git add -A && git commit -m 'Export DataRobot custom models and jobs'",
-        f"export DR_GITOPS_NAMESPACE={ns}   # or pass --namespace to every command",
+        pinned,
         "dr-gitops validate .",
         "dr-gitops plan      # expect adoption (and commits recorded), no other change",
         "dr-gitops apply     # takes the objects over; the next plan is empty",
         "```",
         "",
-        "Set the namespace explicitly: by default dr-gitops derives it from the git remote, "
-        "so adding a remote later would change it. After the first apply the objects belong "
-        "to that namespace; `metadata.adopt` has no effect any more and can be removed.",
+        "Keep the namespace pinned in `.dr-gitops.yaml` (the repository settings file, read "
+        "by every command; `--namespace` and `DR_GITOPS_NAMESPACE` win over it): by default "
+        "dr-gitops derives it from the git remote, so adding or changing a remote would "
+        "change it. After the first apply the objects belong to that namespace; "
+        "`metadata.adopt` has no effect any more and can be removed.",
     ]
     parts += _attention(report)
     return "\n".join(parts) + "\n"
