@@ -74,7 +74,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _step(title: str, api: ApiSettings, git: GitSettings, *, apply: bool, color: bool) -> bool:
     _say(f"== {title}\n")
-    with open_source(git, environ={}) as source, DataRobotClient(api) as client:
+    with open_source(git, environ={}, manifests_path="") as source, DataRobotClient(api) as client:
         engine = Engine(client, EngineSettings(), environ={})
         planned = engine.plan(source)
         if not apply or planned.plan.is_empty:

@@ -2,7 +2,7 @@
 
 Only paths the export owns are ever removed: an object's manifest and its source folder
 (``models/<name>.yaml`` and ``models/<name>/``), and the files an export writes at the top
-(``README.md``, ``schemas/``). Everything else in a folder exported into with ``--force``
+(``README.md``, ``schemas/``; ``.dr-gitops.yaml`` only when absent). Everything else in a folder exported into with ``--force``
 (``.git``, CI files, other manifests) is left as it is.
 """
 
