@@ -38,6 +38,9 @@ def git_settings(
 
 def api_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> ApiSettings:
     flags: dict[str, str | None] = {"endpoint": args.endpoint, "token": None}
+    for name in ("connect_timeout", "max_retries"):
+        value = getattr(args, name, None)
+        flags[name] = None if value is None else str(value)
     if args.token_file is not None:
         try:
             flags["token"] = args.token_file.read_text(encoding="utf-8").strip()

@@ -100,6 +100,20 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="path of a drconfig.yaml; wins over DATAROBOT_ENDPOINT/DATAROBOT_API_TOKEN",
     )
+    group.add_argument(
+        "--connect-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up connecting to the endpoint after this long (default: `connect_timeout` "
+        "of drconfig.yaml, else 10); a refused connection fails at once",
+    )
+    group.add_argument(
+        "--max-retries",
+        type=int,
+        metavar="N",
+        help="send a failed request again at most N times (default: `max_retries` of "
+        "drconfig.yaml or $DATAROBOT_MAX_RETRIES, else 5)",
+    )
 
 
 def add_engine_options(parser: argparse.ArgumentParser, *, applies: bool = True) -> None:
