@@ -273,6 +273,12 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     apply.add_argument(
         "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
     )
+    apply.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="apply without asking: on a terminal, apply shows the plan and asks for 'yes' "
+        "first (without a terminal, as in CI, or with PLANFILE it never asks)",
+    )
     # A CI job should not hang for ever behind a running service: give up after 15 minutes.
     add_lock_options(apply, timeout=900.0)
     apply.set_defaults(run=_command("controller.cli.planning", "run_apply"))
