@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 import structlog
 
 from controller import logs
+from controller.service import FileLeaseStore, Holder, NamespaceLock
 from tests.cli.terminal import on_terminal
-from tests.fixtures.workspace import Workspace
+from tests.fixtures.workspace import NAMESPACE, Workspace
 
 
 @pytest.fixture
@@ -98,3 +100,32 @@ def test_logs_for_people_are_one_short_line_per_event() -> None:
     logs.configure(level="info", json=False, stream=out)
     structlog.get_logger("t").warning("api_request_retried", method="GET", attempt=2)
     assert out.getvalue() == "warning: api_request_retried: method=GET, attempt=2\n"
+
+
+def test_apply_on_a_terminal_says_whom_it_waits_for_and_for_how_long(
+    one_model: Workspace, tmp_path: Path
+) -> None:
+    locks = tmp_path / "locks"
+    serving = NamespaceLock(
+        FileLeaseStore(locks, NAMESPACE),
+        namespace=NAMESPACE,
+        ttl_seconds=600,
+        holder=Holder("serve-host", 42, "serve"),
+    )
+    serving.acquire(wait=False)
+    terminal = on_terminal(
+        one_model,
+        "apply",
+        "--repo",
+        str(one_model.repo.path),
+        "--auto-approve",
+        *("--lock", "file", "--lock-dir", str(locks), "--lock-timeout", "2"),
+    )
+    assert terminal.finish() == 1
+    assert (
+        "waiting for the lock on namespace 'test/workspace', held by serve-host pid 42 "
+        "(instance serve) since " in terminal.output
+    )
+    assert ": waited 0 s, will wait 2 s more before giving up" in terminal.output
+    assert "Timed out waiting for it" in terminal.output
+    serving.release()

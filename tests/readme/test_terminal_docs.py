@@ -49,7 +49,8 @@ def test_sharing_says_groups_and_organizations_are_for_jobs_only() -> None:
     sharing = README.split("- **Sharing**", 1)[1].split("\n- **", 1)[0]
     assert "A model is shared with users only" in sharing
     row = _comparison_rows()["Sharing"][0]
-    assert "users for models" in row and "organizations for jobs" in row
+    assert "users for models" in row
+    assert "organizations for jobs" in row
 
 
 def test_the_emulator_and_serve_listen_on_different_ports_by_default() -> None:
