@@ -357,13 +357,28 @@ def stale_entries(saved: tuple[BasisEntry, ...], now: tuple[BasisEntry, ...]) ->
         if current is None:
             changes.append(f"{entry.key} ({entry.summary}) is gone")
         elif current.digest != entry.digest:
-            changes.append(f"{entry.key} changed: was {entry.summary}, now {current.summary}")
+            changes.append(f"{entry.key} changed{_changed_parts(entry, current)}")
     changes += [
         f"{e.key} appeared ({e.summary})"
         for ident, e in sorted(after.items())
         if ident not in before
     ]
     return changes
+
+
+def _changed_parts(before: BasisEntry, after: BasisEntry) -> str:
+    """``" its description and sharing (job 'x')"``: the parts that differ when both
+    entries name them (a plan saved by an older dr-gitops does not), with the summaries."""
+    old, new = dict(before.parts), dict(after.parts)
+    names = sorted(n for n in old.keys() | new.keys() if old.get(n) != new.get(n))
+    what = ""
+    if old and new and names:
+        listed = [n if n != "other" else "other details" for n in names]
+        joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+        what = f" its {joined}"
+    if before.summary == after.summary:
+        return f"{what} ({before.summary})" if what else f" ({before.summary})"
+    return f"{what}: was {before.summary}, now {after.summary}"
 
 
 def _first_difference(saved: Plan, fresh: Plan) -> str | None:

@@ -162,12 +162,17 @@ class Action:
 
 @dataclass(frozen=True)
 class BasisEntry:
-    """What one live object looked like when the plan was made (for stale-plan checks)."""
+    """What one live object looked like when the plan was made (for stale-plan checks).
+
+    ``digest`` covers the whole object; ``parts`` holds a short digest per part of it (an
+    API field such as ``description``, ``files``, ``sharing``...), so that a stale plan can
+    say which part changed."""
 
     key: str
     object_id: str
     digest: str
     summary: str = ""
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -242,8 +247,20 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "unchanged": plan.unchanged,
         "warnings": list(plan.warnings),
         "actions": [_action_to_json(a) for a in plan.actions],
-        "basis": [_plain(b) for b in plan.basis],
+        "basis": [_basis_to_json(b) for b in plan.basis],
     }
+
+
+def _basis_to_json(entry: BasisEntry) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "key": entry.key,
+        "objectId": entry.object_id,
+        "digest": entry.digest,
+        "summary": entry.summary,
+    }
+    if entry.parts:
+        doc["parts"] = dict(entry.parts)
+    return doc
 
 
 def _action_to_json(action: Action) -> dict[str, Any]:
@@ -315,6 +332,7 @@ def plan_from_json(doc: dict[str, Any]) -> Plan:
                     object_id=b["objectId"],
                     digest=b["digest"],
                     summary=b.get("summary", ""),
+                    parts=tuple(sorted((str(k), str(v)) for k, v in b.get("parts", {}).items())),
                 )
                 for b in doc.get("basis", [])
             ),
