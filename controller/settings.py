@@ -504,14 +504,17 @@ def api_settings_from_environment() -> ApiSettings:
 
 # --- Engine (controller.engine) ------------------------------------------------------------
 
+TARGET_KINDS = ("CustomModel", "CustomJob")
+
 
 @dataclass(frozen=True)
 class EngineSettings:
     """How one reconcile plans and applies.
 
     ``path`` is the manifest root inside the repository (``--path``); ``concurrency`` how
-    many independent objects are written at once. (The namespace is a git setting: it is
-    derived from the remote unless set.)
+    many independent objects are written at once. ``targets`` (``--target KIND/NAME``)
+    limits a run to those objects; empty means every object. (The namespace is a git
+    setting: it is derived from the remote unless set.)
     """
 
     path: str = ""
@@ -520,8 +523,22 @@ class EngineSettings:
     max_deletions: int = 5
     allow_empty: bool = False
     allow_dirty: bool = False
+    targets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for target in self.targets:
+            kind, _, name = target.partition("/")
+            if kind not in TARGET_KINDS or not name:
+                raise ConfigError(
+                    f"--target {target!r} is not KIND/NAME: give e.g. CustomModel/fraud-detector "
+                    "or CustomJob/nightly-retrain (the kind and metadata.name of a manifest)"
+                )
+        if self.targets and self.prune:
+            raise ConfigError(
+                "--target cannot be combined with --prune: pruning deletes the owned objects "
+                "no manifest declares, which a run limited to some objects cannot judge. Prune "
+                "in a run without --target"
+            )
         if not 1 <= self.concurrency <= 64:
             raise ConfigError(f"--concurrency must be between 1 and 64, not {self.concurrency}")
         if self.max_deletions < 0:

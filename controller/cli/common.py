@@ -58,6 +58,7 @@ def engine_settings(args: argparse.Namespace, **overrides: Any) -> EngineSetting
         "path": args.path,
         "concurrency": args.concurrency,
         "allow_dirty": getattr(args, "allow_dirty", False),
+        "targets": tuple(getattr(args, "target", None) or ()),
     }
     for name in ("prune", "max_deletions", "allow_empty"):
         if hasattr(args, name):

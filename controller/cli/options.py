@@ -156,6 +156,17 @@ def add_prune_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument_group("targeting").add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="KIND/NAME",
+        help="limit the run to this object (e.g. CustomModel/fraud-detector) with its "
+        "versions, runtime values and sharing; repeat for more. Not with --prune",
+    )
+
+
 def add_lock_options(parser: argparse.ArgumentParser, *, timeout: float | None = None) -> None:
     """The namespace-lock flags; ``timeout`` is the default of --lock-timeout."""
     group = parser.add_argument_group(
@@ -231,6 +242,7 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     add_api_options(plan)
     add_engine_options(plan, applies=False)
     add_prune_options(plan)
+    add_target_options(plan)
     out = plan.add_argument_group("output")
     out.add_argument(
         "--output",
@@ -270,6 +282,7 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     add_api_options(apply)
     add_engine_options(apply)
     add_prune_options(apply)
+    add_target_options(apply)
     apply.add_argument(
         "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
     )

@@ -26,6 +26,7 @@ from controller.engine.applying import Applier, ApplyResult, ApplySettings, Repo
 from controller.engine.gathering import Evidence, EvidenceGatherer
 from controller.engine.matching import match_jobs, match_models
 from controller.engine.planning import PlanInputs, make_plan
+from controller.engine.targeting import limited_plan, only, targeted_keys
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state
@@ -122,6 +123,10 @@ class Engine:
         desired = _without_ignored(
             load_desired_state(checkout.root, checkout.root / self._settings.path), source
         )
+        targets = targeted_keys(self._settings.targets, desired)
+        # Only the targeted objects are read in detail (sharing, evidence); the whole
+        # desired state still decides what is owned, so nothing else looks orphaned.
+        scope = desired if targets is None else only(desired, targets)
         revision = source.git_model_version(self._environ, event=self._event)
         ci = read_ci(self._environ, self._event)
         # A pull/merge request pipeline never applies, whatever it checked out.
@@ -131,11 +136,11 @@ class Engine:
         jobs = match_jobs(desired, snapshot, namespace)
         model_ids = [
             live.id
-            for m in desired.models
+            for m in scope.models
             if m.sharing is not None and (live := models.live_for(m.key))
         ]
         job_ids = [
-            job.id for j in desired.jobs if j.sharing is not None and (job := jobs.live_for(j.key))
+            job.id for j in scope.jobs if j.sharing is not None and (job := jobs.live_for(j.key))
         ]
         if model_ids or job_ids:
             sharing = read_sharing(
@@ -145,7 +150,7 @@ class Engine:
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
-        evidence = gatherer.gather(desired, models, jobs)
+        evidence = gatherer.gather(scope, models, jobs)
         plan = make_plan(
             PlanInputs(
                 desired=desired,
@@ -161,6 +166,8 @@ class Engine:
                 declared_elsewhere=declared_elsewhere(self._settings, checkout.root, desired),
             )
         )
+        if targets is not None:
+            plan = limited_plan(plan, targets)
         plan = replace(
             plan, warnings=plan.warnings + _checkout_warnings(desired, checkout, evidence)
         )
@@ -245,7 +252,8 @@ class Engine:
             raise PlanError(
                 f"the saved plan is not the plan the manifests at this commit make now "
                 f"({different}): the file was edited, made by another dr-gitops version, or "
-                "made with other options (--path, --prune, --max-deletions, --allow-empty: "
+                "made with other options (--path, --target, --prune, --max-deletions, "
+                "--allow-empty: "
                 "give apply the ones plan had). Run `dr-gitops plan --out FILE` again and "
                 "review the new plan"
             )
