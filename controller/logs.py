@@ -1,7 +1,9 @@
 """Logging set-up, done once at the edge (the CLI), and the processor that keeps secrets out.
 
 Events are structlog key/value events (``log.info("version_created", model=key)``).
-On a TTY they render for people; otherwise as one JSON object per line.
+On a TTY they render for people (``warning: api_request_retried: method=GET ...``);
+otherwise as one JSON object per line. Which level and format a command gets is decided at
+the CLI edge (:func:`choose_logging`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import structlog
@@ -88,6 +91,51 @@ def _is_secret_key(key: object) -> bool:
 redactor = SecretRedactor()
 
 
+class PeopleRenderer:
+    """A structlog renderer for a terminal: ``level: event: key=value, ...`` on one line,
+    without timestamps or padding (a traceback, when there is one, follows on its own lines).
+    """
+
+    _HIDDEN = frozenset({"event", "level", "timestamp", "exception", "logger"})
+
+    def __call__(self, _logger: Any, _method: str, event: MutableMapping[str, Any]) -> str:
+        details = ", ".join(
+            f"{key}={value}" for key, value in event.items() if key not in self._HIDDEN
+        )
+        line = f"{event.get('level', _method)}: {event.get('event', '')}"
+        if details:
+            line += f": {details}"
+        if event.get("exception"):
+            line += f"\n{event['exception']}"
+        return line
+
+
+@dataclass(frozen=True)
+class LoggingChoice:
+    """The level and format one command logs with (``json`` ``None``: JSON unless a TTY)."""
+
+    level: str
+    json: bool | None
+
+
+def choose_logging(
+    command: str, *, level: str | None, log_format: str | None, tty: bool
+) -> LoggingChoice:
+    """What a command logs by default, given the flags (which always win) and whether
+    stderr is a terminal.
+
+    On a terminal a person reads the command's own output: only warnings and errors are
+    added to it. In CI (no terminal) ``apply`` logs each step as JSON lines at info, and
+    ``serve``, a service whose logs are collected by machines, always does.
+    """
+    if level is None:
+        level = "info" if command == "serve" or (command == "apply" and not tty) else "warning"
+    as_json = {"auto": None, "json": True, "console": False}[log_format or "auto"]
+    if log_format is None and command == "serve":
+        as_json = True
+    return LoggingChoice(level=level, json=as_json)
+
+
 def configure(
     *,
     level: str = "info",
@@ -103,9 +151,7 @@ def configure(
     redactor.register(*secrets)
     as_json = json if json is not None else not out.isatty()
     renderer: Any = (
-        structlog.processors.JSONRenderer(sort_keys=False)
-        if as_json
-        else structlog.dev.ConsoleRenderer(colors=out.isatty())
+        structlog.processors.JSONRenderer(sort_keys=False) if as_json else PeopleRenderer()
     )
     numeric = logging.getLevelName(level.upper())
     enrich: list[Processor] = [

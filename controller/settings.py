@@ -476,20 +476,23 @@ def load_api_settings(
     else ``DATAROBOT_CONFIG_FILE``); the environment (``DATAROBOT_ENDPOINT``,
     ``DATAROBOT_API_TOKEN``); ``~/.config/datarobot/drconfig.yaml``. Both must come from the
     same one, so a token is never sent to an endpoint configured elsewhere. ``ssl_verify``
-    comes from the same order (``DATAROBOT_SSL_VERIFY`` in the environment). Other keys of
-    ``flags`` (``connect_timeout``, ``read_timeout``, ``max_retries``, ``max_retry_time``,
-    ``page_size``) tune the client.
+    comes from the same order (``DATAROBOT_SSL_VERIFY`` in the environment), and so do the
+    official client's ``connect_timeout`` (seconds to establish a connection; a drconfig key)
+    and ``max_retries`` (how many times a failed request is sent again; a drconfig key, or
+    ``DATAROBOT_MAX_RETRIES``). Other keys of ``flags`` (``read_timeout``,
+    ``max_retry_time``, ``page_size``) tune the client.
     """
     file_values, file_name, explicit = _read_drconfig(config_path, env)
     from_env = {
         "endpoint": env.get("DATAROBOT_ENDPOINT"),
         "token": env.get("DATAROBOT_API_TOKEN"),
         "ssl_verify": env.get("DATAROBOT_SSL_VERIFY"),
+        "max_retries": env.get("DATAROBOT_MAX_RETRIES"),
     }
     environment = ("the environment", from_env)
     from_file = (file_name, file_values)
     sources: list[tuple[str, Mapping[str, Any]]] = [
-        ("command-line flags", {k: flags.get(k) for k in ("endpoint", "token", "ssl_verify")}),
+        ("command-line flags", {k: flags.get(k) for k in (*_SOURCED, "endpoint", "token")}),
         *((from_file, environment) if explicit else (environment, from_file)),
     ]
     endpoint, endpoint_from = _first("endpoint", sources)
@@ -517,8 +520,17 @@ def load_api_settings(
         ),
         ssl_verify=_ssl_verify(ssl_raw),
         source=endpoint_from,
-        **_tuning(flags),
+        **_tuning(
+            {
+                **flags,
+                **{k: _first_set(*(v.get(k) for _, v in sources)) for k in _SOURCED},
+            }
+        ),
     )
+
+
+# Keys read like the official client: from the flags, else the first source that sets them.
+_SOURCED = ("ssl_verify", "connect_timeout", "max_retries")
 
 
 def normalize_endpoint(raw: str) -> str:
@@ -609,7 +621,7 @@ def _auth_scheme(raw: Any) -> str:
     return str(raw).capitalize()
 
 
-def _tuning(flags: Mapping[str, str | None]) -> dict[str, Any]:
+def _tuning(flags: Mapping[str, Any]) -> dict[str, Any]:
     kinds: dict[str, type[int] | type[float]] = {
         "connect_timeout": float,
         "read_timeout": float,
@@ -624,6 +636,8 @@ def _tuning(flags: Mapping[str, str | None]) -> dict[str, Any]:
         if raw is None or raw == "":
             continue
         try:
+            if isinstance(raw, bool):
+                raise ValueError(raw)
             out[name] = kind(raw)
         except ValueError:
             raise ConfigError(
@@ -639,14 +653,17 @@ def api_settings_from_environment() -> ApiSettings:
 
 # --- Engine (controller.engine) ------------------------------------------------------------
 
+TARGET_KINDS = ("CustomModel", "CustomJob")
+
 
 @dataclass(frozen=True)
 class EngineSettings:
     """How one reconcile plans and applies.
 
     ``path`` is the manifest root inside the repository (``--path``); ``concurrency`` how
-    many independent objects are written at once. (The namespace is a git setting: it is
-    derived from the remote unless set.)
+    many independent objects are written at once. ``targets`` (``--target KIND/NAME``)
+    limits a run to those objects; empty means every object. (The namespace is a git
+    setting: it is derived from the remote unless set.)
     """
 
     path: str = ""
@@ -655,8 +672,22 @@ class EngineSettings:
     max_deletions: int = 5
     allow_empty: bool = False
     allow_dirty: bool = False
+    targets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for target in self.targets:
+            kind, _, name = target.partition("/")
+            if kind not in TARGET_KINDS or not name:
+                raise ConfigError(
+                    f"--target {target!r} is not KIND/NAME: give e.g. CustomModel/fraud-detector "
+                    "or CustomJob/nightly-retrain (the kind and metadata.name of a manifest)"
+                )
+        if self.targets and self.prune:
+            raise ConfigError(
+                "--target cannot be combined with --prune: pruning deletes the owned objects "
+                "no manifest declares, which a run limited to some objects cannot judge. Prune "
+                "in a run without --target"
+            )
         if not 1 <= self.concurrency <= 64:
             raise ConfigError(f"--concurrency must be between 1 and 64, not {self.concurrency}")
         if self.max_deletions < 0:

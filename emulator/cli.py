@@ -25,6 +25,9 @@ def _seed_path(argv: Sequence[str]) -> str | None:
     return None
 
 
+EMULATOR_PORT = 8090
+
+
 def build_parser(epilog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dr-emulator",
@@ -41,8 +44,9 @@ def build_parser(epilog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--port",
         type=int,
-        default=8080,
-        help="port to listen on; 0 picks a free one (default: 8080)",
+        default=EMULATOR_PORT,
+        help=f"port to listen on; 0 picks a free one (default: {EMULATOR_PORT}, apart from "
+        "the 8080 of `dr-gitops serve`, so both run on one machine)",
     )
     parser.add_argument(
         "--token",

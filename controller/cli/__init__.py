@@ -53,24 +53,25 @@ def _add_logging_options(parser: argparse.ArgumentParser, *, default: object) ->
         "--log-level",
         default=default,
         choices=["debug", "info", "warning", "error"],
-        help="log verbosity (default: info for serve and apply, warning otherwise)",
+        help="log verbosity (default: info for serve, and for apply without a terminal; "
+        "warning otherwise)",
     )
     parser.add_argument(
         "--log-format",
         default=default,
         choices=["auto", "json", "console"],
-        help="log format: JSON when stderr is not a TTY unless set (default: auto)",
+        help="log format: JSON when stderr is not a TTY, and always for serve, unless set "
+        "(default: auto)",
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = args.log_level or ("info" if args.command in ("serve", "apply") else "warning")
-    logs.configure(
-        level=level,
-        json={"auto": None, "json": True, "console": False}[args.log_format or "auto"],
+    choice = logs.choose_logging(
+        args.command, level=args.log_level, log_format=args.log_format, tty=sys.stderr.isatty()
     )
+    logs.configure(level=choice.level, json=choice.json)
     command: Command = args.run
     try:
         return command(args)

@@ -38,6 +38,9 @@ def git_settings(
 
 def api_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> ApiSettings:
     flags: dict[str, str | None] = {"endpoint": args.endpoint, "token": None}
+    for name in ("connect_timeout", "max_retries"):
+        value = getattr(args, name, None)
+        flags[name] = None if value is None else str(value)
     if args.token_file is not None:
         try:
             flags["token"] = args.token_file.read_text(encoding="utf-8").strip()
@@ -55,6 +58,7 @@ def engine_settings(args: argparse.Namespace, **overrides: Any) -> EngineSetting
         "path": args.path,
         "concurrency": args.concurrency,
         "allow_dirty": getattr(args, "allow_dirty", False),
+        "targets": tuple(getattr(args, "target", None) or ()),
     }
     for name in ("prune", "max_deletions", "allow_empty"):
         if hasattr(args, name):

@@ -102,6 +102,20 @@ def add_api_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="path of a drconfig.yaml; wins over DATAROBOT_ENDPOINT/DATAROBOT_API_TOKEN",
     )
+    group.add_argument(
+        "--connect-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up connecting to the endpoint after this long (default: `connect_timeout` "
+        "of drconfig.yaml, else 10); a refused connection fails at once",
+    )
+    group.add_argument(
+        "--max-retries",
+        type=int,
+        metavar="N",
+        help="send a failed request again at most N times (default: `max_retries` of "
+        "drconfig.yaml or $DATAROBOT_MAX_RETRIES, else 5)",
+    )
 
 
 def add_engine_options(parser: argparse.ArgumentParser, *, applies: bool = True) -> None:
@@ -141,6 +155,17 @@ def add_prune_options(parser: argparse.ArgumentParser) -> None:
         "--allow-empty",
         action="store_true",
         help="allow pruning when the manifests declare nothing at all",
+    )
+
+
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument_group("targeting").add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="KIND/NAME",
+        help="limit the run to this object (e.g. CustomModel/fraud-detector) with its "
+        "versions, runtime values and sharing; repeat for more. Not with --prune",
     )
 
 
@@ -219,6 +244,7 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     add_api_options(plan)
     add_engine_options(plan, applies=False)
     add_prune_options(plan)
+    add_target_options(plan)
     out = plan.add_argument_group("output")
     out.add_argument(
         "--output",
@@ -258,8 +284,15 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     add_api_options(apply)
     add_engine_options(apply)
     add_prune_options(apply)
+    add_target_options(apply)
     apply.add_argument(
         "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
+    )
+    apply.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="apply without asking: on a terminal, apply shows the plan and asks for 'yes' "
+        "first (without a terminal, as in CI, or with PLANFILE it never asks)",
     )
     # A CI job should not hang for ever behind a running service: give up after 15 minutes.
     add_lock_options(apply, timeout=900.0)

@@ -64,16 +64,21 @@ def run_plan(args: argparse.Namespace) -> int:
 
 def run_apply(args: argparse.Namespace) -> int:
     saved = _load(args.planfile) if args.planfile is not None else None
+    approval = _Approval.for_command(args, saved)
     ref = args.ref or (saved.revision.main_branch_commit_sha if saved and saved.revision else None)
     with apply_locking(args) as locking:
         with session(args, ref=ref) as s:
             planned, plan = _plan_to_apply(args, s, saved)
             if plan.is_empty:
                 return _apply_and_report(args, s, planned, plan, None)
+            if not approval.granted(plan):
+                return 1
             if locking.try_take(planned.namespace):
                 with locking.held() as lost:
                     # Another controller may have applied between the plan and the lock.
                     planned, plan = _plan_to_apply(args, s, saved, before=plan)
+                    if not approval.granted(plan):
+                        return 1
                     return _apply_and_report(args, s, planned, plan, lost)
         # Another controller holds the namespace: wait for it without keeping the git
         # checkout open (the lock logs whom it waits for), then plan again: the holder may
@@ -81,7 +86,54 @@ def run_apply(args: argparse.Namespace) -> int:
         with locking.held() as lost, session(args, ref=ref) as s:
             print("Planned again now that the lock is held:", file=sys.stderr)
             planned, plan = _plan_to_apply(args, s, saved)
+            if not plan.is_empty and not approval.granted(plan):
+                return 1
             return _apply_and_report(args, s, planned, plan, lost)
+
+
+class _Approval:
+    """Asks a person at a terminal to approve the plan, as ``terraform apply`` does.
+
+    It asks when stdin and stdout are terminals, unless ``--auto-approve`` or a saved plan
+    (reviewed when it was made) is given; without a terminal (CI) it never asks. A plan
+    already approved is not asked about again; one made anew that differs is.
+    """
+
+    def __init__(self, ask: bool) -> None:
+        self._ask = ask
+        self._approved: list[Any] | None = None
+
+    @classmethod
+    def for_command(cls, args: argparse.Namespace, saved: Plan | None) -> _Approval:
+        terminal = sys.stdin.isatty() and sys.stdout.isatty()
+        if not terminal or args.auto_approve or saved is not None:
+            return cls(ask=False)
+        if args.output != "text":
+            raise ConfigError(
+                f"apply --output {args.output} on a terminal needs --auto-approve: the plan "
+                "is shown for approval as text"
+            )
+        return cls(ask=True)
+
+    def granted(self, plan: Plan) -> bool:
+        actions = plan_to_json(plan)["actions"]
+        if not self._ask or actions == self._approved:
+            return True
+        print(
+            f"\nDo you want to perform these actions in namespace {plan.namespace}?\n"
+            "  dr-gitops will perform the actions described above.\n"
+            "  Only 'yes' will be accepted to approve.\n"
+        )
+        try:
+            answer = input("  Enter a value: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() != "yes":
+            print("\nApply cancelled: nothing was changed.")
+            return False
+        self._approved = actions
+        print()
+        return True
 
 
 def _plan_to_apply(

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import dataclasses
 import os
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -19,7 +20,7 @@ from controller.remote import DataRobotClient, RequestHook
 from controller.service import NamespaceLock, file_lock, serve
 from controller.service.datarobot_leases import DataRobotLeaseStore
 from controller.service.leases import LeaseStoreUnavailable
-from controller.service.locking import holding
+from controller.service.locking import LockWait, holding
 from controller.service.metrics import ServiceMetrics
 from controller.service.reconciler import EngineRunner
 from controller.settings import ApiSettings, ServiceSettings, parse_listen, read_webhook_secret
@@ -139,13 +140,23 @@ class ApplyLocking:
             yield threading.Event()
             return
         with holding(
-            self._lock, wait=not self._args.no_wait, timeout=self._args.lock_timeout
+            self._lock,
+            wait=not self._args.no_wait,
+            timeout=self._args.lock_timeout,
+            on_wait=_tell_people,
         ) as lost:
             yield lost
 
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+
+
+def _tell_people(report: LockWait) -> None:
+    """On a terminal, where info logs are not shown, say whom apply waits for (in CI the
+    ``namespace_lock_waiting`` log line says it)."""
+    if sys.stderr.isatty():
+        print(report.describe(), file=sys.stderr, flush=True)
 
 
 @contextlib.contextmanager

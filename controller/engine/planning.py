@@ -662,17 +662,65 @@ def plan_basis(
     model_groups = [models.owned, models.adopted] + ([models.orphans] if include_orphans else [])
     for group in model_groups:
         for key, model in group.items():
-            entries.append(_entry(key, model.id, _model_facts(model, live), _model_summary(model)))
+            entries.append(
+                _entry(
+                    key,
+                    model.id,
+                    _model_facts(model, live),
+                    _model_summary(model),
+                    _model_parts(model, live),
+                )
+            )
     job_groups = [jobs.owned, jobs.adopted] + ([jobs.orphans] if include_orphans else [])
     for job_group in job_groups:
         for key, job in job_group.items():
-            entries.append(_entry(key, job.id, _job_facts(job, live), f"job {job.name!r}"))
+            entries.append(
+                _entry(
+                    key, job.id, _job_facts(job, live), f"job {job.name!r}", _job_parts(job, live)
+                )
+            )
     return tuple(sorted(entries, key=lambda e: (e.key, e.object_id)))
 
 
-def _entry(key: ResourceKey, object_id: str, facts: object, summary: str) -> BasisEntry:
-    text = json.dumps(facts, sort_keys=True, default=_shallow)
-    return BasisEntry(str(key), object_id, hashlib.sha256(text.encode()).hexdigest()[:16], summary)
+def _entry(
+    key: ResourceKey, object_id: str, facts: object, summary: str, parts: dict[str, object]
+) -> BasisEntry:
+    return BasisEntry(
+        str(key),
+        object_id,
+        _digest(facts, 16),
+        summary,
+        tuple(sorted((name, _digest(value, 8)) for name, value in parts.items())),
+    )
+
+
+def _digest(value: object, size: int) -> str:
+    text = json.dumps(value, sort_keys=True, default=_shallow)
+    return hashlib.sha256(text.encode()).hexdigest()[:size]
+
+
+def _model_parts(model: LiveModel, live: LiveSnapshot) -> dict[str, object]:
+    """The parts a stale plan names: each API field, the newest version's files, runtime
+    parameters and the rest of it, the sharing, and everything else."""
+    parts: dict[str, object] = dict(model.fields.items())
+    version = model.latest_version
+    if version is not None:
+        parts["files"] = version.items
+        parts["runtimeParameters"] = version.runtime_parameters
+        parts["version"] = replace(version, items=(), runtime_parameters=())
+    parts["sharing"] = live.model_sharing.get(model.id, ())
+    parts["other"] = replace(model, fields=Fields(), latest_version=None)
+    return parts
+
+
+def _job_parts(job: LiveJob, live: LiveSnapshot) -> dict[str, object]:
+    parts: dict[str, object] = dict(job.fields.items())
+    parts["files"] = job.items
+    parts["entryPoint"] = job.entry_point
+    parts["runtimeParameters"] = job.runtime_parameters
+    parts["sharing"] = live.job_sharing.get(job.id, ())
+    parts["other"] = job.created
+    return parts
 
 
 def _model_facts(model: LiveModel, live: LiveSnapshot) -> object:

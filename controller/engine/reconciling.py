@@ -26,6 +26,7 @@ from controller.engine.applying import Applier, ApplyResult, ApplySettings, Repo
 from controller.engine.gathering import Evidence, EvidenceGatherer
 from controller.engine.matching import Matches, held_elsewhere, match_jobs, match_models
 from controller.engine.planning import PlanInputs, make_plan
+from controller.engine.targeting import limited_plan, only, targeted_keys
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state
@@ -127,6 +128,10 @@ class Engine:
             ),
             source,
         )
+        targets = targeted_keys(self._settings.targets, desired)
+        # Only the targeted objects are read in detail (sharing, evidence); the whole
+        # desired state still decides what is owned, so nothing else looks orphaned.
+        scope = desired if targets is None else only(desired, targets)
         revision = source.git_model_version(self._environ, event=self._event)
         ci = read_ci(self._environ, self._event)
         # A pull/merge request pipeline never applies, whatever it checked out.
@@ -139,11 +144,11 @@ class Engine:
         )
         model_ids = [
             live.id
-            for m in desired.models
+            for m in scope.models
             if m.sharing is not None and (live := models.live_for(m.key))
         ]
         job_ids = [
-            job.id for j in desired.jobs if j.sharing is not None and (job := jobs.live_for(j.key))
+            job.id for j in scope.jobs if j.sharing is not None and (job := jobs.live_for(j.key))
         ]
         if model_ids or job_ids:
             sharing = read_sharing(
@@ -153,7 +158,7 @@ class Engine:
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
-        evidence = gatherer.gather(desired, models, jobs)
+        evidence = gatherer.gather(scope, models, jobs)
         plan = make_plan(
             PlanInputs(
                 desired=desired,
@@ -171,6 +176,8 @@ class Engine:
                 ),
             )
         )
+        if targets is not None:
+            plan = limited_plan(plan, targets)
         plan = replace(
             plan,
             warnings=(*notes, *plan.warnings, *_checkout_warnings(desired, checkout, evidence)),
@@ -311,7 +318,8 @@ class Engine:
             raise PlanError(
                 f"the saved plan is not the plan the manifests at this commit make now "
                 f"({different}): the file was edited, made by another dr-gitops version, or "
-                "made with other options (--path, --prune, --max-deletions, --allow-empty: "
+                "made with other options (--path, --target, --prune, --max-deletions, "
+                "--allow-empty: "
                 "give apply the ones plan had). Run `dr-gitops plan --out FILE` again and "
                 "review the new plan"
             )
@@ -425,13 +433,28 @@ def stale_entries(saved: tuple[BasisEntry, ...], now: tuple[BasisEntry, ...]) ->
         if current is None:
             changes.append(f"{entry.key} ({entry.summary}) is gone")
         elif current.digest != entry.digest:
-            changes.append(f"{entry.key} changed: was {entry.summary}, now {current.summary}")
+            changes.append(f"{entry.key} changed{_changed_parts(entry, current)}")
     changes += [
         f"{e.key} appeared ({e.summary})"
         for ident, e in sorted(after.items())
         if ident not in before
     ]
     return changes
+
+
+def _changed_parts(before: BasisEntry, after: BasisEntry) -> str:
+    """``" its description and sharing (job 'x')"``: the parts that differ when both
+    entries name them (a plan saved by an older dr-gitops does not), with the summaries."""
+    old, new = dict(before.parts), dict(after.parts)
+    names = sorted(n for n in old.keys() | new.keys() if old.get(n) != new.get(n))
+    what = ""
+    if old and new and names:
+        listed = [n if n != "other" else "other details" for n in names]
+        joined = listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1]
+        what = f" its {joined}"
+    if before.summary == after.summary:
+        return f"{what} ({before.summary})" if what else f" ({before.summary})"
+    return f"{what}: was {before.summary}, now {after.summary}"
 
 
 def _first_difference(saved: Plan, fresh: Plan) -> str | None:

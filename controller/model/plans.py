@@ -49,6 +49,14 @@ class ActionKind(StrEnum):
         return self in (ActionKind.DELETE_MODEL, ActionKind.DELETE_JOB)
 
     @property
+    def is_sharing(self) -> bool:
+        return self in (ActionKind.UPDATE_MODEL_SHARING, ActionKind.UPDATE_JOB_SHARING)
+
+    @property
+    def is_creation(self) -> bool:
+        return self in (ActionKind.CREATE_MODEL, ActionKind.CREATE_JOB)
+
+    @property
     def summary_group(self) -> str:
         """The word the summary line counts this action under."""
         return _SUMMARY_GROUP[self]
@@ -62,8 +70,8 @@ _SUMMARY_GROUP = {
     ActionKind.UPDATE_MODEL: "update",
     ActionKind.UPDATE_JOB: "update",
     ActionKind.UPDATE_VERSION_METADATA: "update",
-    ActionKind.UPDATE_MODEL_SHARING: "update",
-    ActionKind.UPDATE_JOB_SHARING: "update",
+    ActionKind.UPDATE_MODEL_SHARING: "sharing",
+    ActionKind.UPDATE_JOB_SHARING: "sharing",
     ActionKind.CREATE_VERSION: "version",
     ActionKind.DELETE_MODEL: "delete",
     ActionKind.DELETE_JOB: "delete",
@@ -154,12 +162,17 @@ class Action:
 
 @dataclass(frozen=True)
 class BasisEntry:
-    """What one live object looked like when the plan was made (for stale-plan checks)."""
+    """What one live object looked like when the plan was made (for stale-plan checks).
+
+    ``digest`` covers the whole object; ``parts`` holds a short digest per part of it (an
+    API field such as ``description``, ``files``, ``sharing``...), so that a stale plan can
+    say which part changed."""
 
     key: str
     object_id: str
     digest: str
     summary: str = ""
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,8 +197,15 @@ class Plan:
         return tuple(a for a in self.actions if a.kind is ActionKind.BLOCKED)
 
     def counts(self) -> Counter[str]:
-        """Actions counted by summary group (create, adopt, update, version, delete, blocked)."""
-        return Counter(a.kind.summary_group for a in self.actions)
+        """Changes counted by summary group (create, adopt, update, version, sharing, delete,
+        blocked). The sharing set on an object this plan creates is part of its creation:
+        it is not counted apart."""
+        created = {a.key for a in self.actions if a.kind.is_creation}
+        return Counter(
+            a.kind.summary_group
+            for a in self.actions
+            if not (a.kind.is_sharing and a.key in created)
+        )
 
     def summary_line(self) -> str:
         if self.is_empty:
@@ -194,8 +214,10 @@ class Plan:
         parts = [
             f"{c['create']} to create",
             f"{c['update']} to update",
-            f"{c['version']} new versions",
+            _counted(c["version"], "new version"),
         ]
+        if c["sharing"]:
+            parts.append(_counted(c["sharing"], "sharing change"))
         if c["adopt"]:
             parts.append(f"{c['adopt']} to adopt")
         parts.append(f"{c['delete']} to delete")
@@ -205,6 +227,10 @@ class Plan:
 
     def with_actions(self, actions: tuple[Action, ...]) -> Plan:
         return replace(self, actions=actions)
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 # --- JSON form ---------------------------------------------------------------------------
@@ -221,8 +247,20 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "unchanged": plan.unchanged,
         "warnings": list(plan.warnings),
         "actions": [_action_to_json(a) for a in plan.actions],
-        "basis": [_plain(b) for b in plan.basis],
+        "basis": [_basis_to_json(b) for b in plan.basis],
     }
+
+
+def _basis_to_json(entry: BasisEntry) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "key": entry.key,
+        "objectId": entry.object_id,
+        "digest": entry.digest,
+        "summary": entry.summary,
+    }
+    if entry.parts:
+        doc["parts"] = dict(entry.parts)
+    return doc
 
 
 def _action_to_json(action: Action) -> dict[str, Any]:
@@ -294,6 +332,7 @@ def plan_from_json(doc: dict[str, Any]) -> Plan:
                     object_id=b["objectId"],
                     digest=b["digest"],
                     summary=b.get("summary", ""),
+                    parts=tuple(sorted((str(k), str(v)) for k, v in b.get("parts", {}).items())),
                 )
                 for b in doc.get("basis", [])
             ),

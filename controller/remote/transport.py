@@ -10,7 +10,8 @@ failure                      GET / HEAD / DELETE  POST / PATCH
 429 (+ ``Retry-After``)      retried              retried: a rate limiter rejects before acting
 502 / 503 / 504              retried              ``OutcomeUnknownError``: the server may have acted
 other 5xx                    ``ServerError``      ``OutcomeUnknownError``
-connect refused / timeout    retried              retried: nothing reached the server
+connect refused              ``ApiConnectionError`` (never retried: nothing listens there)
+connect timeout / DNS        retried              retried: nothing reached the server
 dropped / read timeout       retried              ``OutcomeUnknownError``
 TLS failure                  ``ApiConnectionError`` (never retried: it would fail the same way)
 ===========================  ===================  ==============================================
@@ -65,6 +66,7 @@ NEVER_RESENT = frozenset({"POST", "PATCH"})
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _REQUEST_ID_HEADERS = ("X-DataRobot-Request-ID", "X-Request-ID", "X-Request-Id")
+_REFUSED = re.compile(r"Connection refused|actively refused|\[Errno 111\]")
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+|timed out|Connection aborted|RemoteDisconnected")
 
 
@@ -274,6 +276,11 @@ class Transport:
         sent = marker not in counting.NOT_SENT_MARKERS
         cls = OutcomeUnknownError if sent and method not in SAFE_METHODS else ApiConnectionError
         detail = f"{str(marker).replace('_', ' ')} ({_root_cause(outcome)})"
+        if marker in counting.NOT_SENT_MARKERS:
+            # Say where we tried to go and who said to: the fix is usually there.
+            detail += f" at {self._base}"
+            if self.settings.source:
+                detail += f" (the endpoint from {self.settings.source})"
         return cls(method=method, route=template, detail=detail, attempts=attempts)
 
     def _report(self, method: str, template: str, outcome: int | str, elapsed: float) -> None:
@@ -384,6 +391,18 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
+def _refused(exc: BaseException) -> bool:
+    """Whether the endpoint's host actively refused the connection (nothing listens)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, ConnectionRefusedError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return bool(_REFUSED.search(str(exc)))
+
+
 def _root_cause(exc: BaseException) -> str:
     found = _ERRNO.search(str(exc))
     return found.group(0).strip() if found else type(exc).__name__
@@ -395,7 +414,7 @@ def _may_resend(resendable: bool, outcome: requests.Response | requests.RequestE
         status = outcome.status_code
         return status == 429 or (status in RETRY_STATUSES and resendable)
     marker = _outcome_name(outcome)
-    if marker in (counting.TLS_ERROR, counting.INVALID_REQUEST):
+    if marker in (counting.TLS_ERROR, counting.INVALID_REQUEST) or _refused(outcome):
         return False
     return marker in counting.NOT_SENT_MARKERS or resendable
 

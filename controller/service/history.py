@@ -33,6 +33,7 @@ class RunRecord:
     counts: ActionCounts
     drift_corrections: int
     errors: tuple[str, ...]
+    drift_fields: tuple[tuple[str, int], ...] = ()
 
     @property
     def finished_at(self) -> float:
@@ -69,6 +70,7 @@ class RunRecord:
             counts=outcome.counts,
             drift_corrections=drift,
             errors=tuple(scrub(e) for e in outcome.errors),
+            drift_fields=outcome.drift_fields,
         )
 
     def to_json(self) -> dict[str, object]:
@@ -82,6 +84,7 @@ class RunRecord:
             "result": self.result,
             "counts": self.counts.to_json(),
             "driftCorrections": self.drift_corrections,
+            "driftFields": dict(self.drift_fields),
             "errors": list(self.errors),
         }
 

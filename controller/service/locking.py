@@ -44,6 +44,8 @@ log = get_logger(__name__)
 
 # A waiting instance looks at the lease at least this often (a freed lock is taken soon).
 _MAX_POLL_SECONDS = 5.0
+# ...and says whom it waits for, and how much longer it will, this often.
+WAIT_REPORT_SECONDS = 30.0
 
 
 class LockLost(LockError):
@@ -54,6 +56,35 @@ class Cancellation(Protocol):
     """Anything with ``threading.Event.wait`` semantics: True once cancelled."""
 
     def wait(self, timeout: float | None = None) -> bool: ...
+
+
+@dataclass(frozen=True)
+class LockWait:
+    """What a waiting instance reports: who holds the lock, how long it has waited, and how
+    long it will still wait (``None``: until the lock is free)."""
+
+    namespace: str
+    holder: str
+    waited_seconds: float
+    remaining_seconds: float | None
+
+    def describe(self) -> str:
+        """One line for people."""
+        still = (
+            "until it is free"
+            if self.remaining_seconds is None
+            else f"{_duration(self.remaining_seconds)} more before giving up"
+        )
+        return (
+            f"waiting for the lock on namespace {self.namespace!r}, held by {self.holder}: "
+            f"waited {_duration(self.waited_seconds)}, will wait {still}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,7 @@ class NamespaceLock:
         holder: Holder | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        report_seconds: float = WAIT_REPORT_SECONDS,
     ) -> None:
         if ttl_seconds <= 0:
             raise ValueError("ttl_seconds must be positive")
@@ -86,6 +118,7 @@ class NamespaceLock:
             poll_seconds if poll_seconds is not None else min(ttl_seconds / 4, _MAX_POLL_SECONDS)
         )
         self.holder = holder or Holder.current()
+        self.report_seconds = report_seconds
         self._monotonic = monotonic
         self._wall = wall
         self._mutex = threading.Lock()
@@ -141,15 +174,20 @@ class NamespaceLock:
         wait: bool = True,
         timeout: float | None = None,
         cancel: Cancellation | None = None,
+        on_wait: Callable[[LockWait], None] | None = None,
     ) -> bool:
         """Take the lock. Returns True when held, False when ``cancel`` was set while
         waiting. Raises :class:`LockError` naming the holder when ``wait`` is False and the
         lock is held, or when ``timeout`` seconds passed. While waiting, a store that cannot
         be reached (:class:`LeaseStoreUnavailable`) is waited out too; without ``wait`` it is
-        raised."""
-        deadline = None if timeout is None else self._monotonic() + timeout
+        raised. A waiting instance logs (and passes ``on_wait``) whom it waits for and how
+        long it will still wait, at once, every ``report_seconds`` and when the holder
+        changes."""
+        started = self._monotonic()
+        deadline = None if timeout is None else started + timeout
         cancel = cancel if cancel is not None else threading.Event()
         announced: str | None = None
+        next_report = started
         while True:
             try:
                 if self.try_acquire():
@@ -161,9 +199,26 @@ class NamespaceLock:
                 current = f"an unreachable lock store ({exc})"
             if not wait or (deadline is not None and self._monotonic() >= deadline):
                 raise LockError(self._held_message(current, waited=wait))
-            if current != announced:
-                log.info("namespace_lock_waiting", namespace=self.namespace, holder=current)
-                announced = current
+            now = self._monotonic()
+            if current != announced or now >= next_report:
+                report = LockWait(
+                    self.namespace,
+                    current,
+                    now - started,
+                    None if deadline is None else max(0.0, deadline - now),
+                )
+                log.info(
+                    "namespace_lock_waiting",
+                    namespace=self.namespace,
+                    holder=current,
+                    waited_s=round(report.waited_seconds),
+                    gives_up_in_s=None
+                    if report.remaining_seconds is None
+                    else round(report.remaining_seconds),
+                )
+                if on_wait is not None:
+                    on_wait(report)
+                announced, next_report = current, now + self.report_seconds
             pause = self.poll_seconds
             if deadline is not None:
                 pause = max(0.0, min(pause, deadline - self._monotonic()))
@@ -285,14 +340,19 @@ def file_lock(namespace: str, settings: ServiceSettings) -> NamespaceLock:
 
 @contextlib.contextmanager
 def holding(
-    lock: NamespaceLock, *, wait: bool, timeout: float | None = None
+    lock: NamespaceLock,
+    *,
+    wait: bool,
+    timeout: float | None = None,
+    on_wait: Callable[[LockWait], None] | None = None,
 ) -> Iterator[threading.Event]:
     """Hold ``lock`` for a one-shot command, heart-beating it from a background thread.
 
     Yields an event that is set if the lock is lost mid-way (the caller should stop
-    starting new writes). Released on exit, whatever happens.
+    starting new writes). Released on exit, whatever happens. ``on_wait`` hears, while
+    waiting, whom it waits for (see :meth:`NamespaceLock.acquire`).
     """
-    lock.acquire(wait=wait, timeout=timeout)
+    lock.acquire(wait=wait, timeout=timeout, on_wait=on_wait)
     lost = threading.Event()
     done = threading.Event()
 

@@ -66,6 +66,13 @@ class ServiceMetrics:
             "Changes made to undo edits made outside git.",
             registry=r,
         )
+        self.drift_fields = Counter(
+            "dr_gitops_drift_fields_restored",
+            "Values put back to undo edits made outside git, by field (an API field name, "
+            "runtimeParameters, sharing, files).",
+            ["field"],
+            registry=r,
+        )
 
     def _declare_state_metrics(self, r: CollectorRegistry) -> None:
         self.last_success = Gauge(
@@ -129,6 +136,8 @@ class ServiceMetrics:
                 self.actions.labels(action).inc(count)
         if record.drift_corrections:
             self.drift.inc(record.drift_corrections)
+        for name, count in record.drift_fields:
+            self.drift_fields.labels(name).inc(count)
         self.last_run.set(record.finished_at)
         self.failures.set(failures)
         if record.succeeded:

@@ -75,11 +75,13 @@ class EngineRunner:
         except DrGitopsError as exc:
             log.warning("run_failed", error=str(exc))
             return RunOutcome("failed", revision, errors=(str(exc),))
+        drift = revision == request.last_success_revision
         return RunOutcome(
             "success" if result.ok else "failed",
             revision,
             counts=_counts(result),
             resources=_resources(planned, result),
+            drift_fields=_healed(result) if drift else (),
             errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
             + (
                 ("stopped before every action ran; the next run continues",)
@@ -116,6 +118,29 @@ def _counts(result: ApplyResult) -> ActionCounts:
         deleted=done["deleted"],
         failed=len(result.failures),
     )
+
+
+def _healed(result: ApplyResult) -> tuple[tuple[str, int], ...]:
+    """Log each object whose drift was undone with the fields put back; count them by
+    field. (A run at the revision of the last successful one only undoes drift.)"""
+    restored: Counter[str] = Counter()
+    for r in result.results:
+        if r.outcome is not Outcome.DONE or r.action.kind.is_creation:
+            continue
+        fields = Counter(c.field for c in r.action.fields)
+        fields.update("runtimeParameters" for _ in r.action.runtime)
+        fields.update("sharing" for _ in r.action.sharing)
+        fields.update("files" for _ in r.action.files)
+        if fields:
+            log.info(
+                "drift_healed",
+                key=str(r.action.key),
+                action=r.action.kind.value,
+                fields=sorted(fields),
+                values=sum(fields.values()),
+            )
+            restored.update(fields)
+    return tuple(sorted(restored.items()))
 
 
 def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCount, ...]:

@@ -224,6 +224,7 @@ class Runner:
             duration_seconds=round(record.duration_seconds, 3),
             counts=record.counts.to_json(),
             drift_corrections=record.drift_corrections,
+            drift_fields=dict(record.drift_fields),
             errors=list(record.errors),
             consecutive_failures=failures,
             next_run_in_seconds=round(delay, 3),

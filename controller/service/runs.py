@@ -116,6 +116,8 @@ class RunOutcome:
     ``drift_corrections`` counts changes made to undo edits made outside git; leave it
     ``None`` and the service derives it: every write of a run whose revision equals the
     last successful run's revision is a drift correction, otherwise none.
+    ``drift_fields`` counts, by field (an API field name, ``runtimeParameters``,
+    ``sharing``, ``files``), the values such a run put back.
     """
 
     result: Result
@@ -124,6 +126,7 @@ class RunOutcome:
     resources: tuple[ResourceCount, ...] = ()
     errors: tuple[str, ...] = ()
     drift_corrections: int | None = None
+    drift_fields: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.result not in RESULTS:

@@ -47,7 +47,9 @@ def test_an_empty_account_plans_a_model_its_first_version_and_its_sharing():
     version = plan.actions[1]
     assert {f.change for f in version.files} == {FileChangeKind.ADD}
     assert len(version.files) == 3
-    assert plan.summary_line() == "Plan: 1 to create, 1 to update, 1 new versions, 0 to delete."
+    # The new model's sharing is part of its creation, not an update of its own.
+    assert plan.summary_line() == "Plan: 1 to create, 0 to update, 1 new version, 0 to delete."
+    assert plan.counts() == {"create": 1, "version": 1}
 
 
 def test_a_live_model_equal_to_its_manifest_plans_nothing():

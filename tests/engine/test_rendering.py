@@ -54,7 +54,10 @@ def test_text_reads_like_terraform_with_symbols_reasons_and_a_summary():
     assert "  + CustomModel/model-1  create model 'Model-1'" in text
     assert "  + CustomJob/retrain  create custom job 'Retrain'" in text
     assert "      + user bob@example.com: USER" in text
-    assert text.rstrip().endswith("Plan: 2 to create, 2 to update, 2 new versions, 0 to delete.")
+    # model-1's sharing is part of its creation; model-0's is a change of its own.
+    assert text.rstrip().endswith(
+        "Plan: 2 to create, 0 to update, 2 new versions, 1 sharing change, 0 to delete."
+    )
     assert "\x1b[" not in text
 
 

@@ -128,10 +128,24 @@ def test_a_post_answered_5xx_is_never_resent(status: int) -> None:
     assert h.sleeps == []
 
 
-def test_a_post_is_resent_when_the_connection_was_refused() -> None:
-    h = Harness(_refused(), response(201, {}))
+def test_a_post_is_resent_when_connecting_timed_out() -> None:
+    h = Harness(requests.exceptions.ConnectTimeout("timed out"), response(201, {}))
     assert h.call("POST", json={}).status_code == 201
-    assert h.outcomes() == ["201", "connect_error"]
+    assert h.outcomes() == ["201", "connect_timeout"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_refused_connection_fails_at_once_naming_the_endpoint_and_its_source(
+    method: str,
+) -> None:
+    h = Harness(*[_refused()] * 4, source="the environment")
+    with pytest.raises(errors.ApiConnectionError) as caught:
+        h.call(method, json={})
+    assert h.outcomes() == ["connect_error"]
+    assert h.sleeps == []
+    message = str(caught.value)
+    assert f"Connection refused) at {BASE} (the endpoint from the environment)" in message
+    assert "\n" not in message
 
 
 @pytest.mark.parametrize("failure", [_dropped(), requests.ReadTimeout("read timed out")])
@@ -169,6 +183,14 @@ def test_an_unreachable_server_is_a_connection_error_for_reads() -> None:
         h.call()
     assert "Connection refused" in str(caught.value)
     assert "DATAROBOT_ENDPOINT" in str(caught.value)
+
+
+def test_connect_timeouts_are_retried_within_max_retries() -> None:
+    h = Harness(*[requests.exceptions.ConnectTimeout("timed out")] * 5, max_retries=2)
+    with pytest.raises(errors.ApiConnectionError) as caught:
+        h.call()
+    assert caught.value.attempts == 3
+    assert h.outcomes() == ["connect_timeout"] * 3
 
 
 def test_tls_failures_are_not_retried_and_point_at_ssl_settings() -> None:

@@ -212,3 +212,28 @@ def test_token_stays_out_of_repr_and_is_registered_for_redaction(tmp_path: Path)
 def test_an_empty_token_is_refused() -> None:
     with pytest.raises(ConfigError, match="DATAROBOT_API_TOKEN"):
         ApiSettings(endpoint="https://x.example.com/api/v2", token="")
+
+
+def test_connect_timeout_and_max_retries_are_read_from_drconfig_like_the_official_client(
+    tmp_path: Path,
+) -> None:
+    path = _drconfig(
+        tmp_path,
+        "endpoint: https://file.example.com\ntoken: file-token\nconnect_timeout: 3\nmax_retries: 1\n",
+    )
+    settings = load_api_settings({}, {}, path)
+    assert (settings.connect_timeout, settings.max_retries) == (3.0, 1)
+    # Flags win over the file; DATAROBOT_MAX_RETRIES is the official client's variable.
+    flags = {"connect_timeout": "2.5", "max_retries": "0"}
+    assert load_api_settings(flags, {}, path).connect_timeout == 2.5
+    assert load_api_settings(flags, {}, path).max_retries == 0
+    env = {**ENV, "DATAROBOT_MAX_RETRIES": "4"}
+    assert load_api_settings({}, env, _drconfig(tmp_path, "")).max_retries == 4
+
+
+def test_a_drconfig_tuning_value_of_the_wrong_type_is_a_clear_error(tmp_path: Path) -> None:
+    path = _drconfig(
+        tmp_path, "endpoint: https://file.example.com\ntoken: file-token\nmax_retries: lots\n"
+    )
+    with pytest.raises(ConfigError, match="max_retries must be a int, not 'lots'"):
+        load_api_settings({}, {}, path)
