@@ -33,6 +33,9 @@ _COLLECTIONS = (
     "statuses",
     "deployments",
     "images",
+    "builds",
+    "conversions",
+    "featureImpacts",
 )
 
 
@@ -68,6 +71,12 @@ class Store:
                 for e in self.environments.values()
                 for v in e["versions"]
             }
+            self.datasets = {d["id"]: copy.deepcopy(d) for d in seed.datasets}
+            self.dataset_versions = {
+                v["id"]: dict(v, datasetId=d["id"])
+                for d in self.datasets.values()
+                for v in d["versions"]
+            }
             self.tokens = {self.token: seed.token_owner}
             for user in self.users.values():
                 for token in user.get("apiTokens", []):
@@ -80,6 +89,9 @@ class Store:
             self.statuses: dict[str, dict[str, Any]] = {}
             self.deployments: dict[str, dict[str, Any]] = {}
             self.images: dict[str, dict[str, Any]] = {}
+            self.builds: dict[str, dict[str, Any]] = {}  # keyed by custom model version id
+            self.conversions: dict[str, dict[str, Any]] = {}
+            self.featureImpacts: dict[str, dict[str, Any]] = {}  # keyed by version id
             self.blobs: dict[str, bytes] = {}
             self.user_provided_ids: dict[str, str] = {}
             self.cache: dict[str, Any] = {}
@@ -149,6 +161,7 @@ class Store:
                 "groups": list(self.groups.values()),
                 "organizations": list(self.organizations.values()),
                 "executionEnvironments": list(self.environments.values()),
+                "datasets": list(self.datasets.values()),
             }
             return copy.deepcopy(state)
 

@@ -2,6 +2,8 @@
 
 from emulator.routes import (
     admin,
+    builds,
+    datasets,
     deployments,
     jobs,
     meta,
@@ -14,6 +16,8 @@ from emulator.routes import (
 
 __all__ = [
     "admin",
+    "builds",
+    "datasets",
     "deployments",
     "jobs",
     "meta",
