@@ -8,6 +8,7 @@ API-NOTES "Versions". Creation is synchronous: 201 with the version.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -19,8 +20,10 @@ from emulator.domain import filesets
 from emulator.errors import ApiError, bad_query, invalid, not_found
 from emulator.paging import envelope, page
 from emulator.routes.models import find_model, zip_response
-from emulator.routing import api, emulator, respond
+from emulator.routing import accepted, api, emulator, respond
+from emulator.statuses import new_status
 from emulator.store import Store
+from emulator.training import assign, training_for
 from emulator.versioning import (
     add_version,
     dependencies_of,
@@ -65,6 +68,7 @@ def _create(model_id: str, *, from_latest: bool) -> Response:
         "dependencies": dependencies_of(store, items),
         **settings_for(reference, model, latest, data),
         "_runtime": runtime_for(store, items, data, latest),
+        **training_for(store, model, latest, data, emulator().duration("trainingDataMs")),
     }
     if "gitModelVersion" in data:
         fields["gitModelVersion"] = data["gitModelVersion"]
@@ -151,7 +155,47 @@ def update_version_from_repository(customModelId: str) -> Response:
 
 @api("PATCH", BASE + "withTrainingData/")
 def create_version_with_training_data(customModelId: str) -> Response:
-    return _unsupported(customModelId, "Training data is not supported by the emulator")
+    """Deprecated: a new minor version from the latest with training (and holdout) data.
+
+    202 with the new version and ``Location`` of a status that redirects to it once the
+    assignment is done; 404 no model or no edit right; 410 deleted dataset; 422 the model
+    has no version to start from or the data does not fit (API-DELIVERY.md §3).
+    """
+    emu = emulator()
+    store = emu.store
+    try:
+        model = find_model(customModelId, WRITE)
+    except ApiError as exc:
+        raise ApiError(
+            404, "Custom model not found or user does not have edit permissions."
+        ) from exc
+    data = read_body().data
+    latest = latest_version(store, model)
+    if latest is None:
+        raise ApiError(
+            422, "Cannot update custom model training data: the custom model has no version"
+        )
+    duration = emu.duration("trainingDataMs")
+    training = assign(store, model, data["trainingData"], data.get("holdoutData"), duration)
+    fields: dict[str, Any] = {
+        k: copy.deepcopy(v)
+        for k, v in latest.items()
+        if k not in ("id", "customModelId", "created", "isFrozen", "_seq", "label")
+        and not k.startswith("_training")
+    }
+    number = next_number(latest, False)
+    fields.update(
+        versionMajor=number[0],
+        versionMinor=number[1],
+        gitModelVersion=data.get("gitModelVersion", latest["gitModelVersion"]),
+        **training,
+    )
+    version = add_version(store, model, fields)
+    location = f"/api/v2/customModels/{model['id']}/versions/{version['id']}/"
+    status = new_status(
+        "customModelVersionTrainingData", location, training["_trainingReadyAt"], "Training data"
+    )
+    return accepted(status["id"], version_view(store, version))
 
 
 def _version_of(customModelId: str, customModelVersionId: str) -> dict[str, Any]:

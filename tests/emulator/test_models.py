@@ -192,15 +192,8 @@ def test_the_latest_version_downloads_as_a_zip(emulator_api):
     }
 
 
-def test_training_data_and_prediction_explanations_are_not_supported(emulator_api):
+def test_prediction_explanations_are_not_supported(emulator_api):
     model = emulator_api.create_model()
-    answer = emulator_api.patch(
-        f"customModels/{model['id']}/trainingData/", json={"datasetId": "d"}
-    )
-    assert (answer.status_code, answer.json()["message"]) == (
-        422,
-        "Training data is not supported by the emulator",
-    )
     answer = emulator_api.post(
         "customModels/predictionExplanationsInitialization/",
         json={"customModelId": model["id"], "customModelVersionId": "v"},

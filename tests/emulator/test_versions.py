@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import pytest
@@ -373,9 +372,6 @@ def test_routes_the_emulator_does_not_compute_say_so(emulator_api):
     vbase = f"{base}{version['id']}/"
     answers = {
         "fromRepository": emulator_api.post(f"{base}fromRepository/", json={"repositoryId": "r"}),
-        "withTrainingData": emulator_api.patch(
-            f"{base}withTrainingData/", json={"trainingData": {"datasetId": "d"}}
-        ),
         "conversion": emulator_api.post(
             f"{vbase}conversions/", json={"mainProgramItemId": version["items"][0]["id"]}
         ),
@@ -390,16 +386,3 @@ def test_routes_the_emulator_does_not_compute_say_so(emulator_api):
     assert emulator_api.post(f"{base}fromRepository/", json={}).json()["errors"] == {
         "repositoryId": "is required"
     }
-
-
-def test_training_data_on_a_version_is_not_supported(emulator_api):
-    model = emulator_api.create_model()
-    answer = emulator_api.upload(
-        f"customModels/{model['id']}/versions/",
-        {},
-        isMajorUpdate="true",
-        baseEnvironmentId=SKLEARN,
-        trainingData=json.dumps({"datasetId": "d"}),
-    )
-    assert answer.status_code == 422
-    assert answer.json()["message"] == "Training data is not supported by the emulator"
