@@ -33,6 +33,7 @@ class Seed:
     environments: tuple[dict[str, Any], ...]
     source: str
     datasets: tuple[dict[str, Any], ...] = ()
+    repositories: tuple[dict[str, Any], ...] = ()
 
     def user(self, user_id: str) -> dict[str, Any]:
         return next(u for u in self.users if u["id"] == user_id)
@@ -85,6 +86,17 @@ def _build(raw: dict[str, Any], source: str) -> Seed:
     groups = _items(raw, "groups", source, ("id", "name"))
     envs = _items(raw, "executionEnvironments", source, ("id", "name"))
     datasets = _items(raw, "datasets", source, ("id", "name"))
+    repositories = _items(raw, "remoteRepositories", source, ("id", "name"))
+    for repository in repositories:
+        files = repository.setdefault("files", {})
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise SeedError(
+                f"{source}: remote repository {repository['id']}.files must map paths to text"
+            )
+        repository.setdefault("location", f"https://github.com/example/{repository['name']}")
+        repository.setdefault("sourceType", "github")
     if not users:
         raise SeedError(f"{source}: at least one user is required")
     user_ids = {u["id"] for u in users}
@@ -107,7 +119,7 @@ def _build(raw: dict[str, Any], source: str) -> Seed:
     owner = str(raw.get("tokenOwner") or users[0]["id"])
     if owner not in user_ids:
         raise SeedError(f"{source}: tokenOwner {owner} is not one of the users")
-    return Seed(owner, users, groups, orgs, envs, source, datasets)
+    return Seed(owner, users, groups, orgs, envs, source, datasets, repositories)
 
 
 def _check_environment(env: dict[str, Any], source: str) -> None:

@@ -77,6 +77,7 @@ class Store:
                 for d in self.datasets.values()
                 for v in d["versions"]
             }
+            self.repositories = {r["id"]: copy.deepcopy(r) for r in seed.repositories}
             self.tokens = {self.token: seed.token_owner}
             for user in self.users.values():
                 for token in user.get("apiTokens", []):
@@ -162,6 +163,7 @@ class Store:
                 "organizations": list(self.organizations.values()),
                 "executionEnvironments": list(self.environments.values()),
                 "datasets": list(self.datasets.values()),
+                "remoteRepositories": list(self.repositories.values()),
             }
             return copy.deepcopy(state)
 

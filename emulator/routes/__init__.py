@@ -3,6 +3,7 @@
 from emulator.routes import (
     admin,
     builds,
+    computed,
     datasets,
     deployments,
     jobs,
@@ -17,6 +18,7 @@ from emulator.routes import (
 __all__ = [
     "admin",
     "builds",
+    "computed",
     "datasets",
     "deployments",
     "jobs",

@@ -35,7 +35,7 @@ from emulator.access import model_grant
 from emulator.bodies import read_body
 from emulator.domain.builds import build_state
 from emulator.errors import ApiError, bad_query, invalid, not_found
-from emulator.paging import envelope, page
+from emulator.paging import enum_arg, envelope, page
 from emulator.routes.admin import admin_body
 from emulator.routes.datasets import resolve_dataset
 from emulator.routes.deployments import image_for
@@ -308,9 +308,7 @@ def list_tests() -> Response:
     model_id = request.args.get("customModelId")
     if not model_id:
         raise bad_query({"customModelId": "is required"})
-    egress = request.args.get("networkEgressPolicy")
-    if egress is not None and egress not in ("NONE", "PUBLIC"):
-        raise invalid({"networkEgressPolicy": "must be one of: NONE, PUBLIC"})
+    egress = enum_arg("networkEgressPolicy", ("NONE", "PUBLIC"))
     model = store.models.get(model_id)
     if model is None or not model_grant(model, caller()["id"]):
         tests: list[dict[str, Any]] = []

@@ -20,7 +20,7 @@ from emulator.access import DELETE, READ, WRITE, model_grant, require
 from emulator.bodies import read_body
 from emulator.domain.filesets import zip_items
 from emulator.errors import ApiError, bad_query, invalid, not_found
-from emulator.paging import envelope_bytes, page
+from emulator.paging import BOOL_STRINGS, enum_arg, envelope_bytes, page
 from emulator.routes.model_tests import test_state
 from emulator.routing import (
     absolute,
@@ -335,6 +335,7 @@ def delete_model(customModelId: str) -> Response:
 @api("GET", "/api/v2/customModels/{customModelId}/download/")
 def download_model(customModelId: str) -> Response:
     store = emulator().store
+    enum_arg("pps", BOOL_STRINGS)
     model = find_model(customModelId)
     latest = latest_version(store, model)
     if latest is None:
@@ -405,16 +406,3 @@ def assign_training_data(customModelId: str) -> Response:
         "trainingData", f"/api/v2/customModels/{model['id']}/", ready_at, "Training data"
     )
     return accepted(status["id"])
-
-
-# -- prediction explanations ------------------------------------------------------------
-
-
-@api("POST", "/api/v2/customModels/predictionExplanationsInitialization/")
-def init_prediction_explanations_legacy() -> Response:
-    body = read_body().data
-    find_model(body["customModelId"])
-    raise ApiError(
-        422,
-        "Specified custom model is not valid for prediction explanations: the emulator does not compute prediction explanations",
-    )
