@@ -34,6 +34,7 @@ class Seed:
     source: str
     datasets: tuple[dict[str, Any], ...] = ()
     repositories: tuple[dict[str, Any], ...] = ()
+    prediction_environments: tuple[dict[str, Any], ...] = ()
 
     def user(self, user_id: str) -> dict[str, Any]:
         return next(u for u in self.users if u["id"] == user_id)
@@ -87,6 +88,11 @@ def _build(raw: dict[str, Any], source: str) -> Seed:
     envs = _items(raw, "executionEnvironments", source, ("id", "name"))
     datasets = _items(raw, "datasets", source, ("id", "name"))
     repositories = _items(raw, "remoteRepositories", source, ("id", "name"))
+    prediction_environments = _items(raw, "predictionEnvironments", source, ("id", "name"))
+    for environment in prediction_environments:
+        environment.setdefault("platform", "datarobotServerless")
+        environment.setdefault("supportedModelFormats", ["datarobot", "customModel"])
+        environment.setdefault("description", "")
     for repository in repositories:
         files = repository.setdefault("files", {})
         if not isinstance(files, dict) or not all(
@@ -119,7 +125,9 @@ def _build(raw: dict[str, Any], source: str) -> Seed:
     owner = str(raw.get("tokenOwner") or users[0]["id"])
     if owner not in user_ids:
         raise SeedError(f"{source}: tokenOwner {owner} is not one of the users")
-    return Seed(owner, users, groups, orgs, envs, source, datasets, repositories)
+    return Seed(
+        owner, users, groups, orgs, envs, source, datasets, repositories, prediction_environments
+    )
 
 
 def _check_environment(env: dict[str, Any], source: str) -> None:

@@ -25,6 +25,9 @@ from emulator.seeding import Seed
 
 STATE_FORMAT = 1
 _COLLECTIONS = (
+    "registeredModels",
+    "packages",
+    "challengers",
     "models",
     "versions",
     "jobs",
@@ -77,6 +80,12 @@ class Store:
                 for d in self.datasets.values()
                 for v in d["versions"]
             }
+            self.prediction_environments = {
+                e["id"]: copy.deepcopy(e) for e in seed.prediction_environments
+            }
+            self.registeredModels: dict[str, dict[str, Any]] = {}
+            self.packages: dict[str, dict[str, Any]] = {}  # model packages (registered versions)
+            self.challengers: dict[str, dict[str, Any]] = {}
             self.repositories = {r["id"]: copy.deepcopy(r) for r in seed.repositories}
             self.tokens = {self.token: seed.token_owner}
             for user in self.users.values():
@@ -164,6 +173,7 @@ class Store:
                 "executionEnvironments": list(self.environments.values()),
                 "datasets": list(self.datasets.values()),
                 "remoteRepositories": list(self.repositories.values()),
+                "predictionEnvironments": list(self.prediction_environments.values()),
             }
             return copy.deepcopy(state)
 
