@@ -65,7 +65,7 @@ def _version_of(
 
 
 def _ready_at() -> float:
-    return time.time() + emulator().config["asyncDelayMs"] / 1000
+    return time.time() + float(emulator().config["asyncDelayMs"]) / 1000
 
 
 def _training_assigned(store: Store, version: dict[str, Any]) -> dict[str, Any] | None:

@@ -1,7 +1,8 @@
-"""Deployments of custom models, made with an admin route, and the routes that read them.
+"""Deployments of custom models as the custom model routes see them, and an admin shortcut.
 
-The emulator has no deployments API of its own (deployments are another part of
-DataRobot), so ``POST /__emulator__/customModels/{customModelId}/deploy`` (body, all
+Real deployments are made through the registry (:mod:`emulator.routes.production`); for
+tests that only need "this model is deployed", ``POST
+/__emulator__/customModels/{customModelId}/deploy`` (body, all
 optional: ``{"customModelVersionId", "label"}``; default the latest version) deploys a
 model: the version becomes frozen, the model's ``deploymentsCount`` goes up, DELETE of
 the model and PATCH of its target fields become 409s, and the deployment shows in

@@ -136,7 +136,7 @@ def _new_registered_model(
 ) -> dict[str, Any]:
     now, seq = store.stamp()
     user = caller()
-    registered = {
+    registered: dict[str, Any] = {
         "id": store.new_id(),
         "name": name,
         "description": description,
