@@ -183,4 +183,12 @@ def describe_seed(seed: Seed) -> str:
         for dataset in seed.datasets:
             lines.append(f"    {dataset['id']}  {dataset['name']}")
             lines.append("      versions: " + ", ".join(v["id"] for v in dataset["versions"]))
+    if seed.prediction_environments:
+        lines.append("  prediction environments (id  name  platform):")
+        lines.extend(
+            f"    {e['id']}  {e['name']}  {e['platform']}" for e in seed.prediction_environments
+        )
+    if seed.repositories:
+        lines.append("  remote repositories (id  name):")
+        lines.extend(f"    {r['id']}  {r['name']}" for r in seed.repositories)
     return "\n".join(lines)
