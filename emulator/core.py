@@ -31,6 +31,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "dependencyBuildMs": -1,  # how long a dependency build runs (-1: asyncDelayMs)
     "trainingDataMs": -1,  # how long a training data assignment runs (-1: asyncDelayMs)
     "failingDependencies": [],  # requirement names (or whole lines) whose build fails
+    "replacementResetsSettings": [],  # deployment settings a model replacement resets
 }
 _CONFIG_LIMITS = {
     "asyncDelayMs": 600_000,
@@ -40,7 +41,7 @@ _CONFIG_LIMITS = {
     "dependencyBuildMs": 3_600_000,
     "trainingDataMs": 3_600_000,
 }
-_LIST_SETTINGS = ("failingDependencies",)
+_LIST_SETTINGS = ("failingDependencies", "replacementResetsSettings")
 
 _REFERENCE: Reference | None = None
 

@@ -16,7 +16,10 @@
   passing test or its training dataset differs; else ``passing``); ``PATCH .../model/
   {modelPackageId, reason}`` → 202 + status (body: the checks), a 422 carrying the
   checks when validation fails, ``reason`` ∈ ACCURACY, DATA_DRIFT, ERRORS,
-  SCHEDULED_REFRESH, SCORING_SPEED, DEPRECATION, OTHER.
+  SCHEDULED_REFRESH, SCORING_SPEED, DEPRECATION, OTHER. Which settings a replacement
+  resets is unconfirmed (CMA re-applies them all): none, unless the
+  ``replacementResetsSettings`` setting (``/__emulator__/config``) names some, so tests
+  can drive a client's "put them back" path.
 * ``GET``/``PATCH`` (partial, 202 + status) ``.../settings/``: ``associationId``,
   ``targetDrift``, ``featureDrift``, ``predictionsDataCollection``, ``challengerModels``
   (needs prediction data collection), ``segmentAnalysis`` (``enabled`` required),
@@ -465,6 +468,9 @@ def replace_model(deploymentId: str) -> Response:
     deployment["_servedSince"], _ = store.stamp()
     deployment.update(_transition="replacingModel", _busyUntil=ready_at)
     recount(store, *_serve(store, deployment, package))
+    for key in emulator().config["replacementResetsSettings"]:
+        if key in DEFAULT_SETTINGS:
+            deployment["settings"][key] = copy.deepcopy(DEFAULT_SETTINGS[key])
     status = new_status(
         "modelReplacement", _to_deployment(deploymentId), ready_at, "Model replacement"
     )

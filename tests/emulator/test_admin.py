@@ -39,6 +39,7 @@ def test_settings_can_be_read_and_changed(emulator_api):
         "dependencyBuildMs",
         "trainingDataMs",
         "failingDependencies",
+        "replacementResetsSettings",
     }
     changed = emulator_api.admin("PUT", "config", json={"jobRunMs": 5}).json()
     assert changed["jobRunMs"] == 5

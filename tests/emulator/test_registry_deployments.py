@@ -157,3 +157,50 @@ def test_settings_rules_and_replacement_of_a_package_still_building(emulator, em
         json={"modelPackageId": answer.json()["id"], "reason": "WHIM"},
     )
     assert bad_reason.status_code == 422
+
+
+def test_a_replacement_resets_the_settings_it_is_told_to(emulator, emulator_api):
+    _, _, first = _package(emulator_api, registeredModelName="R")
+    rm_id = first.json()["registeredModelId"]
+    _, _, second = _package(emulator_api, registeredModelId=rm_id)
+    deployment_id = _deploy(emulator_api, first.json()["id"]).json()["id"]
+    time.sleep(0.1)
+    path = f"deployments/{deployment_id}/settings/"
+    emulator_api.patch(
+        path, json={"targetDrift": {"enabled": True}, "featureDrift": {"enabled": True}}
+    )
+    emulator.configure(replacementResetsSettings=["targetDrift"], asyncDelayMs=60_000)
+    replaced = emulator_api.patch(
+        f"deployments/{deployment_id}/model/",
+        json={"modelPackageId": second.json()["id"], "reason": "SCHEDULED_REFRESH"},
+    )
+    assert replaced.status_code == 202, replaced.text
+    settings = emulator_api.get(path).json()
+    assert settings["targetDrift"] == {"enabled": False}
+    assert settings["featureDrift"] == {"enabled": True}
+    served = emulator_api.get(f"deployments/{deployment_id}/").json()
+    assert served["modelPackage"]["id"] == second.json()["id"]
+    assert served["status"] == "replacingModel"
+
+
+def test_the_state_dump_carries_builds_tests_packages_and_deployments(emulator, emulator_api):
+    emulator.configure(dependencyBuildMs=0)
+    model = emulator_api.create_model()
+    version = emulator_api.create_version(model["id"], {"a.py": "x", "requirements.txt": "numpy\n"})
+    emulator_api.post(f"customModels/{model['id']}/versions/{version['id']}/dependencyBuild/")
+    answer = emulator_api.post(
+        "modelPackages/fromCustomModelVersion/", json={"customModelVersionId": version["id"]}
+    )
+    deployment_id = _deploy(emulator_api, answer.json()["id"], userProvidedId="ns/d").json()["id"]
+    state = emulator_api.admin("GET", "state").json()
+    emulator_api.admin("POST", "reset")
+    assert emulator_api.get("deployments/").json()["totalCount"] == 0
+    assert emulator_api.admin("PUT", "state", json=state).status_code == 200
+    build = emulator_api.get(
+        f"customModels/{model['id']}/versions/{version['id']}/dependencyBuild/"
+    )
+    assert build.json()["buildStatus"] == "success"
+    assert emulator_api.get(f"deployments/{deployment_id}/").json()["userProvidedId"] == "ns/d"
+    registered = emulator_api.get("registeredModels/").json()["data"]
+    assert [r["id"] for r in registered] == [answer.json()["registeredModelId"]]
+    assert emulator_api.get(f"customModels/{model['id']}/").json()["deploymentsCount"] == 1
