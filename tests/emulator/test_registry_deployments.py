@@ -204,3 +204,28 @@ def test_the_state_dump_carries_builds_tests_packages_and_deployments(emulator, 
     registered = emulator_api.get("registeredModels/").json()["data"]
     assert [r["id"] for r in registered] == [answer.json()["registeredModelId"]]
     assert emulator_api.get(f"customModels/{model['id']}/").json()["deploymentsCount"] == 1
+
+
+def test_faults_reach_the_new_routes_and_userprovidedid_finds_what_a_lost_answer_made(
+    emulator, emulator_api
+):
+    _, _, answer = _package(emulator_api)
+    emulator.set_faults(
+        {
+            "script": [
+                {
+                    "method": "POST",
+                    "route": "/api/v2/deployments/fromModelPackage/",
+                    "status": 503,
+                    "when": "after",
+                }
+            ]
+        }
+    )
+    lost = _deploy(emulator_api, answer.json()["id"], userProvidedId="ns/lost")
+    assert lost.status_code == 503
+    found = emulator_api.get("deployments/", params={"userProvidedId": "ns/lost"}).json()
+    assert found["totalCount"] == 1  # the change happened; a retry must look before it creates
+    assert _deploy(emulator_api, answer.json()["id"], userProvidedId="ns/lost").status_code == 422
+    routes = emulator.stats()["routes"]
+    assert routes["POST /api/v2/deployments/fromModelPackage/"]["statuses"] == {"503": 1, "422": 1}
