@@ -18,8 +18,9 @@ require, DataRobot's custom-models action and the Terraform provider read.
   (archive) ``.../{id}/``, ``.../versions/`` (filters), ``.../versions/{vid}/`` (GET,
   PATCH ``{name}``), ``.../deployments/`` and ``.../versions/{vid}/deployments/``,
   ``.../sharedRoles/`` (GET, PATCH ``updateRoles``: 204).
-* ``GET /api/v2/predictionEnvironments/`` (``supportedModelFormats``, ``search``) and
-  ``.../{id}/``: the seeded environments.
+* ``GET /api/v2/predictionEnvironments/`` (``supportedModelFormats``, ``search``),
+  ``POST`` (201), ``GET``/``PATCH`` (200)/``DELETE`` (204; 409 while deployments or
+  challengers use it) ``.../{id}/``: the seeded environments and those made here.
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ from emulator.statuses import new_status
 from emulator.store import Store, iso
 
 RM = "/api/v2/registeredModels/"
+#: The platforms and model formats the official client accepts (API-DELIVERY.md §5).
+PLATFORMS = (
+    "aws",
+    "gcp",
+    "azure",
+    "onPremise",
+    "datarobot",
+    "datarobotServerless",
+    "openShift",
+    "other",
+    "snowflake",
+    "sapAiCore",
+)
+MODEL_FORMATS = ("datarobot", "datarobotScoringCode", "customModel", "externalModel")
 _RM_ROLES = ("OWNER", "USER", "CONSUMER", "EDITOR", "READ_ONLY", "READ_WRITE")
 
 
@@ -59,8 +74,13 @@ def environment_view(environment: dict[str, Any]) -> dict[str, Any]:
         "platform": environment["platform"],
         "supportedModelFormats": list(environment["supportedModelFormats"]),
         "isDeleted": False,
-        "isManagedByManagementAgent": False,
+        "isManagedByManagementAgent": bool(environment.get("isManagedByManagementAgent")),
         "managedBy": "selfManaged",
+        **{
+            k: environment[k]
+            for k in ("plugin", "datastoreId", "credentialId")
+            if environment.get(k)
+        },
         "permissions": ["CAN_DEPLOY", "CAN_VIEW"],
         "health": {
             "status": "passing",
@@ -85,12 +105,90 @@ def list_prediction_environments() -> Response:
     return respond(envelope(meta, list(chunk)))
 
 
-@extra("GET", "/api/v2/predictionEnvironments/{predictionEnvironmentId}/")
-def get_prediction_environment(predictionEnvironmentId: str) -> Response:
-    environment = emulator().store.prediction_environments.get(predictionEnvironmentId)
+def _environment(environment_id: str) -> dict[str, Any]:
+    environment: dict[str, Any] | None = emulator().store.prediction_environments.get(
+        environment_id
+    )
     if environment is None:
         raise not_found("Prediction environment")
+    return environment
+
+
+def _environment_fields(body: dict[str, Any], creating: bool) -> dict[str, Any]:
+    allowed = {
+        "name",
+        "description",
+        "platform",
+        "supportedModelFormats",
+        "plugin",
+        "isManagedByManagementAgent",
+        "datastoreId",
+        "credentialId",
+    }
+    errors = {key: f"{key} is not allowed key" for key in sorted(set(body) - allowed)}
+    if creating:
+        errors.update({k: "is required" for k in ("name", "platform") if k not in body})
+    if "name" in body and (not isinstance(body["name"], str) or not body["name"].strip()):
+        errors["name"] = "must be a non-empty string"
+    if "platform" in body and body["platform"] not in PLATFORMS:
+        errors["platform"] = "must be one of: " + ", ".join(PLATFORMS)
+    formats = body.get("supportedModelFormats")
+    if formats is not None and (
+        not isinstance(formats, list) or not set(formats) <= set(MODEL_FORMATS)
+    ):
+        errors["supportedModelFormats"] = "must be a list of: " + ", ".join(MODEL_FORMATS)
+    if errors:
+        raise invalid(errors)
+    return body
+
+
+@extra("POST", "/api/v2/predictionEnvironments/")
+def create_prediction_environment() -> Response:
+    store = emulator().store
+    body = _environment_fields(read_body().data, creating=True)
+    environment = {
+        "id": store.new_id(),
+        "description": "",
+        "supportedModelFormats": ["datarobot", "customModel"],
+        **body,
+    }
+    store.prediction_environments[environment["id"]] = environment
+    return respond(environment_view(environment), 201)
+
+
+@extra("GET", "/api/v2/predictionEnvironments/{predictionEnvironmentId}/")
+def get_prediction_environment(predictionEnvironmentId: str) -> Response:
+    return respond(environment_view(_environment(predictionEnvironmentId)))
+
+
+@extra("PATCH", "/api/v2/predictionEnvironments/{predictionEnvironmentId}/")
+def update_prediction_environment(predictionEnvironmentId: str) -> Response:
+    environment = _environment(predictionEnvironmentId)
+    environment.update(_environment_fields(read_body().data, creating=False))
     return respond(environment_view(environment))
+
+
+@extra("DELETE", "/api/v2/predictionEnvironments/{predictionEnvironmentId}/")
+def delete_prediction_environment(predictionEnvironmentId: str) -> Response:
+    store = emulator().store
+    environment = _environment(predictionEnvironmentId)
+    in_use = [
+        d["id"]
+        for d in store.deployments.values()
+        if d.get("predictionEnvironmentId") == environment["id"]
+    ] + [
+        c["id"]
+        for c in store.challengers.values()
+        if c.get("predictionEnvironmentId") == environment["id"]
+    ]
+    if in_use:
+        raise ApiError(
+            409,
+            "The prediction environment is used by deployments and cannot be deleted",
+            deployments=in_use,
+        )
+    del store.prediction_environments[environment["id"]]
+    return no_content()
 
 
 # -- packages ---------------------------------------------------------------------------

@@ -202,6 +202,18 @@ def test_model_replacement_validation_settings_and_challengers(client, tmp_path)
     challenger.delete()
     assert Challenger.list(deployment.id) == []
 
+    environment = dr.PredictionEnvironment.create(
+        name="Edge", platform="onPremise", supported_model_formats=["customModel"]
+    )
+    assert dr.PredictionEnvironment.get(environment.id).platform == "onPremise"
+    challenger_env = Challenger.create(deployment.id, pkg2.id, environment.id, "edge")
+    with pytest.raises(ClientError) as in_use:
+        environment.delete()
+    assert in_use.value.status_code == 409
+    challenger_env.delete()
+    environment.delete()
+    assert environment.id not in {e.id for e in dr.PredictionEnvironment.list()}
+
     deployment.submit_actuals_from_catalog_async(
         dataset_id=TRAIN, actual_value_column="is_fraud", association_id_column="merchant"
     ).wait_for_completion()
