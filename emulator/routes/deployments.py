@@ -44,6 +44,15 @@ def image_for(store: Store, version: dict[str, Any]) -> str:
     return str(image["id"])
 
 
+def deployment_state(deployment: dict[str, Any]) -> str:
+    """A registry deployment's state (see :mod:`emulator.routes.production`); else active."""
+    if "_status" not in deployment:
+        return "active"
+    if time.time() < deployment["_busyUntil"]:
+        return str(deployment["_transition"])
+    return str(deployment["_status"])
+
+
 def deployment_view(store: Store, deployment: dict[str, Any]) -> dict[str, Any]:
     version = store.versions[deployment["customModelVersionId"]]
     env = store.environments[version["baseEnvironmentId"]]
@@ -60,7 +69,7 @@ def deployment_view(store: Store, deployment: dict[str, Any]) -> dict[str, Any]:
         "deployedBy": deployment["deployedBy"],
         "imageType": "customModelVersion",
         "label": deployment["label"],
-        "status": "active",
+        "status": deployment_state(deployment),
         "testingStatus": "not_tested",
     }
 

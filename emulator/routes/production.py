@@ -49,10 +49,9 @@ from emulator.access import READ, SHARE, WRITE, job_grant, require
 from emulator.bodies import read_body
 from emulator.errors import ApiError, invalid, not_found
 from emulator.paging import envelope, page
-from emulator.routes.deployments import image_for
+from emulator.routes.deployments import deployment_state, image_for
 from emulator.routes.model_tests import test_state
 from emulator.routes.registry import (
-    deployment_status,
     environment_view,
     package_build_status,
     user_ref,
@@ -145,7 +144,7 @@ def deployment_view(store: Store, deployment: dict[str, Any]) -> dict[str, Any]:
         "id": deployment["id"],
         "label": deployment["label"],
         "description": deployment["description"],
-        "status": deployment_status(deployment),
+        "status": deployment_state(deployment),
         "importance": deployment["importance"],
         "userProvidedId": deployment["userProvidedId"],
         "createdAt": deployment["deployed"],
@@ -302,7 +301,7 @@ def list_deployments() -> Response:
             continue
         if any(v is not None and deployment.get(k) != v for k, v in filters.items()):
             continue
-        if status is not None and deployment_status(deployment) != status:
+        if status is not None and deployment_state(deployment) != status:
             continue
         items.append(deployment)
     chunk, meta = page(items)
@@ -343,7 +342,7 @@ def delete_deployment(deploymentId: str) -> Response:
 
 
 @extra("PATCH", D + "{deploymentId}/status/")
-def change_deployment_status(deploymentId: str) -> Response:
+def change_deployment_state(deploymentId: str) -> Response:
     deployment = find_deployment(deploymentId, WRITE)
     body = read_body().data
     wanted = _choice(body, "status", ("active", "inactive"), "")

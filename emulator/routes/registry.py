@@ -34,6 +34,7 @@ from emulator.access import READ, SHARE, WRITE, job_grant, model_grant, require
 from emulator.bodies import read_body
 from emulator.errors import ApiError, invalid, not_found
 from emulator.paging import envelope, page
+from emulator.routes.deployments import deployment_state
 from emulator.routes.sharing import list_roles, update_roles
 from emulator.routing import absolute, caller, emulator, extra, no_content, respond
 from emulator.statuses import new_status
@@ -567,13 +568,6 @@ def update_registered_version(registeredModelId: str, versionId: str) -> Respons
     return respond(package_view(emulator().store, package))
 
 
-def deployment_status(deployment: dict[str, Any]) -> str:
-    """``launching`` (or another transition) until the deployment's job is done, then its state."""
-    if time.time() < deployment["_busyUntil"]:
-        return str(deployment["_transition"])
-    return str(deployment["_status"])
-
-
 def associated_deployment(
     store: Store, deployment: dict[str, Any], package: dict[str, Any], challenger: bool
 ) -> dict[str, Any]:
@@ -583,7 +577,7 @@ def associated_deployment(
         "currentlyDeployed": True,
         "registeredModelVersion": package["registeredModelVersion"],
         "isChallenger": challenger,
-        "status": deployment_status(deployment),
+        "status": deployment_state(deployment),
         "label": deployment["label"],
         "firstDeployedAt": deployment["deployed"],
         "firstDeployedBy": user_ref(store, deployment["_creatorId"]),
