@@ -73,6 +73,8 @@ def test_deployments_launch_are_unique_by_user_provided_id_and_listed_by_it(emul
     assert created.status_code == 202
     deployment_id = created.json()["id"]
     assert emulator_api.get(f"deployments/{deployment_id}/").json()["status"] == "launching"
+    seen = emulator_api.get("customModelDeployments/", params={"customModelIds": model["id"]})
+    assert seen.json()["data"][0]["status"] == "launching"
     assert _wait(emulator_api, created.headers["Location"]).endswith(
         f"/api/v2/deployments/{deployment_id}/"
     )
