@@ -7,6 +7,7 @@ It owns no HTTP; ``reset()`` is the whole of ``POST /__emulator__/reset``.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import tempfile
@@ -22,12 +23,25 @@ from emulator.store import Store
 from emulator.validation import Reference
 
 #: Settings changeable at run time with ``PUT /__emulator__/config``.
-DEFAULT_CONFIG: dict[str, int] = {
-    "asyncDelayMs": 300,  # until a status (model test, log request) reports completion
+DEFAULT_CONFIG: dict[str, Any] = {
+    "asyncDelayMs": 300,  # until a status (log request, deployment job, ...) reports completion
     "jobRunMs": 1000,  # how long a custom job run stays "running"
     "maxUploadBytes": 100 * 1024 * 1024,  # larger request bodies get 413
+    "modelTestMs": -1,  # how long a custom model test runs (-1: asyncDelayMs)
+    "dependencyBuildMs": -1,  # how long a dependency build runs (-1: asyncDelayMs)
+    "trainingDataMs": -1,  # how long a training data assignment runs (-1: asyncDelayMs)
+    "failingDependencies": [],  # requirement names (or whole lines) whose build fails
+    "replacementResetsSettings": [],  # deployment settings a model replacement resets
 }
-_CONFIG_LIMITS = {"asyncDelayMs": 600_000, "jobRunMs": 3_600_000, "maxUploadBytes": 2**31}
+_CONFIG_LIMITS = {
+    "asyncDelayMs": 600_000,
+    "jobRunMs": 3_600_000,
+    "maxUploadBytes": 2**31,
+    "modelTestMs": 3_600_000,
+    "dependencyBuildMs": 3_600_000,
+    "trainingDataMs": 3_600_000,
+}
+_LIST_SETTINGS = ("failingDependencies", "replacementResetsSettings")
 
 _REFERENCE: Reference | None = None
 
@@ -55,7 +69,8 @@ class Emulator:
         self.faults = Faults()
         self.stats = Stats()
         self._defaults = {**DEFAULT_CONFIG, **(config or {})}
-        self.config = dict(self._defaults)
+        self.config = copy.deepcopy(self._defaults)
+        self.test_rules: list[dict[str, Any]] = []  # scripted custom model test outcomes
         self.state_file = StateFile(Path(state_file), self.store) if state_file else None
         if self.state_file:
             self.state_file.load()
@@ -65,9 +80,15 @@ class Emulator:
         self.store.reset()
         self.faults.configure({})
         self.stats.reset()
-        self.config = dict(self._defaults)
+        self.config = copy.deepcopy(self._defaults)
+        self.test_rules = []
 
-    def configure(self, changes: dict[str, Any]) -> dict[str, int]:
+    def duration(self, key: str) -> float:
+        """A configured duration in seconds (``-1`` in the setting means ``asyncDelayMs``)."""
+        value = int(self.config[key])
+        return (self.config["asyncDelayMs"] if value < 0 else value) / 1000
+
+    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change some settings; 422 on unknown keys or bad values."""
         errors: dict[str, str] = {}
         if not isinstance(changes, dict):
@@ -75,20 +96,30 @@ class Emulator:
         for key, value in changes.items():
             if key not in DEFAULT_CONFIG:
                 errors[key] = f"{key} is not allowed key"
+            elif key in _LIST_SETTINGS:
+                if not isinstance(value, list) or not all(
+                    isinstance(v, str) and v.strip() for v in value
+                ):
+                    errors[key] = "must be a list of non-empty strings"
             elif (
                 isinstance(value, bool)
                 or not isinstance(value, int)
-                or not 0 <= value <= _CONFIG_LIMITS[key]
+                or not _lowest(key) <= value <= _CONFIG_LIMITS[key]
             ):
-                errors[key] = f"must be an integer between 0 and {_CONFIG_LIMITS[key]}"
+                errors[key] = f"must be an integer between {_lowest(key)} and {_CONFIG_LIMITS[key]}"
         if errors:
             raise invalid(errors, "Invalid emulator configuration")
-        self.config.update(changes)
-        return dict(self.config)
+        self.config.update(copy.deepcopy(changes))
+        return copy.deepcopy(self.config)
 
     def close(self) -> None:
         if self.state_file:
             self.state_file.stop()
+
+
+def _lowest(key: str) -> int:
+    """Durations that default to ``asyncDelayMs`` accept ``-1`` to go back to that default."""
+    return -1 if DEFAULT_CONFIG[key] == -1 else 0
 
 
 class StateFile:

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from flask import request
 
-from emulator.errors import bad_query
+from emulator.errors import bad_query, invalid
 from emulator.routing import dumps
 
 DEFAULT_LIMIT = 100
@@ -33,6 +33,17 @@ def _int_arg(name: str, default: int) -> int:
         raise bad_query({name: "must be an integer"}) from None
     if value < 0:
         raise bad_query({name: "must not be negative"})
+    return value
+
+
+BOOL_STRINGS = ("false", "False", "true", "True")
+
+
+def enum_arg(name: str, choices: tuple[str, ...]) -> str | None:
+    """A query parameter limited to the reference's enum: a 422 otherwise, as DataRobot."""
+    value = request.args.get(name)
+    if value is not None and value not in choices:
+        raise invalid({name: "must be one of: " + ", ".join(choices)})
     return value
 
 

@@ -32,6 +32,9 @@ class Seed:
     organizations: tuple[dict[str, Any], ...]
     environments: tuple[dict[str, Any], ...]
     source: str
+    datasets: tuple[dict[str, Any], ...] = ()
+    repositories: tuple[dict[str, Any], ...] = ()
+    prediction_environments: tuple[dict[str, Any], ...] = ()
 
     def user(self, user_id: str) -> dict[str, Any]:
         return next(u for u in self.users if u["id"] == user_id)
@@ -83,6 +86,23 @@ def _build(raw: dict[str, Any], source: str) -> Seed:
     users = _items(raw, "users", source, ("id", "username"))
     groups = _items(raw, "groups", source, ("id", "name"))
     envs = _items(raw, "executionEnvironments", source, ("id", "name"))
+    datasets = _items(raw, "datasets", source, ("id", "name"))
+    repositories = _items(raw, "remoteRepositories", source, ("id", "name"))
+    prediction_environments = _items(raw, "predictionEnvironments", source, ("id", "name"))
+    for environment in prediction_environments:
+        environment.setdefault("platform", "datarobotServerless")
+        environment.setdefault("supportedModelFormats", ["datarobot", "customModel"])
+        environment.setdefault("description", "")
+    for repository in repositories:
+        files = repository.setdefault("files", {})
+        if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise SeedError(
+                f"{source}: remote repository {repository['id']}.files must map paths to text"
+            )
+        repository.setdefault("location", f"https://github.com/example/{repository['name']}")
+        repository.setdefault("sourceType", "github")
     if not users:
         raise SeedError(f"{source}: at least one user is required")
     user_ids = {u["id"] for u in users}
@@ -100,10 +120,14 @@ def _build(raw: dict[str, Any], source: str) -> Seed:
             )
     for env in envs:
         _check_environment(env, source)
+    for dataset in datasets:
+        _check_dataset(dataset, source)
     owner = str(raw.get("tokenOwner") or users[0]["id"])
     if owner not in user_ids:
         raise SeedError(f"{source}: tokenOwner {owner} is not one of the users")
-    return Seed(owner, users, groups, orgs, envs, source)
+    return Seed(
+        owner, users, groups, orgs, envs, source, datasets, repositories, prediction_environments
+    )
 
 
 def _check_environment(env: dict[str, Any], source: str) -> None:
@@ -122,6 +146,24 @@ def _check_environment(env: dict[str, Any], source: str) -> None:
     env.setdefault("created", versions[0]["created"])
 
 
+def _check_dataset(dataset: dict[str, Any], source: str) -> None:
+    """A catalog dataset: versions (oldest first), columns, row count, snapshot flag."""
+    versions = dataset.get("versions")
+    if not isinstance(versions, list) or not versions:
+        raise SeedError(f"{source}: dataset {dataset['id']} needs at least one version")
+    for version in versions:
+        if not isinstance(version, dict) or not _OBJECT_ID.fullmatch(str(version.get("id", ""))):
+            raise SeedError(f"{source}: dataset {dataset['id']} has a version without a valid id")
+        version.setdefault("created", "2024-01-01T00:00:00.000000Z")
+    columns = dataset.setdefault("columns", [])
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise SeedError(f"{source}: dataset {dataset['id']}.columns must be a list of strings")
+    dataset.setdefault("rowCount", 1000)
+    dataset.setdefault("isSnapshot", True)
+    dataset.setdefault("categories", ["TRAINING"])
+    dataset.setdefault("datasetSize", 64 * int(dataset["rowCount"]))
+
+
 def describe_seed(seed: Seed) -> str:
     """A plain-text summary of the seed, for ``dr-emulator --help`` and the README."""
     lines = [f"Seeded data ({seed.source}):", "  users (id  username):"]
@@ -136,4 +178,17 @@ def describe_seed(seed: Seed) -> str:
     for env in seed.environments:
         lines.append(f"    {env['id']}  {env['name']}")
         lines.append("      versions: " + ", ".join(v["id"] for v in env["versions"]))
+    if seed.datasets:
+        lines.append("  datasets (id  name; version ids, latest last):")
+        for dataset in seed.datasets:
+            lines.append(f"    {dataset['id']}  {dataset['name']}")
+            lines.append("      versions: " + ", ".join(v["id"] for v in dataset["versions"]))
+    if seed.prediction_environments:
+        lines.append("  prediction environments (id  name  platform):")
+        lines.extend(
+            f"    {e['id']}  {e['name']}  {e['platform']}" for e in seed.prediction_environments
+        )
+    if seed.repositories:
+        lines.append("  remote repositories (id  name):")
+        lines.extend(f"    {r['id']}  {r['name']}" for r in seed.repositories)
     return "\n".join(lines)

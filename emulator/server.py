@@ -209,7 +209,7 @@ class EmulatorServer:
         """Request counters (``GET /__emulator__/stats``)."""
         return self.emulator.stats.snapshot()
 
-    def configure(self, **changes: int) -> dict[str, int]:
+    def configure(self, **changes: Any) -> dict[str, Any]:
         """Change settings such as ``asyncDelayMs`` (``PUT /__emulator__/config``)."""
         return self.emulator.configure(changes)
 

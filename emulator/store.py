@@ -25,6 +25,9 @@ from emulator.seeding import Seed
 
 STATE_FORMAT = 1
 _COLLECTIONS = (
+    "registeredModels",
+    "packages",
+    "challengers",
     "models",
     "versions",
     "jobs",
@@ -33,6 +36,9 @@ _COLLECTIONS = (
     "statuses",
     "deployments",
     "images",
+    "builds",
+    "conversions",
+    "featureImpacts",
 )
 
 
@@ -68,6 +74,19 @@ class Store:
                 for e in self.environments.values()
                 for v in e["versions"]
             }
+            self.datasets = {d["id"]: copy.deepcopy(d) for d in seed.datasets}
+            self.dataset_versions = {
+                v["id"]: dict(v, datasetId=d["id"])
+                for d in self.datasets.values()
+                for v in d["versions"]
+            }
+            self.prediction_environments = {
+                e["id"]: copy.deepcopy(e) for e in seed.prediction_environments
+            }
+            self.registeredModels: dict[str, dict[str, Any]] = {}
+            self.packages: dict[str, dict[str, Any]] = {}  # model packages (registered versions)
+            self.challengers: dict[str, dict[str, Any]] = {}
+            self.repositories = {r["id"]: copy.deepcopy(r) for r in seed.repositories}
             self.tokens = {self.token: seed.token_owner}
             for user in self.users.values():
                 for token in user.get("apiTokens", []):
@@ -80,6 +99,9 @@ class Store:
             self.statuses: dict[str, dict[str, Any]] = {}
             self.deployments: dict[str, dict[str, Any]] = {}
             self.images: dict[str, dict[str, Any]] = {}
+            self.builds: dict[str, dict[str, Any]] = {}  # keyed by custom model version id
+            self.conversions: dict[str, dict[str, Any]] = {}
+            self.featureImpacts: dict[str, dict[str, Any]] = {}  # keyed by version id
             self.blobs: dict[str, bytes] = {}
             self.user_provided_ids: dict[str, str] = {}
             self.cache: dict[str, Any] = {}
@@ -149,6 +171,9 @@ class Store:
                 "groups": list(self.groups.values()),
                 "organizations": list(self.organizations.values()),
                 "executionEnvironments": list(self.environments.values()),
+                "datasets": list(self.datasets.values()),
+                "remoteRepositories": list(self.repositories.values()),
+                "predictionEnvironments": list(self.prediction_environments.values()),
             }
             return copy.deepcopy(state)
 

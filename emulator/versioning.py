@@ -124,13 +124,6 @@ def settings_for(
         if not isinstance(metadata, dict):
             raise invalid({"requiredMetadata": "must be a JSON-encoded object"})
         settings["requiredMetadata"] = metadata
-    for key in ("trainingData", "holdoutData"):
-        if body.get(key) not in (None, "", "null"):
-            raise ApiError(
-                422,
-                "Training data is not supported by the emulator",
-                {key: "not supported by the emulator"},
-            )
     return settings
 
 

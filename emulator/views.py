@@ -13,6 +13,7 @@ from typing import Any
 
 from emulator.domain import runtime_params
 from emulator.store import Store
+from emulator.training import settle_model, settle_version
 
 
 def public(doc: dict[str, Any]) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def item_view(item: dict[str, Any]) -> dict[str, Any]:
 
 def version_view(store: Store, version: dict[str, Any]) -> dict[str, Any]:
     """A custom model version as ``CustomModelVersionResponse`` (+ ``runtimeParameters``)."""
+    settle_version(store, version)
     key = version["id"]
     cached: dict[str, Any] | None = store.cache.get(key)
     if cached is None:
@@ -59,6 +61,10 @@ def model_view(store: Store, model: dict[str, Any]) -> dict[str, Any]:
 
 def model_bytes(store: Store, model: dict[str, Any]) -> bytes:
     """:func:`model_view` serialised, from the cache when nothing changed."""
+    settle_model(store, model)
+    latest = latest_version(store, model)
+    if latest is not None:
+        settle_version(store, latest)
     key = f"model-bytes:{model['id']}"
     cached: bytes | None = store.cache.get(key)
     if cached is None:

@@ -2,11 +2,16 @@
 
 from emulator.routes import (
     admin,
+    builds,
+    computed,
+    datasets,
     deployments,
     jobs,
     meta,
     model_tests,
     models,
+    production,
+    registry,
     runs,
     sharing,
     versions,
@@ -14,11 +19,16 @@ from emulator.routes import (
 
 __all__ = [
     "admin",
+    "builds",
+    "computed",
+    "datasets",
     "deployments",
     "jobs",
     "meta",
     "model_tests",
     "models",
+    "production",
+    "registry",
     "runs",
     "sharing",
     "versions",

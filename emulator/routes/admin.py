@@ -7,7 +7,8 @@
 ``GET|PUT|DELETE /__emulator__/faults``    read, replace, clear faults (:mod:`emulator.faults`)
 ``GET /__emulator__/state``                the whole store as JSON (the state-file format)
 ``PUT /__emulator__/state``                load such a dump (the seed stays)
-``GET|PUT /__emulator__/config``           asyncDelayMs, jobRunMs, maxUploadBytes
+``GET|PUT /__emulator__/config``           durations, failingDependencies, maxUploadBytes
+``GET|PUT|DELETE /__emulator__/modelTests``  scripted test outcomes (:mod:`emulator.routes.model_tests`)
 ``POST /__emulator__/customModels/{id}/deploy``  deploy a model (see :mod:`emulator.routes.deployments`)
 ``DELETE /__emulator__/deployments/{id}/`` undeploy
 =========================================  ==============================================
@@ -34,6 +35,9 @@ ADMIN_ROUTES = [
     "PUT /__emulator__/state",
     "GET /__emulator__/config",
     "PUT /__emulator__/config",
+    "GET /__emulator__/modelTests",
+    "PUT /__emulator__/modelTests",
+    "DELETE /__emulator__/modelTests",
     "POST /__emulator__/customModels/{customModelId}/deploy",
     "DELETE /__emulator__/deployments/{deploymentId}/",
 ]

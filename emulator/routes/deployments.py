@@ -1,7 +1,8 @@
-"""Deployments of custom models, made with an admin route, and the routes that read them.
+"""Deployments of custom models as the custom model routes see them, and an admin shortcut.
 
-The emulator has no deployments API of its own (deployments are another part of
-DataRobot), so ``POST /__emulator__/customModels/{customModelId}/deploy`` (body, all
+Real deployments are made through the registry (:mod:`emulator.routes.production`); for
+tests that only need "this model is deployed", ``POST
+/__emulator__/customModels/{customModelId}/deploy`` (body, all
 optional: ``{"customModelVersionId", "label"}``; default the latest version) deploys a
 model: the version becomes frozen, the model's ``deploymentsCount`` goes up, DELETE of
 the model and PATCH of its target fields become 409s, and the deployment shows in
@@ -43,6 +44,15 @@ def image_for(store: Store, version: dict[str, Any]) -> str:
     return str(image["id"])
 
 
+def deployment_state(deployment: dict[str, Any]) -> str:
+    """A registry deployment's state (see :mod:`emulator.routes.production`); else active."""
+    if "_status" not in deployment:
+        return "active"
+    if time.time() < deployment["_busyUntil"]:
+        return str(deployment["_transition"])
+    return str(deployment["_status"])
+
+
 def deployment_view(store: Store, deployment: dict[str, Any]) -> dict[str, Any]:
     version = store.versions[deployment["customModelVersionId"]]
     env = store.environments[version["baseEnvironmentId"]]
@@ -59,7 +69,7 @@ def deployment_view(store: Store, deployment: dict[str, Any]) -> dict[str, Any]:
         "deployedBy": deployment["deployedBy"],
         "imageType": "customModelVersion",
         "label": deployment["label"],
-        "status": "active",
+        "status": deployment_state(deployment),
         "testingStatus": "not_tested",
     }
 

@@ -10,6 +10,8 @@ a PATCH naming ``targetName``, ``positiveClassLabel``, ``negativeClassLabel`` or
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 from flask import Response, request
@@ -18,10 +20,20 @@ from emulator.access import DELETE, READ, WRITE, model_grant, require
 from emulator.bodies import read_body
 from emulator.domain.filesets import zip_items
 from emulator.errors import ApiError, bad_query, invalid, not_found
-from emulator.paging import envelope_bytes, page
+from emulator.paging import BOOL_STRINGS, enum_arg, envelope_bytes, page
 from emulator.routes.model_tests import test_state
-from emulator.routing import absolute, api, caller, emulator, no_content, respond_raw
+from emulator.routing import (
+    absolute,
+    accepted,
+    api,
+    caller,
+    emulator,
+    no_content,
+    respond_raw,
+)
+from emulator.statuses import new_status
 from emulator.store import Store
+from emulator.training import dataset_for
 from emulator.versioning import copy_versions
 from emulator.views import latest_version, model_bytes, touch_model
 
@@ -53,6 +65,7 @@ _MODEL_DEFAULTS: dict[str, Any] = {
     "trainingDatasetVersionId": None,
     "trainingDataFileName": None,
     "trainingDataPartitionColumn": None,
+    "externalMlopsStatsConfig": None,
 }
 
 
@@ -202,11 +215,19 @@ def create_model() -> Response:
     store = emulator().store
     body = read_body().data
     target = _target_type(body)
+    unstructured = body.get("isUnstructuredModelKind")
+    if unstructured is not None and unstructured != (target == "Unstructured"):
+        raise invalid(
+            {
+                "isUnstructuredModelKind": f"is {str(unstructured).lower()} but targetType is {target}"
+            }
+        )
     _check_user_provided_id(store, body.get("userProvidedId"))
     fields = {
         k: v
         for k, v in body.items()
-        if k not in ("supportsBinaryClassification", "supportsRegression")
+        if k
+        not in ("supportsBinaryClassification", "supportsRegression", "isUnstructuredModelKind")
     }
     model = new_model_doc(store, {**fields, "targetType": target})
     if model["description"] is None:
@@ -257,6 +278,16 @@ def update_model(customModelId: str) -> Response:
                 f"{', '.join(locked)} cannot be changed while the custom model is deployed",
                 dict.fromkeys(locked, "locked by deployment"),
             )
+    if model["isTrainingDataForVersionsPermanentlyEnabled"] and body.get(
+        "isTrainingDataForVersionsPermanentlyEnabled"
+    ) in (False,):
+        raise invalid(
+            {"isTrainingDataForVersionsPermanentlyEnabled": "cannot be turned off once enabled"}
+        )
+    if isinstance(body.get("externalMlopsStatsConfig"), str):
+        body["externalMlopsStatsConfig"] = parse_json_text(
+            body["externalMlopsStatsConfig"], "externalMlopsStatsConfig"
+        )
     updated = {**model, **body}
     for label, default in (("positiveClassLabel", "1"), ("negativeClassLabel", "0")):
         if label in body and body[label] is None and model["targetType"] == "Binary":
@@ -304,6 +335,7 @@ def delete_model(customModelId: str) -> Response:
 @api("GET", "/api/v2/customModels/{customModelId}/download/")
 def download_model(customModelId: str) -> Response:
     store = emulator().store
+    enum_arg("pps", BOOL_STRINGS)
     model = find_model(customModelId)
     latest = latest_version(store, model)
     if latest is None:
@@ -321,21 +353,56 @@ def zip_response(store: Store, model: dict[str, Any], version: dict[str, Any]) -
     )
 
 
-# -- what the emulator does not compute -------------------------------------------------
+def parse_json_text(value: str, field: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise invalid({field: "must be an object or a JSON-encoded object"}) from None
+
+
+# -- training data at the model level (deprecated) --------------------------------------
 
 
 @api("PATCH", "/api/v2/customModels/{customModelId}/trainingData/")
 def assign_training_data(customModelId: str) -> Response:
-    find_model(customModelId, WRITE)
-    read_body()
-    raise ApiError(422, "Training data is not supported by the emulator")
-
-
-@api("POST", "/api/v2/customModels/predictionExplanationsInitialization/")
-def init_prediction_explanations_legacy() -> Response:
+    """Deprecated model-level assignment (202 + status; 422 once version-level is on)."""
+    emu = emulator()
+    store = emu.store
+    model = find_model(customModelId, WRITE)
     body = read_body().data
-    find_model(body["customModelId"])
-    raise ApiError(
-        422,
-        "Specified custom model is not valid for prediction explanations: the emulator does not compute prediction explanations",
+    if model["isTrainingDataForVersionsPermanentlyEnabled"]:
+        raise ApiError(
+            422,
+            "Training data assignment at the model level has been permanently disabled for "
+            "this custom model: assign training data to versions (POST or PATCH "
+            "/api/v2/customModels/{customModelId}/versions/). This API is deprecated and "
+            "scheduled for removal in v2.34.",
+        )
+    if model["deploymentsCount"] > 0 and model["trainingDatasetId"]:
+        raise ApiError(409, "Custom model has assigned training data already and is deployed.")
+    dataset, version_id = dataset_for(
+        store, body.get("datasetId"), body.get("datasetVersionId"), "datasetId"
     )
+    column = body.get("partitionColumn")
+    if column is not None and column not in dataset["columns"]:
+        raise ApiError(
+            422,
+            "Dataset ingest must finish before assigning training data or provided dataset is "
+            "incompatible with the custom model.",
+            {"partitionColumn": f"{column} is not a column of {dataset['name']}"},
+        )
+    ready_at = time.time() + emu.duration("trainingDataMs")
+    model.update(
+        trainingDatasetId=dataset["id"],
+        trainingDatasetVersionId=version_id,
+        trainingDataFileName=body.get("datasetName") or dataset["name"],
+        trainingDataPartitionColumn=column,
+        trainingDataAssignmentInProgress=True,
+        _trainingReadyAt=ready_at,
+    )
+    model["updated"], model["_updatedSeq"] = store.stamp()
+    touch_model(store, model)
+    status = new_status(
+        "trainingData", f"/api/v2/customModels/{model['id']}/", ready_at, "Training data"
+    )
+    return accepted(status["id"])

@@ -111,10 +111,12 @@ def find_job_for(job_id: str, need: str) -> dict[str, Any]:
     return job
 
 
-@api("GET", "/api/v2/customJobs/{customJobId}/sharedRoles/")
-def list_job_roles(customJobId: str) -> Response:
-    store = emulator().store
-    job = find_job_for(customJobId, "read")
+def list_roles(store: Store, doc: dict[str, Any], *, can_share: bool = True) -> Response:
+    """``GET .../sharedRoles/`` of a document with job-style ``_roles`` (filters, paging).
+
+    ``can_share``: whether items carry ``canShare`` (deployments' do not: the client's
+    converter refuses the key there).
+    """
     kind = request.args.get("shareRecipientType")
     if kind is not None and kind not in ("user", "group", "organization"):
         raise bad_query({"shareRecipientType": "must be one of: user, group, organization"})
@@ -126,7 +128,7 @@ def list_job_roles(customJobId: str) -> Response:
             "shareRecipientType": e["shareRecipientType"],
             "canShare": e["canShare"],
         }
-        for e in job["_roles"]
+        for e in doc["_roles"]
     ]
     filters = {
         "id": request.args.get("id"),
@@ -134,20 +136,25 @@ def list_job_roles(customJobId: str) -> Response:
         "shareRecipientType": kind,
     }
     entries = [e for e in entries if all(v is None or e[k] == v for k, v in filters.items())]
+    if not can_share:
+        entries = [{k: v for k, v in e.items() if k != "canShare"} for e in entries]
     chunk, meta = page(entries)
     return respond(envelope(meta, list(chunk)))
 
 
-@api("PATCH", "/api/v2/customJobs/{customJobId}/sharedRoles/")
-def update_job_roles(customJobId: str) -> Response:
-    store = emulator().store
-    job = find_job_for(customJobId, SHARE)
-    roles = read_body().data["roles"]
-    current = {(e["shareRecipientType"], e["id"]): dict(e) for e in job["_roles"]}
+def update_roles(
+    store: Store,
+    doc: dict[str, Any],
+    roles: list[dict[str, Any]],
+    what: str,
+    allowed: tuple[str, ...] = ROLES,
+) -> None:
+    """Apply an ``updateRoles`` list to a document's ``_roles`` (422 unknown, 409 no owner)."""
+    current = {(e["shareRecipientType"], e["id"]): dict(e) for e in doc["_roles"]}
     errors: dict[str, str] = {}
     for index, role in enumerate(roles):
-        if role["role"] not in (*ROLES, "NO_ROLE"):
-            errors[f"roles.{index}.role"] = "must be one of: " + ", ".join((*ROLES, "NO_ROLE"))
+        if role["role"] not in (*allowed, "NO_ROLE"):
+            errors[f"roles.{index}.role"] = "must be one of: " + ", ".join((*allowed, "NO_ROLE"))
             continue
         recipient = _find_recipient(store, role)
         if recipient is None:
@@ -174,6 +181,18 @@ def update_job_roles(customJobId: str) -> Response:
     if not any(
         e["role"] == "OWNER" and e["shareRecipientType"] == "user" for e in current.values()
     ):
-        raise ApiError(409, NO_OWNER.format("custom job"))
-    job["_roles"] = list(current.values())
+        raise ApiError(409, NO_OWNER.format(what))
+    doc["_roles"] = list(current.values())
+
+
+@api("GET", "/api/v2/customJobs/{customJobId}/sharedRoles/")
+def list_job_roles(customJobId: str) -> Response:
+    return list_roles(emulator().store, find_job_for(customJobId, "read"))
+
+
+@api("PATCH", "/api/v2/customJobs/{customJobId}/sharedRoles/")
+def update_job_roles(customJobId: str) -> Response:
+    store = emulator().store
+    job = find_job_for(customJobId, SHARE)
+    update_roles(store, job, read_body().data["roles"], "custom job")
     return no_content()

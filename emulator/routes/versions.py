@@ -8,6 +8,7 @@ API-NOTES "Versions". Creation is synchronous: 201 with the version.
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -17,10 +18,12 @@ from emulator.access import WRITE
 from emulator.bodies import Body, read_body
 from emulator.domain import filesets
 from emulator.errors import ApiError, bad_query, invalid, not_found
-from emulator.paging import envelope, page
+from emulator.paging import BOOL_STRINGS, enum_arg, envelope, page
 from emulator.routes.models import find_model, zip_response
-from emulator.routing import api, emulator, respond
+from emulator.routing import accepted, api, emulator, respond
+from emulator.statuses import new_status
 from emulator.store import Store
+from emulator.training import assign, training_for
 from emulator.versioning import (
     add_version,
     dependencies_of,
@@ -65,6 +68,7 @@ def _create(model_id: str, *, from_latest: bool) -> Response:
         "dependencies": dependencies_of(store, items),
         **settings_for(reference, model, latest, data),
         "_runtime": runtime_for(store, items, data, latest),
+        **training_for(store, model, latest, data, emulator().duration("trainingDataMs")),
     }
     if "gitModelVersion" in data:
         fields["gitModelVersion"] = data["gitModelVersion"]
@@ -126,89 +130,57 @@ def update_version_metadata(customModelId: str, customModelVersionId: str) -> Re
 
 @api("GET", BASE + "{customModelVersionId}/download/")
 def download_version(customModelId: str, customModelVersionId: str) -> Response:
+    enum_arg("pps", BOOL_STRINGS)
     model = find_model(customModelId)
     return zip_response(emulator().store, model, find_version(model, customModelVersionId))
 
 
-# -- routes answered "not supported by the emulator" -----------------------------------
-
-
-def _unsupported(customModelId: str, message: str, need: str = WRITE) -> Response:
-    find_model(customModelId, need)
-    read_body()
-    raise ApiError(422, message)
-
-
-@api("POST", BASE + "fromRepository/")
-def create_version_from_repository(customModelId: str) -> Response:
-    return _unsupported(customModelId, "Remote repositories are not supported by the emulator")
-
-
-@api("PATCH", BASE + "fromRepository/")
-def update_version_from_repository(customModelId: str) -> Response:
-    return _unsupported(customModelId, "Remote repositories are not supported by the emulator")
+# -- deprecated: training data ----------------------------------------------------------
 
 
 @api("PATCH", BASE + "withTrainingData/")
 def create_version_with_training_data(customModelId: str) -> Response:
-    return _unsupported(customModelId, "Training data is not supported by the emulator")
+    """Deprecated: a new minor version from the latest with training (and holdout) data.
 
-
-def _version_of(customModelId: str, customModelVersionId: str) -> dict[str, Any]:
-    return find_version(find_model(customModelId), customModelVersionId)
-
-
-@api("GET", BASE + "{customModelVersionId}/conversions/")
-def list_conversions(customModelId: str, customModelVersionId: str) -> Response:
-    _version_of(customModelId, customModelVersionId)
-    _, meta = page([])
-    return respond(envelope(meta, []))
-
-
-@api("POST", BASE + "{customModelVersionId}/conversions/")
-def create_conversion(customModelId: str, customModelVersionId: str) -> Response:
-    version = _version_of(customModelId, customModelVersionId)
-    item_id = read_body().data["mainProgramItemId"]
-    if item_id not in {i["id"] for i in version["items"]}:
-        raise invalid({"mainProgramItemId": "is not a file item of this version"})
-    raise ApiError(422, "Conversions (to a JAR) are not computed by the emulator")
-
-
-@api("GET", BASE + "{customModelVersionId}/conversions/{conversionId}/")
-def get_conversion(customModelId: str, customModelVersionId: str, conversionId: str) -> Response:
-    _version_of(customModelId, customModelVersionId)
-    raise not_found("Conversion")
-
-
-@api("DELETE", BASE + "{customModelVersionId}/conversions/{conversionId}/")
-def stop_conversion(customModelId: str, customModelVersionId: str, conversionId: str) -> Response:
-    _version_of(customModelId, customModelVersionId)
-    raise ApiError(422, "The given conversion is not active.")
-
-
-@api("GET", BASE + "{customModelVersionId}/featureImpact/")
-def get_feature_impact(customModelId: str, customModelVersionId: str) -> Response:
-    _version_of(customModelId, customModelVersionId)
-    raise ApiError(404, "No feature impact data found for custom model.")
-
-
-@api("POST", BASE + "{customModelVersionId}/featureImpact/")
-def create_feature_impact(customModelId: str, customModelVersionId: str) -> Response:
-    _version_of(customModelId, customModelVersionId)
-    read_body()
-    raise ApiError(
-        422,
-        "Cannot compute feature impact: training data is not assigned (the emulator does not compute feature impact)",
+    202 with the new version and ``Location`` of a status that redirects to it once the
+    assignment is done; 404 no model or no edit right; 410 deleted dataset; 422 the model
+    has no version to start from or the data does not fit (API-DELIVERY.md §3).
+    """
+    emu = emulator()
+    store = emu.store
+    try:
+        model = find_model(customModelId, WRITE)
+    except ApiError as exc:
+        raise ApiError(
+            404, "Custom model not found or user does not have edit permissions."
+        ) from exc
+    data = read_body().data
+    latest = latest_version(store, model)
+    if latest is None:
+        raise ApiError(
+            422, "Cannot update custom model training data: the custom model has no version"
+        )
+    duration = emu.duration("trainingDataMs")
+    training = assign(store, model, data["trainingData"], data.get("holdoutData"), duration)
+    fields: dict[str, Any] = {
+        k: copy.deepcopy(v)
+        for k, v in latest.items()
+        if k not in ("id", "customModelId", "created", "isFrozen", "_seq", "label")
+        and not k.startswith("_training")
+    }
+    number = next_number(latest, False)
+    fields.update(
+        versionMajor=number[0],
+        versionMinor=number[1],
+        gitModelVersion=data.get("gitModelVersion", latest["gitModelVersion"]),
+        **training,
     )
-
-
-@api("POST", BASE + "{customModelVersionId}/predictionExplanationsInitialization/")
-def init_prediction_explanations(customModelId: str, customModelVersionId: str) -> Response:
-    _version_of(customModelId, customModelVersionId)
-    raise ApiError(
-        422,
-        "Specified custom model is not valid for prediction explanations: the emulator does not compute prediction explanations",
+    version = add_version(store, model, fields)
+    location = f"/api/v2/customModels/{model['id']}/versions/{version['id']}/"
+    status = new_status(
+        "customModelVersionTrainingData", location, training["_trainingReadyAt"], "Training data"
     )
+    return accepted(status["id"], version_view(store, version))
 
 
 def versions_of(store: Store, model: dict[str, Any]) -> list[dict[str, Any]]:

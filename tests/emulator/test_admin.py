@@ -31,12 +31,26 @@ def test_loading_something_that_is_not_a_dump_is_a_422(emulator_api):
 
 def test_settings_can_be_read_and_changed(emulator_api):
     config = emulator_api.admin("GET", "config").json()
-    assert set(config) == {"asyncDelayMs", "jobRunMs", "maxUploadBytes"}
+    assert set(config) == {
+        "asyncDelayMs",
+        "jobRunMs",
+        "maxUploadBytes",
+        "modelTestMs",
+        "dependencyBuildMs",
+        "trainingDataMs",
+        "failingDependencies",
+        "replacementResetsSettings",
+    }
     changed = emulator_api.admin("PUT", "config", json={"jobRunMs": 5}).json()
     assert changed["jobRunMs"] == 5
     bad = emulator_api.admin("PUT", "config", json={"jobRunMs": -1, "other": 1})
     assert bad.status_code == 422
     assert set(bad.json()["errors"]) == {"jobRunMs", "other"}
+    assert emulator_api.admin("PUT", "config", json={"modelTestMs": -1}).status_code == 200
+    bad_list = emulator_api.admin("PUT", "config", json={"failingDependencies": "numpy"})
+    assert bad_list.json()["errors"] == {
+        "failingDependencies": "must be a list of non-empty strings"
+    }
 
 
 def test_state_survives_a_restart_through_the_state_file(tmp_path):

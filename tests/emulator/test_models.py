@@ -190,20 +190,3 @@ def test_the_latest_version_downloads_as_a_zip(emulator_api):
         "a.py": b"print(1)",
         "pkg/b.py": b"B",
     }
-
-
-def test_training_data_and_prediction_explanations_are_not_supported(emulator_api):
-    model = emulator_api.create_model()
-    answer = emulator_api.patch(
-        f"customModels/{model['id']}/trainingData/", json={"datasetId": "d"}
-    )
-    assert (answer.status_code, answer.json()["message"]) == (
-        422,
-        "Training data is not supported by the emulator",
-    )
-    answer = emulator_api.post(
-        "customModels/predictionExplanationsInitialization/",
-        json={"customModelId": model["id"], "customModelVersionId": "v"},
-    )
-    assert answer.status_code == 422
-    assert "does not compute prediction explanations" in answer.json()["message"]

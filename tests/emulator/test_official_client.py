@@ -196,7 +196,9 @@ def test_the_official_client_tests_runs_copies_updates_and_deletes(client, tmp_p
         model.id, base_environment_id=SKLEARN, folder_path=str(folder)
     )
 
-    test = dr.CustomModelTest.create(model.id, version.id, max_wait=30)
+    test = dr.CustomModelTest.create(
+        model.id, version.id, dataset_id="6600000000000000000000d3", max_wait=30
+    )
     assert test.overall_status == "succeeded"
     assert set(test.detailed_status) == {
         "error_check",

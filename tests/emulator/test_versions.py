@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 
 import pytest
@@ -364,42 +363,3 @@ def test_a_version_of_another_model_is_a_404(emulator_api):
     a, b = emulator_api.create_model(), emulator_api.create_model()
     version = emulator_api.create_version(a["id"], {"a.py": "x"})
     assert emulator_api.get(f"customModels/{b['id']}/versions/{version['id']}/").status_code == 404
-
-
-def test_routes_the_emulator_does_not_compute_say_so(emulator_api):
-    model = emulator_api.create_model()
-    version = emulator_api.create_version(model["id"], {"a.py": "x"})
-    base = f"customModels/{model['id']}/versions/"
-    vbase = f"{base}{version['id']}/"
-    answers = {
-        "fromRepository": emulator_api.post(f"{base}fromRepository/", json={"repositoryId": "r"}),
-        "withTrainingData": emulator_api.patch(
-            f"{base}withTrainingData/", json={"trainingData": {"datasetId": "d"}}
-        ),
-        "conversion": emulator_api.post(
-            f"{vbase}conversions/", json={"mainProgramItemId": version["items"][0]["id"]}
-        ),
-        "featureImpact": emulator_api.post(f"{vbase}featureImpact/", json={"rowCount": 100}),
-        "explanations": emulator_api.post(f"{vbase}predictionExplanationsInitialization/"),
-    }
-    for name, answer in answers.items():
-        assert answer.status_code == 422, name
-        assert "emulator" in answer.json()["message"], name
-    assert emulator_api.get(f"{vbase}featureImpact/").status_code == 404
-    assert emulator_api.get(f"{vbase}conversions/").json()["totalCount"] == 0
-    assert emulator_api.post(f"{base}fromRepository/", json={}).json()["errors"] == {
-        "repositoryId": "is required"
-    }
-
-
-def test_training_data_on_a_version_is_not_supported(emulator_api):
-    model = emulator_api.create_model()
-    answer = emulator_api.upload(
-        f"customModels/{model['id']}/versions/",
-        {},
-        isMajorUpdate="true",
-        baseEnvironmentId=SKLEARN,
-        trainingData=json.dumps({"datasetId": "d"}),
-    )
-    assert answer.status_code == 422
-    assert answer.json()["message"] == "Training data is not supported by the emulator"

@@ -18,6 +18,7 @@ from tests.remote.fakes import FakeSession, response
 
 BASE = "https://dr.example.com/api/v2"
 STATUS_URL = f"{BASE}/status/abc-123/"
+DATASET_ID = "6600000000000000000000d1"  # seeded in the emulator (emulator/data/seed.yaml)
 
 
 def test_a_model_test_is_started_polled_and_read_when_done(
@@ -28,7 +29,7 @@ def test_a_model_test_is_started_polled_and_read_when_done(
     version = dr_client.create_version(
         model.id, files=files, settings={"baseEnvironmentId": ENVIRONMENT_ID}
     )
-    result = dr_client.run_model_test(model.id, version.id, timeout=10)
+    result = dr_client.run_model_test(model.id, version.id, dataset_id=DATASET_ID, timeout=10)
     assert result.passed
     assert result.overall_status == "succeeded"
     assert set(result.testing_status) == {
@@ -50,7 +51,7 @@ def test_a_failing_model_test_is_an_operation_failure_with_the_servers_message(
         model.id, files=[], settings={"baseEnvironmentId": ENVIRONMENT_ID}
     )
     with pytest.raises(errors.OperationFailedError) as caught:
-        dr_client.run_model_test(model.id, version.id, timeout=10)
+        dr_client.run_model_test(model.id, version.id, dataset_id=DATASET_ID, timeout=10)
     assert "ERROR" in str(caught.value)
     assert "Custom model testing failed" in str(caught.value)
 
@@ -70,7 +71,7 @@ def test_status_polls_survive_injected_faults(
             {"method": "GET", "route": "/api/v2/status/{statusId}/", "dropConnection": True},
         ],
     )
-    assert dr_client.run_model_test(model.id, version.id, timeout=10).passed
+    assert dr_client.run_model_test(model.id, version.id, dataset_id=DATASET_ID, timeout=10).passed
 
 
 def _poller(*steps: Any) -> tuple[Transport, list[float]]:
