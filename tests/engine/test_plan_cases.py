@@ -23,7 +23,12 @@ below) maps it onto today's ``make_plan``. A case file holds:
   ``key`` and ``reason``; the keys given are compared, lists element by element),
   ``warnings`` (each a substring of the warning at its place; none when left out),
   ``unchanged``; or ``error``: a text the refusal (``PlanError``) must contain;
-- ``xfail``: the reason, for a case that records a known bug's current behaviour.
+- ``xfail``: the reason, for a case that records a known bug's current behaviour (strict:
+  once the bug is fixed the case fails until its expectation and this key are updated).
+
+Left out, the namespace is ``github.com/acme/models`` and the checkout is ``main`` at
+``bbbb...`` (:data:`REVISION`). To add a case, write its inputs and the plan you expect;
+a failing case lists where the plan differs and prints the plan made, in this format.
 """
 
 from __future__ import annotations
