@@ -207,7 +207,9 @@ def grant_changes(
 
     The declared list is authoritative: live entries it does not name are revoked, except
     ``protected`` recipients (the controller's own user), which are never touched unless
-    declared. Recipients match by type and by name or ID, case-insensitively.
+    declared. Recipients match by type and by name or ID, case-insensitively; a change is
+    sent with DataRobot's spelling (the live entry's; a new user's username in lower case),
+    never the manifest's, so that no spelling can keep plan and apply disagreeing.
     """
     live_list = list(live)
     keep = {p.lower() for p in protected}
@@ -251,9 +253,9 @@ def _find_live(grant: SharingGrant, live: list[LiveGrant]) -> int | None:
 def _grant_change(grant: SharingGrant, entry: LiveGrant | None) -> GrantChange | None:
     role = grant.role.upper()
     if entry is None:
-        return GrantChange(
-            grant.recipient_type, grant.recipient, None, role, None, grant.can_share, grant.id
-        )
+        # Not seen in DataRobot yet: a username goes in DataRobot's spelling, lower case.
+        name = grant.recipient.lower() if grant.recipient_type == "user" else grant.recipient
+        return GrantChange(grant.recipient_type, name, None, role, None, grant.can_share, grant.id)
     share_differs = grant.can_share is not None and grant.can_share != bool(entry.can_share)
     if entry.role.upper() == role and not share_differs:
         return None
