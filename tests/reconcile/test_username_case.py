@@ -70,6 +70,6 @@ def test_a_role_change_is_sent_with_the_spelling_datarobot_shows(workspace: Work
 
 def test_the_emulator_refuses_a_seeded_username_with_capitals(tmp_path: Path, capsys) -> None:
     seed = tmp_path / "seed.yaml"
-    seed.write_text("users: [{id: \"650000000000000000000009\", username: Dan@Example.com}]\n")
+    seed.write_text('users: [{id: "650000000000000000000009", username: Dan@Example.com}]\n')
     assert emulator_main(["--seed-file", str(seed), "--port", "0"]) == 1
     assert "users[0].username must be lower case" in capsys.readouterr().err
