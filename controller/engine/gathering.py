@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +65,6 @@ class EvidenceGatherer:
         self._root = root
         self._concurrency = max(1, concurrency)
         self._changed: dict[str, frozenset[str] | None] = {}
-        self._dirty = frozenset(source.checkout.dirty_paths)
 
     def gather(
         self, desired: DesiredState, models: Matches[LiveModel], jobs: Matches[LiveJob]
@@ -139,6 +139,20 @@ class EvidenceGatherer:
             if stamp and stamp.commit:
                 shas.add(stamp.commit)
         return shas
+
+    @cached_property
+    def _dirty(self) -> frozenset[str]:
+        """Working-tree paths whose bytes differ from the checkout's commit: a mode changed
+        alone (``chmod +x``), or a file touched and put back, is no change."""
+        paths = self._source.checkout.dirty_paths
+        if not paths:
+            return frozenset()
+        committed = self._source.blob_shas()
+        return frozenset(
+            p
+            for p in paths
+            if not (self._root / p).is_file() or committed.get(p) != file_blob_sha1(self._root / p)
+        )
 
     def _changed_since(self, commit: str) -> frozenset[str] | None:
         """Repository paths changed since ``commit`` (dirty paths included), or None."""

@@ -227,3 +227,17 @@ def test_after_an_amend_that_keeps_the_tree_the_model_metadata_moves_too(
     assert model.git.main_branch_commit_sha == amended
     assert workspace.writes() == writes + 2  # the version's metadata, the model's
     assert workspace.plan().plan.is_empty
+
+
+def test_an_uncommitted_mode_change_is_no_change_either(workspace: Workspace) -> None:
+    workspace.add_model("churn")
+    workspace.commit()
+    workspace.converge()
+    (workspace.repo.path / "models/churn/custom.py").chmod(0o755)
+    assert workspace.repo.git("status", "--porcelain") != ""  # git sees it
+    assert workspace.plan().plan.is_empty
+    workspace.repo.write({"models/churn/requirements.txt": "numpy\n"})  # a real edit still counts
+    (action,) = workspace.plan().plan.actions
+    assert [(f.path, f.change) for f in action.files] == [
+        ("requirements.txt", FileChangeKind.MODIFY)
+    ]
