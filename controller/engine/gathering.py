@@ -28,7 +28,7 @@ from typing import Any
 from controller.engine.matching import Matches
 from controller.errors import DrGitopsError
 from controller.logs import get_logger
-from controller.manifests import earlier_source_dir
+from controller.manifests import earlier_source_dirs
 from controller.model.desired import (
     DesiredJob,
     DesiredModel,
@@ -65,6 +65,8 @@ class EvidenceGatherer:
         self._root = root
         self._concurrency = max(1, concurrency)
         self._changed: dict[str, frozenset[str] | None] = {}
+        # (commit, manifest file) -> the source folders its manifests named then
+        self._earlier: dict[tuple[str, str], dict[tuple[str, str], str | None]] = {}
 
     def gather(
         self, desired: DesiredState, models: Matches[LiveModel], jobs: Matches[LiveJob]
@@ -240,10 +242,12 @@ class EvidenceGatherer:
         path: str | None = manifest
         if self._source.files_at([(commit, manifest)])[(commit, manifest)] is None:
             path = self._earlier_path(commit, manifest)
-        raw = None if path is None else self._source.files_at([(commit, path)])[(commit, path)]
-        if path is None or raw is None:
+        if path is None:
             return None
-        return earlier_source_dir(raw, path, key.kind, key.name)
+        if (commit, path) not in self._earlier:
+            raw = self._source.files_at([(commit, path)])[(commit, path)]
+            self._earlier[(commit, path)] = {} if raw is None else earlier_source_dirs(raw, path)
+        return self._earlier[(commit, path)].get((key.kind, key.name))
 
     def _earlier_path(self, commit: str, manifest: str) -> str | None:
         """Where a manifest file that is new since ``commit`` was then, if it was moved

@@ -22,14 +22,37 @@ def earlier_source_dir(raw: bytes, file: str, kind: Kind, name: str) -> str | No
     """The repository path of the source folder that the ``kind``/``name`` manifest in
     ``raw`` (the text of ``file``, a path from the repository root) names; ``None`` when the
     file does not declare it, cannot be read, or the folder would leave the repository."""
+    return earlier_source_dirs(raw, file).get((kind, name))
+
+
+def earlier_source_dirs(raw: bytes, file: str) -> dict[tuple[str, str], str | None]:
+    """:func:`earlier_source_dir` for every manifest of the file at once (one parse), keyed
+    by ``(kind, metadata.name)``."""
     try:
         documents = parse_documents(decode(raw, file), file, DEFAULT_LIMITS)
     except YamlProblem:
+        return {}
+    found: dict[tuple[str, str], str | None] = {}
+    for document in documents:
+        data = document.data
+        key = _key(data)
+        if key is None:
+            continue
+        # Declared twice: which one made the version cannot be told.
+        found[key] = None if key in found else _folder(data, key[0], file)
+    return found
+
+
+def _key(data: Any) -> tuple[str, str] | None:
+    if not isinstance(data, dict) or data.get("apiVersion") != API_VERSION:
         return None
-    found = [d.data for d in documents if _declares(d.data, kind, name)]
-    if len(found) != 1:
-        return None
-    spec = found[0].get("spec")
+    kind, metadata = data.get("kind"), data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return (kind, name) if isinstance(kind, str) and isinstance(name, str) else None
+
+
+def _folder(data: dict[str, Any], kind: str, file: str) -> str | None:
+    spec = data.get("spec")
     holder = spec.get("version") if kind == KIND_MODEL and isinstance(spec, dict) else spec
     source = holder.get("source") if isinstance(holder, dict) else None
     if not isinstance(source, str) or not source or posixpath.isabs(source):
@@ -38,10 +61,3 @@ def earlier_source_dir(raw: bytes, file: str, kind: Kind, name: str) -> str | No
     if folder == ".." or folder.startswith("../"):
         return None
     return "" if folder == "." else folder
-
-
-def _declares(data: Any, kind: str, name: str) -> bool:
-    if not isinstance(data, dict) or data.get("apiVersion") != API_VERSION:
-        return False
-    metadata = data.get("metadata")
-    return data.get("kind") == kind and isinstance(metadata, dict) and metadata.get("name") == name
