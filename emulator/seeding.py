@@ -84,6 +84,11 @@ def _items(
 def _build(raw: dict[str, Any], source: str) -> Seed:
     orgs = _items(raw, "organizations", source, ("id", "name"))
     users = _items(raw, "users", source, ("id", "username"))
+    for index, user in enumerate(users):
+        if user["username"] != user["username"].lower():
+            # DataRobot's usernames are e-mail addresses in lower case (what clients send
+            # for a user they have not read); usernames are matched exactly.
+            raise SeedError(f"{source}: users[{index}].username must be lower case")
     groups = _items(raw, "groups", source, ("id", "name"))
     envs = _items(raw, "executionEnvironments", source, ("id", "name"))
     datasets = _items(raw, "datasets", source, ("id", "name"))

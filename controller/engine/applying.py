@@ -222,7 +222,10 @@ class Applier:
 
     def _update_model(self, model_id: str | None, action: Action) -> tuple[str, str]:
         assert model_id
-        body: dict[str, Any] = {c.field: c.new for c in action.fields}
+        # gitModelVersion is always sent, from the revision; a change of it is no field.
+        body: dict[str, Any] = {
+            c.field: c.new for c in action.fields if not c.field.startswith("gitModelVersion.")
+        }
         if action.kind is ActionKind.ADOPT_MODEL:
             desired = body.get("description", action.params.get("description"))
             stamp = Stamp(self._settings.namespace, action.key.name)
@@ -385,7 +388,9 @@ class Applier:
         values = _runtime_values(action) if action.runtime else None
         uploads = self._uploads(action)
         deleted = _deleted_items(action)
-        if body or uploads or deleted or values:
+        description = str(_mapping(action, "body").get("description") or "")
+        if uploads or deleted:
+            # New items get new IDs, which the stamp records: it can only follow.
             job = self._remote.update_job(
                 job_id,
                 body,
@@ -393,32 +398,45 @@ class Applier:
                 files_to_delete=deleted,
                 runtime_parameter_values=values,
             )
+            self._finish_job(job, action, description)
         else:
+            # The items stay as they are, so one PATCH carries the change and the stamp.
             job = self._remote.get_job(job_id)
-        description = str(_mapping(action, "body").get("description") or "")
-        self._finish_job(job, action, description)
+            self._finish_job(job, action, description, body=body, values=values)
         return (
             job_id,
             "custom job updated" if action.kind is ActionKind.UPDATE_JOB else "custom job adopted",
         )
 
-    def _finish_job(self, job: LiveJob, action: Action, description: str) -> None:
-        """Point the entry point at its item and stamp the job with the commit and items."""
+    def _finish_job(
+        self,
+        job: LiveJob,
+        action: Action,
+        description: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        values: list[dict[str, Json]] | None = None,
+    ) -> None:
+        """Point the entry point at its item and stamp the job with the commit and items,
+        in one PATCH with ``body`` and runtime ``values`` when they are given."""
         by_path = {i.file_path: i.id for i in job.items}
         stamp = Stamp(
             self._settings.namespace, action.key.name, self._commit, items_digest(by_path.values())
         )
-        body: dict[str, Any] = {"description": stamped(description, stamp)}
+        wanted: dict[str, Any] = {"description": stamped(description, stamp)}
         entry = action.params.get("entryPoint")
         if entry:
             if str(entry) not in by_path:
                 raise PlanError(
                     f"{action.key}: the entry point {entry!r} is not among the job's files"
                 )
-            body["entryPoint"] = by_path[str(entry)]
+            wanted["entryPoint"] = by_path[str(entry)]
         current = {"description": job.fields.get("description"), "entryPoint": job.entry_point}
-        if any(current.get(k) != v for k, v in body.items()):
-            self._idempotent(lambda: self._remote.update_job(job.id, body))
+        fields = {k: v for k, v in wanted.items() if current.get(k) != v} | dict(body or {})
+        if fields or values:
+            self._idempotent(
+                lambda: self._remote.update_job(job.id, fields, runtime_parameter_values=values)
+            )
 
     def _delete_job(self, job_id: str | None, _: Action) -> tuple[str, str]:
         assert job_id

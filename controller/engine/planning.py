@@ -132,15 +132,22 @@ def _plan_model(
     if blocked:
         return [Action(ActionKind.BLOCKED, model.key, blocked, live.id, live.name, fields=changes)]
     actions: list[Action] = []
-    if changes or adopted:
+    evidence = inputs.model_evidence.get(model.key, ContentEvidence())
+    recorded = _model_git_change(live, evidence, inputs)
+    if changes or adopted or recorded:
         kind = ActionKind.ADOPT_MODEL if adopted else ActionKind.UPDATE_MODEL
         reason = "adopt a model made by hand" if adopted else _fields_reason(changes)
+        if not changes and not adopted:
+            reason = (
+                "the model's recorded commit is not in this branch's history (rewritten); "
+                "record the commit it matches"
+            )
         params = Fields(description=model.fields.get("description")) if adopted else Fields()
+        fields = changes + recorded
         actions.append(
-            Action(kind, model.key, reason, live.id, live.name, fields=changes, params=params)
+            Action(kind, model.key, reason, live.id, live.name, fields=fields, params=params)
         )
     if model.version is not None:
-        evidence = inputs.model_evidence.get(model.key, ContentEvidence())
         versions = _plan_version(model, model.version, live, evidence, inputs)
         if adopted and _records_commit_only(versions):
             # Adopting takes the version as it is; recording the commit is part of adopting.
@@ -161,6 +168,21 @@ def _records_commit_only(actions: list[Action]) -> bool:
         len(actions) == 1
         and actions[0].kind is ActionKind.UPDATE_VERSION_METADATA
         and all(c.field.startswith("gitModelVersion.") for c in actions[0].fields)
+    )
+
+
+def _model_git_change(
+    live: LiveModel, evidence: ContentEvidence, inputs: PlanInputs
+) -> tuple[FieldChange, ...]:
+    """The model's own ``gitModelVersion`` moved to the current commit, when the one it
+    records was rewritten away (every model update writes it anyway)."""
+    if not evidence.model_commit_gone or not inputs.refresh_metadata or inputs.revision is None:
+        return ()
+    old = live.git.main_branch_commit_sha if live.git else None
+    return (
+        FieldChange(
+            "gitModelVersion.mainBranchCommitSha", old, inputs.revision.main_branch_commit_sha
+        ),
     )
 
 
@@ -361,6 +383,8 @@ def _version_reason(
     parts = []
     if files:
         how = "by content" if evidence.basis == "content" else "since the recorded commit"
+        if evidence.moved_from is not None:
+            how += f" (the source folder was {evidence.moved_from or '.'} then)"
         parts.append(f"{len(files)} file{'s' if len(files) != 1 else ''} changed {how}")
     if settings:
         parts.append("settings changed: " + ", ".join(c.field for c in settings))

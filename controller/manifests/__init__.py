@@ -10,6 +10,7 @@ Public API (the engine and the CLI use these names)::
 ``manifest_root`` is where manifests are searched (default: ``repo_root``).
 """
 
+from controller.manifests.earlier import earlier_source_dir, earlier_source_dirs
 from controller.manifests.finding import find_repo_root
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
 from controller.manifests.loading import (
@@ -30,6 +31,8 @@ __all__ = [
     "ManifestError",
     "ManifestLimits",
     "Problem",
+    "earlier_source_dir",
+    "earlier_source_dirs",
     "find_repo_root",
     "load",
     "load_desired_state",

@@ -81,18 +81,30 @@ class ContentEvidence:
     ``changed_repo_paths``: repository paths changed since the commit the live object was
     made from (from one ``git diff``), or ``None`` when that commit is unknown.
     ``live_hashes`` / ``desired_hashes``: git blob SHA-1s by version path, when contents
-    were compared instead (force push, shallow clone, hand-made version, job drift).
+    were compared instead (force push, shallow clone, hand-made version, job drift, or a
+    source folder that moved since the recorded commit).
+    ``in_history``: the hashes were taken although the recorded commit is in this branch's
+    history, because the source folder moved since (the recorded metadata stays true).
+    ``moved_from``: that folder at the recorded commit, when known: the hashes then compare
+    it, at that commit, with the folder of now, by path inside the folder (no download).
+    ``model_commit_gone``: the model's own ``gitModelVersion`` names a commit that is no
+    longer in this branch's history (rewritten), so it should move to the current one.
     """
 
     changed_repo_paths: frozenset[str] | None = None
     live_hashes: Mapping[str, str] | None = None
     desired_hashes: Mapping[str, str] | None = None
+    in_history: bool = False
+    moved_from: str | None = None
+    model_commit_gone: bool = False
 
     @property
     def basis(self) -> str:
-        if self.live_hashes is not None:
+        """``git`` when the recorded commit is in this branch's history (so the recorded
+        metadata stays true), ``content`` when it is not and contents were compared."""
+        if self.live_hashes is not None and not self.in_history:
             return "content"
-        if self.changed_repo_paths is not None:
+        if self.changed_repo_paths is not None or self.in_history:
             return "git"
         return "none"
 
@@ -195,7 +207,9 @@ def grant_changes(
 
     The declared list is authoritative: live entries it does not name are revoked, except
     ``protected`` recipients (the controller's own user), which are never touched unless
-    declared. Recipients match by type and by name or ID, case-insensitively.
+    declared. Recipients match by type and by name or ID, case-insensitively; a change is
+    sent with DataRobot's spelling (the live entry's; a new user's username in lower case),
+    never the manifest's, so that no spelling can keep plan and apply disagreeing.
     """
     live_list = list(live)
     keep = {p.lower() for p in protected}
@@ -239,9 +253,9 @@ def _find_live(grant: SharingGrant, live: list[LiveGrant]) -> int | None:
 def _grant_change(grant: SharingGrant, entry: LiveGrant | None) -> GrantChange | None:
     role = grant.role.upper()
     if entry is None:
-        return GrantChange(
-            grant.recipient_type, grant.recipient, None, role, None, grant.can_share, grant.id
-        )
+        # Not seen in DataRobot yet: a username goes in DataRobot's spelling, lower case.
+        name = grant.recipient.lower() if grant.recipient_type == "user" else grant.recipient
+        return GrantChange(grant.recipient_type, name, None, role, None, grant.can_share, grant.id)
     share_differs = grant.can_share is not None and grant.can_share != bool(entry.can_share)
     if entry.role.upper() == role and not share_differs:
         return None

@@ -2,6 +2,8 @@
 
 A rename is reported as its two halves (the old path deleted, the new one added) because a
 model version holds files by path; a type change (file to symlink) counts as a modification.
+A change of file mode alone (``chmod +x``: the same blob) is no change at all: DataRobot
+stores no file modes, so it cannot make a version differ.
 When the answer cannot be known (the recorded commit is missing even after fetching, or it
 is not an ancestor of the head), the answer is :class:`UnknownChanges` with the reason, so
 the engine falls back to comparing contents instead of trusting a diff.
@@ -128,8 +130,8 @@ def select_prefixed(sorted_paths: Sequence[str], prefixes: Iterable[str]) -> lis
 
 
 def split_diff_blocks(output: bytes, head: str) -> dict[str, bytes]:
-    """Split ``git diff-tree --stdin --always -z --format='%H %P'`` output into the
-    ``--name-status`` part of each input line, keyed by the base commit of the line."""
+    """Split ``git diff-tree --stdin --always -z --raw --format='%H %P'`` output into the
+    ``--raw`` part of each input line, keyed by the base commit of the line."""
     header = re.compile(rb"\n?([0-9a-f]{40}) ([0-9a-f]{40})\n?")
     blocks: dict[str, list[bytes]] = {}
     current: list[bytes] | None = None
@@ -142,13 +144,21 @@ def split_diff_blocks(output: bytes, head: str) -> dict[str, bytes]:
     return {base: b"\0".join(tokens) for base, tokens in blocks.items()}
 
 
-def parse_name_status(output: bytes, base: str, head: str) -> ChangedPaths:
-    """Parse ``git diff-tree -r -z --no-renames --name-status`` output."""
+def parse_raw_diff(output: bytes, base: str, head: str) -> ChangedPaths:
+    """Parse ``git diff-tree -r -z --no-renames --raw`` output, leaving out mode-only changes.
+
+    Each entry is ``:<old mode> <new mode> <old blob> <new blob> <status>`` then the path;
+    a modification whose two blobs are the same changed nothing but the mode.
+    """
     fields = output.split(b"\0")
     changes = []
-    for status, raw_path in zip(fields[0::2], fields[1::2], strict=False):
-        if not status:
+    for meta, raw_path in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.lstrip(b"\n:").split(b" ")
+        if len(parts) != 5:
             continue
+        _, _, old_blob, new_blob, status = parts
         kind = _STATUS.get(status[:1].decode("ascii"), "modified")
+        if kind == "modified" and old_blob == new_blob:
+            continue
         changes.append(PathChange(raw_path.decode("utf-8", "surrogateescape"), kind))
     return ChangedPaths(base, head, tuple(sorted(changes)))

@@ -30,7 +30,7 @@ from controller.sources.changes import (
     ChangedPaths,
     Changes,
     UnknownChanges,
-    parse_name_status,
+    parse_raw_diff,
     select_prefixed,
     split_diff_blocks,
 )
@@ -82,6 +82,7 @@ class GitSource:
         self._diffs: dict[tuple[str, str], Changes] = {}
         self._trees: dict[str, Mapping[str, str]] = {}
         self._tree_paths: dict[str, tuple[str, ...]] = {}
+        self._files: dict[tuple[str, str], bytes | None] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -285,10 +286,10 @@ class GitSource:
         # "HEAD BASE" reads as commit HEAD with parent BASE: a diff from BASE to HEAD. With
         # --always every line gets a header ("HEAD BASE"), empty diffs included.
         lines = "".join(f"{head} {base}\n" for base in bases).encode("ascii")
-        args = ("diff-tree", "--stdin", "--always", "-r", "-z", "--no-renames", "--name-status")
+        args = ("diff-tree", "--stdin", "--always", "-r", "-z", "--no-renames", "--raw")
         result = self._git(*args, "--format=%H %P", input=lines)
         for base, output in split_diff_blocks(result.stdout, head).items():
-            self._diffs[(base, head)] = parse_name_status(output, base, head)
+            self._diffs[(base, head)] = parse_raw_diff(output, base, head)
         self._present.update(bases)
 
     def ignored(self, folders: Iterable[str]) -> tuple[str, ...]:
@@ -332,6 +333,19 @@ class GitSource:
             {paths[i]: tree[paths[i]] for i in select_prefixed(paths, prefixes)}
         )
 
+    def files_at(self, wanted: Iterable[tuple[str, str]]) -> Mapping[tuple[str, str], bytes | None]:
+        """The content of each ``(commit, path)`` (``None`` when the commit holds no such
+        file), from one ``git cat-file --batch`` for all of them; answers are cached."""
+        with self._mutex:
+            asked = sorted({w for w in wanted if w not in self._files})
+            for key in [w for w in asked if "\n" in w[1] or not w[1]]:
+                self._files[key] = None  # cannot be asked on cat-file's line-based input
+            asked = [w for w in asked if w not in self._files]
+            entries = read_objects(self._runner, self._git_dir, [f"{c}:{p}" for c, p in asked])
+            for key, entry in zip(asked, entries, strict=True):
+                self._files[key] = entry.content if entry.type == "blob" else None
+            return {w: self._files[w] for w in wanted}
+
     # -- internals ---------------------------------------------------------------------
 
     def _git(self, *args: str, **options: Any) -> GitResult:
@@ -373,7 +387,7 @@ class GitSource:
         if base == head and base in self._present:  # nothing changed since the last apply
             self._diffs[key] = ChangedPaths(base, head, ())
             return self._diffs[key]
-        args = ("diff-tree", "-r", "-z", "--no-renames", "--name-status", base, head)
+        args = ("diff-tree", "-r", "-z", "--no-renames", "--raw", base, head)
         result = self._git(*args, ok=(0, 128))
         if result.returncode == 128:
             self.prefetch([base, head])
@@ -385,7 +399,7 @@ class GitSource:
                 return answer
             result = self._git(*args)
         self._present.update(key)
-        answer = parse_name_status(result.stdout, base, head)
+        answer = parse_raw_diff(result.stdout, base, head)
         self._diffs[key] = answer
         log.debug("git_changed_paths", base=base, head=head, changes=len(answer.changes))
         return answer

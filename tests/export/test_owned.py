@@ -14,6 +14,7 @@ from tests.fixtures.workspace import NAMESPACE, Workspace
 
 ORG_ID = "6500000000000000000000f1"
 GIT_RECORDING = {
+    "update-model": [["gitModelVersion.mainBranchCommitSha"]],
     "update-version-metadata": [["gitModelVersion.mainBranchCommitSha"]],
     "update-job": [[]],
 }
@@ -89,8 +90,8 @@ def test_plan_on_an_owned_export_changes_nothing_and_is_empty_once_applied(
 
     plan = _plan(workspace, exported)
 
-    # The versions and the job recorded commits of the original repository, which are not in
-    # the exported one's history: the plan records the new commit (so that later plans use
+    # The models, versions and the job recorded commits of the original repository, which are
+    # not in the exported one's history: the plan records the new commit (so that later plans use
     # one git diff instead of downloading every version). Nothing else differs.
     described = [(a["kind"], a["key"], a["reason"]) for a in plan["actions"]]
     for action in plan["actions"]:

@@ -7,8 +7,10 @@ values (numbers, strings, booleans, credentials), sharing with users, groups and
 organization, nested folders, a binary file, excluded test folders. :func:`evolve` then
 edits a seeded share of them the way a follow-up commit does (a file changed, added or
 deleted, a runtime value changed or removed, a grant added or revoked, a description
-edited, an entry point renamed). Nothing here knows what DataRobot should hold: the
-verifier derives that from the manifests themselves.
+edited, an entry point renamed), and reorganises a few: a source folder moved (one of them
+with a file edited in the same commit) and a file's mode changed, neither of which changes
+what DataRobot should hold. Nothing here knows what DataRobot should hold: the verifier
+derives that from the manifests themselves.
 """
 
 from __future__ import annotations
@@ -211,7 +213,8 @@ def _manifest(repo: GitRepo, path: str, kind: str, name: str, spec: dict[str, An
 
 def evolve(repo: GitRepo, shape: Shape, *, round_: int, share: float = 0.25) -> list[str]:
     """Edit about ``share`` of the generated models and jobs (seeded by the shape's seed and
-    ``round_``); returns one line per edit, for messages."""
+    ``round_``), then reorganise a few (see the module docstring); returns one line per
+    edit, for messages."""
     rng = random.Random(shape.seed * 1000 + round_)
     edits: list[str] = []
     for name in shape.model_names():
@@ -220,11 +223,62 @@ def evolve(repo: GitRepo, shape: Shape, *, round_: int, share: float = 0.25) -> 
     for name in shape.job_names():
         if rng.random() < share:
             edits.append(f"{name}: {_evolve_job(repo, name, rng, round_)}")
+    return edits + _reorganise(repo, shape, rng, round_)
+
+
+def _reorganise(repo: GitRepo, shape: Shape, rng: random.Random, round_: int) -> list[str]:
+    """Moves and mode changes: what changes no content, so must make no version."""
+    edits: list[str] = []
+    models = rng.sample(shape.model_names(), min(3, shape.models))
+    for name, what in zip(models, ("move", "move+file", "mode"), strict=False):
+        folder = source_folder(repo, "models", name)
+        if what == "mode":
+            _toggle_mode(folder / "custom.py")
+        else:
+            folder = _move(repo, "models", name, round_)
+        if what == "move+file":
+            (folder / "custom.py").write_text(
+                (folder / "custom.py").read_text() + f"# moved in round {round_}\n"
+            )
+        edits.append(f"{name}: {what}")
+    jobs = rng.sample(shape.job_names(), min(2, shape.jobs))
+    for name, what in zip(jobs, ("move", "mode"), strict=False):
+        if what == "mode":
+            _toggle_mode(source_folder(repo, "jobs", name) / "job.py")
+        else:
+            _move(repo, "jobs", name, round_)
+        edits.append(f"{name}: {what}")
     return edits
 
 
+def source_folder(repo: GitRepo, kind: str, name: str) -> Path:
+    """Where a generated model's or job's source folder is now (moves change it)."""
+    manifest = repo.path / "generated" / kind / f"{name}.yaml"
+    spec = yaml.safe_load(manifest.read_text())["spec"]
+    source = spec["version"]["source"] if kind == "models" else spec["source"]
+    return (manifest.parent / source).resolve()
+
+
+def _move(repo: GitRepo, kind: str, name: str, round_: int) -> Path:
+    """Move the source folder to ``moved-<round>/<name>`` and point the manifest at it."""
+    manifest = repo.path / "generated" / kind / f"{name}.yaml"
+    doc = yaml.safe_load(manifest.read_text())
+    old = source_folder(repo, kind, name)
+    new = manifest.parent / f"moved-{round_}" / name
+    new.parent.mkdir(parents=True, exist_ok=True)
+    old.rename(new)
+    holder = doc["spec"]["version"] if kind == "models" else doc["spec"]
+    holder["source"] = f"./moved-{round_}/{name}"
+    manifest.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return new
+
+
+def _toggle_mode(path: Path) -> None:
+    path.chmod(path.stat().st_mode ^ 0o111)
+
+
 def _evolve_model(repo: GitRepo, name: str, rng: random.Random, round_: int) -> str:
-    folder = repo.path / "generated" / "models" / name
+    folder = source_folder(repo, "models", name)
     manifest = repo.path / "generated" / "models" / f"{name}.yaml"
     doc = yaml.safe_load(manifest.read_text())
     spec, version = doc["spec"], doc["spec"]["version"]
@@ -234,7 +288,8 @@ def _evolve_model(repo: GitRepo, name: str, rng: random.Random, round_: int) -> 
             (folder / "custom.py").read_text() + f"# round {round_}\n"
         )
     elif edit == "add":
-        repo.write({f"generated/models/{name}/extra/round_{round_}.txt": f"{name} {round_}\n"})
+        (folder / "extra").mkdir(exist_ok=True)
+        (folder / "extra" / f"round_{round_}.txt").write_text(f"{name} {round_}\n")
     elif edit == "delete" and (folder / "requirements.txt").exists():
         (folder / "requirements.txt").unlink()
     elif edit == "value" or (edit == "unset" and not version.get("runtimeParameters")):
@@ -262,7 +317,7 @@ def _evolve_model(repo: GitRepo, name: str, rng: random.Random, round_: int) -> 
 
 
 def _evolve_job(repo: GitRepo, name: str, rng: random.Random, round_: int) -> str:
-    folder = repo.path / "generated" / "jobs" / name
+    folder = source_folder(repo, "jobs", name)
     manifest = repo.path / "generated" / "jobs" / f"{name}.yaml"
     doc = yaml.safe_load(manifest.read_text())
     spec = doc["spec"]
@@ -295,5 +350,6 @@ def remove(repo: GitRepo, shape: Shape, *, models: int, jobs: int, round_: int) 
     gone_jobs = rng.sample(shape.job_names(), min(jobs, shape.jobs))
     for kind, names in (("models", gone_models), ("jobs", gone_jobs)):
         for name in names:
-            repo.remove(f"generated/{kind}/{name}.yaml", f"generated/{kind}/{name}")
+            folder = source_folder(repo, kind, name).relative_to(repo.path.resolve())
+            repo.remove(f"generated/{kind}/{name}.yaml", folder.as_posix())
     return [*gone_models, *gone_jobs]

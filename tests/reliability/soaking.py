@@ -28,7 +28,7 @@ from typing import Any
 from controller.cli import build_parser
 from controller.engine.reconciling import Engine, Planned
 from controller.manifests import load_desired_state
-from controller.model.desired import DesiredModel, DesiredState
+from controller.model.desired import DesiredJob, DesiredModel, DesiredState
 from controller.remote import DataRobotClient
 from controller.settings import ApiSettings, EngineSettings, GitSettings
 from controller.sources import open_source
@@ -250,16 +250,26 @@ def converge(
 
 class Ledger:
     """The commits applied so far and, per model, the commits its versions were made from
-    and the commit of its last field change (what ``gitModelVersion`` must say)."""
+    (those that changed its content: files by path inside the source and bytes, settings,
+    runtime values; a moved folder or a file mode is no change) and the commit of its last
+    field change (what ``gitModelVersion`` must say); per job, the commit of its last
+    change (what its stamp must say)."""
 
     def __init__(self) -> None:
         self.history: list[str] = []
         self.versions: dict[str, list[str]] = {}
         self.fields: dict[str, str] = {}
+        self.jobs: dict[str, str] = {}
         self._prints: dict[str, tuple[str, str]] = {}
+        self._job_prints: dict[str, str] = {}
 
     def applied(self, commit: str, desired: DesiredState, root: Path) -> None:
         self.history.append(commit)
+        for job in desired.jobs:
+            content = job_fingerprint(job, root)
+            if content != self._job_prints.get(job.key.name):
+                self.jobs[job.key.name] = commit
+            self._job_prints[job.key.name] = content
         for model in desired.models:
             name = model.key.name
             content = fingerprint(model, root)
@@ -278,6 +288,7 @@ class Ledger:
             history=list(self.history),
             versions={k: list(v) for k, v in self.versions.items()},
             model_commits=dict(self.fields),
+            job_commits=dict(self.jobs),
             bystanders=list(bystanders),
         )
 
@@ -334,4 +345,16 @@ def fingerprint(model: DesiredModel, root: Path) -> str:
     )
     values = sorted((v.field_name, repr(v.value)) for v in model.version.runtime_values)
     blob = json.dumps([files, sorted(model.version.settings.items()), values], default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def job_fingerprint(job: DesiredJob, root: Path) -> str:
+    """What decides whether a job is written to (and stamped): its fields, files (by path
+    inside the source, and content), entry point and runtime values; not its sharing."""
+    files = sorted(
+        (f.path, hashlib.sha256((root / f.repo_path).read_bytes()).hexdigest())
+        for f in (job.source.files if job.source else ())
+    )
+    values = sorted((v.field_name, repr(v.value)) for v in job.runtime_values)
+    blob = json.dumps([sorted(job.fields.items()), files, job.entry_point, values], default=str)
     return hashlib.sha256(blob.encode()).hexdigest()

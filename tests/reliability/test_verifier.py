@@ -1,11 +1,13 @@
 """The verifier the soak and crash trials rely on catches each kind of damage: a duplicate
 version, model or job, a file changed or missing, a runtime value overridden, a grant
-added, a wrong gitModelVersion, a bystander deleted. (A checker that cannot fail proves
+added, a wrong gitModelVersion, a job stamped with a commit that did not change it, a
+bystander deleted. (A checker that cannot fail proves
 nothing.)"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -74,6 +76,12 @@ class Damage:
         )
         assert answer.status_code in (200, 201), answer.text
 
+    def restamped_job(self) -> None:
+        """A write with no change behind it moves the job's stamp to another commit."""
+        description = re.sub(r"commit=[0-9a-f]{40}", "commit=" + "e" * 40, self.job["description"])
+        answer = self.api.patch(f"customJobs/{self.job['id']}/", json={"description": description})
+        assert answer.status_code in (200, 201), answer.text
+
     def extra_grant(self) -> None:
         body = {"data": [{"username": "carol@example.com", "role": "EDITOR", "canShare": False}]}
         answer = self.api.patch(f"customModels/{self.model['id']}/accessControl/", json=body)
@@ -111,6 +119,7 @@ def _verdict(workspace: Workspace, ledger: Ledger, bystanders: list) -> Verdict:
         (Damage.changed_job_file, "job beta: file job.py differs"),
         (Damage.deleted_job_file, "job beta: file job.py is missing"),
         (Damage.overridden_value, "job beta: DAYS is 7"),
+        (Damage.restamped_job, "job beta: stamped with commit eeeeeeee"),
         (Damage.extra_grant, "model alpha: 3 grants in DataRobot, 2 declared"),
         (Damage.wrong_git, "model alpha version 1.0: gitModelVersion"),
     ],

@@ -13,8 +13,10 @@ What it checks, per managed object:
   none missing, none unexpected in the namespace);
 * model and job fields; version settings; runtime values (set ones, and defaults for the
   rest); sharing as declared (role and ``canShare``);
-* the expected number of versions per model, each from a distinct commit of the history,
-  the newest stamped with the head commit (``gitModelVersion``);
+* the expected number of versions per model, one per commit that changed its content (a
+  moved folder or a file mode is no change), each from a distinct commit of the history,
+  the newest stamped with the head commit (``gitModelVersion``); each job stamped with the
+  commit that last changed it (no write without a change);
 * every file of the newest version (from its zip download) and of every job (from its
   items) byte for byte; no extra file; the job's entry point;
 * bystanders (objects the controller does not own) unchanged.
@@ -40,6 +42,7 @@ from controller.model.identity import lock_upid, upid_prefix
 from tests.reliability.bystanders import Bystander
 
 _STAMP = re.compile(r"\[dr-gitops ns=(\S+) name=(\S+)[^\]]*\]\s*$")
+_STAMP_COMMIT = re.compile(r"\[dr-gitops [^\]]*\bcommit=([0-9a-f]{40})[^\]]*\]\s*$")
 
 
 class LiveApi:
@@ -79,6 +82,7 @@ class Expectations:
     history: Sequence[str]  # every commit applied so far, oldest first
     versions: Mapping[str, Sequence[str]]  # model name -> commits of its versions, oldest first
     model_commits: Mapping[str, str] = field(default_factory=dict)  # of the last field change
+    job_commits: Mapping[str, str] = field(default_factory=dict)  # job name -> of its last change
     ref_name: str = "main"
     bystanders: Sequence[Bystander] = ()
 
@@ -233,6 +237,13 @@ def _verify_jobs(
             continue
         verdict.counts["jobs"] += 1
         _verify_job(api, root, job, found[0], verdict)
+        stamped = _STAMP_COMMIT.search(found[0].get("description") or "")
+        want = expect.job_commits.get(name)
+        if want and (stamped.group(1) if stamped else None) != want:
+            verdict.problem(
+                f"job {name}: stamped with commit {stamped.group(1)[:8] if stamped else None}, "
+                f"want {want[:8]} (the commit that last changed it)"
+            )
 
 
 def _verify_job(

@@ -51,6 +51,43 @@ def test_a_rename_is_a_deletion_plus_an_addition(
     )
 
 
+def test_a_mode_only_change_is_no_change_alone_or_in_a_batch(
+    git_repo: GitRepo, git_settings: MakeSettings
+) -> None:
+    bases = [
+        git_repo.commit(f"base {n}", {"m/run.sh": "#!/bin/sh\n", f"m/{n}.py": "x"})
+        for n in range(3)
+    ]
+    (git_repo.path / "m/run.sh").chmod(0o755)
+    git_repo.commit("mode", {"m/edited.py": "new"})
+    with open_source(git_settings(git_repo.path)) as source:
+        alone = source.changed_paths(bases[-1])
+        batch = source.changed_paths_many(bases)
+    assert isinstance(alone, ChangedPaths)
+    assert alone.changes == (PathChange("m/edited.py", "added"),)
+    for base in bases:
+        answer = batch[base]
+        assert isinstance(answer, ChangedPaths)
+        assert "m/run.sh" not in answer.paths
+        assert "m/edited.py" in answer.paths
+
+
+def test_files_at_reads_many_files_of_many_commits_in_one_process(
+    git_repo: GitRepo, git_settings: MakeSettings
+) -> None:
+    first = git_repo.commit("one", {"a.yaml": "one\n"})
+    second = git_repo.commit("two", {"a.yaml": "two\n", "b.yaml": "b\n"})
+    with open_source(git_settings(git_repo.path)) as source:
+        calls = source.git_calls
+        found = source.files_at([(first, "a.yaml"), (second, "a.yaml"), (first, "b.yaml")])
+        assert source.git_calls == calls + 1
+    assert found == {
+        (first, "a.yaml"): b"one\n",
+        (second, "a.yaml"): b"two\n",
+        (first, "b.yaml"): None,
+    }
+
+
 def test_prefixes_limit_the_answer_to_folders_and_files(
     git_repo: GitRepo, git_settings: MakeSettings
 ) -> None:

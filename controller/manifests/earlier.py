@@ -1,0 +1,63 @@
+"""Where a manifest, as it was at an earlier commit, put its source folder.
+
+A model's newest version (a job's stamp) records the commit it was made from. When the
+manifest has changed since, its source folder may have moved, and the version's files must
+then be compared with the folder the manifest named *at that commit*, by path inside the
+folder. This reads that one value from the manifest file's text at the commit; anything
+it cannot be sure of is answered with ``None`` (the engine then compares by content).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from controller.manifests.limits import DEFAULT_LIMITS
+from controller.manifests.loading import API_VERSION
+from controller.manifests.yamlreading import YamlProblem, decode, parse_documents
+from controller.model.desired import KIND_MODEL, Kind
+
+
+def earlier_source_dir(raw: bytes, file: str, kind: Kind, name: str) -> str | None:
+    """The repository path of the source folder that the ``kind``/``name`` manifest in
+    ``raw`` (the text of ``file``, a path from the repository root) names; ``None`` when the
+    file does not declare it, cannot be read, or the folder would leave the repository."""
+    return earlier_source_dirs(raw, file).get((kind, name))
+
+
+def earlier_source_dirs(raw: bytes, file: str) -> dict[tuple[str, str], str | None]:
+    """:func:`earlier_source_dir` for every manifest of the file at once (one parse), keyed
+    by ``(kind, metadata.name)``."""
+    try:
+        documents = parse_documents(decode(raw, file), file, DEFAULT_LIMITS)
+    except YamlProblem:
+        return {}
+    found: dict[tuple[str, str], str | None] = {}
+    for document in documents:
+        data = document.data
+        key = _key(data)
+        if key is None:
+            continue
+        # Declared twice: which one made the version cannot be told.
+        found[key] = None if key in found else _folder(data, key[0], file)
+    return found
+
+
+def _key(data: Any) -> tuple[str, str] | None:
+    if not isinstance(data, dict) or data.get("apiVersion") != API_VERSION:
+        return None
+    kind, metadata = data.get("kind"), data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return (kind, name) if isinstance(kind, str) and isinstance(name, str) else None
+
+
+def _folder(data: dict[str, Any], kind: str, file: str) -> str | None:
+    spec = data.get("spec")
+    holder = spec.get("version") if kind == KIND_MODEL and isinstance(spec, dict) else spec
+    source = holder.get("source") if isinstance(holder, dict) else None
+    if not isinstance(source, str) or not source or posixpath.isabs(source):
+        return None
+    folder = posixpath.normpath(posixpath.join(posixpath.dirname(file), source))
+    if folder == ".." or folder.startswith("../"):
+        return None
+    return "" if folder == "." else folder
