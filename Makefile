@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow lint typecheck format bench emulator clean
+.PHONY: demo test test-slow lint typecheck format bench emulator schemas dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,5 +46,15 @@ bench: $(VENV)/.test-installed
 emulator: $(VENV)/.demo-installed
 	$(BIN)/dr-emulator
 
+# schemas/ is the canonical copy; the package ships controller/schemas/ (a test checks they match).
+schemas:
+	rm -f controller/schemas/*.json
+	cp schemas/*.json controller/schemas/
+
+# The wheel and the sdist in dist/ (dr-gitops is not on PyPI: install it from these).
+dist: $(VENV)/.test-installed
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache
