@@ -14,6 +14,7 @@ from tests.ci_examples.conftest import (
     EXAMPLES,
     GITHUB_TOKEN,
     GITLAB_TOKEN,
+    MODULE,
     Posted,
     ScriptRunner,
     load_script,
@@ -335,7 +336,7 @@ def test_gitlab_outside_a_merge_request_pipeline_says_so(post, gitlab):
 
 def test_the_readme_documents_every_flag_the_script_takes():
     readme = (EXAMPLES / "README.md").read_text()
-    usage = readme.split("python post_plan_comment.py", 1)[1].split("```", 1)[0]
+    usage = readme.split(f"```\npython -P -m {MODULE}", 1)[1].split("```", 1)[0]
     documented = set(re.findall(r"--[a-z-]+", usage))
     flags = {
         flag
