@@ -1,4 +1,5 @@
-"""post_plan_comment.py keeps exactly one set of plan comments on a pull/merge request.
+"""The plan comment poster (controller.post_plan_comment) keeps exactly one set of plan
+comments on a pull/merge request.
 
 Every test runs the script as CI would (a subprocess with the CI's environment) against a
 fake GitHub or GitLab API on 127.0.0.1 that pages its lists two comments at a time.
