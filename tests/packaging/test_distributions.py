@@ -32,8 +32,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The three distributions, built once for this module."""
     root = tmp_path_factory.mktemp("dists")
     image_wheel = build_wheel_with_pip(docker_build_context(root / "docker"), root / "docker-dist")
+    # `python -m build` makes the sdist, then the wheel from the sdist: installing that
+    # wheel proves both (a file missing from the sdist is missing from the wheel).
     sdist, wheel = build_with_build(clean_clone(root / "clone"), root / "dist")
-    return {"image wheel": image_wheel, "wheel": wheel, "sdist": sdist}
+    return {"image wheel": image_wheel, "wheel from the sdist": wheel, "sdist": sdist}
 
 
 def manifests_repo(where: Path) -> Path:
@@ -74,7 +76,7 @@ def check_installed(installed: Installed, tmp_path: Path, emulator: EmulatorServ
     assert "Plan: 5 to create" in planned, planned
 
 
-@pytest.mark.parametrize("kind", ["image wheel", "wheel", "sdist"])
+@pytest.mark.parametrize("kind", ["image wheel", "wheel from the sdist"])
 def test_the_distribution_installs_validates_and_plans(
     kind: str, built: dict[str, Path], tmp_path: Path, emulator: EmulatorServer
 ) -> None:
@@ -82,9 +84,17 @@ def test_the_distribution_installs_validates_and_plans(
     check_installed(installed, tmp_path, emulator)
 
 
-def test_the_image_wheel_ships_the_schemas(built: dict[str, Path]) -> None:
+def test_the_distributions_ship_the_schemas_and_the_comment_poster(built: dict[str, Path]) -> None:
+    import tarfile
     import zipfile
 
-    names = zipfile.ZipFile(built["image wheel"]).namelist()
-    for schema in ("custom-model.schema.json", "custom-job.schema.json", "plan.schema.json"):
-        assert f"controller/schemas/{schema}" in names
+    shipped = ["controller/post_plan_comment.py"] + [
+        f"controller/schemas/{name}"
+        for name in ("custom-model.schema.json", "custom-job.schema.json", "plan.schema.json")
+    ]
+    for kind in ("image wheel", "wheel from the sdist"):
+        names = zipfile.ZipFile(built[kind]).namelist()
+        assert set(shipped) <= set(names), kind
+    with tarfile.open(built["sdist"]) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    assert {*shipped, "schemas/custom-model.schema.json", "constraints.txt"} <= names

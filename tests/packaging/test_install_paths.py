@@ -94,11 +94,8 @@ def test_the_readme_install_works(tmp_path: Path) -> None:
         cwd=work,
         env={**offline_pip_env(), "PIP_NO_BUILD_ISOLATION": "0"},
     )
-    installed = Installed(venv)
-    assert __version__ in installed.run("--version", cwd=tmp_path)
-    example = tmp_path / "manifests"
-    shutil.copytree(ROOT / "manifests-example", example)
-    assert "ok: 5 manifests valid" in installed.run("validate", ".", cwd=example)
+    # (validate and plan from an installed build: test_distributions.py)
+    assert __version__ in Installed(venv).run("--version", cwd=tmp_path)
 
 
 def test_make_dist_builds_the_wheel_and_the_sdist_as_the_packaging_tests_do() -> None:
