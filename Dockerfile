@@ -8,6 +8,13 @@
 # Two stages: the first builds the dr-gitops wheel, the second installs it with its runtime
 # dependencies only (no test or emulator extras) next to git, and runs as a non-root user.
 # The build needs no network besides the package registries (PyPI, Debian).
+#
+# The schemas the controller validates with are package data in controller/schemas/ (a
+# real copy of the top-level schemas/, kept equal by a test), so copying controller/ is
+# enough. The tests have no container engine that can pull base images, so they prove this
+# file by building the wheel from exactly what the build stage COPYs (tests/packaging reads
+# the COPY lines and .dockerignore), installing it into a clean virtualenv and running
+# `dr-gitops --version`, `validate` and `plan` from it.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 

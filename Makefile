@@ -4,19 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow lint typecheck format bench emulator clean
+.PHONY: demo test test-slow lint typecheck format bench emulator schemas dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# One stamp per install flavour; re-installs when pyproject.toml changes.
-$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[emulator]'
+# One stamp per install flavour; re-installs when pyproject.toml or constraints.txt change.
+# The runtime dependencies at the versions of constraints.txt, as the image and CI get them.
+$(VENV)/.demo-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[emulator]'
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(VENV)/.test-installed: pyproject.toml constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@ $(VENV)/.demo-installed
 
 demo: $(VENV)/.demo-installed
@@ -46,5 +47,15 @@ bench: $(VENV)/.test-installed
 emulator: $(VENV)/.demo-installed
 	$(BIN)/dr-emulator
 
+# schemas/ is the canonical copy; the package ships controller/schemas/ (a test checks they match).
+schemas:
+	rm -f controller/schemas/*.json
+	cp schemas/*.json controller/schemas/
+
+# The wheel and the sdist in dist/ (dr-gitops is not on PyPI: install it from these).
+dist: $(VENV)/.test-installed
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .pytest_cache .ruff_cache

@@ -1,12 +1,12 @@
-"""Fixtures for the CI examples: fake comment APIs and a runner for post_plan_comment.py."""
+"""Fixtures for the CI examples: fake comment APIs and a runner for the plan comment poster
+(``controller.post_plan_comment``, shipped inside dr-gitops)."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -21,8 +21,9 @@ import pytest
 
 from tests.ci_examples.fakeapis import FakeGitHub, FakeGitLab, serve
 
-EXAMPLES = Path(__file__).parents[2] / "examples" / "ci"
-SCRIPT = EXAMPLES / "post_plan_comment.py"
+ROOT = Path(__file__).parents[2]
+EXAMPLES = ROOT / "examples" / "ci"
+MODULE = "controller.post_plan_comment"
 GITHUB_TOKEN = "ghs_fakeGitHubToken0123456789abcdef"
 GITLAB_TOKEN = "glpat-fakeGitLabToken0123456789"
 
@@ -53,20 +54,13 @@ class Posted:
 
 
 def load_script() -> ModuleType:
-    """post_plan_comment.py as a module (it is a script users copy, not a package)."""
-    if "post_plan_comment" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("post_plan_comment", SCRIPT)
-        assert spec
-        assert spec.loader
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["post_plan_comment"] = module  # dataclasses look their module up here
-        spec.loader.exec_module(module)
-    return sys.modules["post_plan_comment"]
+    """The poster's module, as the CI jobs run it (``python -P -m``)."""
+    return importlib.import_module(MODULE)
 
 
 @dataclass
 class ScriptRunner:
-    """Runs post_plan_comment.py against a fake, as a CI job would.
+    """Runs the plan comment poster against a fake, as a CI job would.
 
     In-process by default (``main(argv, env)``; fast); ``separate=True`` runs it as its own
     Python process with only the CI's environment, as a job runs it.
@@ -101,7 +95,7 @@ class ScriptRunner:
         if not self.separate:
             return self._run_inside(markdown, args, env)
         done = subprocess.run(
-            [sys.executable, str(SCRIPT), *args, "-"],
+            [sys.executable, "-P", "-m", MODULE, *args, "-"],
             input=markdown,
             capture_output=True,
             text=True,
@@ -157,6 +151,7 @@ call = {{
     "argv": sys.argv[1:],
     "token": os.environ.get("DATAROBOT_API_TOKEN"),
     "endpoint": os.environ.get("DATAROBOT_ENDPOINT"),
+    "comment_tokens": [n for n in ("GITHUB_TOKEN", "GITLAB_TOKEN") if os.environ.get(n)],
 }}
 with open(os.path.join(state, "calls.jsonl"), "a") as log:
     log.write(json.dumps(call) + "\\n")
@@ -173,12 +168,26 @@ if sys.argv[1] == "plan":
 
 @dataclass
 class CiMachine:
-    """A CI job's machine: a workspace, a PATH with a fake dr-gitops, and its call log."""
+    """A CI job's machine: a workspace, a PATH with a fake dr-gitops, and its call log.
+
+    The fake also stands where the examples install dr-gitops (the GitHub Action's venv
+    under ``$RUNNER_TEMP``, the GitLab job's temporary folder), next to a ``python`` that
+    runs the real comment poster; tests that run the installs for real replace them.
+    """
 
     root: Path
     workspace: Path
     bin: Path
     state: Path
+
+    @property
+    def runner_temp(self) -> Path:
+        return self.root / "runner-temp"
+
+    @property
+    def gitlab_home(self) -> Path:
+        """What the GitLab example's ``mktemp -d`` stands for when installs are skipped."""
+        return self.root / "dr-gitops-home"
 
     def plan_prints(self, markdown: str, exit_code: int) -> None:
         (self.state / "plan.md").write_text(markdown)
@@ -212,16 +221,17 @@ def ci_machine(tmp_path: Path) -> CiMachine:
     machine = CiMachine(tmp_path, tmp_path / "workspace", tmp_path / "bin", tmp_path / "state")
     for folder in (machine.workspace, machine.bin, machine.state, tmp_path / "home"):
         folder.mkdir()
-    cli = machine.bin / "dr-gitops"
-    cli.write_text(FAKE_CLI.format(python=sys.executable))
-    cli.chmod(0o755)
-    (machine.bin / "python").symlink_to(sys.executable)
+    for where in (
+        machine.bin,
+        machine.runner_temp / "dr-gitops-venv" / "bin",
+        machine.gitlab_home / "venv" / "bin",
+    ):
+        where.mkdir(parents=True, exist_ok=True)
+        cli = where / "dr-gitops"
+        cli.write_text(FAKE_CLI.format(python=sys.executable))
+        cli.chmod(0o755)
+        python = where / "python"  # a link would lose the test environment's venv
+        python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        python.chmod(0o755)
     machine.plan_prints(plan_markdown(1), 2)
     return machine
-
-
-def install_script(workspace: Path, relative: str) -> None:
-    """Copy post_plan_comment.py where a user's repository keeps it."""
-    target = workspace / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SCRIPT, target)

@@ -2,8 +2,8 @@
 
 Each fake keeps the comments of one pull/merge request in memory, pages its lists with a
 small page size (so pagination is always exercised), answers 401 to a wrong token, and can
-be told to fail one method with a status (``fail``). Only what post_plan_comment.py uses is
-served; anything else is a 404, so a request to the wrong route fails the test.
+be told to fail one method with a status (``fail``). Only what the plan comment poster
+uses is served; anything else is a 404, so a request to the wrong route fails the test.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 ``resolve`` merges a job with the hidden jobs it extends (hashes deep-merged, the job's own
 keys winning, as GitLab does). ``rule_matches`` evaluates the ``$VAR == "value"`` /
 ``$A == $B`` clauses (joined by ``&&``) the example uses and refuses anything else, so a
-change that needs more is noticed. ``run_script`` runs ``before_script`` (unless it is the
-pip install) and ``script`` as one bash script with ``-eo pipefail``, as the runner does.
+change that needs more is noticed. ``run_script`` runs ``before_script`` and ``script`` as
+one bash script with ``-eo pipefail``, as the runner does; unless told to install for real,
+it leaves out the install lines (``git clone``, ``venv``, ``pip``) and points the folder
+they would fill (or the image's ``/usr/local/bin``) at the machine's stand-ins.
 """
 
 from __future__ import annotations
@@ -66,9 +68,31 @@ class ScriptResult:
     output: str
 
 
-def run_script(job: Mapping[str, Any], env: Mapping[str, str], workspace: Path) -> ScriptResult:
-    """Run the job's shell lines in one bash, with project variables over the YAML's."""
-    lines = [line for line in job.get("before_script", []) if "pip install" not in line]
+_INSTALL = re.compile(r"git clone| -m venv | -m pip ")
+
+
+def run_script(
+    job: Mapping[str, Any],
+    env: Mapping[str, str],
+    workspace: Path,
+    *,
+    install: bool = False,
+    stand_ins: tuple[Path, Path] | None = None,
+) -> ScriptResult:
+    """Run the job's shell lines in one bash, with project variables over the YAML's.
+
+    ``stand_ins``: (the folder standing for ``mktemp -d``, the one for ``/usr/local/bin``)
+    when installs are left out."""
+    lines = list(job.get("before_script", []))
+    if not install:
+        assert stand_ins is not None
+        home, image_bin = stand_ins
+        lines = [
+            f'dr_gitops_home="{home}"' if line.startswith("dr_gitops_home=") else line
+            for line in lines
+            if not _INSTALL.search(line)
+        ]
+        lines = [line.replace("/usr/local/bin/", f"{image_bin}/") for line in lines]
     lines += job["script"]
     script = workspace.parent / "job.sh"
     script.write_text("\n".join(lines) + "\n")
@@ -79,7 +103,7 @@ def run_script(job: Mapping[str, Any], env: Mapping[str, str], workspace: Path) 
         env={**variables, **env, "CI_PROJECT_DIR": str(workspace)},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,
         check=False,
     )
     return ScriptResult(done.returncode, done.stdout + done.stderr)

@@ -1,7 +1,9 @@
 """The GitHub Actions examples: their structure, and their steps run against fakes.
 
-Both variants (pip install and container image) must keep the same guarantees, so every
-test runs on both files.
+Both variants (dr-gitops's own GitHub Action and the container image) must keep the same
+guarantees, so every test runs on both files. The action itself (action.yml) is run by the
+simulator in tests/ci_examples/actions.py; test_action.py tests its inputs and, with real
+installs, that a pull request's files change nothing that runs.
 """
 
 from __future__ import annotations
@@ -15,19 +17,19 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.ci_examples.actions import JobResult, run_job
+from tests.ci_examples.actions import OWN_ACTION, JobResult, run_job
 from tests.ci_examples.conftest import (
     EXAMPLES,
     GITHUB_TOKEN,
+    MODULE,
     CiMachine,
-    install_script,
     plan_markdown,
 )
 from tests.ci_examples.fakeapis import FakeGitHub
 
 WORKFLOWS = sorted((EXAMPLES / "github").glob("*.yml"))
 DR_TOKEN = "dr-api-key-not-for-logs-123"
-SCRIPT_PATH = ".github/scripts/post_plan_comment.py"
+TOKEN_REF = "${{ secrets.DATAROBOT_API_TOKEN }}"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -50,8 +52,34 @@ def step_named(job: dict[str, Any], name: str) -> dict[str, Any]:
     return next(s for s in job["steps"] if s.get("name") == name)
 
 
-def test_there_are_a_pip_and_a_container_variant():
+def uses_action(workflow: dict[str, Any]) -> bool:
+    return any(
+        OWN_ACTION.fullmatch(s.get("uses", ""))
+        for job in workflow["jobs"].values()
+        for s in job["steps"]
+    )
+
+
+def ran(job: JobResult, name: str) -> bool:
+    return any(s.name == name and s.ran for s in job.steps)
+
+
+def comment_step(workflow: dict[str, Any]) -> str:
+    if uses_action(workflow):
+        return "Plan / Post the plan on the pull request"
+    return "Post the plan on the pull request"
+
+
+def failure_step(workflow: dict[str, Any]) -> str:
+    if uses_action(workflow):
+        return "Plan / Fail when dr-gitops failed"
+    return "Fail when the plan failed"
+
+
+def test_there_are_an_action_and_a_container_variant():
     assert [p.name for p in WORKFLOWS] == ["dr-gitops-container.yml", "dr-gitops.yml"]
+    assert uses_action(load(EXAMPLES / "github" / "dr-gitops.yml"))
+    assert not uses_action(load(EXAMPLES / "github" / "dr-gitops-container.yml"))
 
 
 # --- Structure ------------------------------------------------------------------------------
@@ -96,23 +124,35 @@ def test_actions_are_pinned_by_major_tag(workflow):
     uses = [s["uses"] for job in workflow["jobs"].values() for s in job["steps"] if "uses" in s]
     assert uses
     for ref in uses:
-        assert re.fullmatch(r"actions/[a-z-]+@v\d+", ref), ref
+        assert re.fullmatch(r"actions/[a-z-]+@v\d+", ref) or OWN_ACTION.fullmatch(ref), ref
 
 
 def test_validate_then_plan_then_comment_run_in_the_plan_job(workflow):
-    text = steps_text(workflow["jobs"]["plan"])
+    job = workflow["jobs"]["plan"]
+    if uses_action(workflow):
+        commands = [
+            s["with"]["command"] for s in job["steps"] if "with" in s and "command" in s["with"]
+        ]
+        assert commands == ["plan", "validate"]  # plan for the repository's own, validate for forks
+        assert step_named(job, "Plan")["with"].get("comment", True) is True  # the default
+        return
+    text = steps_text(job)
     validate = text.index('dr-gitops validate "$MANIFESTS"')
     plan = text.index('dr-gitops plan --path "$MANIFESTS" --output markdown --detailed-exitcode')
-    comment = text.index(f"python {SCRIPT_PATH} --platform github")
+    comment = text.index(f"python -P -m {MODULE} --platform github")
     assert validate < plan < comment
     assert "dr-gitops apply" not in text
 
 
 def test_apply_runs_in_the_apply_job_only(workflow):
-    text = steps_text(workflow["jobs"]["apply"])
-    assert 'dr-gitops apply --path "$MANIFESTS"' in text
-    assert "dr-gitops plan" not in text
-    assert workflow["jobs"]["apply"]["environment"] == "datarobot"
+    job = workflow["jobs"]["apply"]
+    if uses_action(workflow):
+        assert step_named(job, "Apply")["with"]["command"] == "apply"
+    else:
+        text = steps_text(job)
+        assert 'dr-gitops apply --path "$MANIFESTS"' in text
+        assert "dr-gitops plan" not in text
+    assert job["environment"] == "datarobot"
 
 
 def test_the_datarobot_token_comes_from_secrets_and_only_where_it_is_needed(workflow):
@@ -121,8 +161,11 @@ def test_the_datarobot_token_comes_from_secrets_and_only_where_it_is_needed(work
     for job_id, job in workflow["jobs"].items():
         assert "DATAROBOT_API_TOKEN" not in job.get("env", {})
         for step in job["steps"]:
-            if "DATAROBOT_API_TOKEN" in step.get("env", {}):
-                assert step["env"]["DATAROBOT_API_TOKEN"] == "${{ secrets.DATAROBOT_API_TOKEN }}"
+            given = {**step.get("env", {}), **step.get("with", {})}
+            held = [k for k, v in given.items() if "secrets." in str(v)]
+            if held:
+                assert held in (["DATAROBOT_API_TOKEN"], ["datarobot-api-token"]), held
+                assert given[held[0]] == TOKEN_REF
                 holders.append((job_id, step["name"]))
     assert holders == [("plan", "Plan"), ("apply", "Apply")]
     assert "vars.DATAROBOT_ENDPOINT" in workflow["env"]["DATAROBOT_ENDPOINT"]
@@ -131,7 +174,14 @@ def test_the_datarobot_token_comes_from_secrets_and_only_where_it_is_needed(work
 def test_forks_are_validated_but_not_planned(workflow):
     plan = step_named(workflow["jobs"]["plan"], "Plan")
     assert "github.event.pull_request.head.repo.full_name == github.repository" in plan["if"]
-    assert "if" not in step_named(workflow["jobs"]["plan"], "Validate manifests")
+    validate = step_named(workflow["jobs"]["plan"], "Validate manifests")
+    if uses_action(workflow):
+        assert (
+            validate["if"] == "github.event.pull_request.head.repo.full_name != github.repository"
+        )
+        assert "datarobot-api-token" not in validate["with"]
+    else:
+        assert "if" not in validate
 
 
 def test_no_expression_is_expanded_inside_a_shell_script(workflow):
@@ -152,11 +202,12 @@ def test_every_shell_script_is_valid_bash(workflow, tmp_path):
                 assert done.returncode == 0, (step.get("name"), done.stderr)
 
 
-def test_the_pip_variant_installs_and_the_container_variant_runs_in_the_image():
-    pip = load(EXAMPLES / "github" / "dr-gitops.yml")
+def test_the_action_variant_uses_the_action_and_the_container_variant_runs_in_the_image():
+    action = load(EXAMPLES / "github" / "dr-gitops.yml")
     container = load(EXAMPLES / "github" / "dr-gitops-container.yml")
-    for job in pip["jobs"].values():
-        assert 'pip install "dr-gitops==$DR_GITOPS_VERSION"' in steps_text(job)
+    for job in action["jobs"].values():
+        assert "dr-gitops " not in steps_text(job)  # only through the action
+        assert "pip" not in steps_text(job)
         assert "container" not in job
     for job in container["jobs"].values():
         assert job["container"]["image"] == "ghcr.io/<org>/dr-gitops:<tag>"
@@ -176,8 +227,10 @@ def github_run(
     *,
     event_name: str = "pull_request",
     head_repo: str = "acme/ml-models",
+    dr_token: str = DR_TOKEN,
+    endpoint: str | None = None,
+    **runner: Any,
 ) -> JobResult:
-    install_script(machine.workspace, SCRIPT_PATH)
     event = {
         "pull_request": {"number": 17, "head": {"sha": "c" * 40, "repo": {"full_name": head_repo}}}
     }
@@ -185,7 +238,7 @@ def github_run(
         event = {"ref": "refs/heads/main"}
     (machine.root / "event.json").write_text(json.dumps(event))
     ref = "refs/pull/17/merge" if event_name == "pull_request" else "refs/heads/main"
-    (machine.root / "runner-temp").mkdir(exist_ok=True)
+    machine.runner_temp.mkdir(exist_ok=True)
     contexts = {
         "github": {
             "event_name": event_name,
@@ -193,10 +246,11 @@ def github_run(
             "ref": ref,
             "token": GITHUB_TOKEN,
             "event": event,
+            "workspace": str(machine.workspace),
         },
-        "secrets": {"DATAROBOT_API_TOKEN": DR_TOKEN},
-        "vars": {},
-        "runner": {"temp": str(machine.root / "runner-temp")},
+        "secrets": {"DATAROBOT_API_TOKEN": dr_token},
+        "vars": {"DATAROBOT_ENDPOINT": endpoint} if endpoint else {},
+        "runner": {"temp": str(machine.runner_temp)},
     }
     env = machine.env(
         {
@@ -210,10 +264,11 @@ def github_run(
             "GITHUB_RUN_ID": "4242",
             "GITHUB_WORKSPACE": str(machine.workspace),
             "GITHUB_STEP_SUMMARY": str(machine.root / "summary.md"),
-            "RUNNER_TEMP": str(machine.root / "runner-temp"),
+            "RUNNER_TEMP": str(machine.runner_temp),
+            **runner.pop("env", {}),
         }
     )
-    return run_job(workflow, job_id, contexts, env, machine.workspace)
+    return run_job(workflow, job_id, contexts, env, machine.workspace, **runner)
 
 
 def test_a_pull_request_is_validated_planned_and_commented(workflow, ci_machine, github):
@@ -223,13 +278,15 @@ def test_a_pull_request_is_validated_planned_and_commented(workflow, ci_machine,
 
     assert job.ran
     assert not job.failed, job.log()
-    assert ci_machine.commands() == [
-        "validate .",
-        "plan --path . --output markdown --detailed-exitcode",
-    ]
-    validate, plan = ci_machine.calls()
-    assert validate["token"] is None
+    plan_command = "plan --path . --output markdown --detailed-exitcode"
+    if uses_action(workflow):
+        assert ci_machine.commands() == [plan_command]  # plan validates first
+    else:
+        assert ci_machine.commands() == ["validate .", plan_command]
+        assert ci_machine.calls()[0]["token"] is None
+    plan = ci_machine.calls()[-1]
     assert plan["token"] == DR_TOKEN
+    assert plan["comment_tokens"] == []  # the step that plans holds no GitHub token
     assert plan["endpoint"] == "https://app.datarobot.com/api/v2"
     assert [c.body.splitlines()[1][:30] for c in github.comments] == [
         "### dr-gitops plan (part 1/2) ",
@@ -237,7 +294,7 @@ def test_a_pull_request_is_validated_planned_and_commented(workflow, ci_machine,
     ]
     assert job.outputs == {"changes": "true"}
     assert "Plan: 2 to create" in (ci_machine.root / "summary.md").read_text()
-    assert not job.step("Fail when the plan failed").ran
+    assert not ran(job, failure_step(workflow))
 
 
 def test_a_rerun_updates_the_same_comments(workflow, ci_machine, github):
@@ -260,7 +317,7 @@ def test_a_failed_plan_leaves_a_notice_and_fails_the_check(workflow, ci_machine,
     job = github_run(workflow, "plan", ci_machine, github)
 
     assert job.failed
-    assert job.step("Fail when the plan failed").ran
+    assert ran(job, failure_step(workflow))
     [notice] = github.comments
     assert "dr-gitops plan failed" in notice.body
     assert "https://github.com/acme/ml-models/actions/runs/4242" in notice.body
@@ -274,7 +331,7 @@ def test_invalid_manifests_replace_an_earlier_plan_with_a_notice(workflow, ci_ma
     job = github_run(workflow, "plan", ci_machine, github)
 
     assert job.failed
-    assert job.step("Post the plan on the pull request").ran
+    assert ran(job, comment_step(workflow))
     [notice] = github.comments
     assert "dr-gitops plan failed" in notice.body
 
@@ -296,7 +353,7 @@ def test_a_fork_pull_request_is_validated_without_secrets_or_comments(workflow, 
     assert not job.failed, job.log()
     assert ci_machine.commands() == ["validate ."]
     assert not job.step("Plan").ran
-    assert not job.step("Post the plan on the pull request").ran
+    assert not ran(job, comment_step(workflow))
     assert (
         "Pull request from a fork"
         in job.step("Note that fork pull requests are not planned").stdout
@@ -317,4 +374,5 @@ def test_a_push_to_main_applies_and_does_not_plan(workflow, ci_machine, github):
     assert not job.failed, job.log()
     assert ci_machine.commands() == ["apply --path ."]
     assert ci_machine.calls()[0]["token"] == DR_TOKEN
+    assert ci_machine.calls()[0]["comment_tokens"] == []
     assert github.requests == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from typing import Any
 
@@ -11,8 +12,8 @@ import yaml
 from tests.ci_examples.conftest import (
     EXAMPLES,
     GITLAB_TOKEN,
+    MODULE,
     CiMachine,
-    install_script,
     plan_markdown,
 )
 from tests.ci_examples.fakeapis import FakeGitLab
@@ -20,7 +21,6 @@ from tests.ci_examples.gitlabci import ScriptResult, job_runs, resolve, run_scri
 
 PATH = EXAMPLES / "gitlab" / ".gitlab-ci.yml"
 DR_TOKEN = "dr-api-key-not-for-logs-456"
-SCRIPT_PATH = "ci/post_plan_comment.py"
 
 
 @pytest.fixture
@@ -81,17 +81,17 @@ def test_both_jobs_clone_the_full_history(config):
 
 def test_validate_then_plan_then_comment_run_in_the_plan_job(config):
     text = script_text(resolve(config, "dr-gitops-plan"))
-    validate = text.index('dr-gitops validate "$MANIFESTS"')
-    plan = text.index('dr-gitops plan --path "$MANIFESTS" --output markdown --detailed-exitcode')
-    comment = text.index(f"python {SCRIPT_PATH} --platform gitlab")
+    validate = text.index('"$DR_GITOPS" validate "$MANIFESTS"')
+    plan = text.index('"$DR_GITOPS" plan --path "$MANIFESTS" --output markdown --detailed-exitcode')
+    comment = text.index(f'"$DR_GITOPS_PYTHON" -P -m {MODULE} --platform gitlab')
     assert validate < plan < comment
-    assert "dr-gitops apply" not in text
+    assert "apply" not in text
 
 
 def test_apply_runs_in_the_apply_job_only(config):
     text = script_text(resolve(config, "dr-gitops-apply"))
-    assert 'dr-gitops apply --path "$MANIFESTS"' in text
-    assert "dr-gitops plan" not in text
+    assert '"$DR_GITOPS" apply --path "$MANIFESTS"' in text
+    assert " plan " not in text
 
 
 def test_tokens_come_from_masked_project_variables_not_the_file(config):
@@ -117,10 +117,24 @@ def test_it_composes_with_an_existing_pipeline(config):
 
 def test_pip_is_the_default_and_the_image_variant_is_one_line_away(config):
     assert config[".dr-gitops"]["extends"] == ".dr-gitops-pip"
-    pip = config[".dr-gitops-pip"]
-    assert 'pip install --quiet "dr-gitops==$DR_GITOPS_VERSION"' in "\n".join(pip["before_script"])
+    pip = "\n".join(config[".dr-gitops-pip"]["before_script"])
+    # The release tag's source, installed with its constraints, outside the checkout.
+    assert 'git clone --quiet --depth 1 --branch "v$DR_GITOPS_VERSION" "$DR_GITOPS_SOURCE"' in pip
+    assert "-c src/constraints.txt ./src" in pip
+    assert 'cd "$dr_gitops_home" && python -P -m pip' in pip
     image = config[".dr-gitops-image"]["image"]
     assert image == {"name": "ghcr.io/<org>/dr-gitops:<tag>", "entrypoint": [""]}
+    for variant in (".dr-gitops-pip", ".dr-gitops-image"):
+        assert config[variant]["before_script"][-1].startswith("export DR_GITOPS=")
+
+
+def test_every_python_and_dr_gitops_runs_by_absolute_path_and_ignores_the_checkout(config):
+    for name in (".dr-gitops-pip", "dr-gitops-plan", "dr-gitops-apply"):
+        job = resolve(config, name) if not name.startswith(".") else config[name]
+        for line in [*job.get("before_script", []), *job.get("script", [])]:
+            assert not re.search(r"(^|[\s;&(])dr-gitops ", line), line  # never from PATH
+            for python in re.findall(r"\S*python\S* -\S+", line):
+                assert python.endswith(" -P"), line
 
 
 def test_every_script_is_valid_bash(config, tmp_path):
@@ -143,7 +157,6 @@ def gitlab_run(
     api: FakeGitLab,
     pipeline: dict[str, str],
 ) -> ScriptResult:
-    install_script(machine.workspace, SCRIPT_PATH)
     job = resolve(config, name)
     assert job_runs(job, pipeline)
     env = machine.env(
@@ -156,7 +169,7 @@ def gitlab_run(
             "GITLAB_TOKEN": GITLAB_TOKEN,
         }
     )
-    return run_script(job, env, machine.workspace)
+    return run_script(job, env, machine.workspace, stand_ins=(machine.gitlab_home, machine.bin))
 
 
 def test_a_merge_request_is_validated_planned_and_commented(config, ci_machine, gitlab):
@@ -169,8 +182,12 @@ def test_a_merge_request_is_validated_planned_and_commented(config, ci_machine, 
         "validate .",
         "plan --path . --output markdown --detailed-exitcode",
     ]
-    assert ci_machine.calls()[1]["token"] == DR_TOKEN
-    assert ci_machine.calls()[1]["endpoint"] == "https://app.datarobot.com/api/v2"
+    validate, plan = ci_machine.calls()
+    assert validate["token"] is None
+    assert validate["comment_tokens"] == []
+    assert plan["token"] == DR_TOKEN
+    assert plan["comment_tokens"] == []  # GITLAB_TOKEN is kept from dr-gitops
+    assert plan["endpoint"] == "https://app.datarobot.com/api/v2"
     assert [n.body.splitlines()[1][:30] for n in gitlab.comments] == [
         "### dr-gitops plan (part 1/2) ",
         "### dr-gitops plan (part 2/2) ",
@@ -243,6 +260,7 @@ def test_a_push_to_the_default_branch_applies(config, ci_machine, gitlab):
     assert job.code == 0, job.output
     assert ci_machine.commands() == ["apply --path ."]
     assert ci_machine.calls()[0]["token"] == DR_TOKEN
+    assert ci_machine.calls()[0]["comment_tokens"] == []
     assert gitlab.requests == []
 
 

@@ -1,4 +1,5 @@
-"""post_plan_comment.py keeps exactly one set of plan comments on a pull/merge request.
+"""The plan comment poster (controller.post_plan_comment) keeps exactly one set of plan
+comments on a pull/merge request.
 
 Every test runs the script as CI would (a subprocess with the CI's environment) against a
 fake GitHub or GitLab API on 127.0.0.1 that pages its lists two comments at a time.
@@ -14,6 +15,7 @@ from tests.ci_examples.conftest import (
     EXAMPLES,
     GITHUB_TOKEN,
     GITLAB_TOKEN,
+    MODULE,
     Posted,
     ScriptRunner,
     load_script,
@@ -335,7 +337,7 @@ def test_gitlab_outside_a_merge_request_pipeline_says_so(post, gitlab):
 
 def test_the_readme_documents_every_flag_the_script_takes():
     readme = (EXAMPLES / "README.md").read_text()
-    usage = readme.split("python post_plan_comment.py", 1)[1].split("```", 1)[0]
+    usage = readme.split(f"```\npython -P -m {MODULE}", 1)[1].split("```", 1)[0]
     documented = set(re.findall(r"--[a-z-]+", usage))
     flags = {
         flag

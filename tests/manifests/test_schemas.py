@@ -124,12 +124,17 @@ def test_every_place_named_in_the_coverage_table_exists_in_the_schema() -> None:
         assert _schema_has(kind, match.group(1)), f"{form}.{field} → {match.group(1)}"
 
 
-def test_the_package_folder_links_to_the_canonical_schemas() -> None:
-    # setuptools follows this link when it builds the wheel (package-data
-    # "schemas/*.json" of the controller package), so the wheel holds real copies.
-    link = ROOT / "controller" / "schemas"
-    assert link.is_symlink()
-    assert link.resolve() == SCHEMAS.resolve()
+def test_the_package_ships_an_exact_copy_of_the_canonical_schemas() -> None:
+    # schemas/ is the source people and editors use; controller/schemas/ is the copy the
+    # package ships (a real folder: the Dockerfile copies only controller/, and a symbolic
+    # link to ../schemas would dangle there). `make schemas` refreshes it.
+    packaged = ROOT / "controller" / "schemas"
+    assert not packaged.is_symlink()
+    canonical = {p.name: p.read_bytes() for p in SCHEMAS.glob("*.json")}
+    shipped = {p.name: p.read_bytes() for p in packaged.glob("*.json")}
+    assert sorted(shipped) == sorted(canonical), "run `make schemas`"
+    for name, text in canonical.items():
+        assert shipped[name] == text, f"controller/schemas/{name} is stale: run `make schemas`"
 
 
 @pytest.mark.parametrize("kind", sorted(SCHEMA_FILES))

@@ -183,17 +183,20 @@ def test_the_pod_runs_unprivileged_and_outlives_the_shutdown_grace() -> None:
 def test_every_config_and_secret_key_the_deployment_reads_exists() -> None:
     (deployment,) = load("deployment.yaml")
     (configmap,) = load("configmap.yaml")
-    (secret,) = load("secret.example.yaml")
+    secrets = {s["metadata"]["name"]: s["stringData"] for s in load("secret.example.yaml")}
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     for env in container["env"]:
         source = env.get("valueFrom", {})
         if "configMapKeyRef" in source:
             assert source["configMapKeyRef"]["key"] in configmap["data"]
         if "secretKeyRef" in source:
-            assert source["secretKeyRef"]["key"] in secret["stringData"]
+            ref = source["secretKeyRef"]
+            assert ref["key"] in secrets[ref["name"]]
     volumes = deployment["spec"]["template"]["spec"]["volumes"]
-    secret_items = [i["key"] for v in volumes if "secret" in v for i in v["secret"]["items"]]
-    assert set(secret_items) <= set(secret["stringData"])
+    for volume in volumes:
+        if "secret" in volume:
+            keys = {i["key"] for i in volume["secret"]["items"]}
+            assert keys <= set(secrets[volume["secret"]["secretName"]])
     names = {env["name"] for env in container["env"]}
     assert {"DATAROBOT_API_TOKEN", "DR_GITOPS_WEBHOOK_SECRET_FILE"} <= names
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Post a dr-gitops plan on a pull request (GitHub) or merge request (GitLab).
 
 Reads the output of ``dr-gitops plan --output markdown`` (a file, or ``-`` for stdin), splits
@@ -24,7 +23,11 @@ the plan failed, linking the CI job, so that an outdated plan is never left on s
 that a plan printed in full is posted whatever the code (dr-gitops prints the plan and exits 1
 when an action in it is blocked: the reviewer must see why).
 
-One file, standard library only, Python 3.9 or newer: users copy it into their repository.
+It ships inside dr-gitops, standard library only, and runs as
+``python -P -m controller.post_plan_comment`` with the Python of the dr-gitops installation
+(the GitHub Action, the image, or the venv the CI examples make outside the checkout), never
+from the pull request's own files: a script taken from the checkout would run the pull
+request's code with a token that can write comments.
 Exit codes: 0 comments in place, 1 error (the message says what to do), 2 wrong arguments.
 The token is never printed.
 """
@@ -391,7 +394,7 @@ def sync(forge: Forge, parts: Sequence[str], key: str | None, author: str | None
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="post_plan_comment.py",
+        prog="python -P -m controller.post_plan_comment",
         description="Post `dr-gitops plan --output markdown` on a pull or merge request, "
         "updating the comments posted before instead of adding new ones.",
     )
