@@ -13,7 +13,10 @@ Policy (documented in the schemas):
 - A symbolic link to a file inside the repository is followed: the file is uploaded under
   the link's path with the target's content, and ``repo_path`` names the target so git
   diffs see its changes. A link that dangles, leaves the repository or points to a folder
-  is an error.
+  is an error, and so is one into a VCS folder (``.git``, or the folder a ``.git`` file
+  names): ``m/notes.txt -> ../.git/config`` would upload the remote URL with its token.
+  A source folder there is refused the same way. (With ``--ref`` the files are those of
+  the commit, exported from git's objects, where no ``.git`` folder exists.)
 - Too many files or files too large give a warning, then an error (see ``ManifestLimits``).
 """
 
@@ -37,7 +40,8 @@ from controller.model.desired import Source, SourceFile
 # RE2 matches in time linear in the name; pathspec would otherwise fall back silently to
 # Python's backtracking engine, so the backend is named rather than left to chance.
 _BACKEND = "re2"
-ALWAYS_SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".DS_Store", "Thumbs.db"})
+_VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+ALWAYS_SKIPPED = _VCS_DIRS | {"__pycache__", ".DS_Store", "Thumbs.db"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
 
@@ -91,6 +95,24 @@ def compile_excludes(
     return pathspec.GitIgnoreSpec.from_lines(list(patterns), backend=_BACKEND), []
 
 
+def _git_dirs(root: str) -> tuple[str, ...]:
+    """The real git folder of the repository at ``root`` when a ``.git`` file names one
+    (a linked worktree, a submodule, ``--separate-git-dir``); ``.git`` folders themselves are
+    recognised by name."""
+    marker = os.path.join(root, ".git")
+    if not os.path.isfile(marker):
+        return ()
+    try:
+        with open(marker, encoding="utf-8", errors="replace") as handle:
+            first = handle.readline(4096).strip()
+    except OSError:
+        return ()
+    if not first.startswith("gitdir:"):
+        return ()
+    named = os.path.join(root, first.removeprefix("gitdir:").strip())
+    return (os.path.realpath(named),)
+
+
 def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
@@ -106,7 +128,17 @@ class SourceLister:
         self.root = os.path.realpath(repo_root)
         self.limits = limits
         self.skip = skip  # repository paths of files holding manifests
+        self.git_dirs = _git_dirs(self.root)
         self._cache: dict[tuple[str, tuple[str, ...]], Listing] = {}
+
+    def in_vcs(self, real: str) -> bool:
+        """Whether the real path ``real`` (inside the repository) is, or is inside, a VCS
+        folder: any ``.git``/``.hg``/``.svn`` on its way down from the top, or the git
+        folder a ``.git`` file at the top names (``git init --separate-git-dir``)."""
+        parts = os.path.relpath(real, self.root).split(os.sep)
+        return bool(_VCS_DIRS.intersection(parts)) or any(
+            _inside(real, git_dir) for git_dir in self.git_dirs
+        )
 
     def resolve(self, base_dir: str, source: str) -> tuple[str | None, Finding | None]:
         """The real path of ``source`` (relative to ``base_dir``), or why it is unusable."""
@@ -132,6 +164,11 @@ class SourceLister:
             return None, Finding(
                 f"source {source!r} is a symbolic link out of the repository",
                 "replace the link with the files themselves",
+            )
+        if self.in_vcs(real):
+            return None, Finding(
+                f"source {source!r} is inside the repository's git folder",
+                "point source at a folder of the model's own files",
             )
         if not os.path.isdir(real):
             return None, Finding(
@@ -302,6 +339,8 @@ class _Walk:
         if name in ALWAYS_SKIPPED or name.endswith(SKIPPED_SUFFIXES):
             return False
         is_dir = entry.is_dir(follow_symlinks=False)
+        if is_dir and self.lister.git_dirs and self.lister.in_vcs(entry.path):
+            return False  # a git folder kept under another name (--separate-git-dir)
         if self.spec is not None and self.spec.match_file(rel + "/" if is_dir else rel):
             return False
         if not _fit_name(name):
@@ -345,6 +384,15 @@ class _Walk:
                 Finding(
                     f"{shown} is a symbolic link out of the repository",
                     "copy the file into the repository instead",
+                )
+            )
+        elif self.lister.in_vcs(target):
+            self.findings.append(
+                Finding(
+                    f"{shown} is a symbolic link into the repository's git folder; its files "
+                    "(the config with the remote's URL and any token in it, hooks, objects) "
+                    "are never uploaded",
+                    "remove the link, or replace it with the file it should be",
                 )
             )
         elif os.path.isdir(target):
