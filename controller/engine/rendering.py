@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import string
 from collections.abc import Iterable, Mapping
 
 from controller.engine.applying import ApplyResult, Outcome
@@ -255,7 +254,9 @@ def _diff_prefixed(lines: Iterable[str]) -> list[str]:
 # separators, and the bidirectional controls that make text read differently from its bytes.
 _INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
 _BACKTICKS = re.compile("`+")
-_MARKDOWN_PUNCTUATION = frozenset(string.punctuation) - {"&", "<", ">", "@"}
+# What starts emphasis, code, links, images, strikethrough or math inside a line (a value
+# never starts a line: newlines are escaped, and it follows `_` or `> ⚠️`).
+_MARKDOWN_PUNCTUATION = frozenset("\\`*_[]~!$")
 
 
 def visible(text: str) -> str:
@@ -274,10 +275,9 @@ def _escape_char(match: re.Match[str]) -> str:
 
 
 def markdown_text(text: str) -> str:
-    """``text`` as literal Markdown inline text: on one line, every ASCII punctuation
-    character escaped (no emphasis, link, heading, list, table or code), HTML as entities
-    (no tag, no ``<!--``), and ``@`` followed by a zero-width space (no mention, no e-mail
-    link)."""
+    """``text`` as literal Markdown inline text: on one line, the characters of emphasis,
+    code, links, images, strikethrough and math escaped, HTML as entities (no tag, no
+    ``<!--``), and ``@`` followed by a zero-width space (no mention, no e-mail link)."""
     out = []
     for char in visible(text):
         if char in _MARKDOWN_PUNCTUATION:
