@@ -2,11 +2,19 @@
 
 Pure functions from values to strings. Colours are added only when asked (the CLI asks on
 a TTY, unless ``NO_COLOR`` is set). Secret-looking runtime values are masked.
+
+Names, usernames, descriptions, warnings and reasons come from pull requests and from other
+DataRobot users, so nothing is interpolated as it is: control characters (a newline, an
+escape sequence, a bidirectional override) are shown escaped in every form; in Markdown,
+HTML and Markdown syntax are escaped, ``@mentions`` are broken with a zero-width space, code
+is fenced longer than any backtick run inside it, so the comment keeps its structure (one
+``<details>`` per action) whatever the values hold.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 
 from controller.engine.applying import ApplyResult, Outcome
@@ -140,16 +148,17 @@ def _grant_line(change: GrantChange) -> str:
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
     """The plan for a terminal or a CI log."""
-    out = [_title(plan), ""]
+    out = [visible(_title(plan)), ""]
     for warning in plan.warnings:
-        out.append(_paint("!", f"warning: {warning}", color))
+        out.append(_paint("!", f"warning: {visible(warning)}", color))
     if plan.warnings:
         out.append("")
     for action in plan.actions:
         symbol = _SYMBOL[action.kind]
-        out.append(_paint(symbol, f"  {symbol} {action.key}  {headline(action)}", color))
-        out.append(f"      # {action.reason}")
-        out.extend(f"      {line}" for line in detail_lines(action))
+        heading = visible(f"  {symbol} {action.key}  {headline(action)}")
+        out.append(_paint(symbol, heading, color))
+        out.append(f"      # {visible(action.reason)}")
+        out.extend(f"      {visible(detail)}" for detail in detail_lines(action))
     if plan.actions:
         out.append("")
     out.append(_paint("!" if plan.counts()["blocked"] else "", plan.summary_line(), color))
@@ -179,11 +188,10 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> list[str]:
     Each part starts with a hidden marker (so CI can find and update its own comment) and
     a heading; each action is a collapsible block, so the review page stays short.
     """
-    blocks = [_markdown_block(a) for a in plan.actions]
+    blocks = [_markdown_block(a, limit - 2000) for a in plan.actions]
     head = _markdown_head(plan)
     parts: list[list[str]] = [[]]
     for block in blocks:
-        block = block if len(block) < limit - 2000 else _truncate(block, limit - 2000)
         if sum(len(b) for b in parts[-1]) + len(block) + len(head) + 500 > limit:
             parts.append([])
         parts[-1].append(block)
@@ -196,9 +204,9 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> list[str]:
 
 
 def _markdown_head(plan: Plan) -> str:
-    revision = f" at `{plan.revision.main_branch_commit_sha[:12]}`" if plan.revision else ""
+    revision = f" at {_code(plan.revision.main_branch_commit_sha[:12])}" if plan.revision else ""
     lines = [
-        f"### dr-gitops plan{{part}} for `{plan.namespace}`{revision}",
+        f"### dr-gitops plan{{part}} for {_code(plan.namespace)}{revision}",
         "",
         f"**{plan.summary_line()}**",
         "",
@@ -206,23 +214,34 @@ def _markdown_head(plan: Plan) -> str:
     if plan.blocked:
         lines += [
             f"> ⛔ {len(plan.blocked)} blocked: apply would fail on "
-            + ", ".join(f"`{a.key}`" for a in plan.blocked)
+            + ", ".join(_code(str(a.key)) for a in plan.blocked)
             + " until the manifests (or DataRobot) change; each says why below.",
             "",
         ]
     for warning in plan.warnings:  # a blank line apart, or Markdown joins them into one
-        lines += [f"> ⚠️ {warning}", ""]
+        lines += [f"> ⚠️ {markdown_text(warning)}", ""]
     return "\n".join(lines) + "\n"
 
 
-def _markdown_block(action: Action) -> str:
+def _markdown_block(action: Action, size: int) -> str:
+    """One action as a collapsible block of at most about ``size`` characters: past it, the
+    reason is shortened and detail lines are left out, never a fence or a tag."""
     symbol = _SYMBOL[action.kind]
-    details = "\n".join(_diff_prefixed(detail_lines(action)))
-    summary = f"{_EMOJI[symbol]} <code>{action.key}</code> — {_html(headline(action))}"
-    body = f"_{_html(action.reason)}_\n\n"
-    if details:
-        body += f"```diff\n{details}\n```\n"
-    return f"<details><summary>{summary}</summary>\n\n{body}</details>\n"
+    title = _html_text(_shortened(headline(action), 1000))
+    summary = f"{_EMOJI[symbol]} <code>{_html_text(str(action.key))}</code> — {title}"
+    reason = markdown_text(_shortened(action.reason, 4000))
+    head = f"<details><summary>{summary}</summary>\n\n_{reason}_\n\n"
+    lines = [visible(line) for line in _diff_prefixed(detail_lines(action))]
+    fence = "`" * max(3, _longest_backtick_run("".join(lines)) + 1)
+    room, kept = size - len(head) - 2 * len(fence) - 200, []
+    for line in lines:
+        room -= len(line) + 1
+        if room < 0:
+            kept.append("! (truncated: see the full plan in the CI log)")
+            break
+        kept.append(line)
+    body = f"{fence}diff\n" + "\n".join(kept) + f"\n{fence}\n" if kept else ""
+    return f"{head}{body}</details>\n"
 
 
 def _diff_prefixed(lines: Iterable[str]) -> list[str]:
@@ -230,15 +249,69 @@ def _diff_prefixed(lines: Iterable[str]) -> list[str]:
     return [line if line[:1] in "+-" else f"! {line[2:]}" for line in lines]
 
 
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# Characters never shown as they are: C0 and C1 controls and DEL (a newline would start a
+# new Markdown block or a fake plan line; ESC rewrites a terminal), line and paragraph
+# separators, and the bidirectional controls that make text read differently from its bytes.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_BACKTICKS = re.compile("`+")
+# What starts emphasis, code, links, images, strikethrough or math inside a line (a value
+# never starts a line: newlines are escaped, and it follows `_` or `> ⚠️`).
+_MARKDOWN_PUNCTUATION = frozenset("\\`*_[]~!$")
 
 
-def _truncate(block: str, size: int) -> str:
-    return (
-        block[: size - 200]
-        + "\n```\n\n_(truncated: see the full plan in the CI log)_\n</details>\n"
-    )
+def visible(text: str) -> str:
+    """``text`` with control, separator and bidirectional characters escaped (``\\n``,
+    ``\\x1b``, ``\\u202e``): one line that reads as what it holds."""
+    return _INVISIBLE.sub(_escape_char, text)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
+    if named:
+        return named
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def markdown_text(text: str) -> str:
+    """``text`` as literal Markdown inline text: on one line, the characters of emphasis,
+    code, links, images, strikethrough and math escaped, HTML as entities (no tag, no
+    ``<!--``), and ``@`` followed by a zero-width space (no mention, no e-mail link)."""
+    out = []
+    for char in visible(text):
+        if char in _MARKDOWN_PUNCTUATION:
+            out.append("\\" + char)
+        elif char == "@":
+            out.append("@&#8203;")
+        else:
+            out.append(_HTML.get(char, char))
+    return "".join(out)
+
+
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def _html_text(text: str) -> str:
+    """``text`` inside raw HTML (a ``<summary>``): entities for markup, no mention."""
+    return "".join(_HTML.get(c, c) for c in visible(text)).replace("@", "@&#8203;")
+
+
+def _code(text: str) -> str:
+    """``text`` as a Markdown code span: delimited by more backticks than any run inside,
+    padded when it starts or ends with one, on one line."""
+    text = visible(text)
+    ticks = "`" * (_longest_backtick_run(text) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def _longest_backtick_run(text: str) -> int:
+    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+
+
+def _shortened(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
 
 
 # --- apply results -----------------------------------------------------------------------
@@ -256,11 +329,11 @@ def render_result(
     for r in result.results:
         if r.outcome is Outcome.DONE:
             lines.append(
-                _paint("+", f"  ✓ {r.action.key}  {r.detail or headline(r.action)}", color)
+                _paint("+", visible(f"  ✓ {r.action.key}  {r.detail or headline(r.action)}"), color)
             )
         else:
             symbol = "~" if r.outcome is Outcome.SKIPPED else "!"
-            text = f"  {symbol} {r.action.key}  {headline(r.action)}: {r.message}"
+            text = visible(f"  {symbol} {r.action.key}  {headline(r.action)}: {r.message}")
             where = (locations or {}).get(r.action.key)
             if where is not None and r.outcome is not Outcome.SKIPPED:
                 text += f"\n      (declared at {where.file}:{where.line})"

@@ -6,7 +6,7 @@ bytes look like a manifest: an ``apiVersion`` of ``dr-gitops/...`` or a ``kind``
 ``CustomModel``/``CustomJob`` (a YAML tag such as ``!!str`` before the value is allowed).
 Hidden folders (``.git``, ``.github``, ``.venv``, ...), ``node_modules`` and ``__pycache__``
 are not searched, and symbolic links are not followed: a link to a YAML file is listed
-apart (:func:`yaml_links`) so that one to a manifest is reported, never silently skipped.
+apart (``YamlScan.links``) so that one to a manifest is reported, never silently skipped.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -34,28 +35,45 @@ def find_repo_root(path: Path) -> Path:
     return start
 
 
-def yaml_files(root: Path) -> list[Path]:
-    """Every YAML file under ``root``, sorted: regular files only (not symbolic links, and
-    not a named pipe or device that happens to end in ``.yaml``, whose read would block)."""
-    return [path for path, is_link in _yaml_entries(root) if not is_link]
+@dataclass(frozen=True)
+class YamlScan:
+    """The YAML entries under a root, sorted: regular files (not symbolic links, and not a
+    named pipe or device that happens to end in ``.yaml``, whose read would block), links,
+    and the first folder found nested deeper than the limit (searched no further)."""
+
+    files: tuple[Path, ...]
+    links: tuple[Path, ...]
+    too_deep: Path | None = None
 
 
-def yaml_links(root: Path) -> list[Path]:
-    """The symbolic links under ``root`` whose names end in ``.yaml``/``.yml``, sorted."""
-    return [path for path, is_link in _yaml_entries(root) if is_link]
-
-
-def _yaml_entries(root: Path) -> list[tuple[Path, bool]]:
-    found: list[tuple[Path, bool]] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
-        for name in files:
-            if name.endswith(YAML_SUFFIXES):
-                path = Path(folder, name)
-                mode = path.lstat().st_mode
-                if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
-                    found.append((path, stat.S_ISLNK(mode)))
-    return sorted(found)
+def scan_yaml(root: Path, max_depth: int) -> YamlScan:
+    """Every YAML file and link under ``root``, walked without recursion (``os.walk``
+    recurses, and a folder nested a thousand levels deep exhausts Python's stack)."""
+    files: list[Path] = []
+    links: list[Path] = []
+    too_deep: Path | None = None
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        folder, depth = stack.pop()
+        if depth > max_depth:
+            too_deep = too_deep or folder
+            continue
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue  # unreadable or vanished (os.walk skipped these too)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith(".") and entry.name not in _SKIPPED_DIRS:
+                    stack.append((Path(entry.path), depth + 1))
+            elif entry.name.endswith(YAML_SUFFIXES):
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if stat.S_ISLNK(mode):
+                    links.append(Path(entry.path))
+                elif stat.S_ISREG(mode):
+                    files.append(Path(entry.path))
+    return YamlScan(tuple(sorted(files)), tuple(sorted(links)), too_deep)
 
 
 def looks_like_manifest(raw: bytes) -> bool:

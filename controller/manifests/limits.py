@@ -29,6 +29,12 @@ class ManifestLimits:
     max_file_bytes: int = 1 * GIB
     # All files of one source folder together: a warning above this.
     warn_source_bytes: int = 1 * GIB
+    # Folders nested deeper than this (below the manifest root or a source folder) are an
+    # error: the walk stops there rather than search (or exhaust the stack) without end.
+    max_folder_depth: int = 100
+    # Listing one source folder (its files, excludes applied) may take at most this long:
+    # a pull request must not be able to stall plan or serve with a tree or a pattern.
+    max_listing_seconds: float = 60.0
 
 
 DEFAULT_LIMITS = ManifestLimits()

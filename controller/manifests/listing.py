@@ -6,11 +6,17 @@ Policy (documented in the schemas):
   lexically (``..``) and once symbolic links are resolved.
 - VCS folders and junk are always skipped (:data:`ALWAYS_SKIPPED`), as are files holding
   dr-gitops manifests (uploading them would make a new version at every manifest edit).
-- ``exclude`` patterns are .gitignore-style, relative to the source folder.
+- ``exclude`` patterns are .gitignore-style, relative to the source folder. They are
+  matched with RE2 (linear time): Python's backtracking ``re`` takes minutes on a pattern
+  such as ``*a*a*a*a*a*a*a*a*a*a*a*a*b`` against a long name, which a pull request could
+  use to stall ``plan`` and ``serve``. Listing one folder also has a time limit.
 - A symbolic link to a file inside the repository is followed: the file is uploaded under
   the link's path with the target's content, and ``repo_path`` names the target so git
   diffs see its changes. A link that dangles, leaves the repository or points to a folder
-  is an error.
+  is an error, and so is one into a VCS folder (``.git``, or the folder a ``.git`` file
+  names): ``m/notes.txt -> ../.git/config`` would upload the remote URL with its token.
+  A source folder there is refused the same way. (With ``--ref`` the files are those of
+  the commit, exported from git's objects, where no ``.git`` folder exists.)
 - Too many files or files too large give a warning, then an error (see ``ManifestLimits``).
 """
 
@@ -19,17 +25,23 @@ from __future__ import annotations
 import os
 import re
 import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pathspec
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
 from controller.manifests.limits import GIB, MIB, ManifestLimits
 from controller.manifests.problems import Severity
 from controller.model.desired import Source, SourceFile
 
-ALWAYS_SKIPPED = frozenset({".git", ".hg", ".svn", "__pycache__", ".DS_Store", "Thumbs.db"})
+# RE2 matches in time linear in the name; pathspec would otherwise fall back silently to
+# Python's backtracking engine, so the backend is named rather than left to chance.
+_BACKEND = "re2"
+_VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+ALWAYS_SKIPPED = _VCS_DIRS | {"__pycache__", ".DS_Store", "Thumbs.db"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
 
 
@@ -65,10 +77,10 @@ def compile_excludes(
             )
             continue
         try:
-            pathspec.GitIgnoreSpec.from_lines([pattern])
-        except (ValueError, TypeError, re.error) as exc:
+            pathspec.GitIgnoreSpec.from_lines([pattern], backend=_BACKEND)
+        except (ValueError, TypeError, re.error, re2.error) as exc:
             # pathspec turns patterns into regular expressions; a range like [z-a] is
-            # refused by `re`, whose error is not a ValueError.
+            # refused by `re`, a class like [[:alpha:]] by RE2: neither error is a ValueError.
             findings.append(
                 Finding(
                     f"exclude pattern {pattern!r} is not valid: {exc}",
@@ -78,7 +90,27 @@ def compile_excludes(
             )
     if findings:
         return None, findings
-    return (pathspec.GitIgnoreSpec.from_lines(list(patterns)) if patterns else None), []
+    if not patterns:
+        return None, []
+    return pathspec.GitIgnoreSpec.from_lines(list(patterns), backend=_BACKEND), []
+
+
+def _git_dirs(root: str) -> tuple[str, ...]:
+    """The real git folder of the repository at ``root`` when a ``.git`` file names one
+    (a linked worktree, a submodule, ``--separate-git-dir``); ``.git`` folders themselves are
+    recognised by name."""
+    marker = os.path.join(root, ".git")
+    if not os.path.isfile(marker):
+        return ()
+    try:
+        with open(marker, encoding="utf-8", errors="replace") as handle:
+            first = handle.readline(4096).strip()
+    except OSError:
+        return ()
+    if not first.startswith("gitdir:"):
+        return ()
+    named = os.path.join(root, first.removeprefix("gitdir:").strip())
+    return (os.path.realpath(named),)
 
 
 def _inside(path: str, root: str) -> bool:
@@ -105,7 +137,17 @@ class SourceLister:
         # The repository settings file's excludes (checked there), before each source's own
         # so that a source can re-include with '!'.
         self.default_exclude = tuple(default_exclude)
+        self.git_dirs = _git_dirs(self.root)
         self._cache: dict[tuple[str, tuple[str, ...]], Listing] = {}
+
+    def in_vcs(self, real: str) -> bool:
+        """Whether the real path ``real`` (inside the repository) is, or is inside, a VCS
+        folder: any ``.git``/``.hg``/``.svn`` on its way down from the top, or the git
+        folder a ``.git`` file at the top names (``git init --separate-git-dir``)."""
+        parts = os.path.relpath(real, self.root).split(os.sep)
+        return bool(_VCS_DIRS.intersection(parts)) or any(
+            _inside(real, git_dir) for git_dir in self.git_dirs
+        )
 
     def resolve(self, base_dir: str, source: str) -> tuple[str | None, Finding | None]:
         """The real path of ``source`` (relative to ``base_dir``), or why it is unusable."""
@@ -132,6 +174,11 @@ class SourceLister:
                 f"source {source!r} is a symbolic link out of the repository",
                 "replace the link with the files themselves",
             )
+        if self.in_vcs(real):
+            return None, Finding(
+                f"source {source!r} is inside the repository's git folder",
+                "point source at a folder of the model's own files",
+            )
         if not os.path.isdir(real):
             return None, Finding(
                 f"source {source!r} is not a folder", "point source at the folder of files"
@@ -156,7 +203,7 @@ class SourceLister:
                 [replace(f, exclude_index=(f.exclude_index or offset) - offset) for f in findings],
             )
         walk = _Walk(self, real, spec)
-        walk.run(real, "")
+        walk.run(real)
         findings = walk.findings + self._size_findings(real, walk.files, walk.count)
         if any(f.severity == "error" for f in findings):
             return Listing(None, findings)
@@ -236,6 +283,21 @@ def _fit_name(name: str) -> bool:
     return not any(ord(c) < 32 or ord(c) == 127 for c in name)
 
 
+def _too_deep(folder: str, limits: ManifestLimits) -> Finding:
+    return Finding(
+        f"{folder} is nested more than {limits.max_folder_depth} folders deep",
+        "flatten the folders, or exclude the deep part",
+    )
+
+
+def _too_slow(folder: str, limits: ManifestLimits) -> Finding:
+    return Finding(
+        f"listing the source folder {folder!r} took longer than {limits.max_listing_seconds:.0f} s",
+        "exclude what the model does not need (a large folder, generated files), or use "
+        "fewer and simpler exclude patterns",
+    )
+
+
 def _at_least(count: int, limits: ManifestLimits) -> str:
     return f"more than {count - 1}" if count > limits.max_source_files * 10 else str(count)
 
@@ -247,7 +309,7 @@ def _size(size: int) -> str:
 
 
 class _Walk:
-    """One walk of a source folder (kept small: the state of a recursive scan)."""
+    """One walk of a source folder (kept small: the state of one scan)."""
 
     def __init__(
         self, lister: SourceLister, real: str, spec: pathspec.GitIgnoreSpec | None
@@ -259,20 +321,41 @@ class _Walk:
         self.count = 0
         self.stop_at = lister.limits.max_source_files * 10
 
-    def run(self, folder: str, prefix: str) -> None:
-        with os.scandir(folder) as entries:
-            for entry in sorted(entries, key=lambda e: e.name):
+    def run(self, folder: str) -> None:
+        """Visit every entry under ``folder`` in path order, without recursion (a folder
+        nested a thousand levels deep must not exhaust Python's stack), stopping at the
+        depth and time limits with a finding."""
+        limits = self.lister.limits
+        deadline = time.monotonic() + limits.max_listing_seconds
+        stack: list[tuple[str, str, int]] = [(folder, "", 0)]
+        while stack:
+            path, prefix, depth = stack.pop()
+            if depth > limits.max_folder_depth:
+                self.findings.append(_too_deep(_posix(path, self.lister.root), limits))
+                return
+            with os.scandir(path) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+            subfolders = []
+            for entry in entries:
                 if self.count >= self.stop_at:
                     return
-                self._visit(entry, prefix + entry.name)
+                if time.monotonic() > deadline:
+                    self.findings.append(_too_slow(_posix(folder, self.lister.root), limits))
+                    return
+                if self._visit(entry, prefix + entry.name):
+                    subfolders.append((entry.path, prefix + entry.name + "/", depth + 1))
+            stack.extend(reversed(subfolders))
 
-    def _visit(self, entry: os.DirEntry[str], rel: str) -> None:
+    def _visit(self, entry: os.DirEntry[str], rel: str) -> bool:
+        """Take in one entry; True when it is a folder to list next."""
         name = entry.name
         if name in ALWAYS_SKIPPED or name.endswith(SKIPPED_SUFFIXES):
-            return
+            return False
         is_dir = entry.is_dir(follow_symlinks=False)
+        if is_dir and self.lister.git_dirs and self.lister.in_vcs(entry.path):
+            return False  # a git folder kept under another name (--separate-git-dir)
         if self.spec is not None and self.spec.match_file(rel + "/" if is_dir else rel):
-            return
+            return False
         if not _fit_name(name):
             self.findings.append(
                 Finding(
@@ -282,7 +365,7 @@ class _Walk:
                     "rename it, or exclude it",
                 )
             )
-            return
+            return False
         if is_dir and os.path.lexists(os.path.join(entry.path, ".git")):
             self.findings.append(
                 Finding(
@@ -291,14 +374,15 @@ class _Walk:
                     "copy the files in, or install the code as a package (requirements.txt)",
                 )
             )
-            return
+            return False
         if entry.is_symlink():
             self._link(entry, rel)
         elif is_dir:
-            self.run(entry.path, rel + "/")
+            return True
         elif entry.is_file(follow_symlinks=False):
             repo_path = _posix(entry.path, self.lister.root)
             self._add(rel, repo_path, entry.stat(follow_symlinks=False).st_size)
+        return False
 
     def _link(self, entry: os.DirEntry[str], rel: str) -> None:
         root = self.lister.root
@@ -313,6 +397,15 @@ class _Walk:
                 Finding(
                     f"{shown} is a symbolic link out of the repository",
                     "copy the file into the repository instead",
+                )
+            )
+        elif self.lister.in_vcs(target):
+            self.findings.append(
+                Finding(
+                    f"{shown} is a symbolic link into the repository's git folder; its files "
+                    "(the config with the remote's URL and any token in it, hooks, objects) "
+                    "are never uploaded",
+                    "remove the link, or replace it with the file it should be",
                 )
             )
         elif os.path.isdir(target):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from controller import logs
 from controller.manifests.context import BuildContext, SchemaVerdict
-from controller.manifests.finding import looks_like_manifest, yaml_files, yaml_links
+from controller.manifests.finding import looks_like_manifest, scan_yaml
 from controller.manifests.jobbuilding import build_job
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
 from controller.manifests.listing import SourceLister
@@ -122,10 +122,23 @@ def load(
         )
         return Loaded(DesiredState(), (problem,))
     reader = _Reader(root, limits)
-    for path in yaml_files(search):
+    scan = scan_yaml(search, limits.max_folder_depth)
+    for path in scan.files:
         reader.read(path)
-    for link in yaml_links(search):
+    for link in scan.links:
         reader.link(link)
+    if scan.too_deep is not None:
+        reader.problems.append(
+            Problem(
+                scan.too_deep.relative_to(root).as_posix(),
+                0,
+                0,
+                "",
+                f"the folder is nested more than {limits.max_folder_depth} folders deep; "
+                "manifests are not searched for below it",
+                "flatten the folders, or give --path a folder that leaves this one out",
+            )
+        )
     state, problems = _build(reader, root, limits, default_exclude)
     state = DesiredState(state.models, state.jobs, root="" if shown == "." else shown)
     if not reader.manifests and not reader.problems:

@@ -93,6 +93,12 @@ def _definition(
     field_name, kind = item.get("fieldName"), item.get("type")
     if not isinstance(field_name, str) or not field_name:
         return None, document.problem((*path, "fieldName"), "fieldName is required", "add it")
+    if not field_name.isprintable():
+        return None, document.problem(
+            (*path, "fieldName"),
+            f"{field_name!r} holds a control character or a bidirectional-text control",
+            "write it on one line of plain text: plans and pull-request comments show it",
+        )
     if kind not in TYPES:
         return None, document.problem(
             (*path, "type"), f"unknown type {kind!r}", did_you_mean(str(kind), list(TYPES))

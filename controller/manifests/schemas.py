@@ -236,7 +236,7 @@ def _pattern(error: ValidationError, path: FieldPath) -> Found:
         )
     # Runtime parameter values may be secrets typed where an ID belongs: never echo them.
     shown = "the value" if "runtimeParameters" in path else repr(_instance(error))
-    yield path, f"{shown} is not valid here", hint
+    yield path, f"{shown} {_schema(error).get('x-problem', 'is not valid here')}", hint
 
 
 def _unique_items(error: ValidationError, path: FieldPath) -> Found:

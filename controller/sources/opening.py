@@ -14,6 +14,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -36,10 +37,13 @@ from controller.sources.checkouts import (
 from controller.sources.commits import is_full_sha
 from controller.sources.credentials import credentials_for
 from controller.sources.remotes import RemoteUrl, display_url, looks_like_url, parse_remote
-from controller.sources.running import GitRunner
+from controller.sources.running import ALLOWED_PROTOCOLS, GitRunner
 from controller.sources.source import GitSource
 
 log = logs.get_logger(__name__)
+# git's `<transport>::<address>` syntax runs a remote helper (git-remote-<transport>).
+_TRANSPORT = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*::")
+_SCHEMES = (*ALLOWED_PROTOCOLS, "http")
 _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 
 
@@ -59,10 +63,17 @@ def open_source(
     if settings.ref is not None:
         check_ref(settings.ref)
     repo = settings.repo
+    if _TRANSPORT.match(repo) and not Path(repo).exists():
+        raise SourceError(
+            f"--repo {display_url(repo)!r} names a git remote helper ('<transport>::'); only "
+            "https, ssh and file URLs are allowed (fd::, ext:: and others could run "
+            "commands or wait forever)"
+        )
     if looks_like_url(repo) and not Path(repo).exists():
         remote = parse_remote(repo)
         if remote is None:
             raise SourceError(f"--repo {display_url(repo)!r} is not a git URL git understands")
+        _check_scheme(remote, "--repo")
         source = _open_url(remote, settings, env, git)
     else:
         source = _open_local(Path(repo).expanduser(), settings, env, git)
@@ -96,6 +107,8 @@ def _open_local(path: Path, settings: GitSettings, env: dict[str, str], git: str
     runner = GitRunner(env, executable=git, timeout=settings.network_timeout_seconds)
     repo = _read_local(runner, path, settings.remote_name)
     remote = parse_remote(repo.remote_url) if repo.remote_url else None
+    if remote is not None and remote.scheme == "http":
+        runner.allow_protocols("http")
     credentials = credentials_for(remote, settings, env)
     runner.authenticate(
         credentials.env, (*credentials.secrets, remote.password if remote else None)
@@ -218,6 +231,14 @@ def _status_entries(output: bytes) -> list[bytes]:
 # -- URLs ------------------------------------------------------------------------------
 
 
+def _check_scheme(remote: RemoteUrl, what: str) -> None:
+    if remote.scheme not in _SCHEMES:
+        raise SourceError(
+            f"{what} {remote.display()!r} uses the {remote.scheme}:// protocol; only https, "
+            "ssh and file URLs are allowed (and http, not recommended)"
+        )
+
+
 def _open_url(remote: RemoteUrl, settings: GitSettings, env: dict[str, str], git: str) -> GitSource:
     url = remote.display()
     credentials = credentials_for(remote, settings, env)
@@ -227,6 +248,7 @@ def _open_url(remote: RemoteUrl, settings: GitSettings, env: dict[str, str], git
         secrets=(*credentials.secrets, remote.password),
         executable=git,
         timeout=settings.network_timeout_seconds,
+        protocols=(*ALLOWED_PROTOCOLS, *(["http"] if remote.scheme == "http" else [])),
     )
     entry = _cache_entry(settings, url)
     lock = _lock(entry, settings.lock_timeout_seconds)

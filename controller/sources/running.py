@@ -4,6 +4,13 @@ Every git process this package starts goes through :class:`GitRunner`, so the nu
 subprocesses a run costs is observable (``calls`` and ``commands``), and every error message
 is scrubbed of credentials before anyone sees it.
 
+Git gets only the environment it needs (:func:`git_environment`): not the DataRobot token,
+the webhook secret or anything else of dr-gitops's own, which git, its hooks, its
+credential helpers and ssh would otherwise all inherit. Transports are limited to
+``file``, ``https`` and ``ssh`` (``GIT_ALLOW_PROTOCOL``; ``http`` only for a remote given as
+an ``http://`` URL), so a URL such as ``fd::17`` or ``ext::sh -c ...``, or a redirect to
+another scheme, is refused by git itself.
+
 Why the git command line rather than GitPython: every operation here is one plumbing
 command (``diff-tree``, ``ls-tree``, ``cat-file --batch``, ``fetch``), which GitPython would
 also run as a subprocess; calling git directly keeps the process count exact, and lets
@@ -38,6 +45,26 @@ _REPOSITORY_VARIABLES = (
     "GIT_NAMESPACE",
     "GIT_CEILING_DIRECTORIES",
 )
+# What git, ssh and credential helpers may read from the environment they are started
+# from; everything else (DATAROBOT_API_TOKEN, DR_GITOPS_WEBHOOK_SECRET, cloud keys of the
+# deployment...) stays with dr-gitops.
+_PASSED = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "TZ", "LANG",
+        "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR",  # git's global config; GCM's sockets
+        "SSH_AUTH_SOCK", "SSH_AGENT_PID",  # an ssh agent holding the deploy key
+        "KRB5CCNAME",  # http.emptyAuth / Negotiate
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE",  # a company CA for https
+        "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+        "GH_TOKEN", "GITHUB_TOKEN", "GH_HOST", "GH_ENTERPRISE_TOKEN",  # `gh auth git-credential`
+    }
+)  # fmt: skip
+# Prefixes passed whole: git's own variables (GIT_SSH_COMMAND, GIT_CONFIG_*, GIT_ASKPASS,
+# GIT_SSL_CAINFO, GIT_TRACE...), the locale, Git Credential Manager's settings, and the AWS
+# profile the CodeCommit helper reads.
+_PASSED_PREFIXES = ("GIT_", "LC_", "GCM_", "AWS_")
+ALLOWED_PROTOCOLS = ("file", "https", "ssh")
 _FIXED = {
     "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a terminal
     "GIT_OPTIONAL_LOCKS": "0",  # `git status` must not rewrite the user's index
@@ -76,9 +103,9 @@ class GitRunner:
         secrets: Iterable[str | None] = (),
         executable: str = "git",
         timeout: float = 300.0,
+        protocols: Iterable[str] = ALLOWED_PROTOCOLS,
     ) -> None:
-        env = {k: v for k, v in environ.items() if k not in _REPOSITORY_VARIABLES}
-        env.update(_FIXED)
+        env = git_environment(environ, protocols)
         env.update(extra_env or {})
         self._env = env
         self._secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
@@ -92,6 +119,11 @@ class GitRunner:
         self._env.update(extra_env)
         known = {*self._secrets, *(s for s in secrets if s)}
         self._secrets = tuple(sorted(known, key=len, reverse=True))
+
+    def allow_protocols(self, *names: str) -> None:
+        """Let git use ``names`` too (``http`` for a remote given as an ``http://`` URL)."""
+        current = self._env["GIT_ALLOW_PROTOCOL"].split(":")
+        self._env["GIT_ALLOW_PROTOCOL"] = ":".join(dict.fromkeys([*current, *names]))
 
     def scrub(self, text: str) -> str:
         """``text`` without any known secret and without credentials in URLs."""
@@ -163,6 +195,21 @@ class GitRunner:
         detail = self.scrub(" / ".join(chosen))[:_MAX_DETAIL] or f"exit {result.returncode}"
         message = f"{what} failed: {detail.rstrip('.')}"
         return f"{message}. {hint[:1].upper()}{hint[1:]}" if hint else message
+
+
+def git_environment(environ: Mapping[str, str], protocols: Iterable[str]) -> dict[str, str]:
+    """The environment git runs with: what it needs from ``environ`` (see ``_PASSED``),
+    without the variables that would point it at another repository, plus fixed settings
+    and the transports it may use."""
+    env = {
+        k: v
+        for k, v in environ.items()
+        if (k in _PASSED or k.startswith(_PASSED_PREFIXES)) and k not in _REPOSITORY_VARIABLES
+    }
+    env.update(_FIXED)
+    env["GIT_ALLOW_PROTOCOL"] = ":".join(dict.fromkeys(protocols))
+    env.pop("GIT_PROTOCOL_FROM_USER", None)  # no effect once GIT_ALLOW_PROTOCOL is set
+    return env
 
 
 def _subcommand(args: tuple[str, ...]) -> str:
