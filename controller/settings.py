@@ -497,7 +497,10 @@ class EngineSettings:
 
     ``path`` is the manifest root inside the repository (``--path``); ``concurrency`` how
     many independent objects are written at once. (The namespace is a git setting: it is
-    derived from the remote unless set.)
+    derived from the remote unless set.) ``trusted_creators``: usernames, besides the token's
+    own user, whose models under this namespace's ``userProvidedId`` (and whose namespace
+    lock) count as this controller's (``--trusted-creator``); any other creator's are
+    blocked as possibly squatted.
     """
 
     path: str = ""
@@ -506,6 +509,7 @@ class EngineSettings:
     max_deletions: int = 5
     allow_empty: bool = False
     allow_dirty: bool = False
+    trusted_creators: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not 1 <= self.concurrency <= 64:
@@ -514,3 +518,6 @@ class EngineSettings:
             raise ConfigError(f"--max-deletions must be 0 or more, not {self.max_deletions}")
         if self.path.startswith("/") or ".." in Path(self.path).parts:
             raise ConfigError(f"--path must be a folder inside the repository, not {self.path!r}")
+        for name in self.trusted_creators:
+            if not name.strip() or any(ord(c) < 32 for c in name):
+                raise ConfigError(f"--trusted-creator must be a DataRobot username, not {name!r}")

@@ -112,6 +112,16 @@ def add_engine_options(parser: argparse.ArgumentParser, *, applies: bool = True)
         metavar="N",
         help="objects written (and versions downloaded) at once (default: 4)",
     )
+    group.add_argument(
+        "--trusted-creator",
+        action="append",
+        default=[],
+        metavar="USERNAME",
+        help="a DataRobot user, besides the token's own, whose models under this namespace's "
+        "userProvidedId and whose namespace lock count as this controller's (repeatable; "
+        "default: $DR_GITOPS_TRUSTED_CREATORS, comma-separated). Those made by anyone else "
+        "are blocked as possibly squatted",
+    )
     if applies:
         group.add_argument(
             "--allow-dirty",

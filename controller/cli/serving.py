@@ -13,6 +13,7 @@ from controller.cli.common import (
     api_settings,
     engine_settings,
     git_settings,
+    trusted_creators,
 )
 from controller.logs import redactor
 from controller.remote import DataRobotClient, RequestHook
@@ -36,7 +37,7 @@ def make_lock(
     if args.lock == "file":
         return file_lock(namespace, settings)
     assert client is not None, "--lock datarobot needs a DataRobot client"
-    store = DataRobotLeaseStore(client, namespace)
+    store = DataRobotLeaseStore(client, namespace, trusted_creators=trusted_creators(args))
     return NamespaceLock(store, namespace=namespace, ttl_seconds=args.lock_ttl)
 
 

@@ -159,6 +159,7 @@ class Engine:
                 max_deletions=self._settings.max_deletions,
                 allow_empty=self._settings.allow_empty,
                 declared_elsewhere=declared_elsewhere(self._settings, checkout.root, desired),
+                trusted_creators=self._settings.trusted_creators,
             )
         )
         plan = replace(
