@@ -183,6 +183,8 @@ class ServiceSettings:
     status_history: int = 50
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_max_body_bytes: int = 1024 * 1024
+    # Webhook-triggered runs start at least this far apart (later deliveries coalesce).
+    webhook_min_interval_seconds: float = 10.0
     lock_wait: bool = True
     lock_wait_timeout_seconds: float | None = None
     lock_ttl_seconds: float = 60.0
@@ -204,6 +206,8 @@ class ServiceSettings:
                 raise ConfigError(f"--{name} must be greater than 0 (got {value})")
         if self.jitter_seconds < 0 or self.shutdown_grace_seconds < 0:
             raise ConfigError("--jitter and --shutdown-grace must not be negative")
+        if not self.webhook_min_interval_seconds >= 0:
+            raise ConfigError("--webhook-min-interval must not be negative")
         if not 0 <= self.listen_port <= 65535:
             raise ConfigError(f"--listen port must be 0-65535 (got {self.listen_port})")
         if self.readiness_window_seconds is not None and self.readiness_window_seconds <= 0:

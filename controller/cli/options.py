@@ -303,6 +303,9 @@ def register_serve(sub: Subparsers) -> None:
         help="shared secret of the webhooks (else $DR_GITOPS_WEBHOOK_SECRET_FILE or "
         "$DR_GITOPS_WEBHOOK_SECRET; without one, webhook routes are disabled)",
     )
+    group.add_argument("--webhook-min-interval", type=float, default=10.0, metavar="SECONDS",
+                       help="webhook-triggered runs start at least this far apart; deliveries "
+                       "meanwhile wait in one pending run (default: 10)")  # fmt: skip
     group.add_argument("--shutdown-grace", type=float, default=240.0, metavar="SECONDS",
                        help="how long SIGTERM waits for a running apply (default: 240)")  # fmt: skip
     group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",

@@ -93,6 +93,7 @@ def run_serve(args: argparse.Namespace) -> int:
         shutdown_grace_seconds=args.shutdown_grace,
         readiness_window_seconds=args.readiness_window,
         webhook_secret=secret,
+        webhook_min_interval_seconds=args.webhook_min_interval,
         lock_wait=not args.no_wait,
         lock_wait_timeout_seconds=args.lock_timeout,
         lock_ttl_seconds=args.lock_ttl,

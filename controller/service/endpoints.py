@@ -6,7 +6,8 @@
 ``GET /metrics``         Prometheus text (or OpenMetrics, by ``Accept``).
 ``GET /status``          JSON: state, lock, the last runs.
 ``POST /webhooks/github`` / ``POST /webhooks/gitlab``
-                         200 triggered, 202 ignored (with a reason), 400 malformed,
+                         200 triggered, 200 replayed (a delivery ID already received:
+                         no run), 202 ignored (with a reason), 400 malformed,
                          401 bad or missing signature/token (nothing triggered),
                          404 webhooks disabled (no secret configured), 413 body too large
                          (refused from ``Content-Length`` before reading it), 503 stopping.
@@ -31,7 +32,14 @@ from controller.logs import get_logger
 from controller.service.metrics import ServiceMetrics
 from controller.service.running import Admission
 from controller.service.runs import Trigger
-from controller.service.webhooks import WebhookVerdict, github_verdict, gitlab_verdict
+from controller.service.webhooks import (
+    DeliveryLog,
+    WebhookVerdict,
+    delivery_id,
+    github_verdict,
+    gitlab_verdict,
+    replay_verdict,
+)
 
 log = get_logger(__name__)
 
@@ -79,6 +87,7 @@ class ServiceApp:
         self._readiness = readiness
         self._status = status
         self._metrics_app = make_wsgi_app(metrics.registry)
+        self._deliveries = DeliveryLog()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
@@ -121,6 +130,11 @@ class ServiceApp:
         verdict: WebhookVerdict = judge(
             headers, body, secret=secret, tracked_ref=self._config.tracked_ref
         )
+        delivery = delivery_id(headers)
+        # Only authentic deliveries are remembered: a forged one must not shadow a real ID.
+        authentic = verdict.status not in (400, 401)
+        if authentic and delivery is not None and self._deliveries.replayed(source, delivery):
+            verdict = replay_verdict(delivery)
         answer = verdict.to_json()
         if verdict.trigger:
             admission = self._request_run(trigger, verdict.revision)
@@ -134,7 +148,7 @@ class ServiceApp:
             "webhook_received",
             source=source,
             webhook_event=headers.get("x-github-event") or headers.get("x-gitlab-event"),
-            delivery=headers.get("x-github-delivery") or headers.get("x-gitlab-event-uuid"),
+            delivery=delivery,
             outcome=verdict.outcome,
             reason=verdict.reason,
             pushed_revision=verdict.revision,

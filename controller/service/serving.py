@@ -79,6 +79,7 @@ class Service:
                 settings.backoff_max_seconds,
             ),
             on_finished=self._schedule_next,
+            webhook_spacing=settings.webhook_min_interval_seconds,
         )
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
