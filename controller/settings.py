@@ -190,6 +190,12 @@ class ServiceSettings:
     lock_ttl_seconds: float = 60.0
     lock_dir: Path | None = None
     http_threads: int = 4
+    # waitress's defaults (100, 120 s) let 98 half-open connections starve /healthz; see
+    # controller.service.listening. The probe listener (--probe-listen) is off by default.
+    http_connection_limit: int = 200
+    http_channel_timeout_seconds: int = 15
+    probe_host: str = "127.0.0.1"
+    probe_port: int | None = None
 
     def __post_init__(self) -> None:
         positive = {
@@ -200,6 +206,8 @@ class ServiceSettings:
             "webhook-max-body": self.webhook_max_body_bytes,
             "status-history": self.status_history,
             "http-threads": self.http_threads,
+            "connection-limit": self.http_connection_limit,
+            "channel-timeout": self.http_channel_timeout_seconds,
         }
         for name, value in positive.items():
             if value <= 0:
@@ -210,6 +218,8 @@ class ServiceSettings:
             raise ConfigError("--webhook-min-interval must not be negative")
         if not 0 <= self.listen_port <= 65535:
             raise ConfigError(f"--listen port must be 0-65535 (got {self.listen_port})")
+        if self.probe_port is not None and not 0 <= self.probe_port <= 65535:
+            raise ConfigError(f"--probe-listen port must be 0-65535 (got {self.probe_port})")
         if self.readiness_window_seconds is not None and self.readiness_window_seconds <= 0:
             raise ConfigError("--readiness-window must be greater than 0")
         if self.webhook_secret is not None and len(self.webhook_secret) < 8:
@@ -231,11 +241,11 @@ class ServiceSettings:
         return self.ref if self.ref.startswith("refs/") else f"refs/heads/{self.ref}"
 
 
-def parse_listen(value: str) -> tuple[str, int]:
+def parse_listen(value: str, *, flag: str = "--listen") -> tuple[str, int]:
     """``HOST:PORT`` (``[::1]:8080`` for IPv6, ``:8080`` for all interfaces) → (host, port)."""
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit():
-        raise ConfigError(f"--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
+        raise ConfigError(f"{flag} must be HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     return host or "0.0.0.0", int(port)  # noqa: S104 (an empty host asks for all interfaces)
 

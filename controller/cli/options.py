@@ -303,6 +303,13 @@ def register_serve(sub: Subparsers) -> None:
         help="shared secret of the webhooks (else $DR_GITOPS_WEBHOOK_SECRET_FILE or "
         "$DR_GITOPS_WEBHOOK_SECRET; without one, webhook routes are disabled)",
     )
+    group.add_argument("--probe-listen", metavar="HOST:PORT",
+                       help="also serve /healthz, /readyz and /metrics on a listener of their "
+                       "own, which a flood of --listen cannot starve (default: off)")  # fmt: skip
+    group.add_argument("--connection-limit", type=int, default=200, metavar="N",
+                       help="connections --listen serves at once; more wait (default: 200)")  # fmt: skip
+    group.add_argument("--channel-timeout", type=int, default=15, metavar="SECONDS",
+                       help="drop a connection of --listen idle this long (default: 15)")  # fmt: skip
     group.add_argument("--webhook-min-interval", type=float, default=10.0, metavar="SECONDS",
                        help="webhook-triggered runs start at least this far apart; deliveries "
                        "meanwhile wait in one pending run (default: 10)")  # fmt: skip

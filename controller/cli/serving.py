@@ -80,6 +80,7 @@ def run_serve(args: argparse.Namespace) -> int:
     api = api_settings(args, env)
     redactor.register(secret, api.token, git.https_token)
     host, port = parse_listen(args.listen)
+    probes = parse_listen(args.probe_listen, flag="--probe-listen") if args.probe_listen else None
     engine = engine_settings(args)
     with open_source(git, environ=env) as source:
         namespace = source.namespace()
@@ -94,6 +95,10 @@ def run_serve(args: argparse.Namespace) -> int:
         readiness_window_seconds=args.readiness_window,
         webhook_secret=secret,
         webhook_min_interval_seconds=args.webhook_min_interval,
+        http_connection_limit=args.connection_limit,
+        http_channel_timeout_seconds=args.channel_timeout,
+        probe_host=probes[0] if probes else "127.0.0.1",
+        probe_port=probes[1] if probes else None,
         lock_wait=not args.no_wait,
         lock_wait_timeout_seconds=args.lock_timeout,
         lock_ttl_seconds=args.lock_ttl,

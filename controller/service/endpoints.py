@@ -16,6 +16,9 @@
 Bodies over the limit with a ``Content-Length`` are refused by waitress itself (configured
 by the service) before this application is called, so they do not reach the webhook
 metrics; bodies without one are cut off here after ``limit + 1`` bytes.
+
+With ``--probe-listen``, :func:`probes_only` serves ``/healthz``, ``/readyz`` and
+``/metrics`` on a listener of their own (see ``controller.service.listening``).
 """
 
 from __future__ import annotations
@@ -155,6 +158,22 @@ class ServiceApp:
             run=answer.get("run"),
         )
         return _json(start_response, verdict.status, answer)
+
+
+_PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def probes_only(app: ServiceApp) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
+    """``app`` restricted to ``/healthz``, ``/readyz`` and ``/metrics`` (the probe listener:
+    no webhooks, no ``/status``)."""
+
+    def serve_probe(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        if path not in _PROBE_ROUTES:
+            return _json(start_response, 404, {"error": f"no route {path} on the probe listener"})
+        return app(environ, start_response)
+
+    return serve_probe
 
 
 def _read_body(environ: WSGIEnvironment, limit: int) -> bytes | None:
