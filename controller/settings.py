@@ -332,11 +332,19 @@ class ServiceSettings:
     status_history: int = 50
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_max_body_bytes: int = 1024 * 1024
+    # Webhook-triggered runs start at least this far apart (later deliveries coalesce).
+    webhook_min_interval_seconds: float = 10.0
     lock_wait: bool = True
     lock_wait_timeout_seconds: float | None = None
     lock_ttl_seconds: float = 60.0
     lock_dir: Path | None = None
     http_threads: int = 4
+    # waitress's defaults (100, 120 s) let 98 half-open connections starve /healthz; see
+    # controller.service.listening. The probe listener (--probe-listen) is off by default.
+    http_connection_limit: int = 200
+    http_channel_timeout_seconds: int = 15
+    probe_host: str = "127.0.0.1"
+    probe_port: int | None = None
 
     def __post_init__(self) -> None:
         positive = {
@@ -347,14 +355,20 @@ class ServiceSettings:
             "webhook-max-body": self.webhook_max_body_bytes,
             "status-history": self.status_history,
             "http-threads": self.http_threads,
+            "connection-limit": self.http_connection_limit,
+            "channel-timeout": self.http_channel_timeout_seconds,
         }
         for name, value in positive.items():
             if value <= 0:
                 raise ConfigError(f"--{name} must be greater than 0 (got {value})")
         if self.jitter_seconds < 0 or self.shutdown_grace_seconds < 0:
             raise ConfigError("--jitter and --shutdown-grace must not be negative")
+        if not self.webhook_min_interval_seconds >= 0:
+            raise ConfigError("--webhook-min-interval must not be negative")
         if not 0 <= self.listen_port <= 65535:
             raise ConfigError(f"--listen port must be 0-65535 (got {self.listen_port})")
+        if self.probe_port is not None and not 0 <= self.probe_port <= 65535:
+            raise ConfigError(f"--probe-listen port must be 0-65535 (got {self.probe_port})")
         if self.readiness_window_seconds is not None and self.readiness_window_seconds <= 0:
             raise ConfigError("--readiness-window must be greater than 0")
         if self.webhook_secret is not None and len(self.webhook_secret) < 8:
@@ -376,11 +390,11 @@ class ServiceSettings:
         return self.ref if self.ref.startswith("refs/") else f"refs/heads/{self.ref}"
 
 
-def parse_listen(value: str) -> tuple[str, int]:
+def parse_listen(value: str, *, flag: str = "--listen") -> tuple[str, int]:
     """``HOST:PORT`` (``[::1]:8080`` for IPv6, ``:8080`` for all interfaces) → (host, port)."""
     host, sep, port = value.rpartition(":")
     if not sep or not port.isdigit():
-        raise ConfigError(f"--listen must be HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
+        raise ConfigError(f"{flag} must be HOST:PORT, e.g. 127.0.0.1:8080 (got {value!r})")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     return host or "0.0.0.0", int(port)  # noqa: S104 (an empty host asks for all interfaces)
 
@@ -663,7 +677,10 @@ class EngineSettings:
     ``path`` is the manifest root inside the repository (``--path``); ``concurrency`` how
     many independent objects are written at once. ``targets`` (``--target KIND/NAME``)
     limits a run to those objects; empty means every object. (The namespace is a git
-    setting: it is derived from the remote unless set.)
+    setting: it is derived from the remote unless set.) ``trusted_creators``: usernames,
+    besides the token's own user, whose models under this namespace's ``userProvidedId``
+    (and whose namespace lock) count as this controller's (``--trusted-creator``); any other
+    creator's are blocked as possibly squatted.
     """
 
     path: str = ""
@@ -673,6 +690,7 @@ class EngineSettings:
     allow_empty: bool = False
     allow_dirty: bool = False
     targets: tuple[str, ...] = ()
+    trusted_creators: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for target in self.targets:
@@ -694,3 +712,6 @@ class EngineSettings:
             raise ConfigError(f"--max-deletions must be 0 or more, not {self.max_deletions}")
         if self.path.startswith("/") or ".." in Path(self.path).parts:
             raise ConfigError(f"--path must be a folder inside the repository, not {self.path!r}")
+        for name in self.trusted_creators:
+            if not name.strip() or any(ord(c) < 32 for c in name):
+                raise ConfigError(f"--trusted-creator must be a DataRobot username, not {name!r}")

@@ -174,7 +174,8 @@ def describe_seed(seed: Seed) -> str:
     lines = [f"Seeded data ({seed.source}):", "  users (id  username):"]
     for user in seed.users:
         owner = "  <- owns --token" if user["id"] == seed.token_owner else ""
-        lines.append(f"    {user['id']}  {user['username']}{owner}")
+        tokens = "".join(f"  (token {token})" for token in user.get("apiTokens", []))
+        lines.append(f"    {user['id']}  {user['username']}{owner}{tokens}")
     lines.append("  groups (id  name):")
     lines.extend(f"    {g['id']}  {g['name']}" for g in seed.groups)
     lines.append("  organizations (id  name):")

@@ -53,12 +53,27 @@ def api_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> ApiSet
     return load_api_settings(flags, environ, args.drconfig)
 
 
+TRUSTED_CREATORS_ENV = "DR_GITOPS_TRUSTED_CREATORS"
+
+
+def trusted_creators(
+    args: argparse.Namespace, environ: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """``--trusted-creator`` (repeatable), else ``$DR_GITOPS_TRUSTED_CREATORS`` (commas)."""
+    given = list(getattr(args, "trusted_creator", None) or [])
+    if not given:
+        env = os.environ if environ is None else environ
+        given = env.get(TRUSTED_CREATORS_ENV, "").split(",")
+    return tuple(dict.fromkeys(name.strip() for name in given if name.strip()))
+
+
 def engine_settings(args: argparse.Namespace, **overrides: Any) -> EngineSettings:
     values: dict[str, Any] = {
         "path": args.path,
         "concurrency": args.concurrency,
         "allow_dirty": getattr(args, "allow_dirty", False),
         "targets": tuple(getattr(args, "target", None) or ()),
+        "trusted_creators": trusted_creators(args),
     }
     for name in ("prune", "max_deletions", "allow_empty"):
         if hasattr(args, name):

@@ -128,6 +128,16 @@ def add_engine_options(parser: argparse.ArgumentParser, *, applies: bool = True)
         metavar="N",
         help="objects written (and versions downloaded) at once (default: 4)",
     )
+    group.add_argument(
+        "--trusted-creator",
+        action="append",
+        default=[],
+        metavar="USERNAME",
+        help="a DataRobot user, besides the token's own, whose models under this namespace's "
+        "userProvidedId and whose namespace lock count as this controller's (repeatable; "
+        "default: $DR_GITOPS_TRUSTED_CREATORS, comma-separated). Those made by anyone else "
+        "are blocked as possibly squatted",
+    )
     if applies:
         group.add_argument(
             "--allow-dirty",
@@ -328,6 +338,16 @@ def register_serve(sub: Subparsers) -> None:
         help="shared secret of the webhooks (else $DR_GITOPS_WEBHOOK_SECRET_FILE or "
         "$DR_GITOPS_WEBHOOK_SECRET; without one, webhook routes are disabled)",
     )
+    group.add_argument("--probe-listen", metavar="HOST:PORT",
+                       help="also serve /healthz, /readyz and /metrics on a listener of their "
+                       "own, which a flood of --listen cannot starve (default: off)")  # fmt: skip
+    group.add_argument("--connection-limit", type=int, default=200, metavar="N",
+                       help="connections --listen serves at once; more wait (default: 200)")  # fmt: skip
+    group.add_argument("--channel-timeout", type=int, default=15, metavar="SECONDS",
+                       help="drop a connection of --listen idle this long (default: 15)")  # fmt: skip
+    group.add_argument("--webhook-min-interval", type=float, default=10.0, metavar="SECONDS",
+                       help="webhook-triggered runs start at least this far apart; deliveries "
+                       "meanwhile wait in one pending run (default: 10)")  # fmt: skip
     group.add_argument("--shutdown-grace", type=float, default=240.0, metavar="SECONDS",
                        help="how long SIGTERM waits for a running apply (default: 240)")  # fmt: skip
     group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",

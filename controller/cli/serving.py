@@ -14,6 +14,7 @@ from controller.cli.common import (
     api_settings,
     engine_settings,
     git_settings,
+    trusted_creators,
 )
 from controller.logs import redactor
 from controller.remote import DataRobotClient, RequestHook
@@ -37,7 +38,7 @@ def make_lock(
     if args.lock == "file":
         return file_lock(namespace, settings)
     assert client is not None, "--lock datarobot needs a DataRobot client"
-    store = DataRobotLeaseStore(client, namespace)
+    store = DataRobotLeaseStore(client, namespace, trusted_creators=trusted_creators(args))
     return NamespaceLock(store, namespace=namespace, ttl_seconds=args.lock_ttl)
 
 
@@ -80,6 +81,7 @@ def run_serve(args: argparse.Namespace) -> int:
     api = api_settings(args, env)
     redactor.register(secret, api.token, git.https_token)
     host, port = parse_listen(args.listen)
+    probes = parse_listen(args.probe_listen, flag="--probe-listen") if args.probe_listen else None
     engine = engine_settings(args)
     with open_source(git, environ=env, manifests_path=engine.path) as source:
         namespace = source.namespace()
@@ -93,6 +95,11 @@ def run_serve(args: argparse.Namespace) -> int:
         shutdown_grace_seconds=args.shutdown_grace,
         readiness_window_seconds=args.readiness_window,
         webhook_secret=secret,
+        webhook_min_interval_seconds=args.webhook_min_interval,
+        http_connection_limit=args.connection_limit,
+        http_channel_timeout_seconds=args.channel_timeout,
+        probe_host=probes[0] if probes else "127.0.0.1",
+        probe_port=probes[1] if probes else None,
         lock_wait=not args.no_wait,
         lock_wait_timeout_seconds=args.lock_timeout,
         lock_ttl_seconds=args.lock_ttl,

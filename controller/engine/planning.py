@@ -84,6 +84,9 @@ class PlanInputs:
     allow_empty: bool = False
     declared_elsewhere: frozenset[ResourceKey] = frozenset()
     """Keys declared in the repository outside ``--path``: never pruned, nor called gone."""
+    trusted_creators: tuple[str, ...] = ()
+    """Usernames besides ``live.controller_user`` whose models under our ``userProvidedId``
+    are ours (see :func:`foreign_creator`)."""
 
 
 def make_plan(inputs: PlanInputs) -> Plan:
@@ -127,6 +130,15 @@ def _plan_model(
     if live is None:
         return _create_model(model, inputs)
     adopted = model.key in matches.adopted
+    squatted = None if adopted else foreign_creator(live, inputs)
+    if squatted:
+        reason = (
+            f"{squatted}; dr-gitops writes nothing to it, since another DataRobot user could "
+            "make it to receive this repository's source. Have it deleted (by its creator or "
+            f"an administrator), or, if that user is trusted, pass --trusted-creator "
+            f"{live.created_by}"
+        )
+        return [Action(ActionKind.BLOCKED, model.key, reason, live.id, live.name)]
     changes = field_changes(model.fields, _user_fields(live))
     blocked = _model_blocker(changes, live)
     if blocked:
@@ -160,6 +172,25 @@ def _plan_model(
         current = inputs.live.model_sharing.get(live.id, ())
         actions.extend(_plan_sharing(ActionKind.UPDATE_MODEL_SHARING, model, live, current, inputs))
     return actions
+
+
+def foreign_creator(live: LiveModel, inputs: PlanInputs) -> str | None:
+    """Why a model under our ``userProvidedId`` is not ours, if it is not: it was created by
+    neither the controller's user nor a trusted one. ``None`` also when that cannot be told
+    (the server names no creator, or not the token's user). Adopted models (matched by
+    their stamp, with their own ``userProvidedId``) were made by someone else by design and
+    are not asked."""
+    creator, controller = live.created_by, inputs.live.controller_user
+    upid = live.user_provided_id or ""
+    if not creator or not controller or owned_model_name(inputs.namespace, upid) is None:
+        return None
+    if creator.casefold() in {n.casefold() for n in (controller, *inputs.trusted_creators)}:
+        return None
+    return (
+        f"the model with this manifest's userProvidedId {live.user_provided_id!r} (id "
+        f"{live.id}) was created by {creator!r}, not by {controller!r} (the user dr-gitops "
+        "runs as) nor a --trusted-creator"
+    )
 
 
 def _records_commit_only(actions: list[Action]) -> bool:
@@ -631,6 +662,19 @@ def _plan_deletions(
         if key in models.ambiguous or key in inputs.declared_elsewhere:
             continue
         upid = model.user_provided_id
+        foreign = foreign_creator(model, inputs)
+        if foreign:
+            actions.append(
+                Action(
+                    ActionKind.BLOCKED,
+                    key,
+                    f"its manifest is gone, but {foreign}; prune never deletes it: delete "
+                    "it by hand if it should go",
+                    model.id,
+                    model.name,
+                )
+            )
+            continue
         if upid and owned_model_name(inputs.namespace, upid) is None:
             actions.append(
                 Action(

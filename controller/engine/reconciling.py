@@ -174,6 +174,7 @@ class Engine:
                 declared_elsewhere=declared_elsewhere(
                     self._settings, checkout.root, desired, exclude
                 ),
+                trusted_creators=self._settings.trusted_creators,
             )
         )
         if targets is not None:

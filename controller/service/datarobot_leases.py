@@ -11,6 +11,13 @@ releasing (a DELETE by ID) act only on the lease that was read, and a 404 means 
 taken over. It is never taken for a managed model (``.dr-gitops-lock`` is not a valid
 manifest name) and never pruned. The token's user must be allowed to create custom models.
 
+The lock is only as good as its ``userProvidedId`` is ours. Another DataRobot user who can
+create custom models can make the lock model first: read back, one made by anyone but the
+token's user (or a ``trusted_creators`` user) is refused with a :class:`LockError` naming
+its creator, and one made privately (the create is a duplicate, yet no model can be seen)
+is reported as such rather than waited for forever. (The TTL a record claims is capped at
+the local one by the lock, see ``controller.service.locking``.)
+
 Errors that say nothing about the lease (DataRobot unreachable, 5xx, rate limited) become
 :class:`~controller.service.leases.LeaseStoreUnavailable`, which a waiting instance rides
 out; others (a rejected token, no permission) are raised as they are, with a hint.
@@ -41,14 +48,20 @@ log = get_logger(__name__)
 
 _TRANSIENT = (ApiConnectionError, OutcomeUnknownError, RateLimitedError, ServerError)
 _DUPLICATE = "user provided ID"  # the 422 of a second create with the same userProvidedId
+# Creates answered "duplicate" while no lock model can be seen before it is called invisible.
+_INVISIBLE_TRIES = 3
 
 
 class DataRobotLeaseStore:
     """:class:`~controller.service.leases.LeaseStore` on a DataRobot custom model."""
 
-    def __init__(self, client: DataRobotClient, namespace: str) -> None:
+    def __init__(
+        self, client: DataRobotClient, namespace: str, *, trusted_creators: tuple[str, ...] = ()
+    ) -> None:
         self._client = client
         self._namespace = namespace
+        self._trusted = trusted_creators
+        self._user: str | None = None
         self.user_provided_id = lock_upid(namespace)
         self.name = f"dr-gitops lock: {namespace}"[:255]
 
@@ -59,12 +72,26 @@ class DataRobotLeaseStore:
             "targetType": "Unstructured",
             "userProvidedId": self.user_provided_id,
         }
+        for _ in range(_INVISIBLE_TRIES):
+            created, token = self._create(fields, record)
+            if created:
+                return token
+            if self.read() is not None:
+                return None  # held, and visible: the lock waits for it
+            # A duplicate nobody can see: released between our create and read (then the
+            # next create succeeds), or made by a user who did not share it with us.
+        raise LockError(self._invisible_message())
+
+    def _create(self, fields: dict[str, str], record: LeaseRecord) -> tuple[bool, str | None]:
+        """``(True, token)`` when this create made the lease (or, outcome unknown, found it
+        holding our record); ``(False, None)`` on a duplicate; ``(True, None)`` when another
+        record turned up after an unknown outcome."""
         with self._translated("create"):
             try:
-                return self._client.create_model(fields).id
+                return True, self._client.create_model(fields).id
             except ValidationError as exc:
                 if _DUPLICATE in str(exc):
-                    return None
+                    return False, None
                 raise
             except OutcomeUnknownError:
                 # The create may have happened: the lease is ours if it holds our record.
@@ -72,17 +99,18 @@ class DataRobotLeaseStore:
                 if current is not None and current[0] is not None:
                     if current[0].lease_id == record.lease_id:
                         log.info("namespace_lock_found_after_unknown_outcome")
-                        return current[1]
-                    return None
+                        return True, current[1]
+                    return True, None
                 if current is None:
                     raise  # nothing there: it did not happen; the caller tries again
-                return None
+                return True, None
 
     def read(self) -> tuple[LeaseRecord | None, str] | None:
         with self._translated("read"):
             model = self._find(search=self.name) or self._find(search=None)
         if model is None:
             return None
+        self._check_creator(model)
         try:
             record: LeaseRecord | None = LeaseRecord.from_json(
                 str(model.fields.get("description") or "")
@@ -106,6 +134,39 @@ class DataRobotLeaseStore:
             except NotFoundError:
                 return False
         return True
+
+    def _check_creator(self, model: LiveModel) -> None:
+        """Refuse a lock model made by someone other than us or a trusted user."""
+        if self._user is None:
+            with self._translated("read"):
+                info = self._client.account_info()
+            self._user = info.username if info is not None else ""
+        creator = model.created_by
+        if not creator or not self._user:
+            return  # the server does not say who made it, or who we are: nothing to compare
+        if creator.casefold() in {n.casefold() for n in (self._user, *self._trusted)}:
+            return
+        log.error(
+            "namespace_lock_foreign", namespace=self._namespace, model=model.id, creator=creator
+        )
+        raise LockError(
+            f"the namespace lock of {self._namespace!r} (custom model {model.id}, "
+            f"userProvidedId {self.user_provided_id!r}) was created by {creator!r}, not by "
+            f"{self._user!r} (the user dr-gitops runs as) nor a --trusted-creator: another "
+            "DataRobot user may be holding this namespace hostage. Have that model deleted (by "
+            "its creator or an administrator); if that user runs a controller of this "
+            f"namespace, pass --trusted-creator {creator}"
+        )
+
+    def _invisible_message(self) -> str:
+        return (
+            f"the namespace lock of {self._namespace!r} exists (DataRobot refuses a second "
+            f"custom model with userProvidedId {self.user_provided_id!r}) but the token's user "
+            "cannot see it: another DataRobot user made it without sharing it, and it would be "
+            "waited for forever. Ask a DataRobot administrator to find and delete that model "
+            "(or its creator to share it with the user dr-gitops runs as, if it is a "
+            "controller's); meanwhile --lock file or --lock none run without it"
+        )
 
     def _find(self, *, search: str | None) -> LiveModel | None:
         # The search finds it by name in one small page; a renamed lock model is still

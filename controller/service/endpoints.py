@@ -6,7 +6,8 @@
 ``GET /metrics``         Prometheus text (or OpenMetrics, by ``Accept``).
 ``GET /status``          JSON: state, lock, the last runs.
 ``POST /webhooks/github`` / ``POST /webhooks/gitlab``
-                         200 triggered, 202 ignored (with a reason), 400 malformed,
+                         200 triggered, 200 replayed (a delivery ID already received:
+                         no run), 202 ignored (with a reason), 400 malformed,
                          401 bad or missing signature/token (nothing triggered),
                          404 webhooks disabled (no secret configured), 413 body too large
                          (refused from ``Content-Length`` before reading it), 503 stopping.
@@ -15,6 +16,9 @@
 Bodies over the limit with a ``Content-Length`` are refused by waitress itself (configured
 by the service) before this application is called, so they do not reach the webhook
 metrics; bodies without one are cut off here after ``limit + 1`` bytes.
+
+With ``--probe-listen``, :func:`probes_only` serves ``/healthz``, ``/readyz`` and
+``/metrics`` on a listener of their own (see ``controller.service.listening``).
 """
 
 from __future__ import annotations
@@ -31,7 +35,14 @@ from controller.logs import get_logger
 from controller.service.metrics import ServiceMetrics
 from controller.service.running import Admission
 from controller.service.runs import Trigger
-from controller.service.webhooks import WebhookVerdict, github_verdict, gitlab_verdict
+from controller.service.webhooks import (
+    DeliveryLog,
+    WebhookVerdict,
+    delivery_id,
+    github_verdict,
+    gitlab_verdict,
+    replay_verdict,
+)
 
 log = get_logger(__name__)
 
@@ -79,6 +90,7 @@ class ServiceApp:
         self._readiness = readiness
         self._status = status
         self._metrics_app = make_wsgi_app(metrics.registry)
+        self._deliveries = DeliveryLog()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
@@ -121,6 +133,11 @@ class ServiceApp:
         verdict: WebhookVerdict = judge(
             headers, body, secret=secret, tracked_ref=self._config.tracked_ref
         )
+        delivery = delivery_id(headers)
+        # Only authentic deliveries are remembered: a forged one must not shadow a real ID.
+        authentic = verdict.status not in (400, 401)
+        if authentic and delivery is not None and self._deliveries.replayed(source, delivery):
+            verdict = replay_verdict(delivery)
         answer = verdict.to_json()
         if verdict.trigger:
             admission = self._request_run(trigger, verdict.revision)
@@ -134,13 +151,29 @@ class ServiceApp:
             "webhook_received",
             source=source,
             webhook_event=headers.get("x-github-event") or headers.get("x-gitlab-event"),
-            delivery=headers.get("x-github-delivery") or headers.get("x-gitlab-event-uuid"),
+            delivery=delivery,
             outcome=verdict.outcome,
             reason=verdict.reason,
             pushed_revision=verdict.revision,
             run=answer.get("run"),
         )
         return _json(start_response, verdict.status, answer)
+
+
+_PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def probes_only(app: ServiceApp) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
+    """``app`` restricted to ``/healthz``, ``/readyz`` and ``/metrics`` (the probe listener:
+    no webhooks, no ``/status``)."""
+
+    def serve_probe(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        if path not in _PROBE_ROUTES:
+            return _json(start_response, 404, {"error": f"no route {path} on the probe listener"})
+        return app(environ, start_response)
+
+    return serve_probe
 
 
 def _read_body(environ: WSGIEnvironment, limit: int) -> bytes | None:

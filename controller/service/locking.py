@@ -297,8 +297,12 @@ class NamespaceLock:
         if seen is None or seen.token != token or seen.record != record:
             self._seen = _Observation(token, record, now)
             return False
-        ttl = record.ttl_seconds if record is not None and record.ttl_seconds > 0 else None
-        return now - seen.since >= (ttl or self.ttl_seconds)
+        # The record's TTL is honoured up to ours: a record claiming 1e18 s (or NaN) must
+        # not hold the namespace for ever.
+        ttl = self.ttl_seconds
+        if record is not None and 0 < record.ttl_seconds < ttl:
+            ttl = record.ttl_seconds
+        return now - seen.since >= ttl
 
     def _held_message(self, holder: str, *, waited: bool) -> str:
         how = (

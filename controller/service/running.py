@@ -6,6 +6,10 @@ is in progress either queues one more run right after it (webhooks: the push may
 landed after the run fetched) or is dropped (schedule ticks: the run in progress is as
 fresh as the tick). This is why runs are not APScheduler jobs themselves: with
 ``max_instances=1`` APScheduler would drop a webhook that arrives during a run.
+
+Webhook-triggered runs are also spaced: one starts at least ``webhook_spacing`` seconds
+after the previous webhook-triggered one started; until then the request stays pending, so
+a flood of (valid, distinct) deliveries costs one run per spacing, not one per delivery.
 """
 
 from __future__ import annotations
@@ -71,8 +75,11 @@ class Runner:
         on_finished: Callable[[float], None],
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        webhook_spacing: float = 0.0,
     ) -> None:
         self._run = run
+        self._webhook_spacing = webhook_spacing
+        self._last_webhook_start: float | None = None
         self._history = history
         self._metrics = metrics
         self._backoff = backoff
@@ -143,14 +150,21 @@ class Runner:
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while (self._pending is None or self._held) and not self._closing:
-                    self._cond.wait()
+                while not self._closing:
+                    if self._pending is None or self._held:
+                        self._cond.wait()
+                    elif (hold_off := self._webhook_hold_off()) > 0:
+                        self._cond.wait(hold_off)  # later webhooks coalesce meanwhile
+                    else:
+                        break
                 trigger, self._pending = self._pending, None
                 pushed, self._pushed = self._pushed, None
                 if self._closing or trigger is None:
                     return
                 run = CurrentRun(uuid.uuid4().hex[:12], trigger, self._wall(), pushed)
                 self._current = run
+                if trigger.startswith("webhook:"):
+                    self._last_webhook_start = self._monotonic()
             try:
                 delay = self._execute(run)
             except Exception:  # our own bookkeeping failed; keep serving
@@ -160,6 +174,14 @@ class Runner:
                 with self._cond:
                     self._current = None
             self._on_finished(delay)
+
+    def _webhook_hold_off(self) -> float:
+        """Seconds a pending webhook-triggered run must still wait (0: none)."""
+        if self._pending is None or not self._pending.startswith("webhook:"):
+            return 0.0
+        if self._last_webhook_start is None:
+            return 0.0
+        return self._last_webhook_start + self._webhook_spacing - self._monotonic()
 
     def _execute(self, run: CurrentRun) -> float:
         structlog.contextvars.clear_contextvars()

@@ -32,12 +32,12 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from waitress.server import create_server
 
-from controller.errors import ConfigError, LockError
+from controller.errors import LockError
 from controller.logs import get_logger, redactor
-from controller.service.endpoints import EndpointConfig, ServiceApp
+from controller.service.endpoints import EndpointConfig, ServiceApp, probes_only
 from controller.service.history import RunHistory, isoformat
+from controller.service.listening import Listener
 from controller.service.locking import LockLost, NamespaceLock
 from controller.service.metrics import ServiceMetrics
 from controller.service.running import Admission, Backoff, Runner
@@ -79,6 +79,7 @@ class Service:
                 settings.backoff_max_seconds,
             ),
             on_finished=self._schedule_next,
+            webhook_spacing=settings.webhook_min_interval_seconds,
         )
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -104,21 +105,23 @@ class Service:
             readiness=self.readiness,
             status=self.status,
         )
-        self._server = _bind(app, settings)
-        self._http_closing = threading.Event()
-        self._http_thread = threading.Thread(
-            target=self._serve_http, name="dr-gitops-http", daemon=True
-        )
+        self._listeners = [_listener("http", app, settings)]
+        if settings.probe_port is not None:
+            self._listeners.append(_listener("probes", probes_only(app), settings))
 
     @property
     def port(self) -> int:
-        """The bound port (useful with port 0)."""
-        return int(self._server.effective_port)
+        """The bound port of the main listener (useful with port 0)."""
+        return self._listeners[0].port
+
+    @property
+    def probe_port(self) -> int | None:
+        """The bound port of ``--probe-listen``, if set."""
+        return self._listeners[1].port if len(self._listeners) > 1 else None
 
     def start_http(self) -> None:
-        if not self._http_thread.is_alive():
-            self._http_thread.start()
-            log.info("http_listening", host=self.settings.listen_host, port=self.port)
+        for listener in self._listeners:
+            listener.start()
 
     def trigger(self, trigger: Trigger, revision: str | None = None) -> Admission:
         """Ask for a run now (webhooks, with the pushed ``revision``); queued behind a run
@@ -341,31 +344,11 @@ class Service:
         log.info("shutdown_complete", exit_code=self._exit_code)
         return self._exit_code
 
-    def _serve_http(self) -> None:
-        # waitress's own run() loops until its sockets are closed; closing them from another
-        # thread races its select(). Loop here instead and close from this thread.
-        server = self._server
-        try:
-            while not self._http_closing.is_set():
-                server.asyncore.loop(
-                    timeout=server.adj.asyncore_loop_timeout,
-                    map=server._map,
-                    use_poll=server.adj.asyncore_use_poll,
-                    count=1,
-                )
-        finally:
-            server.asyncore.close_all(server._map)
-            server.task_dispatcher.shutdown(timeout=2)
-
     def _close(self) -> None:
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-        self._http_closing.set()
-        if self._http_thread.is_alive():
-            self._server.pull_trigger()  # wake the loop from select()
-            self._http_thread.join(timeout=5)
-        else:
-            self._server.close()
+        for listener in self._listeners:
+            listener.close()
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """``/readyz``: (ready, body)."""
@@ -416,23 +399,26 @@ class Service:
         }
 
 
-def _bind(app: ServiceApp, settings: ServiceSettings) -> Any:
-    try:
-        return create_server(
-            app,
-            host=settings.listen_host,
-            port=settings.listen_port,
-            threads=settings.http_threads,
-            ident="dr-gitops",
-            # waitress refuses larger bodies itself, from Content-Length, before reading.
-            max_request_body_size=settings.webhook_max_body_bytes + 1,
-            clear_untrusted_proxy_headers=True,
-        )
-    except OSError as exc:
-        where = f"{settings.listen_host}:{settings.listen_port}"
-        raise ConfigError(
-            f"cannot listen on {where}: {exc.strerror or exc}; choose another --listen"
-        ) from exc
+def _listener(name: str, app: Any, settings: ServiceSettings) -> Listener:
+    if name == "probes":  # a few connections of its own, answered by one thread
+        assert settings.probe_port is not None
+        host, port, flag = settings.probe_host, settings.probe_port, "--probe-listen"
+        threads, limit, timeout = 1, 16, 5
+    else:
+        host, port, flag = settings.listen_host, settings.listen_port, "--listen"
+        threads, limit = settings.http_threads, settings.http_connection_limit
+        timeout = settings.http_channel_timeout_seconds
+    return Listener(
+        app,
+        name=name,
+        host=host,
+        port=port,
+        threads=threads,
+        connection_limit=limit,
+        channel_timeout=timeout,
+        max_body_bytes=settings.webhook_max_body_bytes,
+        flag=flag,
+    )
 
 
 def serve(

@@ -11,6 +11,11 @@ is parsed, and compares in constant time.
   Push Hook``) to the tracked ref triggers.
 
 Headers are passed with lower-case names.
+
+A signed delivery can be captured and sent again: :class:`DeliveryLog` remembers the IDs of
+recent authentic deliveries (``X-GitHub-Delivery``, ``X-Gitlab-Event-UUID``) so that a
+replay is answered without a run. It lives in memory (a restart forgets it; runs are
+idempotent, so a replay after a restart costs one run, and runs are spaced anyway).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +38,7 @@ class WebhookVerdict:
     """How to answer a delivery. ``outcome`` is the metrics label."""
 
     status: int
-    outcome: str  # triggered | ignored | ping | unauthorized | malformed
+    outcome: str  # triggered | ignored | ping | replayed | unauthorized | malformed
     reason: str
     trigger: bool = False
     revision: str | None = None
@@ -41,6 +48,41 @@ class WebhookVerdict:
         if self.revision:
             body["revision"] = self.revision
         return body
+
+
+class DeliveryLog:
+    """The IDs of the last ``capacity`` authentic deliveries per source (thread-safe)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._mutex = threading.Lock()
+
+    def replayed(self, source: str, delivery: str) -> bool:
+        """Record ``delivery``; True when it had been recorded before."""
+        key = (source, delivery)
+        with self._mutex:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                return True
+            self._seen[key] = None
+            if len(self._seen) > self._capacity:
+                self._seen.popitem(last=False)
+            return False
+
+
+def delivery_id(headers: Mapping[str, str]) -> str | None:
+    """The delivery's ID, if the sender gave one (GitHub always does; GitLab 15.x+)."""
+    value = headers.get("x-github-delivery") or headers.get("x-gitlab-event-uuid")
+    return value.strip()[:200] if value and value.strip() else None
+
+
+def replay_verdict(delivery: str) -> WebhookVerdict:
+    return WebhookVerdict(
+        200,
+        "replayed",
+        f"delivery {delivery!r} was already received; a replayed delivery does not trigger a run",
+    )
 
 
 def _unauthorized(reason: str) -> WebhookVerdict:

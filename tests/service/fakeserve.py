@@ -45,6 +45,7 @@ def main() -> int:
         backoff_max_seconds=0.2,
         shutdown_grace_seconds=args.grace,
         webhook_secret=secret,
+        webhook_min_interval_seconds=0.0,  # the tests send webhooks back to back
         lock_wait=not args.no_wait,
         lock_ttl_seconds=args.lock_ttl,
         lock_dir=args.lock_dir,

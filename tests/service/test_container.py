@@ -156,14 +156,16 @@ def test_the_deployment_runs_one_replica_replaced_by_recreate() -> None:
     assert deployment["spec"]["strategy"] == {"type": "Recreate"}
 
 
-def test_the_probes_use_healthz_and_readyz_on_the_serving_port() -> None:
+def test_the_probes_use_healthz_and_readyz_on_the_probe_port() -> None:
     (deployment,) = load("deployment.yaml")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
-    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-    assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    (port,) = container["ports"]
-    assert port == {"name": "http", "containerPort": 8080}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "probes"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "probes"}
+    http, probes = container["ports"]
+    assert http == {"name": "http", "containerPort": 8080}
+    assert probes == {"name": "probes", "containerPort": 8081}
     assert "--listen=0.0.0.0:8080" in container["args"]
+    assert "--probe-listen=0.0.0.0:8081" in container["args"]
     assert container["args"][0] == "serve"
 
 
