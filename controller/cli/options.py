@@ -332,6 +332,14 @@ def register_serve(sub: Subparsers) -> None:
         help="shared secret of the webhooks (else $DR_GITOPS_WEBHOOK_SECRET_FILE or "
         "$DR_GITOPS_WEBHOOK_SECRET; without one, webhook routes are disabled)",
     )
+    group.add_argument(
+        "--notifications",
+        type=Path,
+        metavar="FILE",
+        help="send notifications (applied changes, failures, blocked actions, drift "
+        "corrected, failed gates, a lost lock, recovery) to Slack, Microsoft Teams or JSON "
+        "webhooks as FILE says (see docs/service.md); default: none",
+    )
     group.add_argument("--shutdown-grace", type=float, default=240.0, metavar="SECONDS",
                        help="how long SIGTERM waits for a running apply (default: 240)")  # fmt: skip
     group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",
