@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from controller.cli.notificationfile import load_notifications
 from controller.errors import ConfigError
@@ -288,9 +289,14 @@ def test_a_receiver_answering_500_is_retried_then_logged_and_counted(
     notifier.start()
     history = RunHistory(50)
     runner = _runner_with(history, _scripted([APPLIED]), notifier)
-    _run_once(runner, lambda: len(history.recent()))
-    notifier.close(timeout=10)
+    with capture_logs() as logs:
+        _run_once(runner, lambda: len(history.recent()))
+        notifier.close(timeout=10)
     assert broken.attempts == 3  # the first POST and two retries
+    (failure,) = [e for e in logs if e["event"] == "notification_failed"]
+    assert failure["target"] == "broken"
+    assert failure["error"] == "HTTP 500"
+    assert broken.url not in str(logs)  # a webhook URL is a credential
     assert _count(metrics, "broken", "failed") == 1
     assert _count(metrics, "broken", "sent") == 0
     assert _count(metrics, "good", "sent") == 1
