@@ -17,6 +17,7 @@ from controller.cli.options import (
     register_export,
     register_plan_and_apply,
     register_serve,
+    register_status,
     register_validate,
 )
 from controller.errors import DrGitopsError
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_validate(sub)
     register_plan_and_apply(sub)
     register_serve(sub)
+    register_status(sub)
     register_demo(sub)
     register_export(sub)
     for command in sub.choices.values():

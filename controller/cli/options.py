@@ -32,14 +32,18 @@ def _command(module: str, name: str) -> Command:
 # --- flags shared by several commands ----------------------------------------------------
 
 
-def add_source_options(parser: argparse.ArgumentParser, *, repo_required: bool = False) -> None:
+def add_source_options(
+    parser: argparse.ArgumentParser, *, repo_required: bool = False, repo_help: str | None = None
+) -> None:
+    """The repository flags; with ``repo_help``, --repo is optional and has no default."""
     group = parser.add_argument_group("repository")
     group.add_argument(
         "--repo",
         required=repo_required,
-        default=None if repo_required else ".",
+        default=None if repo_required or repo_help else ".",
         metavar="PATH|URL",
-        help="git repository: a local path"
+        help=repo_help
+        or "git repository: a local path"
         + ("" if repo_required else " (default: .)")
         + " or a URL (https, ssh, file://)",
     )
@@ -348,6 +352,14 @@ def register_serve(sub: Subparsers) -> None:
     group.add_argument("--webhook-min-interval", type=float, default=10.0, metavar="SECONDS",
                        help="webhook-triggered runs start at least this far apart; deliveries "
                        "meanwhile wait in one pending run (default: 10)")  # fmt: skip
+    group.add_argument(
+        "--notifications",
+        type=Path,
+        metavar="FILE",
+        help="send notifications (applied changes, failures, blocked actions, drift "
+        "corrected, failed gates, a lost lock, recovery) to Slack, Microsoft Teams or JSON "
+        "webhooks as FILE says (see docs/service.md); default: none",
+    )
     group.add_argument("--shutdown-grace", type=float, default=240.0, metavar="SECONDS",
                        help="how long SIGTERM waits for a running apply (default: 240)")  # fmt: skip
     group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",
@@ -364,6 +376,37 @@ def register_serve(sub: Subparsers) -> None:
                        help="allow pruning when the manifests declare nothing")  # fmt: skip
     add_lock_options(parser)
     parser.set_defaults(run=_command("controller.cli.serving", "run_serve"))
+
+
+def register_status(sub: Subparsers) -> None:
+    parser = sub.add_parser(
+        "status",
+        help="list what the namespace owns in DataRobot and whether it is in sync (reads only)",
+        description=(
+            "List every custom model and custom job the namespace owns in DataRobot (kind, "
+            "name, ID, newest version and the commit it was made from, last update), like "
+            "`flux get` or `terraform state list`. With --repo, compare them with the "
+            "manifests (the plan `dr-gitops plan` makes) and give each a state: in sync, "
+            "drifted, missing (not created yet), blocked or orphaned (owned, but no manifest "
+            "declares it). Without --repo, the namespace comes from --namespace or "
+            "$DR_GITOPS_NAMESPACE, else from the repository in the current directory. "
+            "Writes nothing."
+        ),
+    )
+    add_source_options(
+        parser,
+        repo_help="compare with the manifests of this git repository: a local path or a URL "
+        "(https, ssh, file://); without it, only ownership is listed",
+    )
+    add_api_options(parser)
+    add_engine_options(parser, applies=False)
+    parser.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text (a table) or json (schemas/status.schema.json) (default: text)",
+    )
+    parser.set_defaults(run=_command("controller.cli.inspecting", "run_status"))
 
 
 def register_demo(sub: Subparsers) -> None:

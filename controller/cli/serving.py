@@ -16,6 +16,7 @@ from controller.cli.common import (
     git_settings,
     trusted_creators,
 )
+from controller.cli.notificationfile import load_notifications
 from controller.logs import redactor
 from controller.remote import DataRobotClient, RequestHook
 from controller.service import NamespaceLock, file_lock, serve
@@ -23,6 +24,7 @@ from controller.service.datarobot_leases import DataRobotLeaseStore
 from controller.service.leases import LeaseStoreUnavailable
 from controller.service.locking import LockWait, holding
 from controller.service.metrics import ServiceMetrics
+from controller.service.notifying import Notifier
 from controller.service.reconciler import EngineRunner
 from controller.settings import ApiSettings, ServiceSettings, parse_listen, read_webhook_secret
 from controller.sources import Checkout, open_source
@@ -107,10 +109,13 @@ def run_serve(args: argparse.Namespace) -> int:
     )
     runner = EngineRunner(git, api, engine, env)
     metrics = ServiceMetrics()
+    notifier = None
+    if args.notifications is not None:
+        notifier = Notifier(load_notifications(args.notifications, env, namespace), metrics)
     lock_settings = lock_api(api, args.lock_ttl)
     with DataRobotClient(lock_settings, on_request=counting_into(metrics)) as client:
         lock = make_lock(args, namespace, client)
-        return serve(settings, runner, lock=lock, metrics=metrics)
+        return serve(settings, runner, lock=lock, metrics=metrics, notifier=notifier)
 
 
 class ApplyLocking:

@@ -70,6 +70,7 @@ class LiveModel:
     git: GitModelVersion | None = None
     created_by: str | None = None
     created: str = ""
+    updated: str = ""
 
     @property
     def name(self) -> str:
@@ -86,6 +87,7 @@ class LiveJob:
     entry_point: str | None = None
     runtime_parameters: tuple[LiveRuntimeParameter, ...] = ()
     created: str = ""
+    updated: str = ""
 
     @property
     def name(self) -> str:

@@ -112,6 +112,7 @@ def model_from_api(raw: ModelPayload) -> LiveModel:
         git=_git(raw.get("gitModelVersion")),
         created_by=_str_or_none(raw.get("createdBy")),
         created=str(raw.get("created") or ""),
+        updated=str(raw.get("updated") or ""),
     )
 
 
@@ -145,6 +146,7 @@ def job_from_api(raw: JobPayload) -> LiveJob:
         entry_point=_str_or_none(raw.get("entryPoint")),
         runtime_parameters=_parameters(raw.get("runtimeParameters")),
         created=str(raw.get("created") or ""),
+        updated=str(raw.get("updated") or ""),
     )
 
 

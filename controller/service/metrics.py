@@ -49,6 +49,13 @@ class ServiceMetrics:
             ["action"],
             registry=r,
         )
+        self.notifications = Counter(
+            "dr_gitops_notifications",
+            "Notifications, by target and result (sent, failed after retries, dropped: the "
+            "queue was full).",
+            ["target", "result"],
+            registry=r,
+        )
         self.api_requests = Counter(
             "dr_gitops_api_requests",
             "DataRobot API responses, by method, route template and status (0: no response).",

@@ -13,6 +13,7 @@ from controller.engine.applying import ApplyResult, Outcome
 from controller.engine.reconciling import Engine, Planned
 from controller.errors import DrGitopsError
 from controller.logs import get_logger
+from controller.manifests import ManifestError
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
 from controller.service.runs import ActionCounts, ResourceCount, RunOutcome, RunRequest
@@ -72,6 +73,11 @@ class EngineRunner:
                 if request.stop_requested:
                     return RunOutcome("failed", revision, errors=("stopped before applying",))
                 result = engine.apply(planned, stop=request.stop)
+        except ManifestError as exc:
+            log.warning("run_failed", error=str(exc))
+            return RunOutcome(
+                "failed", revision, errors=(str(exc),), failed_gate="manifest validation"
+            )
         except DrGitopsError as exc:
             log.warning("run_failed", error=str(exc))
             return RunOutcome("failed", revision, errors=(str(exc),))
@@ -82,6 +88,8 @@ class EngineRunner:
             counts=_counts(result),
             resources=_resources(planned, result),
             drift_fields=_healed(result) if drift else (),
+            changes=_changes(result),
+            blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
             errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
             + (
                 ("stopped before every action ran; the next run continues",)
@@ -118,6 +126,15 @@ def _counts(result: ApplyResult) -> ActionCounts:
         deleted=done["deleted"],
         failed=len(result.failures),
     )
+
+
+def _changes(result: ApplyResult) -> tuple[str, ...]:
+    """Per object, what was applied: ``"CustomModel/x: model updated; version 1.3 created"``."""
+    done: dict[str, list[str]] = {}
+    for r in result.results:
+        if r.outcome is Outcome.DONE:
+            done.setdefault(str(r.action.key), []).append(r.detail or r.action.kind.value)
+    return tuple(f"{key}: {'; '.join(details)}" for key, details in sorted(done.items()))
 
 
 def _healed(result: ApplyResult) -> tuple[tuple[str, int], ...]:

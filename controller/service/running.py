@@ -62,7 +62,9 @@ class Runner:
     """The worker thread that calls the run function (see the module docstring).
 
     ``on_finished(delay)`` is called after each run with the seconds until the next
-    scheduled one (the service reschedules its tick with it).
+    scheduled one (the service reschedules its tick with it). ``on_recorded(record,
+    outcome, failures_before)`` is told each run once it is recorded (notifications); it
+    must not block, and what it raises is logged, never the run's business.
     """
 
     def __init__(
@@ -76,10 +78,12 @@ class Runner:
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         webhook_spacing: float = 0.0,
+        on_recorded: Callable[[RunRecord, RunOutcome, int], None] | None = None,
     ) -> None:
         self._run = run
         self._webhook_spacing = webhook_spacing
         self._last_webhook_start: float | None = None
+        self._on_recorded = on_recorded
         self._history = history
         self._metrics = metrics
         self._backoff = backoff
@@ -234,8 +238,14 @@ class Runner:
             last_success_revision=request.last_success_revision,
             scrub=redactor.scrub,
         )
+        failures_before = self._history.consecutive_failures
         self._history.add(record)
         failures = self._history.consecutive_failures
+        if self._on_recorded is not None:
+            try:
+                self._on_recorded(record, outcome, failures_before)
+            except Exception:
+                log.exception("run_observer_failed")
         self._metrics.run_finished(record, outcome, failures)
         delay = self._backoff.delay(failures)
         structlog.contextvars.bind_contextvars(revision=record.revision)

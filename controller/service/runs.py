@@ -118,6 +118,9 @@ class RunOutcome:
     last successful run's revision is a drift correction, otherwise none.
     ``drift_fields`` counts, by field (an API field name, ``runtimeParameters``,
     ``sharing``, ``files``), the values such a run put back.
+    ``changes`` says per object what was applied (``"CustomModel/x: version 1.3
+    created"``), ``blocked`` names the actions the plan refused, and ``failed_gate`` the
+    gate that stopped the run (``"manifest validation"``), for notifications.
     """
 
     result: Result
@@ -127,6 +130,9 @@ class RunOutcome:
     errors: tuple[str, ...] = ()
     drift_corrections: int | None = None
     drift_fields: tuple[tuple[str, int], ...] = ()
+    changes: tuple[str, ...] = ()
+    blocked: tuple[str, ...] = ()
+    failed_gate: str | None = None
 
     def __post_init__(self) -> None:
         if self.result not in RESULTS:

@@ -40,6 +40,7 @@ from controller.service.history import RunHistory, isoformat
 from controller.service.listening import Listener
 from controller.service.locking import LockLost, NamespaceLock
 from controller.service.metrics import ServiceMetrics
+from controller.service.notifying import Notifier
 from controller.service.running import Admission, Backoff, Runner
 from controller.service.runs import RunFn, Trigger
 from controller.settings import ServiceSettings
@@ -50,6 +51,7 @@ _TICK = "reconcile-tick"
 _HEARTBEAT = "lock-heartbeat"
 # At most this long at the end of the shutdown grace is left for writes in flight.
 _MAX_DRAIN_SECONDS = 30.0
+_NOTIFY_DRAIN_SECONDS = 10.0  # at shutdown, how long queued notifications may still take
 
 
 class Service:
@@ -64,10 +66,12 @@ class Service:
         *,
         lock: NamespaceLock | None = None,
         metrics: ServiceMetrics | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.settings = settings
         self.lock = lock
         self.metrics = metrics or ServiceMetrics()
+        self.notifier = notifier
         self.history = RunHistory(settings.status_history)
         self.runner = Runner(
             run,
@@ -80,6 +84,7 @@ class Service:
             ),
             on_finished=self._schedule_next,
             webhook_spacing=settings.webhook_min_interval_seconds,
+            on_recorded=notifier.on_run if notifier is not None else None,
         )
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -304,6 +309,8 @@ class Service:
 
     def _lock_lost(self, reason: str) -> None:
         log.error("namespace_lock_lost", reason=reason)
+        if self.notifier is not None:
+            self.notifier.on_lock_lost(reason)
         self.metrics.lock_held.set(0)
         self.runner.stop_event.set()
         self.request_stop("namespace lock lost", exit_code=1)
@@ -341,6 +348,8 @@ class Service:
             except Exception as exc:
                 log.warning("namespace_lock_release_failed", error=exc)
         self.metrics.lock_held.set(0)
+        if self.notifier is not None:
+            self.notifier.close(timeout=_NOTIFY_DRAIN_SECONDS)
         log.info("shutdown_complete", exit_code=self._exit_code)
         return self._exit_code
 
@@ -427,6 +436,7 @@ def serve(
     *,
     lock: NamespaceLock | None,
     metrics: ServiceMetrics | None = None,
+    notifier: Notifier | None = None,
 ) -> int:
     """Run the service until SIGTERM/SIGINT; returns the exit code (see module docstring).
 
@@ -440,7 +450,9 @@ def serve(
     redactor.register(settings.webhook_secret)
     if settings.webhook_secret is None:
         log.warning("webhooks_disabled", reason="no webhook secret is configured")
-    service = Service(settings, run, lock=lock, metrics=metrics)
+    service = Service(settings, run, lock=lock, metrics=metrics, notifier=notifier)
+    if notifier is not None:
+        notifier.start()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         service.signals_received.append(signal.Signals(signum).name)

@@ -159,6 +159,7 @@ def _one_shot_commands(
     run("failing apply", "apply", "--repo", url, "--output", "json")
     emulator.set_faults({})
     run("apply", "apply", "--repo", url)
+    run("status", "status", "--repo", url, "--output", "json")
     run(
         "wrong API token",
         "plan",
@@ -276,6 +277,7 @@ def _search(world: dict[str, object], figures: Figures, *, everything: bool) -> 
             "plan text": 0,
             "plan markdown": 0,
             "apply": 0,
+            "status": 0,
             "wrong API token": 1,
         }
     assert codes == expected

@@ -49,7 +49,9 @@ def served_settings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ServiceSettin
     """Stand in for ``serve()``: record what it would have been called with."""
     calls: list[tuple[ServiceSettings, Any]] = []
 
-    def fake_serve(settings: ServiceSettings, run: Any, *, lock: Any, metrics: Any) -> int:
+    def fake_serve(
+        settings: ServiceSettings, run: Any, *, lock: Any, metrics: Any, notifier: Any = None
+    ) -> int:
         calls.append((settings, lock))
         return 0
 
