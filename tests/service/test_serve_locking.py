@@ -148,7 +148,9 @@ def test_the_datarobot_lease_of_a_killed_service_is_taken_over_after_its_ttl(
     successor.wait_for("namespace_lock_taken_over")
     waited = time.monotonic() - began
     assert f"pid {crashed.pid}" in successor.wait_for("namespace_lock_stale")["holder"]
-    assert ttl <= waited < ttl + 6
+    # Not before the TTL; the upper bound only catches a wait that never ends (a loaded
+    # machine starts processes slowly, so it is generous: a stall, not a speed, fails it).
+    assert ttl <= waited < ttl + 60
     assert successor.wait_for("run_finished")["result"] == "no-op"
     lease = lock_model(workspace)
     assert lease is not None
