@@ -44,6 +44,8 @@ COPY constraints.txt /tmp/constraints.txt
 RUN python -m pip install --no-cache-dir -c /tmp/constraints.txt /tmp/dist/*.whl \
     && rm -rf /tmp/dist /tmp/constraints.txt
 
+# DR_GITOPS_HEALTHCHECK_URL: what HEALTHCHECK asks; with --probe-listen, point it there
+# (deploy/docker-compose.yaml does).
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     XDG_CACHE_HOME=/var/cache/dr-gitops \

@@ -187,6 +187,13 @@ def configure(
     root.setLevel(logging.WARNING if numeric != logging.DEBUG else logging.DEBUG)
 
 
+def shows(level: str) -> bool:
+    """Whether the logging configured by :func:`configure` lets events of ``level`` through
+    (so that a command does not repeat, as a plain line, what its log already says)."""
+    numeric = logging.getLevelName(level.upper())
+    return bool(structlog.get_logger().bind().is_enabled_for(numeric))
+
+
 def get_logger(name: str | None = None) -> Any:
     """A structlog logger; modules call this at import time and log events with context."""
     return structlog.get_logger(name)

@@ -25,6 +25,7 @@ from emulator.domain import filesets, runtime_params
 from emulator.domain.requirements import InvalidDependencies, parse_requirements
 from emulator.errors import ApiError, invalid
 from emulator.store import Store
+from emulator.training import training_for
 from emulator.validation import Reference
 
 SETTINGS = (
@@ -192,6 +193,33 @@ def new_items(
         )
         for path, content in pairs
     ]
+
+
+def version_fields(
+    store: Store,
+    reference: Reference,
+    model: dict[str, Any],
+    latest: dict[str, Any] | None,
+    body: dict[str, Any],
+    *,
+    number: tuple[int, int],
+    environment: tuple[str, str],
+    items: list[dict[str, Any]],
+    training_seconds: float,
+) -> dict[str, Any]:
+    """The fields of a new version holding ``items`` (uploaded or pulled from a repository):
+    its number and environment, dependencies, settings, runtime values and training data."""
+    return {
+        "versionMajor": number[0],
+        "versionMinor": number[1],
+        "baseEnvironmentId": environment[0],
+        "baseEnvironmentVersionId": environment[1],
+        "items": items,
+        "dependencies": dependencies_of(store, items),
+        **settings_for(reference, model, latest, body),
+        "_runtime": runtime_for(store, items, body, latest),
+        **training_for(store, model, latest, body, training_seconds),
+    }
 
 
 def add_version(store: Store, model: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:

@@ -300,7 +300,11 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     add_prune_options(apply)
     add_target_options(apply)
     apply.add_argument(
-        "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text or json (default: text); on a terminal, json needs --auto-approve (the "
+        "plan is shown for approval as text)",
     )
     apply.add_argument(
         "--auto-approve",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import os
 import sys
 import threading
 from collections.abc import Iterator
 
+from controller import logs
 from controller.cli.common import (
     api_settings,
     engine_settings,
@@ -155,7 +157,7 @@ class ApplyLocking:
             self._lock,
             wait=not self._args.no_wait,
             timeout=self._args.lock_timeout,
-            on_wait=_tell_people,
+            on_wait=functools.partial(_tell_people, command=self._args.command),
         ) as lost:
             yield lost
 
@@ -164,10 +166,11 @@ class ApplyLocking:
             self._client.close()
 
 
-def _tell_people(report: LockWait) -> None:
-    """On a terminal, where info logs are not shown, say whom apply waits for (in CI the
-    ``namespace_lock_waiting`` log line says it)."""
-    if sys.stderr.isatty():
+def _tell_people(report: LockWait, *, command: str) -> None:
+    """On a terminal, where info logs are not shown, say whom apply waits for. Otherwise the
+    ``namespace_lock_waiting`` log line says it, and a plain line would repeat it (with
+    ``--log-level info``) or break a JSON log (``serve``)."""
+    if command != "serve" and sys.stderr.isatty() and not logs.shows("info"):
         print(report.describe(), file=sys.stderr, flush=True)
 
 

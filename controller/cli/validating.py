@@ -5,37 +5,70 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from pathlib import Path
 
 from controller.errors import ConfigError
-from controller.settings import read_repository_settings
+from controller.settings import (
+    RepositorySettings,
+    read_repository_settings,
+    repository_settings_path,
+)
 
 
 def run_validate(args: argparse.Namespace) -> int:
-    from controller.manifests import find_repo_root, load
+    from controller.manifests import Problem, find_repo_root, load
 
     path = Path(args.path)
     if not path.is_dir():
         raise ConfigError(f"{args.path} is not a folder; give the folder that holds the manifests")
     root = find_repo_root(path)
     # The repository settings file beside the manifests is checked too (a forbidden or
-    # unknown key is an error naming the file and the key); its excludes apply.
+    # unknown key is an error naming the file and the key); its excludes apply. A broken
+    # one is reported with the manifests' problems, which are checked without its excludes.
     where = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
-    settings = read_repository_settings(root, "" if where.startswith("..") else where)
+    manifests_path = "" if where.startswith("..") else where
+    settings_problems: list[Problem] = []
+    try:
+        settings = read_repository_settings(root, manifests_path)
+    except ConfigError as exc:
+        settings = RepositorySettings()
+        shown = repository_settings_path(manifests_path)
+        settings_problems.append(Problem(shown, 0, 0, *_settings_problem(shown, str(exc))))
     loaded = load(root, path, default_exclude=settings.exclude)
+    problems = [*settings_problems, *loaded.problems]
+    failed = bool(settings_problems or loaded.errors)
     if args.output == "json":
-        print(json.dumps([p.to_json() for p in loaded.problems], indent=2))
+        print(json.dumps([p.to_json() for p in problems], indent=2))
     else:
-        for problem in loaded.problems:
+        for problem in problems:
             print(problem)
-        errors = _count(len(loaded.errors), "error")
+        errors = _count(len(settings_problems) + len(loaded.errors), "error")
         warnings = _count(len(loaded.warnings), "warning")
         manifests = _count(loaded.manifests, "manifest")
-        if loaded.errors:
+        if failed:
             print(f"{errors}, {warnings} in {manifests}")
         else:
             print(f"ok: {manifests} valid ({warnings})")
-    return 1 if loaded.errors else 0
+    return 1 if failed else 0
+
+
+# The key a settings-file error is about, from the message read_repository_settings wrote
+# ("<file>: namespace must be ...", "<file>: unknown key 'x'; ...").
+_KEY_FIRST = re.compile(r"(namespace|commitUrlTemplate|exclude)\b:? ?(.*)", re.DOTALL)
+_KEY_QUOTED = re.compile(r"(?:unknown key )?'([^']*)'")
+
+
+def _settings_problem(shown: str, message: str) -> tuple[str, str]:
+    """``(key, message)`` of a settings-file error; the key is empty for the whole file."""
+    if not message.startswith(f"{shown}: "):
+        return "", message.removeprefix(shown).lstrip()  # "<file> is not valid YAML ..."
+    rest = message[len(shown) + 2 :]
+    if first := _KEY_FIRST.match(rest):
+        return first[1], first[2]
+    if quoted := _KEY_QUOTED.match(rest):
+        return quoted[1], rest
+    return "", rest
 
 
 def _count(number: int, noun: str) -> str:

@@ -24,6 +24,9 @@ from controller.model.desired import (
     ResourceKey,
 )
 from controller.model.identity import (
+    LOCK_NAME_PREFIX as _LOCK_NAME_PREFIX,  # of a lock object's display name
+)
+from controller.model.identity import (
     is_lock_upid,
     lock_namespace_prefix,
     owned_model_name,
@@ -33,8 +36,6 @@ from controller.model.identity import (
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 
 L = TypeVar("L", LiveModel, LiveJob)
-# The display name of a namespace's lock object (controller.service.datarobot_leases).
-_LOCK_NAME_PREFIX = "dr-gitops lock: "
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ DESCRIPTION_MAX = 9500
 the stamp (at most about 360: a namespace of 200, a name of 63, a commit and a digest)."""
 _NAME_ROOM = 64  # metadata.name is at most 63 characters, plus the "/" separator
 _LOCK_NAME = ".dr-gitops-lock"
+LOCK_NAME_PREFIX = "dr-gitops lock: "  # of the lock object's display name (lock_model_name)
 _STAMP = re.compile(r"\s*\[dr-gitops ([^\]\n]*)\]\s*$")
 _NAMESPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 
@@ -49,6 +50,13 @@ def upid_prefix(namespace: str) -> str:
 def model_upid(namespace: str, name: str) -> str:
     """The ``userProvidedId`` of the model ``name`` in ``namespace``."""
     return upid_prefix(namespace) + name
+
+
+def lock_model_name(namespace: str) -> str:
+    """The display name of the namespace's lock object (a custom model; DataRobot keeps at
+    most 255 characters of a name). Only the ``userProvidedId`` identifies it; the name lets
+    a search find it and names a namespace that ``userProvidedId`` shortened with a hash."""
+    return (LOCK_NAME_PREFIX + namespace)[:255]
 
 
 def lock_upid(namespace: str) -> str:

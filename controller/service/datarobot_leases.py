@@ -30,7 +30,7 @@ from collections.abc import Iterator
 
 from controller.errors import LockError
 from controller.logs import get_logger
-from controller.model.identity import lock_upid
+from controller.model.identity import lock_model_name, lock_upid
 from controller.model.live import LiveModel
 from controller.remote import (
     ApiConnectionError,
@@ -63,7 +63,7 @@ class DataRobotLeaseStore:
         self._trusted = trusted_creators
         self._user: str | None = None
         self.user_provided_id = lock_upid(namespace)
-        self.name = f"dr-gitops lock: {namespace}"[:255]
+        self.name = lock_model_name(namespace)
 
     def create_if_absent(self, record: LeaseRecord) -> str | None:
         fields = {

@@ -41,15 +41,13 @@ from emulator.routes.versions import BASE, find_version
 from emulator.routing import accepted, api, emulator, extra, respond
 from emulator.statuses import new_status
 from emulator.store import Store
-from emulator.training import settle_version, training_for
+from emulator.training import settle_version
 from emulator.versioning import (
     add_version,
-    dependencies_of,
     new_items,
     next_number,
     resolve_environment,
-    runtime_for,
-    settings_for,
+    version_fields,
 )
 from emulator.views import latest_version
 
@@ -392,17 +390,17 @@ def _from_repository(customModelId: str, *, from_latest: bool) -> Response:
         )
     base = copy.deepcopy(latest["items"]) if (from_latest and latest) else []
     items = filesets.apply_changes(base, uploaded, [])
-    fields: dict[str, Any] = {
-        "versionMajor": number[0],
-        "versionMinor": number[1],
-        "baseEnvironmentId": environment[0],
-        "baseEnvironmentVersionId": environment[1],
-        "items": items,
-        "dependencies": dependencies_of(store, items),
-        **settings_for(reference, model, latest, data),
-        "_runtime": runtime_for(store, items, data, latest),
-        **training_for(store, model, latest, data, emu.duration("trainingDataMs")),
-    }
+    fields = version_fields(
+        store,
+        reference,
+        model,
+        latest,
+        data,
+        number=number,
+        environment=environment,
+        items=items,
+        training_seconds=emu.duration("trainingDataMs"),
+    )
     version = add_version(store, model, fields)
     location = f"/api/v2/customModels/{model['id']}/versions/{version['id']}/"
     status = new_status("customModelVersion", location, _ready_at(), "Pull from repository")

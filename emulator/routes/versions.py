@@ -23,15 +23,13 @@ from emulator.routes.models import find_model, zip_response
 from emulator.routing import accepted, api, emulator, respond
 from emulator.statuses import new_status
 from emulator.store import Store
-from emulator.training import assign, training_for
+from emulator.training import assign
 from emulator.versioning import (
     add_version,
-    dependencies_of,
     new_items,
     next_number,
     resolve_environment,
-    runtime_for,
-    settings_for,
+    version_fields,
 )
 from emulator.views import latest_version, touch_model, version_view
 
@@ -59,17 +57,17 @@ def _create(model_id: str, *, from_latest: bool) -> Response:
         )
     except filesets.InvalidFiles as exc:
         raise invalid(exc.errors) from None
-    fields: dict[str, Any] = {
-        "versionMajor": number[0],
-        "versionMinor": number[1],
-        "baseEnvironmentId": environment[0],
-        "baseEnvironmentVersionId": environment[1],
-        "items": items,
-        "dependencies": dependencies_of(store, items),
-        **settings_for(reference, model, latest, data),
-        "_runtime": runtime_for(store, items, data, latest),
-        **training_for(store, model, latest, data, emulator().duration("trainingDataMs")),
-    }
+    fields = version_fields(
+        store,
+        reference,
+        model,
+        latest,
+        data,
+        number=number,
+        environment=environment,
+        items=items,
+        training_seconds=emulator().duration("trainingDataMs"),
+    )
     if "gitModelVersion" in data:
         fields["gitModelVersion"] = data["gitModelVersion"]
     version = add_version(store, model, fields)

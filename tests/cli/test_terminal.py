@@ -10,7 +10,7 @@ import structlog
 
 from controller import logs
 from controller.service import FileLeaseStore, Holder, NamespaceLock
-from tests.cli.terminal import on_terminal
+from tests.cli.terminal import Terminal, on_terminal
 from tests.fixtures.workspace import NAMESPACE, Workspace
 
 
@@ -102,10 +102,7 @@ def test_logs_for_people_are_one_short_line_per_event() -> None:
     assert out.getvalue() == "warning: api_request_retried: method=GET, attempt=2\n"
 
 
-def test_apply_on_a_terminal_says_whom_it_waits_for_and_for_how_long(
-    one_model: Workspace, tmp_path: Path
-) -> None:
-    locks = tmp_path / "locks"
+def _held_by_serve(locks: Path) -> NamespaceLock:
     serving = NamespaceLock(
         FileLeaseStore(locks, NAMESPACE),
         namespace=NAMESPACE,
@@ -113,19 +110,46 @@ def test_apply_on_a_terminal_says_whom_it_waits_for_and_for_how_long(
         holder=Holder("serve-host", 42, "serve"),
     )
     serving.acquire(wait=False)
-    terminal = on_terminal(
-        one_model,
+    return serving
+
+
+def _apply_waiting(workspace: Workspace, locks: Path, *flags: str) -> Terminal:
+    return on_terminal(
+        workspace,
+        *flags,
         "apply",
         "--repo",
-        str(one_model.repo.path),
+        str(workspace.repo.path),
         "--auto-approve",
         *("--lock", "file", "--lock-dir", str(locks), "--lock-timeout", "2"),
     )
+
+
+def test_apply_on_a_terminal_says_whom_it_waits_for_and_for_how_long(
+    one_model: Workspace, tmp_path: Path
+) -> None:
+    locks = tmp_path / "locks"
+    serving = _held_by_serve(locks)
+    terminal = _apply_waiting(one_model, locks)
     assert terminal.finish() == 1
     assert (
         "waiting for the lock on namespace 'test/workspace', held by serve-host pid 42 "
         "(instance serve) since " in terminal.output
     )
     assert ": waited 0 s, will wait 2 s more before giving up" in terminal.output
+    assert "Timed out waiting for it" in terminal.output
+    serving.release()
+
+
+def test_with_info_logs_on_a_terminal_the_wait_is_said_once(
+    one_model: Workspace, tmp_path: Path
+) -> None:
+    """The log line says whom apply waits for; no plain line repeats it."""
+    locks = tmp_path / "locks"
+    serving = _held_by_serve(locks)
+    terminal = _apply_waiting(one_model, locks, "--log-level", "info")
+    assert terminal.finish() == 1
+    assert terminal.output.count("namespace_lock_waiting") == 1, terminal.output
+    assert "waiting for the lock on namespace" not in terminal.output
     assert "Timed out waiting for it" in terminal.output
     serving.release()

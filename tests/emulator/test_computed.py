@@ -10,16 +10,6 @@ TRAIN = "6600000000000000000000d1"  # columns amount, merchant, country, hour, i
 REPOSITORY = "6600000000000000000000e1"
 
 
-def _done(emulator_api, location):
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        answer = emulator_api.get(location, allow_redirects=False)
-        if answer.status_code == 303 or answer.json()["status"] != "RUNNING":
-            return answer
-        time.sleep(0.02)
-    raise AssertionError("still running")
-
-
 def _trained_version(emulator_api, **model_fields):
     model_fields.setdefault("targetType", "Binary")
     model_fields.setdefault("targetName", "is_fraud")
@@ -54,7 +44,7 @@ def test_a_conversion_runs_succeeds_for_java_and_can_be_listed(emulator, emulato
 
     emulator.configure(asyncDelayMs=0)
     java = emulator_api.post(base, json={"mainProgramItemId": items["Main.java"]})
-    assert _done(emulator_api, java.headers["Location"]).status_code == 303
+    assert emulator_api.finished(java.headers["Location"]).status_code == 303
     listed = emulator_api.get(base).json()
     assert listed["totalCount"] == 2
     latest = emulator_api.get(base, params={"isLatest": "true"}).json()["data"]
@@ -79,7 +69,7 @@ def test_feature_impact_needs_training_data_then_scores_the_features(emulator_ap
     assert again.status_code == 404
     assert again.json()["jobId"] == answer.json()["statusId"]
     assert emulator_api.post(path, json={"rowCount": 10**5}).status_code == 422  # > rows
-    assert _done(emulator_api, answer.headers["Location"]).status_code == 303
+    assert emulator_api.finished(answer.headers["Location"]).status_code == 303
     impact = emulator_api.get(path).json()
     names = [f["featureName"] for f in impact["featureImpacts"]]
     assert sorted(names) == ["amount", "country", "hour", "merchant"]
@@ -93,7 +83,7 @@ def test_prediction_explanations_initialization(emulator_api):
         f"customModels/{model['id']}/versions/{version['id']}/predictionExplanationsInitialization/"
     )
     assert answer.status_code == 202
-    assert _done(emulator_api, answer.headers["Location"]).status_code == 303
+    assert emulator_api.finished(answer.headers["Location"]).status_code == 303
     legacy = emulator_api.post(
         "customModels/predictionExplanationsInitialization/",
         json={"customModelId": model["id"], "customModelVersionId": version["id"]},
@@ -126,14 +116,14 @@ def test_versions_from_a_remote_repository(emulator_api):
         },
     )
     assert answer.status_code == 202, answer.text
-    done = _done(emulator_api, answer.headers["Location"])
+    done = emulator_api.finished(answer.headers["Location"])
     version = emulator_api.get(done.headers["Location"]).json()
     assert sorted(i["filePath"] for i in version["items"]) == ["custom.py", "requirements.txt"]
     item = next(i for i in version["items"] if i["filePath"] == "custom.py")
     assert item["repositoryFilePath"] == "fraud/custom.py"
     assert version["dependencies"][0]["packageName"] == "scikit-learn"
     more = emulator_api.patch(base, json={"repositoryId": REPOSITORY, "sourcePath": ["README.md"]})
-    done = _done(emulator_api, more.headers["Location"])
+    done = emulator_api.finished(more.headers["Location"])
     version = emulator_api.get(done.headers["Location"]).json()
     assert sorted(i["filePath"] for i in version["items"]) == [
         "README.md",

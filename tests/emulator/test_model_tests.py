@@ -17,16 +17,6 @@ def _start(emulator_api, model, version, **extra):
     )
 
 
-def _until_done(emulator_api, location):
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        answer = emulator_api.get(location, allow_redirects=False)
-        if answer.status_code == 303 or answer.json()["status"] != "RUNNING":
-            return answer
-        time.sleep(0.02)
-    raise AssertionError("the test did not finish")
-
-
 def test_a_test_is_accepted_polled_and_finished_with_four_checks(emulator_api):
     model = emulator_api.create_model()
     version = emulator_api.create_version(model["id"], {"custom.py": "x"})
@@ -38,7 +28,7 @@ def test_a_test_is_accepted_polled_and_finished_with_four_checks(emulator_api):
         "data"
     ][0]
     assert running["overallStatus"] == "in_progress"
-    done = _until_done(emulator_api, location)
+    done = emulator_api.finished(location)
     assert done.status_code == 303
     test = emulator_api.get(done.headers["Location"]).json()
     assert test["overallStatus"] == "succeeded"
@@ -57,7 +47,7 @@ def test_a_version_without_files_fails_its_test(emulator_api):
     model = emulator_api.create_model()
     version = emulator_api.create_version(model["id"], {})
     answer = _start(emulator_api, model, version)
-    done = _until_done(emulator_api, answer.headers["Location"])
+    done = emulator_api.finished(answer.headers["Location"])
     assert done.json()["status"] == "ERROR"
     test = emulator_api.get("customModelTests/", params={"customModelId": model["id"]}).json()[
         "data"
@@ -155,7 +145,7 @@ def test_the_checks_clients_send_beyond_the_reference_are_accepted_and_reported(
         },
     )
     assert answer.status_code == 202, answer.text
-    done = _until_done(emulator_api, answer.headers["Location"])
+    done = emulator_api.finished(answer.headers["Location"])
     test = emulator_api.get(done.headers["Location"]).json()
     assert set(test["testingStatus"]) == CHECKS | {"performanceCheck", "stabilityCheck"}
     assert test["testingStatus"]["stabilityCheck"]["status"] == "skipped"
@@ -183,7 +173,7 @@ def test_scripted_outcomes_fail_warn_and_hang(emulator, emulator_api):
     assert emulator_api.admin("PUT", "modelTests", json={"rules": rules}).status_code == 200
 
     version = emulator_api.create_version(model["id"], {"a.py": "x"})
-    done = _until_done(emulator_api, _start(emulator_api, model, version).headers["Location"])
+    done = emulator_api.finished(_start(emulator_api, model, version).headers["Location"])
     assert done.status_code == 303  # the test ran; its failure is the test's result
     failed = emulator_api.get(done.headers["Location"]).json()
     assert failed["overallStatus"] == "failed"
@@ -197,11 +187,11 @@ def test_scripted_outcomes_fail_warn_and_hang(emulator, emulator_api):
         in emulator_api.get(f"customModelTests/{failed['id']}/log/").text
     )
     # times: 1 is used up: the same version now passes
-    again = _until_done(emulator_api, _start(emulator_api, model, version).headers["Location"])
+    again = emulator_api.finished(_start(emulator_api, model, version).headers["Location"])
     assert emulator_api.get(again.headers["Location"]).json()["overallStatus"] == "succeeded"
 
     warned = emulator_api.create_version(model["id"], {"a.py": "x  # warn-me"})
-    done = _until_done(emulator_api, _start(emulator_api, model, warned).headers["Location"])
+    done = emulator_api.finished(_start(emulator_api, model, warned).headers["Location"])
     test = emulator_api.get(done.headers["Location"]).json()
     assert test["overallStatus"] == "warning"
     assert test["testingStatus"]["nullValueImputation"]["status"] == "warning"
@@ -227,12 +217,12 @@ def test_a_failure_of_a_check_configured_warn_or_skip_does_not_fail_the_test(emu
         "PUT", "modelTests", json={"rules": [{"outcome": "fail", "check": "sideEffects"}]}
     )
     warn = _start(emulator_api, model, version, configuration={"sideEffects": "warn"})
-    done = _until_done(emulator_api, warn.headers["Location"])
+    done = emulator_api.finished(warn.headers["Location"])
     test = emulator_api.get(done.headers["Location"]).json()
     assert test["overallStatus"] == "warning"
     assert test["testingStatus"]["sideEffects"]["message"]
     skip = _start(emulator_api, model, version, configuration={"sideEffects": "skip"})
-    done = _until_done(emulator_api, skip.headers["Location"])
+    done = emulator_api.finished(skip.headers["Location"])
     assert emulator_api.get(done.headers["Location"]).json()["overallStatus"] == "succeeded"
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import datarobot as dr
 import pytest
-from datarobot.client import client_configuration
 from datarobot.enums import SHARING_ROLE
 from datarobot.errors import ClientError
 from datarobot.models.deployment.challenger import Challenger
@@ -25,13 +24,6 @@ STAGING = "6600000000000000000000c1"
 PRODUCTION = "6600000000000000000000c2"
 ALICE = "650000000000000000000002"
 TRAIN = "6600000000000000000000d1"
-
-
-@pytest.fixture
-def client(emulator):
-    emulator.configure(asyncDelayMs=0, modelTestMs=0, dependencyBuildMs=0, trainingDataMs=0)
-    with client_configuration(endpoint=emulator.api_url, token=emulator.token):
-        yield emulator
 
 
 def _versions(tmp_path: Path, count: int = 2, **model_fields):
@@ -55,7 +47,7 @@ def _versions(tmp_path: Path, count: int = 2, **model_fields):
     return model, versions
 
 
-def test_registered_models_and_their_versions(client, tmp_path):
+def test_registered_models_and_their_versions(official_client, tmp_path):
     _model, (v1, v2) = _versions(tmp_path)
     first = RegisteredModelVersion.create_for_custom_model_version(
         v1.id, name="fraud 1.0", registered_model_name="Fraud detector"
@@ -89,7 +81,7 @@ def test_registered_models_and_their_versions(client, tmp_path):
     assert RegisteredModel.list(search="fraud") == []
 
 
-def test_deployments_created_read_listed_updated_and_deleted(client, tmp_path):
+def test_deployments_created_read_listed_updated_and_deleted(official_client, tmp_path):
     [environment] = [e for e in dr.PredictionEnvironment.list() if e.id == STAGING]
     assert dr.PredictionEnvironment.get(STAGING).name == environment.name
     model, (v1, _) = _versions(tmp_path)
@@ -142,7 +134,7 @@ def test_deployments_created_read_listed_updated_and_deleted(client, tmp_path):
     assert dr.CustomInferenceModel.get(model.id).deployments_count == 0
 
 
-def test_model_replacement_validation_settings_and_challengers(client, tmp_path):
+def test_model_replacement_validation_settings_and_challengers(official_client, tmp_path):
     _model, (v1, v2) = _versions(tmp_path)
     pkg1 = RegisteredModelVersion.create_for_custom_model_version(
         v1.id, registered_model_name="Fraud detector"

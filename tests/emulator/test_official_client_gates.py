@@ -12,7 +12,6 @@ from pathlib import Path
 import datarobot as dr
 import pytest
 import requests
-from datarobot.client import client_configuration
 from datarobot.errors import ClientError
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using an empty collection:FutureWarning")
@@ -21,13 +20,6 @@ SKLEARN = "64d2ba178dd3f0b1fa2162f0"
 TRAIN = "6600000000000000000000d1"
 HOLDOUT = "6600000000000000000000d2"
 HOUSES = "6600000000000000000000d3"
-
-
-@pytest.fixture
-def client(emulator):
-    emulator.configure(asyncDelayMs=0, modelTestMs=0, dependencyBuildMs=0, trainingDataMs=0)
-    with client_configuration(endpoint=emulator.api_url, token=emulator.token):
-        yield emulator
 
 
 def _script(server, rules):
@@ -58,9 +50,11 @@ def _model_and_version(tmp_path: Path, files: dict[str, str] | None = None):
     return model, version
 
 
-def test_custom_model_tests_create_get_list_logs_and_cancel(client, tmp_path):
+def test_custom_model_tests_create_get_list_logs_and_cancel(official_client, tmp_path):
     model, version = _model_and_version(tmp_path)
-    _script(client, [{"outcome": "fail", "check": "sideEffects", "message": "row 4 differs"}])
+    _script(
+        official_client, [{"outcome": "fail", "check": "sideEffects", "message": "row 4 differs"}]
+    )
 
     failed = dr.CustomModelTest.create(model.id, version.id, dataset_id=HOUSES, max_wait=30)
     assert failed.overall_status == "failed"
@@ -73,12 +67,12 @@ def test_custom_model_tests_create_get_list_logs_and_cancel(client, tmp_path):
     assert "ERROR: sideEffects: row 4 differs" in failed.get_log()
     assert "Overall: failed" in failed.get_log_tail()
 
-    _script(client, [])
+    _script(official_client, [])
     passed = dr.CustomModelTest.create(model.id, version.id, dataset_id=HOUSES, max_wait=30)
     assert passed.overall_status == "succeeded"
     assert [t.id for t in dr.CustomModelTest.list(model.id)] == [passed.id, failed.id]
 
-    _script(client, [{"outcome": "hang"}])
+    _script(official_client, [{"outcome": "hang"}])
     running = dr.CustomModelTest.create(model.id, version.id, dataset_id=HOUSES, max_wait=None)
     assert running.overall_status == "in_progress"
     running.cancel()
@@ -93,7 +87,7 @@ def test_custom_model_tests_create_get_list_logs_and_cancel(client, tmp_path):
     assert refused.value.status_code == 422
 
 
-def test_dependency_builds_start_read_log_and_cancel(client, tmp_path):
+def test_dependency_builds_start_read_log_and_cancel(official_client, tmp_path):
     model, version = _model_and_version(
         tmp_path, {"custom.py": "pass\n", "requirements.txt": "pandas>=2\nnumpy<2\n"}
     )
@@ -105,12 +99,12 @@ def test_dependency_builds_start_read_log_and_cancel(client, tmp_path):
     assert Build.get_build_info(model.id, version.id).build_status == "success"
     assert "Successfully installed pandas numpy" in built.get_log()
 
-    client.configure(failingDependencies=["numpy"])
+    official_client.configure(failingDependencies=["numpy"])
     failed = Build.start_build(model.id, version.id, max_wait=30)
     assert failed.build_status == "failed"
     assert "requirement numpy<2" in failed.get_log()
 
-    client.configure(dependencyBuildMs=600_000)
+    official_client.configure(dependencyBuildMs=600_000)
     running = Build.start_build(model.id, version.id, max_wait=None)
     assert running.build_status == "submitted"
     running.cancel()
@@ -118,7 +112,7 @@ def test_dependency_builds_start_read_log_and_cancel(client, tmp_path):
     assert running.build_status == "failed"
 
 
-def test_versions_with_training_and_holdout_data(client, tmp_path):
+def test_versions_with_training_and_holdout_data(official_client, tmp_path):
     model = dr.CustomInferenceModel.create(
         name="Fraud",
         target_type=dr.TARGET_TYPE.BINARY,
@@ -168,7 +162,7 @@ def test_versions_with_training_and_holdout_data(client, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::datarobot.errors.DataRobotDeprecationWarning")
-def test_the_deprecated_model_level_training_data_assignment(client):
+def test_the_deprecated_model_level_training_data_assignment(official_client):
     model = dr.CustomInferenceModel.create(
         name="Legacy", target_type=dr.TARGET_TYPE.REGRESSION, target_name="y"
     )

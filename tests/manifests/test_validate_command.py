@@ -109,3 +109,57 @@ def test_a_manifest_whose_header_values_carry_yaml_tags_is_read_not_skipped(
     path.write_text(text.replace("kind: CustomModel", "kind: !!str CustomModel"))
     assert main(["validate", str(repo)]) == 0
     assert "ok: 5 manifests valid" in capsys.readouterr().out  # not 4
+
+
+def test_a_broken_settings_file_is_one_problem_among_the_manifests_problems(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ManifestRepo(git_repo.path / "deploy").with_model(MODEL.replace("Binary", "Bianry")).write(
+        {".dr-gitops.yaml": "namespace: acme/models\nendpoint: https://evil.example.com\n"}
+    )
+
+    code = main(["validate", str(git_repo.path / "deploy")])
+
+    assert code == 1
+    out = capsys.readouterr().out
+    assert out.startswith("deploy/.dr-gitops.yaml: endpoint: 'endpoint' cannot be set in the")
+    assert "\ndeploy/models/scorer.yaml:6: document 1:" in out
+    assert out.rstrip().endswith("2 errors, 0 warnings in 1 manifest")
+
+
+def test_a_broken_settings_file_is_reported_in_json_too(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ManifestRepo(git_repo.path).with_model().write(
+        {".dr-gitops.yaml": "namespace: 'acme models!'\nexlude: ['tests/']\n"}
+    )
+
+    code = main(["validate", str(git_repo.path), "--output", "json"])
+
+    assert code == 1
+    (problem,) = json.loads(capsys.readouterr().out)
+    assert problem["file"] == ".dr-gitops.yaml"
+    assert problem["path"] == "exlude"
+    assert problem["message"] == "unknown key 'exlude'; did you mean 'exclude'?"
+    assert problem["severity"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        ("- a\n", "", "must be a YAML mapping of namespace, commitUrlTemplate, exclude"),
+        ("namespace: [x\n", "", "is not valid YAML (ParserError); fix it"),
+        ("namespace: 'a b'\n", "namespace", "must be a string of letters"),
+        ("commitUrlTemplate: 7\n", "commitUrlTemplate", "must be a string"),
+        ("exclude: ['../x']\n", "exclude", "pattern '../x' climbs out of the source folder"),
+    ],
+)
+def test_a_settings_problem_names_the_file_and_the_key(
+    git_repo: GitRepo, capsys: pytest.CaptureFixture[str], text: str, key: str, message: str
+) -> None:
+    ManifestRepo(git_repo.path).with_model().write({".dr-gitops.yaml": text})
+
+    assert main(["validate", str(git_repo.path), "--output", "json"]) == 1
+    (problem,) = json.loads(capsys.readouterr().out)
+    assert (problem["file"], problem["path"]) == (".dr-gitops.yaml", key)
+    assert problem["message"].startswith(message), problem["message"]

@@ -3,6 +3,7 @@ and the emulator and the service do not fight over one port."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -63,3 +64,21 @@ def test_the_emulator_and_serve_listen_on_different_ports_by_default() -> None:
     emulator_doc = (ROOT / "docs" / "emulator.md").read_text(encoding="utf-8")
     assert f"http://127.0.0.1:{emulator_port}/api/v2" in emulator_doc
     assert f"--listen 0.0.0.0:{serve_port}" in README
+
+
+def _apply_help() -> str:
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return " ".join(subparsers.choices["apply"].format_help().split())
+
+
+def test_the_readme_and_help_say_apply_output_json_on_a_terminal_needs_auto_approve() -> None:
+    """On a terminal apply shows the plan as text for approval, so `--output json` there is
+    refused without `--auto-approve` (controller/cli/planning.py): both places say so."""
+    (row,) = [
+        line
+        for line in README.splitlines()
+        if line.startswith("| `--output text\\|json`, `--auto-approve` | apply |")
+    ]
+    assert "on a terminal, `--output json` needs `--auto-approve`" in row
+    assert "on a terminal, json needs --auto-approve" in _apply_help()

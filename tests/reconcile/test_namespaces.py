@@ -171,11 +171,13 @@ def test_a_settings_file_may_not_send_anything_elsewhere(workspace: Workspace) -
     workspace.repo.write({".dr-gitops.yaml": "endpoint: https://collector.example.com/api/v2\n"})
     workspace.commit()
 
-    for command in (["plan", "--repo", repo], ["validate", repo]):
+    said = "'endpoint' cannot be set in the repository settings file"
+    for command, where in (
+        (["plan", "--repo", repo], ".dr-gitops.yaml: "),  # an error on stderr
+        (["validate", repo], ".dr-gitops.yaml: endpoint: "),  # a problem, with the others
+    ):
         refused = workspace.cli(*command)
         assert refused.code == 1, command
-        assert ".dr-gitops.yaml: 'endpoint' cannot be set in the repository settings file" in (
-            refused.err
-        )
+        assert where + said in refused.out + refused.err
         assert "Traceback" not in refused.err
     assert workspace.writes() == 0

@@ -7,6 +7,7 @@ import json
 import re
 import shlex
 import tomllib
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from controller.cli import build_parser
+from controller.settings import parse_listen
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"
@@ -120,6 +122,29 @@ def test_the_healthcheck_asks_healthz_with_python_only(stages) -> None:  # type:
     everything = (ROOT / "Dockerfile").read_text()
     assert "curl" not in everything
     assert "wget" not in everything
+
+
+def test_compose_healthchecks_the_probe_listener_it_starts() -> None:
+    """The image's HEALTHCHECK asks ``DR_GITOPS_HEALTHCHECK_URL``; compose starts a probe
+    listener (on loopback: the healthcheck runs inside the container) and points it there,
+    so a flood of connections on the webhook port cannot make the container unhealthy."""
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yaml").read_text())
+    service = compose["services"]["dr-gitops"]
+    parsed = build_parser().parse_args(
+        [re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", arg) for arg in service["command"]]
+    )
+    assert parsed.probe_listen, "compose starts no --probe-listen"
+    probe_host, probe_port = parse_listen(parsed.probe_listen, flag="--probe-listen")
+    assert probe_host == "127.0.0.1"
+    url = urllib.parse.urlsplit(service["environment"]["DR_GITOPS_HEALTHCHECK_URL"])
+    assert (url.scheme, url.hostname, url.port, url.path) == (
+        "http",
+        probe_host,
+        probe_port,
+        "/healthz",
+    )
+    assert (probe_host, probe_port) != parse_listen(parsed.listen)
+    assert not any(str(probe_port) in str(port) for port in service["ports"])
 
 
 def test_the_entrypoint_is_dr_gitops_serving_on_the_exposed_port(stages) -> None:  # type: ignore[no-untyped-def]

@@ -10,22 +10,9 @@ from structlog.testing import capture_logs
 from controller.errors import LockError
 from controller.service import FileLeaseStore, Holder, NamespaceLock
 from controller.service.locking import LockWait
+from tests.service.fakeclock import Clock
 
 NAMESPACE = "team-a/models"
-
-
-class Clock:
-    """A monotonic clock that only moves when the waiting instance pauses."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def wait(self, timeout: float | None = None) -> bool:  # the Cancellation protocol
-        self.now += timeout or 0.0
-        return False
 
 
 def _lock(tmp_path: Path, clock: Clock, name: str, **kwargs: float) -> NamespaceLock:

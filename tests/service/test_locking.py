@@ -11,16 +11,9 @@ import pytest
 from controller.errors import LockError
 from controller.service import FileLeaseStore, Holder, LeaseRecord, LockLost, NamespaceLock
 from controller.service.locking import holding
+from tests.service.fakeclock import Clock
 
 NAMESPACE = "team-a/models"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def make_lock(
