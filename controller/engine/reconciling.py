@@ -220,7 +220,9 @@ class Engine:
                     f"dr-gitops creates every model and job again under {namespace!r} and no "
                     f"longer manages those of {before!r}"
                 )
-        for other, objects in held_elsewhere(desired, snapshot, namespace, models, jobs).items():
+        trusted = self._settings.trusted_creators
+        held = held_elsewhere(desired, snapshot, namespace, models, jobs, trusted)
+        for other, objects in held.items():
             listed = _listed(list(objects))
             if not source.namespace_pinned:
                 raise PlanError(
