@@ -105,7 +105,7 @@ def run_serve(args: argparse.Namespace) -> int:
         lock_ttl_seconds=args.lock_ttl,
         lock_dir=args.lock_dir,
     )
-    runner = EngineRunner(git, api, engine, env)
+    runner = EngineRunner(git, api, engine, env, namespace=namespace)
     metrics = ServiceMetrics()
     lock_settings = lock_api(api, args.lock_ttl)
     with DataRobotClient(lock_settings, on_request=counting_into(metrics)) as client:
