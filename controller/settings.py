@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-import pathspec
 import yaml
 
 from controller import __version__
 from controller.errors import ConfigError
+from controller.excludes import pattern_problem
 from controller.logs import redactor
 from controller.model.identity import valid_namespace
 
@@ -273,17 +273,10 @@ def parse_repository_settings(raw: bytes, shown: str) -> RepositorySettings:
 
 
 def _check_exclude(shown: str, pattern: str) -> None:
-    # The rules of a manifest's own exclude (controller.manifests.listing), which this
-    # module may not import: the remote layer imports the settings.
-    if ".." in Path(pattern.lstrip("!")).parts:
-        raise ConfigError(
-            f"{shown}: exclude pattern {pattern!r} climbs out of the source folder; patterns "
-            "are relative to each source folder: remove '..'"
-        )
-    try:
-        pathspec.GitIgnoreSpec.from_lines([pattern])
-    except (ValueError, TypeError, re.error) as exc:
-        raise ConfigError(f"{shown}: exclude pattern {pattern!r} is not valid: {exc}") from None
+    # The rules of a manifest's own exclude: listing compiles these patterns the same way.
+    problem = pattern_problem(pattern)
+    if problem is not None:
+        raise ConfigError(f"{shown}: {problem.message} ({problem.hint})")
 
 
 def _check_repository_key(shown: str, key: object) -> None:

@@ -20,6 +20,7 @@ from controller.cli.options import (
     register_status,
     register_validate,
 )
+from controller.engine.rendering import visible
 from controller.errors import DrGitopsError
 
 Command = Callable[[argparse.Namespace], int]
@@ -78,7 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return command(args)
     except DrGitopsError as exc:
-        print(f"error: {logs.redactor.scrub(str(exc))}", file=sys.stderr)
+        # Messages carry names taken from DataRobot (lock models, other namespaces, creators):
+        # escape control characters so none reaches the terminal or the CI log as one. The
+        # lines a message is made of stay lines.
+        message = logs.redactor.scrub(str(exc))
+        shown = "\n".join(visible(line) for line in message.split("\n"))
+        print(f"error: {shown}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

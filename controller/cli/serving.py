@@ -109,7 +109,7 @@ def run_serve(args: argparse.Namespace) -> int:
         lock_ttl_seconds=args.lock_ttl,
         lock_dir=args.lock_dir,
     )
-    runner = EngineRunner(git, api, engine, env)
+    runner = EngineRunner(git, api, engine, env, namespace=namespace)
     metrics = ServiceMetrics()
     notifier = None
     if args.notifications is not None:

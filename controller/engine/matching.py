@@ -202,12 +202,22 @@ def _pair(
     return Matches(owned, adopted, orphans, conflicts, tuple(warnings), frozenset(ambiguous))
 
 
+def made_by_trusted(model: LiveModel, live: LiveSnapshot, trusted: Sequence[str]) -> bool:
+    """Whether ``model`` was created by the token's user or a ``--trusted-creator``. True
+    also when that cannot be told (the server names no creator, or not the token's user)."""
+    creator, controller = model.created_by, live.controller_user
+    if not creator or not controller:
+        return True
+    return creator.casefold() in {n.casefold() for n in (controller, *trusted)}
+
+
 def held_elsewhere(
     desired: DesiredState,
     live: LiveSnapshot,
     namespace: str,
     models: Matches[LiveModel],
     jobs: Matches[LiveJob],
+    trusted_creators: Sequence[str] = (),
 ) -> dict[str, tuple[str, ...]]:
     """Objects that carry the name of a manifest this namespace would create, under another
     dr-gitops namespace: ``{other namespace: ("CustomModel/churn (id ...)", ...)}``.
@@ -218,6 +228,11 @@ def held_elsewhere(
     whose namespace changed (a new remote URL, a rename) finds its old objects, which it
     would otherwise create again. A namespace shortened with a hash in ``userProvidedId``
     is named in full when its lock object is seen.
+
+    Models (and lock objects) made by another DataRobot user than the token's or a
+    ``trusted_creators`` one are not counted (:func:`made_by_trusted`): anyone can make a
+    model with such a stamp and share it with the controller, which would otherwise block
+    every run and advise pinning a namespace of their choosing. Jobs have no creator field.
     """
     wanted_models = {
         m.key.name
@@ -227,13 +242,14 @@ def held_elsewhere(
     wanted_jobs = {
         j.key.name for j in desired.jobs if not jobs.live_for(j.key) and j.key not in jobs.conflicts
     }
+    ours = [m for m in live.models if made_by_trusted(m, live, trusted_creators)]
     full_names = {
         lock_namespace_prefix(m.user_provided_id): m.name.removeprefix(_LOCK_NAME_PREFIX)
-        for m in live.models
+        for m in ours
         if m.user_provided_id and is_lock_upid(m.user_provided_id)
     }
     found: dict[str, list[str]] = defaultdict(list)
-    for model in live.models:
+    for model in ours:
         upid = model.user_provided_id or ""
         stamp = read_stamp(str(model.fields.get("description") or ""))
         prefix, _, name = upid.rpartition("/")

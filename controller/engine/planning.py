@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 
-from controller.engine.matching import Matches, match_jobs, match_models
+from controller.engine.matching import Matches, made_by_trusted, match_jobs, match_models
 from controller.errors import PlanError
 from controller.model.desired import (
     DesiredJob,
@@ -182,9 +182,9 @@ def foreign_creator(live: LiveModel, inputs: PlanInputs) -> str | None:
     are not asked."""
     creator, controller = live.created_by, inputs.live.controller_user
     upid = live.user_provided_id or ""
-    if not creator or not controller or owned_model_name(inputs.namespace, upid) is None:
+    if owned_model_name(inputs.namespace, upid) is None:
         return None
-    if creator.casefold() in {n.casefold() for n in (controller, *inputs.trusted_creators)}:
+    if made_by_trusted(live, inputs.live, inputs.trusted_creators):
         return None
     return (
         f"the model with this manifest's userProvidedId {live.user_provided_id!r} (id "

@@ -34,7 +34,7 @@ from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 from controller.model.plans import BasisEntry, Plan, plan_to_json
-from controller.model.values import GitModelVersion
+from controller.model.values import GitModelVersion, valid_ref_name
 from controller.remote import (
     ApiError,
     DataRobotClient,
@@ -220,7 +220,9 @@ class Engine:
                     f"dr-gitops creates every model and job again under {namespace!r} and no "
                     f"longer manages those of {before!r}"
                 )
-        for other, objects in held_elsewhere(desired, snapshot, namespace, models, jobs).items():
+        trusted = self._settings.trusted_creators
+        held = held_elsewhere(desired, snapshot, namespace, models, jobs, trusted)
+        for other, objects in held.items():
             listed = _listed(list(objects))
             if not source.namespace_pinned:
                 raise PlanError(
@@ -324,9 +326,23 @@ class Engine:
                 "give apply the ones plan had). Run `dr-gitops plan --out FILE` again and "
                 "review the new plan"
             )
-        # The saved plan's git facts (its branch, its commit link), not the ones of the SHA
-        # it was checked out at again: what the reviewer saw is what the versions record.
-        return replace(planned.plan, revision=saved.revision or planned.plan.revision)
+        return replace(planned.plan, revision=_saved_revision(saved, planned.plan))
+
+
+def _saved_revision(saved: Plan, fresh: Plan) -> GitModelVersion | None:
+    """The ``gitModelVersion`` to record for a saved plan: its ref name (the branch the
+    reviewer saw, not the ``HEAD`` of the SHA checked out again), checked as a git ref name;
+    the rest as a fresh plan makes it. The SHA was compared already, and the commit link is
+    rebuilt, so a file edited by hand cannot put a link of its own into DataRobot."""
+    if saved.revision is None or fresh.revision is None:
+        return fresh.revision
+    ref = saved.revision.ref_name
+    if not valid_ref_name(ref):
+        raise PlanError(
+            f"the saved plan's revision.refName {ref!r} is not a git ref name: the file was "
+            "edited. Run `dr-gitops plan --out FILE` again and review the new plan"
+        )
+    return replace(fresh.revision, ref_name=ref)
 
 
 def relevant_dirty_paths(planned: Planned) -> list[str]:

@@ -6,10 +6,10 @@ Policy (documented in the schemas):
   lexically (``..``) and once symbolic links are resolved.
 - VCS folders and junk are always skipped (:data:`ALWAYS_SKIPPED`), as are files holding
   dr-gitops manifests (uploading them would make a new version at every manifest edit).
-- ``exclude`` patterns are .gitignore-style, relative to the source folder. They are
-  matched with RE2 (linear time): Python's backtracking ``re`` takes minutes on a pattern
-  such as ``*a*a*a*a*a*a*a*a*a*a*a*a*b`` against a long name, which a pull request could
-  use to stall ``plan`` and ``serve``. Listing one folder also has a time limit.
+- ``exclude`` patterns are .gitignore-style, relative to the source folder, and matched
+  with RE2 (see ``controller.excludes``, which the repository settings file shares): a
+  backtracking pattern could stall ``plan`` and ``serve``. Listing one folder also has a
+  time limit.
 - A symbolic link to a file inside the repository is followed: the file is uploaded under
   the link's path with the target's content, and ``repo_path`` names the target so git
   diffs see its changes. A link that dangles, leaves the repository or points to a folder
@@ -23,7 +23,6 @@ Policy (documented in the schemas):
 from __future__ import annotations
 
 import os
-import re
 import stat
 import time
 from collections.abc import Sequence
@@ -31,15 +30,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pathspec
-import re2  # type: ignore[import-untyped]  # google-re2 ships no type information
 
+from controller.excludes import compile_patterns, pattern_problem
 from controller.manifests.limits import GIB, MIB, ManifestLimits
 from controller.manifests.problems import Severity
 from controller.model.desired import Source, SourceFile
 
-# RE2 matches in time linear in the name; pathspec would otherwise fall back silently to
-# Python's backtracking engine, so the backend is named rather than left to chance.
-_BACKEND = "re2"
 _VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 ALWAYS_SKIPPED = _VCS_DIRS | {"__pycache__", ".DS_Store", "Thumbs.db"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
@@ -65,34 +61,16 @@ def compile_excludes(
     patterns: Sequence[str],
 ) -> tuple[pathspec.GitIgnoreSpec | None, list[Finding]]:
     """The exclude patterns as one matcher, or the findings about bad patterns."""
-    findings: list[Finding] = []
-    for index, pattern in enumerate(patterns):
-        if ".." in Path(pattern.lstrip("!")).parts:
-            findings.append(
-                Finding(
-                    f"exclude pattern {pattern!r} climbs out of the source folder",
-                    "patterns are relative to the source folder; remove '..'",
-                    exclude_index=index,
-                )
-            )
-            continue
-        try:
-            pathspec.GitIgnoreSpec.from_lines([pattern], backend=_BACKEND)
-        except (ValueError, TypeError, re.error, re2.error) as exc:
-            # pathspec turns patterns into regular expressions; a range like [z-a] is
-            # refused by `re`, a class like [[:alpha:]] by RE2: neither error is a ValueError.
-            findings.append(
-                Finding(
-                    f"exclude pattern {pattern!r} is not valid: {exc}",
-                    "fix the pattern",
-                    exclude_index=index,
-                )
-            )
+    findings = [
+        Finding(problem.message, problem.hint, exclude_index=index)
+        for index, pattern in enumerate(patterns)
+        if (problem := pattern_problem(pattern)) is not None
+    ]
     if findings:
         return None, findings
     if not patterns:
         return None, []
-    return pathspec.GitIgnoreSpec.from_lines(list(patterns), backend=_BACKEND), []
+    return compile_patterns(patterns), []
 
 
 def _git_dirs(root: str) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -71,6 +72,20 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: document {self.document}"
+
+
+# What `git check-ref-format --allow-onelevel` refuses anywhere in a name.
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//")
+
+
+def valid_ref_name(name: str) -> bool:
+    """Whether ``name`` is a ref name git would accept (``git check-ref-format
+    --allow-onelevel``: ``main``, ``17/merge``, ``refs/heads/x``), at most 255 characters."""
+    if not name or len(name) > 255 or name == "@" or _REF_FORBIDDEN.search(name):
+        return False
+    if name.startswith("/") or name.endswith(("/", ".")):
+        return False
+    return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@
 ``GET /metrics``         Prometheus text (or OpenMetrics, by ``Accept``).
 ``GET /status``          JSON: state, lock, the last runs.
 ``POST /webhooks/github`` / ``POST /webhooks/gitlab``
-                         200 triggered, 200 replayed (a delivery ID already received:
-                         no run), 202 ignored (with a reason), 400 malformed,
+                         200 triggered, 200 replayed (the same body or delivery ID
+                         already received: no run), 202 ignored (with a reason), 400 malformed,
                          401 bad or missing signature/token (nothing triggered),
                          404 webhooks disabled (no secret configured), 413 body too large
                          (refused from ``Content-Length`` before reading it), 503 stopping.
@@ -41,6 +41,7 @@ from controller.service.webhooks import (
     delivery_id,
     github_verdict,
     gitlab_verdict,
+    replay_keys,
     replay_verdict,
 )
 
@@ -136,7 +137,7 @@ class ServiceApp:
         delivery = delivery_id(headers)
         # Only authentic deliveries are remembered: a forged one must not shadow a real ID.
         authentic = verdict.status not in (400, 401)
-        if authentic and delivery is not None and self._deliveries.replayed(source, delivery):
+        if authentic and self._deliveries.replayed(source, *replay_keys(headers, body)):
             verdict = replay_verdict(delivery)
         answer = verdict.to_json()
         if verdict.trigger:

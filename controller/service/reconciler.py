@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from controller.engine.applying import ApplyResult, Outcome
 from controller.engine.reconciling import Engine, Planned
-from controller.errors import DrGitopsError
+from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger
 from controller.manifests import ManifestError
 from controller.model.plans import ActionKind
@@ -42,12 +42,18 @@ _CI_MARKERS = ("GITHUB_", "GITLAB_", "CI_", "CI")
 
 @dataclass(frozen=True)
 class EngineRunner:
-    """``RunFn`` for the service: settings in, one reconcile per call."""
+    """``RunFn`` for the service: settings in, one reconcile per call.
+
+    ``namespace`` is the namespace ``serve`` started under, whose lock it holds: a run
+    whose checkout says another (a merged ``.dr-gitops.yaml`` that changes ``namespace:``)
+    fails before planning, since it would write under a namespace it holds no lock for.
+    """
 
     git: GitSettings
     api: ApiSettings
     engine: EngineSettings
     environ: Mapping[str, str]
+    namespace: str | None = None
 
     def __call__(self, request: RunRequest) -> RunOutcome:
         def observe(method: str, route: str, status: int | str, _elapsed: float) -> None:
@@ -66,6 +72,7 @@ class EngineRunner:
                 revision = source.checkout.sha
                 request.on_revision(revision)
                 _check_pushed(source, request.pushed_revision)
+                _check_namespace(source, self.namespace)
                 engine = Engine(client, self.engine, environ=environ)
                 planned = engine.plan(source)
                 if planned.plan.is_empty:
@@ -97,6 +104,17 @@ class EngineRunner:
                 else ()
             ),
         )
+
+
+def _check_namespace(source: GitSource, started: str | None) -> None:
+    if started is None or source.namespace() == started:
+        return
+    raise LockError(
+        f"the namespace is now {source.namespace()!r} ({source.namespace_origin()}), but "
+        f"this service started under {started!r} and holds that namespace's lock: nothing "
+        "was written. Restart dr-gitops serve to apply under the new namespace (it then "
+        "takes that namespace's lock)"
+    )
 
 
 def _check_pushed(source: GitSource, pushed: str | None) -> None:

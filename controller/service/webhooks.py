@@ -12,10 +12,16 @@ is parsed, and compares in constant time.
 
 Headers are passed with lower-case names.
 
-A signed delivery can be captured and sent again: :class:`DeliveryLog` remembers the IDs of
-recent authentic deliveries (``X-GitHub-Delivery``, ``X-Gitlab-Event-UUID``) so that a
-replay is answered without a run. It lives in memory (a restart forgets it; runs are
-idempotent, so a replay after a restart costs one run, and runs are spaced anyway).
+A signed delivery can be captured and sent again: :class:`DeliveryLog` remembers recent
+authentic deliveries so that a replay is answered without a run. Each is remembered by the
+SHA-256 of its body and by its ID (``X-GitHub-Delivery``, ``X-Gitlab-Event-UUID``) when it
+has one; either seen before makes it a replay. The ID alone is not enough: GitHub's
+signature covers the body, not that header, so a captured delivery sent again with a new
+ID, or none, is still the same signed body (:func:`replay_keys`). GitLab's token is not a
+signature at all: whoever captured a delivery holds the token and can send a body of their
+own, so for GitLab only a delivery sent again verbatim (same body, or same UUID) is caught.
+The log lives in memory (a restart forgets it; runs are idempotent, so a replay after a
+restart costs one run, and runs are spaced anyway).
 """
 
 from __future__ import annotations
@@ -51,24 +57,37 @@ class WebhookVerdict:
 
 
 class DeliveryLog:
-    """The IDs of the last ``capacity`` authentic deliveries per source (thread-safe)."""
+    """The keys (:func:`replay_keys`) of the last ``capacity`` authentic deliveries per
+    source (thread-safe)."""
 
     def __init__(self, capacity: int = 10_000) -> None:
-        self._capacity = capacity
+        # A delivery has at most two keys (body digest and ID).
+        self._capacity = 2 * capacity
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._mutex = threading.Lock()
 
-    def replayed(self, source: str, delivery: str) -> bool:
-        """Record ``delivery``; True when it had been recorded before."""
-        key = (source, delivery)
+    def replayed(self, source: str, *keys: str) -> bool:
+        """Record the delivery known by ``keys``; True when any of them had been recorded
+        before."""
         with self._mutex:
-            if key in self._seen:
+            seen = False
+            for key in ((source, k) for k in keys):
+                seen = seen or key in self._seen
+                self._seen[key] = None
                 self._seen.move_to_end(key)
-                return True
-            self._seen[key] = None
-            if len(self._seen) > self._capacity:
+            while len(self._seen) > self._capacity:
                 self._seen.popitem(last=False)
-            return False
+            return seen
+
+
+def replay_keys(headers: Mapping[str, str], body: bytes) -> tuple[str, ...]:
+    """What identifies a delivery for replay protection: the digest of its body (what the
+    signature covers), and its ID when the sender gave one."""
+    keys = ["body:" + hashlib.sha256(body).hexdigest()]
+    delivery = delivery_id(headers)
+    if delivery is not None:
+        keys.append("id:" + delivery)
+    return tuple(keys)
 
 
 def delivery_id(headers: Mapping[str, str]) -> str | None:
@@ -77,11 +96,13 @@ def delivery_id(headers: Mapping[str, str]) -> str | None:
     return value.strip()[:200] if value and value.strip() else None
 
 
-def replay_verdict(delivery: str) -> WebhookVerdict:
+def replay_verdict(delivery: str | None) -> WebhookVerdict:
+    shown = f"delivery {delivery!r}" if delivery else "this delivery"
     return WebhookVerdict(
         200,
         "replayed",
-        f"delivery {delivery!r} was already received; a replayed delivery does not trigger a run",
+        f"{shown} (its ID or the same body) was already received; a replayed delivery does "
+        "not trigger a run",
     )
 
 

@@ -58,12 +58,20 @@ _PASSED = frozenset(
         "http_proxy", "https_proxy", "all_proxy", "no_proxy",
         "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
         "GH_TOKEN", "GITHUB_TOKEN", "GH_HOST", "GH_ENTERPRISE_TOKEN",  # `gh auth git-credential`
+        # `aws codecommit credential-helper` (and git-remote-codecommit): which profile,
+        # files and role to use, never the deployment's own keys (AWS_ACCESS_KEY_ID,
+        # AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN): give git a profile in a credentials
+        # file, or a role (web identity, container credentials), instead.
+        "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
+        "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE",
+        "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME", "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_STS_REGIONAL_ENDPOINTS", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     }
 )  # fmt: skip
 # Prefixes passed whole: git's own variables (GIT_SSH_COMMAND, GIT_CONFIG_*, GIT_ASKPASS,
-# GIT_SSL_CAINFO, GIT_TRACE...), the locale, Git Credential Manager's settings, and the AWS
-# profile the CodeCommit helper reads.
-_PASSED_PREFIXES = ("GIT_", "LC_", "GCM_", "AWS_")
+# GIT_SSL_CAINFO, GIT_TRACE...), the locale and Git Credential Manager's settings.
+_PASSED_PREFIXES = ("GIT_", "LC_", "GCM_")
 ALLOWED_PROTOCOLS = ("file", "https", "ssh")
 _FIXED = {
     "GIT_TERMINAL_PROMPT": "0",  # never wait for a password on a terminal

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from controller.model.identity import Stamp
 from controller.settings import GitSettings
 from controller.sources import open_source
+from tests.fixtures.emulator import EmulatorApi
 from tests.fixtures.workspace import Workspace
 
 OLD = "github.com/acme/ml-models"
@@ -55,6 +57,36 @@ def test_a_new_remote_url_blocks_plan_and_apply_until_the_namespace_is_pinned(
     assert f"dr-gitops plan for namespace {OLD}" in pinned.out
     assert "No changes." in pinned.out
     assert workspace.writes() == writes
+
+
+def test_another_users_model_under_another_namespace_does_not_block_a_derived_one(
+    workspace: Workspace,
+) -> None:
+    # alice (a second DataRobot user) stamps a model with a namespace of her choosing and
+    # shares it with the controller: that must not block the repository, nor make dr-gitops
+    # advise pinning her namespace, unless she is a --trusted-creator.
+    repo = str(workspace.repo.path)
+    _remote(workspace, "https://github.com/acme/ml-models.git")
+    workspace.add_model("churn")
+    workspace.commit()
+    alice = EmulatorApi(workspace.emulator, "alice-token")
+    description = Stamp("github.com/alice/trap", "churn").render()
+    squat = alice.create_model(name="churn", description=description)
+    shared = alice.patch(
+        f"customModels/{squat['id']}/accessControl/",
+        json={"data": [{"username": "gitops-bot@example.com", "role": "OWNER"}]},
+    )
+    assert shared.status_code == 204, shared.text
+
+    planned = workspace.cli("plan", "--repo", repo, env=UNSET)
+    assert planned.code == 0, planned.err
+    assert "alice/trap" not in planned.out + planned.err
+    assert "Plan: 1 to create" in planned.out
+
+    trusted = {**UNSET, "DR_GITOPS_TRUSTED_CREATORS": "alice@example.com"}
+    blocked = workspace.cli("plan", "--repo", repo, env=trusted)
+    assert blocked.code == 1
+    assert "under another namespace, 'github.com/alice/trap'" in blocked.err
 
 
 def test_choosing_the_new_namespace_explicitly_plans_new_objects_and_says_why(

@@ -54,6 +54,39 @@ def test_a_saved_plan_stamps_what_it_says_not_the_commit_sha_as_the_ref(
         assert recorded.commit_url == saved["commitUrl"]
 
 
+def test_a_saved_plans_commit_link_is_rebuilt_and_a_bad_ref_name_refused(
+    workspace: Workspace, tmp_path
+) -> None:
+    # Only the SHAs are compared with the checkout: the rest of `revision` must not carry
+    # whatever a hand-edited file says into gitModelVersion.
+    workspace.add_model("churn")
+    workspace.commit()
+    plan_file = tmp_path / "plan.json"
+    repo = str(workspace.repo.path)
+    assert workspace.cli("plan", "--repo", repo, "--out", str(plan_file)).code == 0
+    honest = json.loads(plan_file.read_text())
+    writes = workspace.writes()
+    for ref in ("main\x1b]8;;https://evil.example\x07", "a..b", "x y"):
+        edited = {**honest, "revision": {**honest["revision"], "refName": ref}}
+        plan_file.write_text(json.dumps(edited))
+        refused = workspace.cli("apply", str(plan_file), "--repo", repo)
+        assert refused.code == 1, ref
+        assert "is not a git ref name" in refused.err
+        assert workspace.writes() == writes
+
+    phishing = {"commitUrl": "https://evil.example/login", "refName": "release/1.2"}
+    edited = {**honest, "revision": {**honest["revision"], **phishing}}
+    plan_file.write_text(json.dumps(edited))
+    applied = workspace.cli("apply", str(plan_file), "--repo", repo)
+    assert applied.code == 0, applied.err
+    (model,) = workspace.client.list_models()
+    assert model.latest_version is not None
+    for recorded in (model.git, model.latest_version.git):
+        assert recorded is not None
+        assert recorded.commit_url == honest["revision"]["commitUrl"]
+        assert recorded.ref_name == "release/1.2"
+
+
 def test_a_plan_saved_in_a_pull_request_pipeline_is_refused_by_apply(
     workspace: Workspace, tmp_path
 ) -> None:

@@ -95,6 +95,30 @@ def test_each_run_fetches_the_url_and_reports_the_new_revision_first(
     assert calls.revisions == [first, second]
 
 
+def test_a_merged_namespace_change_fails_the_run_until_serve_is_restarted(
+    workspace: Workspace,
+) -> None:
+    # serve took the lock of the namespace it started under; a commit that changes
+    # `namespace:` must not make it write under another one it holds no lock for.
+    workspace.add_model("churn")
+    workspace.repo.write({".dr-gitops.yaml": "namespace: team/one\n"})
+    workspace.commit("churn")
+    git = workspace.git_settings(namespace=None)
+    runner = EngineRunner(git, workspace.api, EngineSettings(), {}, namespace="team/one")
+    assert Calls(runner).run().result == "success"
+
+    workspace.repo.write({".dr-gitops.yaml": "namespace: team/two\n"})
+    workspace.commit("move to another namespace")
+    writes = workspace.writes()
+    outcome = Calls(runner).run()
+    assert outcome.result == "failed"
+    (error,) = outcome.errors
+    assert "now 'team/two' (.dr-gitops.yaml)" in error
+    assert "started under 'team/one'" in error
+    assert "Restart dr-gitops serve" in error
+    assert workspace.writes() == writes
+
+
 def test_a_pushed_commit_the_local_repository_lacks_is_said_not_silently_ignored(
     workspace: Workspace,
 ) -> None:

@@ -1,5 +1,5 @@
-"""A captured, signed delivery sent again triggers nothing; a flood of distinct deliveries
-costs one run per --webhook-min-interval (issue 15)."""
+"""A captured, signed delivery sent again triggers nothing, whatever its delivery ID; a
+flood of distinct deliveries costs one run per --webhook-min-interval (issue 15)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tests.fixtures.service import (
     FakeRun,
     ServiceStarter,
     github_push,
+    github_signature,
     push_payload,
     request,
 )
@@ -33,8 +34,38 @@ def test_a_replayed_github_delivery_is_answered_without_a_run(
     time.sleep(0.3)
     assert len(fake.requests) == 2
     assert running.service.runner.pending is None
-    # A new delivery of the same push is a new delivery.
+    # A new push is a new delivery.
     assert github_push(running.port).json()["outcome"] == "triggered"
+
+
+def test_a_replayed_github_body_is_a_replay_with_a_new_delivery_id_or_none(
+    start_service: ServiceStarter,
+) -> None:
+    # The signature covers the body, not X-GitHub-Delivery: changing or dropping that
+    # header must not make a captured delivery new.
+    fake = FakeRun()
+    running = start_service(fake, webhook_min_interval_seconds=0.0)
+    running.wait_until_idle(1)
+    body = push_payload()
+    assert github_push(running.port, body).json()["outcome"] == "triggered"
+    running.wait_until_idle(2)
+    new_id = github_push(running.port, body, X_GitHub_Delivery="a-fresh-id")
+    assert (new_id.status, new_id.json()["outcome"]) == (200, "replayed")
+    headerless = request(
+        running.port,
+        "POST",
+        "/webhooks/github",
+        body,
+        {
+            "Content-Type": "application/json",
+            "X-GitHub-Event": "push",
+            "X-Hub-Signature-256": github_signature(body),
+        },
+    )
+    assert (headerless.status, headerless.json()["outcome"]) == (200, "replayed")
+    assert "this delivery" in headerless.json()["reason"]
+    time.sleep(0.3)
+    assert len(fake.requests) == 2
 
 
 def test_a_replayed_gitlab_event_is_answered_without_a_run(start_service: ServiceStarter) -> None:
@@ -52,6 +83,12 @@ def test_a_replayed_gitlab_event_is_answered_without_a_run(start_service: Servic
     assert first.json()["outcome"] == "triggered"
     running.wait_until_idle(2)
     again = request(running.port, "POST", "/webhooks/gitlab", body, headers)
+    assert (again.status, again.json()["outcome"]) == (200, "replayed")
+    renamed = {**headers, "X-Gitlab-Event-UUID": "another-uuid"}
+    again = request(running.port, "POST", "/webhooks/gitlab", body, renamed)
+    assert (again.status, again.json()["outcome"]) == (200, "replayed")
+    del renamed["X-Gitlab-Event-UUID"]
+    again = request(running.port, "POST", "/webhooks/gitlab", body, renamed)
     assert (again.status, again.json()["outcome"]) == (200, "replayed")
     time.sleep(0.3)
     assert len(fake.requests) == 2
@@ -89,9 +126,10 @@ def test_a_flood_of_distinct_deliveries_costs_one_run_per_interval(
 
 
 def test_the_delivery_log_forgets_the_oldest_past_its_capacity() -> None:
-    log = DeliveryLog(capacity=2)
-    assert not log.replayed("github", "a")
-    assert not log.replayed("github", "b")
-    assert log.replayed("github", "a")
-    assert not log.replayed("gitlab", "a")  # per source; pushes "b" out
-    assert not log.replayed("github", "b")
+    log = DeliveryLog(capacity=2)  # deliveries, of two keys each
+    assert not log.replayed("github", "body:a", "id:1")
+    assert not log.replayed("github", "body:b", "id:2")
+    assert log.replayed("github", "body:a", "id:9")  # the same body under a new ID
+    assert log.replayed("github", "body:c", "id:2")  # a new body under a known ID
+    assert not log.replayed("gitlab", "body:a")  # per source
+    assert not log.replayed("github", "body:b")  # the oldest, pushed out

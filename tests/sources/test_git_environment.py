@@ -16,7 +16,7 @@ import pytest
 
 from controller.errors import SourceError
 from controller.sources import open_source
-from controller.sources.running import GitRunner
+from controller.sources.running import ALLOWED_PROTOCOLS, GitRunner, git_environment
 from tests.fixtures.gitrepos import GitRepo, RemoteRepo
 from tests.sources.conftest import MakeSettings
 
@@ -25,9 +25,16 @@ SECRETS = {
     "DR_GITOPS_WEBHOOK_SECRET": "webhook-secret-NEVER-IN-GIT",
     "DR_GITOPS_GIT_TOKEN": "git-token-only-as-a-header",
     "SOME_DEPLOYMENT_PASSWORD": "unrelated-secret-NEVER-IN-GIT",
+    # The deployment's cloud keys: CodeCommit's helper gets a profile or a role instead.
+    "AWS_ACCESS_KEY_ID": "AKIA-NEVER-IN-GIT",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret-NEVER-IN-GIT",
+    "AWS_SESSION_TOKEN": "aws-session-NEVER-IN-GIT",
 }
 NEEDED = {
     "SSH_AUTH_SOCK": "/run/agent.sock",
+    "AWS_PROFILE": "codecommit",
+    "AWS_SHARED_CREDENTIALS_FILE": "/etc/dr-gitops/aws-credentials",
+    "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token",
     "https_proxy": "http://proxy.example:3128",
     "GIT_SSH_COMMAND": "ssh -o BatchMode=yes",
     "LC_CTYPE": "C.UTF-8",
@@ -92,6 +99,13 @@ def test_git_never_sees_them_when_cloning_a_url(
     with open_source(git_settings(remote_repo.url), environ=_environ(), git=git):
         pass
     _check(_environments(record))
+
+
+def test_the_deployments_aws_keys_stay_with_dr_gitops_while_codecommits_profile_passes() -> None:
+    env = git_environment(_environ(), ALLOWED_PROTOCOLS)
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} & set(env)
+    assert env["AWS_PROFILE"] == "codecommit"
+    assert env["AWS_SHARED_CREDENTIALS_FILE"] == "/etc/dr-gitops/aws-credentials"
 
 
 @pytest.mark.parametrize("repo", ["fd::17", "ext::sh -c touch% /tmp/pwned", "git://host/r.git"])

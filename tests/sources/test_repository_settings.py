@@ -17,6 +17,7 @@ from controller.settings import (
     parse_repository_settings,
     read_repository_settings,
 )
+from tests.fixtures.workspace import Workspace
 
 SCHEMA = json.loads(
     (Path(__file__).resolve().parents[2] / "schemas/repository-settings.schema.json").read_text()
@@ -90,6 +91,9 @@ def test_an_unknown_key_is_named_with_a_suggestion() -> None:
         ),
         ("exclude: tests\n", "exclude must be a list of patterns"),
         ("exclude: ['../secrets']\n", "climbs out of the source folder"),
+        # Accepted by Python's re, refused by RE2, which listing matches with.
+        ("exclude: ['[[:alpha:]]x']\n", "exclude pattern '[[:alpha:]]x' is not valid"),
+        ("exclude: ['[z-a]']\n", "exclude pattern '[z-a]' is not valid"),
         ("namespace: [unclosed\n", "is not valid YAML"),
     ],
 )
@@ -136,3 +140,19 @@ def test_the_file_an_export_writes_reads_back(namespace: str | None) -> None:
     text = settings_text(namespace)
     assert _parse(text).namespace == namespace
     jsonschema.validate(yaml.safe_load(text), SCHEMA)
+
+
+def test_a_pattern_re2_refuses_is_an_error_for_validate_and_plan_not_a_traceback(
+    workspace: Workspace,
+) -> None:
+    workspace.add_model("churn")
+    workspace.repo.write({".dr-gitops.yaml": "exclude: ['[[:alpha:]]x']\n"})
+    workspace.commit()
+    repo = str(workspace.repo.path)
+    for args in (("validate", repo), ("plan", "--repo", repo)):
+        result = workspace.cli(*args)
+        said = result.out + result.err
+        assert result.code == 1, (args, said)
+        assert "Traceback" not in said
+        assert ".dr-gitops.yaml" in said
+        assert "exclude pattern '[[:alpha:]]x' is not valid" in said
