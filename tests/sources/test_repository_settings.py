@@ -155,4 +155,4 @@ def test_a_pattern_re2_refuses_is_an_error_for_validate_and_plan_not_a_traceback
         assert result.code == 1, (args, said)
         assert "Traceback" not in said
         assert ".dr-gitops.yaml" in said
-        assert "exclude pattern '[[:alpha:]]x' is not valid" in said
+        assert "'[[:alpha:]]x' is not valid" in said
