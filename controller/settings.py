@@ -206,6 +206,18 @@ class RepositorySettings:
     exclude: tuple[str, ...] = ()
 
 
+class RepositorySettingsError(ConfigError):
+    """Something is wrong in the repository settings file: ``file`` (its path inside the
+    repository), ``key`` (empty for the file as a whole) and ``detail`` (what is wrong and
+    what to do), so that ``validate`` can list it as one problem among the manifests'."""
+
+    def __init__(self, file: str, key: str, detail: str, message: str | None = None) -> None:
+        super().__init__(message or (f"{file}: {key} {detail}" if key else f"{file} {detail}"))
+        self.file = file
+        self.key = key
+        self.detail = detail
+
+
 def repository_settings_path(manifests_path: str) -> str:
     """The settings file's path inside the repository for a manifest root (``--path``)."""
     folder = manifests_path.strip("/")
@@ -216,22 +228,23 @@ def repository_settings_path(manifests_path: str) -> str:
 
 def read_repository_settings(root: Path, manifests_path: str = "") -> RepositorySettings:
     """The settings file under ``root`` (a checkout) for the manifest root
-    ``manifests_path``; empty settings when there is none. Raises ``ConfigError`` naming
+    ``manifests_path``; empty settings when there is none. Raises ``RepositorySettingsError`` naming
     the file and the key for anything wrong in it."""
     shown = repository_settings_path(manifests_path)
     path = root / shown
     if path.is_symlink():
-        raise ConfigError(
-            f"{shown} is a symbolic link; commit the settings file itself, not a link"
+        raise RepositorySettingsError(
+            shown, "", "is a symbolic link; commit the settings file itself, not a link"
         )
     if not path.exists():
         return RepositorySettings()
     if not path.is_file():
-        raise ConfigError(f"{shown} is not a file; remove it or make it a YAML file")
+        raise RepositorySettingsError(shown, "", "is not a file; remove it or make it a YAML file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read {shown}: {exc.strerror}") from None
+        message = f"cannot read {shown}: {exc.strerror}"
+        raise RepositorySettingsError(shown, "", message, message) from None
     return parse_repository_settings(raw, shown)
 
 
@@ -239,34 +252,46 @@ def parse_repository_settings(raw: bytes, shown: str) -> RepositorySettings:
     """The settings file's content (``shown`` names it in errors); see
     :func:`read_repository_settings`."""
     if len(raw) > _REPOSITORY_SETTINGS_MAX_BYTES:
-        raise ConfigError(f"{shown} is larger than 64 KiB; it holds three settings at most")
+        raise RepositorySettingsError(
+            shown, "", "is larger than 64 KiB; it holds three settings at most"
+        )
     try:
         data = yaml.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{shown} is not valid YAML ({type(exc).__name__}); fix it") from None
+        raise RepositorySettingsError(
+            shown, "", f"is not valid YAML ({type(exc).__name__}); fix it"
+        ) from None
     if data is None:
         return RepositorySettings(file=shown)
     if not isinstance(data, dict):
-        raise ConfigError(f"{shown} must be a YAML mapping of {', '.join(_REPOSITORY_KEYS)}")
+        raise RepositorySettingsError(
+            shown, "", f"must be a YAML mapping of {', '.join(_REPOSITORY_KEYS)}"
+        )
     for key in data:
         _check_repository_key(shown, key)
     namespace = data.get("namespace")
     if namespace is not None and not (isinstance(namespace, str) and valid_namespace(namespace)):
-        raise ConfigError(
-            f"{shown}: namespace must be a string of letters, digits and . _ / : @ - "
-            "(at most 200 characters), e.g. github.com/acme/ml-models"
+        raise RepositorySettingsError(
+            shown,
+            "namespace",
+            "must be a string of letters, digits and . _ / : @ - "
+            "(at most 200 characters), e.g. github.com/acme/ml-models",
         )
     template = data.get("commitUrlTemplate")
     if template is not None:
         if not isinstance(template, str):
-            raise ConfigError(f"{shown}: commitUrlTemplate must be a string")
+            raise RepositorySettingsError(shown, "commitUrlTemplate", "must be a string")
         try:
             check_commit_url_template(template)
         except ConfigError as exc:
-            raise ConfigError(f"{shown}: commitUrlTemplate: {exc}") from None
+            raise RepositorySettingsError(
+                shown, "commitUrlTemplate", str(exc), f"{shown}: commitUrlTemplate: {exc}"
+            ) from None
     exclude = data.get("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(p, str) and p for p in exclude):
-        raise ConfigError(f"{shown}: exclude must be a list of patterns, e.g. ['tests/**']")
+        raise RepositorySettingsError(
+            shown, "exclude", "must be a list of patterns, e.g. ['tests/**']"
+        )
     for pattern in exclude:
         _check_exclude(shown, pattern)
     return RepositorySettings(shown, namespace, template, tuple(exclude))
@@ -276,7 +301,9 @@ def _check_exclude(shown: str, pattern: str) -> None:
     # The rules of a manifest's own exclude: listing compiles these patterns the same way.
     problem = pattern_problem(pattern)
     if problem is not None:
-        raise ConfigError(f"{shown}: {problem.message} ({problem.hint})")
+        # problem.message begins "exclude pattern ...": the key, then what is wrong.
+        detail = f"{problem.message.removeprefix('exclude ')} ({problem.hint})"
+        raise RepositorySettingsError(shown, "exclude", detail)
 
 
 def _check_repository_key(shown: str, key: object) -> None:
@@ -286,16 +313,18 @@ def _check_repository_key(shown: str, key: object) -> None:
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", name)  # camelCase → camel Case
     words = {w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w}
     if any(w in _FORBIDDEN_WORDS or w.rstrip("s") in _FORBIDDEN_WORDS for w in words):
-        raise ConfigError(
-            f"{shown}: {name!r} cannot be set in the repository settings file: whoever can "
+        detail = (
+            f"{name!r} cannot be set in the repository settings file: whoever can "
             "open a pull request writes this file, and `plan` runs on pull requests with the "
             "DataRobot token, so nothing in it may say where data or the token go. Set the "
             "endpoint, credentials and proxies in the CI's secrets, the environment or "
             "drconfig.yaml"
         )
+        raise RepositorySettingsError(shown, name, detail, f"{shown}: {detail}")
     close = difflib.get_close_matches(name, _REPOSITORY_KEYS, n=1)
     hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(_REPOSITORY_KEYS)}"
-    raise ConfigError(f"{shown}: unknown key {name!r}; {hint}")
+    detail = f"unknown key {name!r}; {hint}"
+    raise RepositorySettingsError(shown, name, detail, f"{shown}: {detail}")
 
 
 # Names of environment variables, not secrets.

@@ -5,14 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 from pathlib import Path
 
 from controller.errors import ConfigError
 from controller.settings import (
     RepositorySettings,
+    RepositorySettingsError,
     read_repository_settings,
-    repository_settings_path,
 )
 
 
@@ -31,10 +30,9 @@ def run_validate(args: argparse.Namespace) -> int:
     settings_problems: list[Problem] = []
     try:
         settings = read_repository_settings(root, manifests_path)
-    except ConfigError as exc:
+    except RepositorySettingsError as exc:
         settings = RepositorySettings()
-        shown = repository_settings_path(manifests_path)
-        settings_problems.append(Problem(shown, 0, 0, *_settings_problem(shown, str(exc))))
+        settings_problems.append(Problem(exc.file, 0, 0, exc.key, exc.detail))
     loaded = load(root, path, default_exclude=settings.exclude)
     problems = [*settings_problems, *loaded.problems]
     failed = bool(settings_problems or loaded.errors)
@@ -51,24 +49,6 @@ def run_validate(args: argparse.Namespace) -> int:
         else:
             print(f"ok: {manifests} valid ({warnings})")
     return 1 if failed else 0
-
-
-# The key a settings-file error is about, from the message read_repository_settings wrote
-# ("<file>: namespace must be ...", "<file>: unknown key 'x'; ...").
-_KEY_FIRST = re.compile(r"(namespace|commitUrlTemplate|exclude)\b:? ?(.*)", re.DOTALL)
-_KEY_QUOTED = re.compile(r"(?:unknown key )?'([^']*)'")
-
-
-def _settings_problem(shown: str, message: str) -> tuple[str, str]:
-    """``(key, message)`` of a settings-file error; the key is empty for the whole file."""
-    if not message.startswith(f"{shown}: "):
-        return "", message.removeprefix(shown).lstrip()  # "<file> is not valid YAML ..."
-    rest = message[len(shown) + 2 :]
-    if first := _KEY_FIRST.match(rest):
-        return first[1], first[2]
-    if quoted := _KEY_QUOTED.match(rest):
-        return quoted[1], rest
-    return "", rest
 
 
 def _count(number: int, noun: str) -> str:
