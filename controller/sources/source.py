@@ -109,6 +109,11 @@ class GitSource:
         return dict(self._runner.commands)
 
     @property
+    def cache_dir(self) -> Path | None:
+        """The cache folder of the settings (clones, exports, parsed manifests)."""
+        return self._settings.cache_dir
+
+    @property
     def git_dir(self) -> Path:
         return self._git_dir
 
