@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import cProfile
 import pstats
+from typing import Any
 
+import pytest
+
+from controller.engine import planning
 from controller.engine.matching import match_models
 from controller.engine.planning import PlanInputs, make_plan
 from controller.model.diffs import ContentEvidence
@@ -53,3 +57,28 @@ def _calls(count: int) -> int:
 def test_twice_the_models_cost_about_twice_the_work() -> None:
     small, large = _calls(2000), _calls(4000)
     assert 1.8 < large / small < 2.3, (small, large)
+
+
+def test_basis_digests_look_up_each_dataclass_type_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    looked_up: list[type] = []
+    original = planning.fields
+
+    def counted(value: Any) -> Any:
+        looked_up.append(type(value))
+        return original(value)
+
+    monkeypatch.setattr(planning, "fields", counted)
+    monkeypatch.setattr(planning, "_FIELD_NAMES", {})
+    desired = [b.desired_model(f"model-{n:03d}") for n in range(50)]
+    live = tuple(b.live_model(m, model_id=f"m{n:03d}") for n, m in enumerate(desired))
+    make_plan(
+        PlanInputs(
+            desired=b.state(*desired),
+            live=LiveSnapshot(models=live),
+            namespace=b.NS,
+            revision=b.revision(),
+            model_evidence={m.key: UNCHANGED_FILES for m in desired},
+        )
+    )
+    assert looked_up  # the digests do read dataclasses...
+    assert len(looked_up) == len(set(looked_up))  # ...each type's fields once
