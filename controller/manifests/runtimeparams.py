@@ -18,7 +18,7 @@ from controller.manifests.limits import ManifestLimits
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.schemas import describe, did_you_mean
 from controller.manifests.yamlcache import YamlCache
-from controller.manifests.yamlreading import Document, YamlProblem
+from controller.manifests.yamlparser import Document, YamlProblem
 from controller.model.desired import (
     KIND_MODEL,
     RuntimeParameterDefinition,

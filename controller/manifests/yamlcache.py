@@ -29,7 +29,7 @@ from typing import Any
 
 from controller import logs
 from controller.manifests.limits import ManifestLimits
-from controller.manifests.yamlreading import Document, decode, parse_documents
+from controller.manifests.yamlparser import Document, decode, parse_documents
 
 log = logs.get_logger(__name__)
 

@@ -8,7 +8,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from controller.errors import DrGitopsError
-from controller.manifests import ManifestError, listing, load_desired_state, validate_tree
+from controller.manifests import ManifestError, load_desired_state, sourcefiles, validate_tree
 from controller.model.desired import Adoption, ResourceKey, RuntimeValue, SharingGrant
 from tests.fixtures.manifests import JOB, MODEL, ManifestRepo
 
@@ -346,13 +346,13 @@ def test_only_files_the_size_of_a_git_lfs_pointer_are_opened_to_look_for_one(
         "size 0\n"
     )
     opened: list[str] = []
-    original = listing._is_lfs_pointer
+    original = sourcefiles._is_lfs_pointer
 
     def counted(path: str) -> bool:
         opened.append(Path(path).name)
         return original(path)
 
-    monkeypatch.setattr(listing, "_is_lfs_pointer", counted)
+    monkeypatch.setattr(sourcefiles, "_is_lfs_pointer", counted)
     manifest_repo.with_model().write({"models/scorer/empty.pkl": smallest})
     loaded = manifest_repo.load()
     (warning,) = [p for p in loaded.problems if "LFS" in p.message]

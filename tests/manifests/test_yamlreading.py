@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from controller.manifests.limits import ManifestLimits
-from controller.manifests.yamlreading import YamlProblem, decode, parse_documents
+from controller.manifests.yamlparser import YamlProblem, decode, parse_documents
 
 LIMITS = ManifestLimits()
 

@@ -16,7 +16,7 @@ from controller.remote import (
     DataRobotClient,
     RequestCounter,
     errors,
-    paging,
+    pages,
     read_sharing,
     read_snapshot,
     with_sharing,
@@ -191,4 +191,4 @@ def test_once_the_first_page_gives_the_total_the_other_pages_are_read_side_by_si
     assert sorted(m.id for m in clean.models) == sorted(populated["models"])
     assert len([u for u in session.urls if u.endswith("/customModels/")]) == 12 // 2
     # the first page (beside the account read), then the other five, four at a time
-    assert paging.PARALLEL_PAGES <= session.most <= paging.PARALLEL_PAGES + 1
+    assert pages.PARALLEL_PAGES <= session.most <= pages.PARALLEL_PAGES + 1
