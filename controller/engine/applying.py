@@ -19,12 +19,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
 from controller.model.identity import Stamp, items_digest, read_stamp, stamped
 from controller.model.live import LiveJob, LiveVersion
+from controller.model.params import (
+    ActionParams,
+    JobWrite,
+    ModelAdopt,
+    ModelCreate,
+    ParameterValue,
+    VersionCreate,
+    VersionMetadata,
+    VersionMethod,
+)
 from controller.model.plans import Action, ActionKind, FileChangeKind, Plan
 from controller.model.values import GitModelVersion, Json
 from controller.remote import (
@@ -36,6 +46,7 @@ from controller.remote import (
 )
 
 log = get_logger(__name__)
+P = TypeVar("P", bound=ActionParams)
 
 
 class Outcome(StrEnum):
@@ -203,7 +214,7 @@ class Applier:
     # --- models ---------------------------------------------------------------------------
 
     def _create_model(self, _: str | None, action: Action) -> tuple[str, str]:
-        body = _mapping(action, "body")
+        body = _params(action, ModelCreate).body.to_dict()
         try:
             created = self._remote.create_model(body, git_model_version=self._revision)
         except (OutcomeUnknownError, ValidationError) as exc:
@@ -226,16 +237,16 @@ class Applier:
         body: dict[str, Any] = {
             c.field: c.new for c in action.fields if not c.field.startswith("gitModelVersion.")
         }
-        if action.kind is ActionKind.ADOPT_MODEL:
-            desired = body.get("description", action.params.get("description"))
+        adopt = _params(action, ModelAdopt) if action.kind is ActionKind.ADOPT_MODEL else None
+        if adopt is not None:
+            desired = body.get("description", adopt.description)
             stamp = Stamp(self._settings.namespace, action.key.name)
             body["description"] = stamped(str(desired or ""), stamp)
         self._remote.update_model(model_id, body, git_model_version=self._revision)
-        version_id = action.params.get("versionId")
-        if action.kind is ActionKind.ADOPT_MODEL and version_id and self._revision:
-            # Adopting records this commit on the newest version too (see planning).
+        if adopt is not None and adopt.version is not None and self._revision:
+            # Adopting records this commit on the newest version too (see the planner).
             self._remote.update_version_metadata(
-                model_id, str(version_id), git_model_version=self._revision
+                model_id, adopt.version.id, git_model_version=self._revision
             )
         return (
             model_id,
@@ -254,28 +265,29 @@ class Applier:
 
     def _create_version(self, model_id: str | None, action: Action) -> tuple[str, str]:
         assert model_id
-        params = action.params
-        settings = {k: v for k, v in _mapping(action, "settings").items() if v is not None}
+        params = _params(action, VersionCreate)
+        settings = {k: v for k, v in params.settings.items() if v is not None}
         description = settings.pop("description", None)  # only the metadata PATCH sets it
+        base = params.base.label if params.base else None
         common: dict[str, Any] = {
-            "is_major_update": bool(params["isMajorUpdate"]),
+            "is_major_update": params.major,
             "settings": settings,
-            "runtime_parameter_values": _runtime_values(action),
+            "runtime_parameter_values": _runtime_values(params.runtime_values),
             "git_model_version": self._revision,
         }
         if model_id not in self._created:
             # An earlier run may have made this version and died before it knew (or its
             # request was still in flight): look before writing.
-            existing = self._find_version(model_id, params.get("baseVersionLabel"))
+            existing = self._find_version(model_id, base)
             if existing is not None:
                 log.info("version_exists_already", key=str(action.key), version=existing.label)
                 return model_id, f"version {existing.label} existed already (made from this commit)"
         try:
-            if params["method"] == "create":
+            if params.method is VersionMethod.CREATE:
                 version = self._remote.create_version(
                     model_id, files=self._uploads(action), **common
                 )
-            elif params["method"] == "from-latest":
+            elif params.method is VersionMethod.FROM_LATEST:
                 version = self._remote.create_version_from_latest(
                     model_id,
                     files=self._uploads(action),
@@ -285,7 +297,7 @@ class Applier:
             else:
                 version = self._remote.create_version_with_settings(model_id, **common)
         except OutcomeUnknownError:
-            found = self._find_version(model_id, params.get("baseVersionLabel"))
+            found = self._find_version(model_id, base)
             if found is None:
                 raise
             log.info(
@@ -296,7 +308,7 @@ class Applier:
             self._remote.update_version_metadata(model_id, version.id, description=str(description))
         return model_id, f"version {version.label} created"
 
-    def _find_version(self, model_id: str, base_label: object) -> LiveVersion | None:
+    def _find_version(self, model_id: str, base_label: str | None) -> LiveVersion | None:
         """The version an earlier attempt made from this commit, if it exists: one newer
         than the version the plan started from (an older version made from the same commit,
         superseded by hand since, does not count)."""
@@ -319,18 +331,19 @@ class Applier:
 
     def _update_version_metadata(self, model_id: str | None, action: Action) -> tuple[str, str]:
         assert model_id
+        version = _params(action, VersionMetadata).version
         changes = {c.field: c.new for c in action.fields}
         required = changes.get("requiredMetadataValues")
         self._remote.update_version_metadata(
             model_id,
-            str(action.params["versionId"]),
+            version.id,
             description=str(changes["description"]) if "description" in changes else None,
             required_metadata_values=[r for r in required if isinstance(r, dict)]
             if isinstance(required, list)
             else None,
             git_model_version=self._revision,
         )
-        return model_id, f"version {action.params.get('versionLabel')} metadata updated"
+        return model_id, f"version {version.label} metadata updated"
 
     # --- sharing --------------------------------------------------------------------------
 
@@ -347,11 +360,12 @@ class Applier:
     # --- jobs -----------------------------------------------------------------------------
 
     def _create_job(self, _: str | None, action: Action) -> tuple[str, str]:
-        body = _mapping(action, "body")
+        params = _params(action, JobWrite)
+        body = params.body.to_dict()
         description = str(body.get("description") or "")
         stamp = Stamp(self._settings.namespace, action.key.name, self._commit)
         body["description"] = stamped(description, stamp)
-        values = _runtime_values(action)
+        values = _runtime_values(params.runtime_values)
         existing = self._find_job(action.key.name)
         if existing is not None:
             # Made by an earlier run that died before it knew: finish it instead.
@@ -385,10 +399,11 @@ class Applier:
         body = {
             c.field: c.new for c in action.fields if c.field not in ("entryPoint", "description")
         }
-        values = _runtime_values(action) if action.runtime else None
+        params = _params(action, JobWrite)
+        values = _runtime_values(params.runtime_values) if action.runtime else None
         uploads = self._uploads(action)
         deleted = _deleted_items(action)
-        description = str(_mapping(action, "body").get("description") or "")
+        description = str(params.body.get("description") or "")
         if uploads or deleted:
             # New items get new IDs, which the stamp records: it can only follow.
             job = self._remote.update_job(
@@ -424,13 +439,13 @@ class Applier:
             self._settings.namespace, action.key.name, self._commit, items_digest(by_path.values())
         )
         wanted: dict[str, Any] = {"description": stamped(description, stamp)}
-        entry = action.params.get("entryPoint")
+        entry = _params(action, JobWrite).entry_point
         if entry:
-            if str(entry) not in by_path:
+            if entry not in by_path:
                 raise PlanError(
                     f"{action.key}: the entry point {entry!r} is not among the job's files"
                 )
-            wanted["entryPoint"] = by_path[str(entry)]
+            wanted["entryPoint"] = by_path[entry]
         current = {"description": job.fields.get("description"), "entryPoint": job.entry_point}
         fields = {k: v for k, v in wanted.items() if current.get(k) != v} | dict(body or {})
         if fields or values:
@@ -457,18 +472,19 @@ class Applier:
             call()
 
 
-def _mapping(action: Action, name: str) -> dict[str, Json]:
-    value = action.params.get(name)
-    return dict(value) if isinstance(value, dict) else {}
+def _params(action: Action, kind: type[P]) -> P:
+    """The action's parameters, of the type its kind carries (``PARAMS_BY_KIND``)."""
+    if not isinstance(action.params, kind):  # never from a plan: actions check their params
+        raise PlanError(f"{action.key}: a {action.kind.value} action without its parameters")
+    return action.params
 
 
-def _runtime_values(action: Action) -> list[dict[str, Json]] | None:
-    """The ``runtimeParameterValues`` list the plan carries, if any."""
-    values = action.params.get("runtimeValues")
-    return [v for v in values if isinstance(v, dict)] or None if isinstance(values, list) else None
+def _runtime_values(values: tuple[ParameterValue, ...]) -> list[dict[str, Json]] | None:
+    """The ``runtimeParameterValues`` list to send, if there are any."""
+    return [v.to_api() for v in values] or None
 
 
-def _version_number(label: object) -> tuple[int, int]:
+def _version_number(label: str | None) -> tuple[int, int]:
     """``(major, minor)`` of a label like ``"1.2"``; ``(-1, -1)`` when there is none."""
     major, _, minor = str(label or "").partition(".")
     try:
