@@ -22,11 +22,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from controller.engine.applying import Applier, ApplyResult, ApplySettings, Reporter
-from controller.engine.gathering import Evidence, EvidenceGatherer
-from controller.engine.matching import Matches, held_elsewhere, match
+from controller.engine.applier import Applier, ApplySettings
+from controller.engine.evidence import Evidence, EvidenceGatherer
+from controller.engine.outcomes import ApplyResult, Reporter
+from controller.engine.ownership import Matches, held_elsewhere, match
 from controller.engine.plan import PlanInputs, make_plan
-from controller.engine.targeting import limited_plan, only, targeted_keys
+from controller.engine.targets import limited_plan, only, targeted_keys
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state

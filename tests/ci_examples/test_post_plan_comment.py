@@ -358,7 +358,7 @@ def test_the_markers_match_what_dr_gitops_prints():
 
 def test_a_long_rendered_plan_splits_back_into_the_parts_dr_gitops_made():
     from controller.engine.plan import PlanInputs
-    from controller.engine.rendering import render_markdown
+    from controller.engine.render import render_markdown
     from controller.model.live import LiveSnapshot
     from controller.model.plans import MARKDOWN_PART_BREAK
     from tests.engine import builders as b

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controller.engine.matching import match
+from controller.engine.ownership import match
 from controller.engine.plan import PlanInputs, make_plan
 from controller.model.desired import (
     DesiredJob,

@@ -43,7 +43,7 @@ from typing import Any
 import pytest
 import yaml
 
-from controller.engine.matching import match
+from controller.engine.ownership import match
 from controller.engine.plan import PlanInputs, make_plan
 from controller.errors import PlanError
 from controller.manifests import ManifestError, load_desired_state

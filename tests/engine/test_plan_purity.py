@@ -8,7 +8,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[2]
-CORE = ("controller.engine.plan", "controller.engine.matching", "controller.model")
+CORE = ("controller.engine.plan", "controller.engine.ownership", "controller.model")
 IO = ("controller.remote", "controller.sources", "controller.manifests", "controller.logs")
 IO_LIBRARIES = ("structlog", "requests", "subprocess")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 
 from controller.engine.plan import PlanInputs
-from controller.engine.rendering import render_markdown, render_text
+from controller.engine.render import render_markdown, render_text
 from controller.model.desired import SharingGrant
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot

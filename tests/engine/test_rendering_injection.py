@@ -20,7 +20,7 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from controller.engine.rendering import (
+from controller.engine.render import (
     detail_lines,
     markdown_text,
     render_markdown,

@@ -11,7 +11,7 @@ Modules, one concern each:
 - ``deletions``: pruning; ``basis``: the digests a saved plan is checked against.
 
 The manifests are paired with live objects once, by
-:func:`controller.engine.matching.match`, and that :class:`MatchResult` is handed in.
+:func:`controller.engine.ownership.match`, and that :class:`MatchResult` is handed in.
 
 Adding an action kind (a dependency build, a model test, a registration...):
 

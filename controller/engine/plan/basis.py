@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import fields, is_dataclass, replace
 
-from controller.engine.matching import MatchResult
+from controller.engine.ownership import MatchResult
 from controller.model.desired import ResourceKey
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 from controller.model.plans import BasisEntry

@@ -4,7 +4,7 @@ everything or more than ``--max-deletions``."""
 
 from __future__ import annotations
 
-from controller.engine.matching import MatchResult
+from controller.engine.ownership import MatchResult
 from controller.engine.plan.inputs import PlanInputs, foreign_creator
 from controller.errors import PlanError
 from controller.model.desired import ResourceKey

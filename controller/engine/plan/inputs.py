@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from controller.engine.matching import made_by_trusted
+from controller.engine.ownership import made_by_trusted
 from controller.model.desired import DesiredState, ResourceKey, RuntimeValue, Source
 from controller.model.diffs import ContentEvidence, runtime_body
 from controller.model.identity import owned_model_name, strip_stamp
@@ -18,7 +18,7 @@ from controller.model.values import Fields, GitModelVersion
 @dataclass(frozen=True)
 class PlanInputs:
     """Everything a plan is computed from, besides the pairing of manifests and live
-    objects (:class:`controller.engine.matching.MatchResult`).
+    objects (:class:`controller.engine.ownership.MatchResult`).
 
     ``refresh_metadata``: the checkout is the tracked branch, so versions whose recorded
     commit is unknown (or a pull request's) get their ``gitModelVersion`` moved to it.

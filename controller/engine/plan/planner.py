@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from controller.engine.matching import Matches, MatchResult
+from controller.engine.ownership import Matches, MatchResult
 from controller.engine.plan.basis import plan_basis
 from controller.engine.plan.customjobs import create_job, update_job
 from controller.engine.plan.custommodels import create_model, update_model
@@ -25,7 +25,7 @@ L = TypeVar("L", LiveModel, LiveJob)
 
 def make_plan(inputs: PlanInputs, matched: MatchResult) -> Plan:
     """The plan that makes the live state equal the desired state, for manifests paired
-    with live objects once, by :func:`controller.engine.matching.match`."""
+    with live objects once, by :func:`controller.engine.ownership.match`."""
     actions: list[Action] = []
     unchanged = 0
     for model in sorted(inputs.desired.models, key=lambda m: m.key):

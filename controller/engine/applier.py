@@ -16,11 +16,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
+from controller.engine.outcomes import ActionResult, ApplyResult, LoggingReporter, Outcome, Reporter
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
 from controller.model.identity import Stamp, items_digest, read_stamp, stamped
@@ -47,68 +47,6 @@ from controller.remote import (
 
 log = get_logger(__name__)
 P = TypeVar("P", bound=ActionParams)
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    BLOCKED = "blocked"
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """What happened to one action. ``detail`` names what was made (e.g. ``version 1.3``)."""
-
-    action: Action
-    outcome: Outcome
-    message: str = ""
-    object_id: str | None = None
-    detail: str = ""
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    results: tuple[ActionResult, ...]
-    stopped: bool = False
-
-    @property
-    def failures(self) -> tuple[ActionResult, ...]:
-        return tuple(r for r in self.results if r.outcome in (Outcome.FAILED, Outcome.BLOCKED))
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures and not self.stopped
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(r.outcome is outcome for r in self.results)
-
-
-class Reporter(Protocol):
-    """Progress: told when each action starts and ends (a progress bar, log lines...)."""
-
-    def started(self, action: Action) -> None: ...
-    def finished(self, result: ActionResult) -> None: ...
-
-
-class LoggingReporter:
-    """The default reporter: one structured log line per finished action."""
-
-    def started(self, action: Action) -> None:
-        log.debug("action_started", key=str(action.key), kind=action.kind.value)
-
-    def finished(self, result: ActionResult) -> None:
-        event: dict[str, Any] = {
-            "key": str(result.action.key),
-            "kind": result.action.kind.value,
-            "outcome": result.outcome.value,
-            "seconds": result.seconds,
-        }
-        if result.outcome is Outcome.DONE:
-            log.info("action_done", detail=result.detail, **event)
-        else:
-            log.warning("action_not_done", message=result.message, **event)
 
 
 @dataclass
@@ -200,10 +138,7 @@ class Applier:
                     "action_failed", key=str(action.key), kind=action.kind.value, error=str(exc)
                 )
                 result = ActionResult(action, Outcome.FAILED, str(exc))
-        result = ActionResult(
-            result.action, result.outcome, result.message, result.object_id, result.detail,
-            round(time.monotonic() - started, 3),
-        )  # fmt: skip
+        result = replace(result, seconds=round(time.monotonic() - started, 3))
         self._reporter.finished(result)
         return result
 
@@ -248,18 +183,7 @@ class Applier:
             self._remote.update_version_metadata(
                 model_id, adopt.version.id, git_model_version=self._revision
             )
-        return (
-            model_id,
-            "model updated" if action.kind is ActionKind.UPDATE_MODEL else "model adopted",
-        )
-
-    def _delete_model(self, model_id: str | None, _: Action) -> tuple[str, str]:
-        assert model_id
-        try:
-            self._remote.delete_model(model_id)
-        except NotFoundError:
-            return model_id, "model was already gone"
-        return model_id, "model deleted"
+        return model_id, "model adopted" if adopt is not None else "model updated"
 
     # --- versions -------------------------------------------------------------------------
 
@@ -347,15 +271,13 @@ class Applier:
 
     # --- sharing --------------------------------------------------------------------------
 
-    def _update_model_sharing(self, model_id: str | None, action: Action) -> tuple[str, str]:
-        assert model_id
-        self._remote.update_model_access(model_id, action.sharing)
-        return model_id, f"{len(action.sharing)} sharing changes"
-
-    def _update_job_sharing(self, job_id: str | None, action: Action) -> tuple[str, str]:
-        assert job_id
-        self._remote.update_job_roles(job_id, action.sharing)
-        return job_id, f"{len(action.sharing)} sharing changes"
+    def _update_sharing(self, object_id: str | None, action: Action) -> tuple[str, str]:
+        assert object_id
+        if action.kind is ActionKind.UPDATE_MODEL_SHARING:
+            self._remote.update_model_access(object_id, action.sharing)
+        else:
+            self._remote.update_job_roles(object_id, action.sharing)
+        return object_id, f"{len(action.sharing)} sharing changes"
 
     # --- jobs -----------------------------------------------------------------------------
 
@@ -418,10 +340,8 @@ class Applier:
             # The items stay as they are, so one PATCH carries the change and the stamp.
             job = self._remote.get_job(job_id)
             self._finish_job(job, action, description, body=body, values=values)
-        return (
-            job_id,
-            "custom job updated" if action.kind is ActionKind.UPDATE_JOB else "custom job adopted",
-        )
+        adopted = action.kind is ActionKind.ADOPT_JOB
+        return job_id, "custom job adopted" if adopted else "custom job updated"
 
     def _finish_job(
         self,
@@ -453,13 +373,17 @@ class Applier:
                 lambda: self._remote.update_job(job.id, fields, runtime_parameter_values=values)
             )
 
-    def _delete_job(self, job_id: str | None, _: Action) -> tuple[str, str]:
-        assert job_id
+    # --- deletions ------------------------------------------------------------------------
+
+    def _delete(self, object_id: str | None, action: Action) -> tuple[str, str]:
+        assert object_id
+        model = action.kind is ActionKind.DELETE_MODEL
+        noun = "model" if model else "custom job"
         try:
-            self._remote.delete_job(job_id)
+            (self._remote.delete_model if model else self._remote.delete_job)(object_id)
         except NotFoundError:
-            return job_id, "custom job was already gone"
-        return job_id, "custom job deleted"
+            return object_id, f"{noun} was already gone"
+        return object_id, f"{noun} deleted"
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -515,11 +439,11 @@ _HANDLERS: Mapping[ActionKind, _Handler] = {
     ActionKind.UPDATE_MODEL: Applier._update_model,
     ActionKind.CREATE_VERSION: Applier._create_version,
     ActionKind.UPDATE_VERSION_METADATA: Applier._update_version_metadata,
-    ActionKind.UPDATE_MODEL_SHARING: Applier._update_model_sharing,
+    ActionKind.UPDATE_MODEL_SHARING: Applier._update_sharing,
     ActionKind.CREATE_JOB: Applier._create_job,
     ActionKind.ADOPT_JOB: Applier._update_job,
     ActionKind.UPDATE_JOB: Applier._update_job,
-    ActionKind.UPDATE_JOB_SHARING: Applier._update_job_sharing,
-    ActionKind.DELETE_MODEL: Applier._delete_model,
-    ActionKind.DELETE_JOB: Applier._delete_job,
+    ActionKind.UPDATE_JOB_SHARING: Applier._update_sharing,
+    ActionKind.DELETE_MODEL: Applier._delete,
+    ActionKind.DELETE_JOB: Applier._delete,
 }

@@ -25,7 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from controller.engine.matching import Matches
+from controller.engine.ownership import Matches
 from controller.errors import DrGitopsError
 from controller.logs import get_logger
 from controller.manifests import earlier_source_dirs

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-from controller.engine.applying import ApplyResult, Outcome
+from controller.engine.outcomes import ApplyResult, Outcome
 from controller.model.desired import ResourceKey
 from controller.model.params import (
     JobWrite,
