@@ -159,7 +159,7 @@ class Engine:
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
-        evidence = gatherer.gather(scope, models, jobs)
+        evidence = gatherer.gather(scope, matched)
         plan = make_plan(
             PlanInputs(
                 desired=desired,
