@@ -15,7 +15,8 @@ The manifests are paired with live objects once, by
 
 Adding an action kind (a dependency build, a model test, a registration...):
 
-1. a member of ``ActionKind`` and a frozen parameter class in
+1. a member of ``ActionKind`` (its summary group beside it, its symbol and headline in
+   ``controller.engine.render``) and a frozen parameter class in
    :mod:`controller.model.params` (with ``to_json``/``from_json``, and ``masked`` when it
    holds values a plan must not show), listed in ``PARAMS_BY_KIND``; its JSON goes into
    ``schemas/plan.schema.json``;
