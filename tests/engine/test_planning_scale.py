@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 
-from controller.engine import planning
-from controller.engine.matching import match_models
-from controller.engine.planning import PlanInputs, make_plan
+from controller.engine.ownership import match
+from controller.engine.plan import PlanInputs, basis, make_plan
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot
 from tests.engine import builders as b
@@ -39,7 +38,6 @@ def _calls(count: int) -> int:
     state, snapshot = b.state(*desired), LiveSnapshot(models=live)
     profile = cProfile.Profile()
     profile.enable()
-    match_models(state, snapshot, b.NS)
     plan = make_plan(
         PlanInputs(
             desired=state,
@@ -47,7 +45,8 @@ def _calls(count: int) -> int:
             namespace=b.NS,
             revision=b.revision(),
             model_evidence={m.key: UNCHANGED_FILES for m in desired},
-        )
+        ),
+        match(state, snapshot, b.NS),
     )
     profile.disable()
     assert len(plan.actions) == count // 4 * 3  # a patch; a model and its first version
@@ -61,24 +60,28 @@ def test_twice_the_models_cost_about_twice_the_work() -> None:
 
 def test_basis_digests_look_up_each_dataclass_type_once(monkeypatch: pytest.MonkeyPatch) -> None:
     looked_up: list[type] = []
-    original = planning.fields
+    original = basis.fields
 
     def counted(value: Any) -> Any:
         looked_up.append(type(value))
         return original(value)
 
-    monkeypatch.setattr(planning, "fields", counted)
-    monkeypatch.setattr(planning, "_FIELD_NAMES", {})
+    monkeypatch.setattr(basis, "fields", counted)
+    monkeypatch.setattr(basis, "_FIELD_NAMES", {})
     desired = [b.desired_model(f"model-{n:03d}") for n in range(50)]
-    live = tuple(b.live_model(m, model_id=f"m{n:03d}") for n, m in enumerate(desired))
+    state = b.state(*desired)
+    snapshot = LiveSnapshot(
+        models=tuple(b.live_model(m, model_id=f"m{n:03d}") for n, m in enumerate(desired))
+    )
     make_plan(
         PlanInputs(
-            desired=b.state(*desired),
-            live=LiveSnapshot(models=live),
+            desired=state,
+            live=snapshot,
             namespace=b.NS,
             revision=b.revision(),
             model_evidence={m.key: UNCHANGED_FILES for m in desired},
-        )
+        ),
+        match(state, snapshot, b.NS),
     )
     assert looked_up  # the digests do read dataclasses...
     assert len(looked_up) == len(set(looked_up))  # ...each type's fields once
