@@ -1,7 +1,7 @@
 """Build a plan from values: desired state, live snapshot and content evidence (pure).
 
 The order is deterministic: models by key (each: the model, then its version, then its
-sharing), then jobs by key (each: the job, then its sharing), then deletions.
+sharing, then the version's gates: see :mod:`.gateplanner`), then jobs by key (each: the job, then its sharing), then deletions.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 
+from controller.engine.gateplanner import gate_actions
 from controller.engine.matching import Matches, made_by_trusted, match_jobs, match_models
 from controller.errors import PlanError
 from controller.model.desired import (
@@ -171,6 +172,8 @@ def _plan_model(
     if model.sharing is not None:
         current = inputs.live.model_sharing.get(live.id, ())
         actions.extend(_plan_sharing(ActionKind.UPDATE_MODEL_SHARING, model, live, current, inputs))
+    new_version = next((a for a in actions if a.kind is ActionKind.CREATE_VERSION), None)
+    actions.extend(gate_actions(model, live, new_version, inputs.live))
     return actions
 
 
@@ -270,6 +273,8 @@ def _create_model(model: DesiredModel, inputs: PlanInputs) -> list[Action]:
                     sharing=sharing,
                 )
             )
+    new_version = next((a for a in actions if a.kind is ActionKind.CREATE_VERSION), None)
+    actions.extend(gate_actions(model, None, new_version, inputs.live))
     return actions
 
 

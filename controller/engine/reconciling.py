@@ -40,6 +40,7 @@ from controller.remote import (
     DataRobotClient,
     ForbiddenError,
     NotFoundError,
+    read_gates,
     read_sharing,
     read_snapshot,
     with_sharing,
@@ -155,6 +156,19 @@ class Engine:
                 self._client, model_ids, job_ids, concurrency=max(8, 2 * self._settings.concurrency)
             )
             snapshot = with_sharing(snapshot, *sharing)
+        gated = [
+            (live.id, live.latest_version.id)
+            for m in scope.models
+            if m.version is not None
+            and m.version.gates is not None
+            and (live := models.live_for(m.key)) is not None
+            and live.latest_version is not None
+        ]
+        if gated:
+            gates = read_gates(
+                self._client, gated, concurrency=max(8, 2 * self._settings.concurrency)
+            )
+            snapshot = replace(snapshot, model_gates=gates)
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )

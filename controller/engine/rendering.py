@@ -44,6 +44,8 @@ _SYMBOL = {
     ActionKind.UPDATE_MODEL_SHARING: "~",
     ActionKind.UPDATE_JOB_SHARING: "~",
     ActionKind.CREATE_VERSION: "^",
+    ActionKind.BUILD_DEPENDENCIES: "^",
+    ActionKind.TEST_VERSION: "^",
     ActionKind.DELETE_MODEL: "-",
     ActionKind.DELETE_JOB: "-",
     ActionKind.BLOCKED: "!",
@@ -78,7 +80,13 @@ def headline(action: Action) -> str:
             return f"delete model{name} (id {action.target_id})"
         case ActionKind.DELETE_JOB:
             return f"delete custom job{name} (id {action.target_id})"
+        case ActionKind.BUILD_DEPENDENCIES:
+            return f"build dependencies of {action.params.get('versionLabel')}"
+        case ActionKind.TEST_VERSION:
+            return f"test {action.params.get('versionLabel')} with {action.params.get('summary')}"
         case _:
+            if action.params.get("gate"):
+                return f"failed gate ({action.params.get('gate')}) of version {action.params.get('versionLabel')}"
             return "blocked"
 
 
@@ -93,12 +101,34 @@ def _version_headline(action: Action) -> str:
 
 
 def detail_lines(action: Action) -> list[str]:
-    """The indented lines under an action: fields, files, runtime values, sharing."""
+    """The indented lines under an action: fields, files, runtime values, sharing; the
+    training data of a new version; a test's timeout and whether it blocks."""
     lines = [_field_line(c) for c in action.fields]
+    training = _training_line(action)
+    if training:
+        lines.append(training)
+    if action.kind is ActionKind.TEST_VERSION:
+        blocking = "blocking" if action.params.get("blocking") else "not blocking"
+        lines.append(f"! timeout {action.params.get('timeout'):g}s, {blocking}")
     lines += [_file_line(f) for f in action.files]
     lines += [_runtime_line(r) for r in action.runtime]
     lines += [_grant_line(g) for g in action.sharing]
     return lines
+
+
+def _training_line(action: Action) -> str | None:
+    """``! training data X, holdout Y`` for a new version with training data."""
+    if action.kind is not ActionKind.CREATE_VERSION:
+        return None
+    settings = action.params.get("settings")
+    wanted = settings if isinstance(settings, dict) else {}
+    dataset = wanted.get("trainingDatasetId")
+    if not dataset:
+        return None
+    holdout = wanted.get("holdoutDatasetId") or (
+        f"partition column {wanted['partitionColumn']}" if wanted.get("partitionColumn") else None
+    )
+    return f"! training data {dataset}, holdout {holdout or '(none)'}"
 
 
 def _value(value: Json) -> str:

@@ -36,6 +36,8 @@ class ActionKind(StrEnum):
     CREATE_VERSION = "create-version"
     UPDATE_VERSION_METADATA = "update-version-metadata"
     UPDATE_MODEL_SHARING = "update-model-sharing"
+    BUILD_DEPENDENCIES = "build-dependencies"
+    TEST_VERSION = "test-version"
     CREATE_JOB = "create-job"
     ADOPT_JOB = "adopt-job"
     UPDATE_JOB = "update-job"
@@ -51,6 +53,11 @@ class ActionKind(StrEnum):
     @property
     def is_sharing(self) -> bool:
         return self in (ActionKind.UPDATE_MODEL_SHARING, ActionKind.UPDATE_JOB_SHARING)
+
+    @property
+    def is_gate(self) -> bool:
+        """A quality gate step of a version (its dependency build or its test)."""
+        return self in (ActionKind.BUILD_DEPENDENCIES, ActionKind.TEST_VERSION)
 
     @property
     def is_creation(self) -> bool:
@@ -73,6 +80,8 @@ _SUMMARY_GROUP = {
     ActionKind.UPDATE_MODEL_SHARING: "sharing",
     ActionKind.UPDATE_JOB_SHARING: "sharing",
     ActionKind.CREATE_VERSION: "version",
+    ActionKind.BUILD_DEPENDENCIES: "build",
+    ActionKind.TEST_VERSION: "test",
     ActionKind.DELETE_MODEL: "delete",
     ActionKind.DELETE_JOB: "delete",
     ActionKind.BLOCKED: "blocked",
@@ -145,7 +154,10 @@ class Action:
     applying needs beyond the changes themselves, by name: for versions ``method``
     (``"create"``: first version, clean; ``"from-latest"``: files replaced/deleted;
     ``"settings-only"``: JSON body), ``isMajorUpdate``, ``baseVersionId``; for models and
-    jobs the full ``body`` of a creation; ``entryPoint`` for jobs.
+    jobs the full ``body`` of a creation; ``entryPoint`` for jobs; for gate steps
+    (``build-dependencies``, ``test-version``) ``versionId`` (``None``: the version this
+    apply makes), ``versionLabel``, ``timeout`` and, for tests, the request ``body``,
+    ``summary`` and ``blocking``; a blocked gate has ``gate`` (``build`` or ``test``).
     """
 
     kind: ActionKind
@@ -197,8 +209,8 @@ class Plan:
         return tuple(a for a in self.actions if a.kind is ActionKind.BLOCKED)
 
     def counts(self) -> Counter[str]:
-        """Changes counted by summary group (create, adopt, update, version, sharing, delete,
-        blocked). The sharing set on an object this plan creates is part of its creation:
+        """Changes counted by summary group (create, adopt, update, version, sharing, build,
+        test, delete, blocked). The sharing set on an object this plan creates is part of its creation:
         it is not counted apart."""
         created = {a.key for a in self.actions if a.kind.is_creation}
         return Counter(
@@ -218,6 +230,10 @@ class Plan:
         ]
         if c["sharing"]:
             parts.append(_counted(c["sharing"], "sharing change"))
+        if c["build"]:
+            parts.append(_counted(c["build"], "dependency build"))
+        if c["test"]:
+            parts.append(_counted(c["test"], "test"))
         if c["adopt"]:
             parts.append(f"{c['adopt']} to adopt")
         parts.append(f"{c['delete']} to delete")

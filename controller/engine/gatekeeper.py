@@ -1,0 +1,241 @@
+"""Applying a version's quality gates: its dependency build, then (after its training data
+is assigned) its custom model test. The applier calls :class:`Gatekeeper` for the
+``build-dependencies`` and ``test-version`` actions; models run in parallel there.
+
+Crash safety: nothing is started before looking. A build that exists is waited for
+(running), taken (succeeded) or reported (failed: never started again); a test of this
+version and configuration that is running is waited for, one that passed is taken. So a
+re-run after a crash never starts a second build or test for a version.
+
+A build or test still running after the ``timeout`` is cancelled and the action fails. A
+failed build names the tail of its log; a failed test each failed check with its message,
+and the tail of its log.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from controller.errors import DrGitopsError
+from controller.logs import get_logger
+from controller.model.gates import DEFAULT_TIMEOUT, RUNNING_BUILD, GateResult, LiveTest, TestSpec
+from controller.model.plans import Action
+from controller.model.values import Json
+from controller.remote import DataRobotClient, OutcomeUnknownError, ValidationError
+from controller.remote.gatecalls import poll
+
+log = get_logger(__name__)
+T = TypeVar("T")
+
+
+class GateError(DrGitopsError):
+    """A gate did not pass: a build or test failed, timed out, or could not start."""
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The version a gate action is about."""
+
+    key: str
+    model_id: str
+    version_id: str
+    label: str
+
+
+class Gatekeeper:
+    """Runs builds and tests; ``sleep`` and ``clock`` are injected for tests."""
+
+    def __init__(
+        self,
+        remote: DataRobotClient,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        ceiling: float = 10.0,
+    ) -> None:
+        self._remote = remote
+        self._sleep = sleep
+        self._clock = clock
+        self._ceiling = ceiling
+
+    # --- dependency build -----------------------------------------------------------------
+
+    def build(self, subject: Subject, action: Action) -> str:
+        """Build the version's dependencies (or wait for the build running); the detail."""
+        model_id, version_id, label = subject.model_id, subject.version_id, subject.label
+        timeout = _seconds(action.params.get("timeout"))
+        status = self._remote.get_dependency_build(model_id, version_id)
+        if status == "failed":
+            raise GateError(
+                f"the dependency build of version {label} failed earlier, and a failed build "
+                "is not started again without a change: fix requirements.txt and commit"
+                + self._build_log(subject)
+            )
+        if status is None:
+            if action.params.get("mode") != "always" and not self._remote.version_dependencies(
+                model_id, version_id
+            ):
+                return f"version {label} has no dependencies: nothing to build"
+            status = self._start_build(subject)
+        if status in RUNNING_BUILD:
+            status, finished = self._wait(
+                lambda: self._remote.get_dependency_build(model_id, version_id) or "failed",
+                lambda s: s not in RUNNING_BUILD,
+                timeout,
+            )
+            if not finished:
+                self._remote.cancel_dependency_build(model_id, version_id)
+                log.warning("dependency_build_cancelled", key=subject.key, version=label)
+                raise GateError(
+                    f"the dependency build of version {label} did not finish within "
+                    f"{timeout:g}s; it was cancelled (raise test.timeout if builds take longer)"
+                )
+        if status != "success":
+            log.warning("dependency_build_failed", key=subject.key, version=label)
+            raise GateError(
+                f"the dependency build of version {label} ended {status}" + self._build_log(subject)
+            )
+        log.info("dependency_build_succeeded", key=subject.key, version=label)
+        return f"dependencies of version {label} built"
+
+    def _start_build(self, subject: Subject) -> str:
+        try:
+            status = self._remote.start_dependency_build(subject.model_id, subject.version_id)
+        except (OutcomeUnknownError, ValidationError):
+            # It may have started (an unknown outcome; a 422 as one runs already): look.
+            found = self._remote.get_dependency_build(subject.model_id, subject.version_id)
+            if found is None:
+                raise
+            return found
+        log.info("dependency_build_started", key=subject.key, version=subject.label)
+        return status
+
+    def _build_log(self, subject: Subject) -> str:
+        tail = self._remote.dependency_build_log_tail(subject.model_id, subject.version_id)
+        return f"; the build log ends:\n{tail}" if tail else ""
+
+    # --- test -----------------------------------------------------------------------------
+
+    def test(self, subject: Subject, action: Action) -> tuple[str, GateResult]:
+        """Test the version (or wait for its running test, or take its passed one)."""
+        timeout = _seconds(action.params.get("timeout"))
+        body = action.params.get("body")
+        spec = TestSpec.from_body(
+            body if isinstance(body, dict) else {},
+            timeout=timeout,
+            blocking=bool(action.params.get("blocking", True)),
+        )
+        self._await_training_data(subject, timeout)
+        test = self._existing_test(subject, spec)
+        if test is None or not (test.running or spec.passes(test)):
+            test = self._start_test(subject, spec)
+        if test.running:
+            test = self._wait_test(subject, test, timeout)
+        return self._verdict(subject, spec, test)
+
+    def _await_training_data(self, subject: Subject, timeout: float) -> None:
+        state, finished = self._wait(
+            lambda: self._remote.training_state(subject.model_id, subject.version_id),
+            lambda s: not s.in_progress,
+            timeout,
+        )
+        if not finished:
+            raise GateError(
+                f"the training data of version {subject.label} was still being assigned "
+                f"after {timeout:g}s; run again later"
+            )
+        if state.error:
+            raise GateError(
+                f"the training data assignment of version {subject.label} failed: "
+                f"{state.error}; check trainingDatasetId and partitionColumn"
+            )
+
+    def _existing_test(self, subject: Subject, spec: TestSpec) -> LiveTest | None:
+        """The newest test of this version and configuration, if any."""
+        tests = self._remote.list_model_tests(subject.model_id)
+        return next(
+            (t for t in tests if t.version_id == subject.version_id and spec.matches(t)), None
+        )
+
+    def _start_test(self, subject: Subject, spec: TestSpec) -> LiveTest:
+        # The API runs one test of a model at a time: wait for another one to end first.
+        _, idle = self._wait(
+            lambda: self._remote.list_model_tests(subject.model_id, limit=5),
+            lambda tests: not any(t.running for t in tests),
+            spec.timeout,
+        )
+        if not idle:
+            raise GateError(
+                f"another test of {subject.key} was still running after {spec.timeout:g}s; "
+                "run again when it has ended"
+            )
+        try:
+            self._remote.create_model_test(subject.model_id, subject.version_id, spec.body())
+        except OutcomeUnknownError:
+            log.warning("model_test_outcome_unknown", key=subject.key, version=subject.label)
+        found = self._existing_test(subject, spec)
+        if found is None:
+            raise GateError(f"the test of version {subject.label} started but is not listed")
+        log.info("model_test_started", key=subject.key, version=subject.label, test_id=found.id)
+        return found
+
+    def _wait_test(self, subject: Subject, test: LiveTest, timeout: float) -> LiveTest:
+        final, finished = self._wait(
+            lambda: self._remote.get_model_test(test.id), lambda t: not t.running, timeout
+        )
+        if not finished:
+            self._remote.cancel_model_test(test.id)
+            log.warning(
+                "model_test_cancelled", key=subject.key, version=subject.label, test_id=test.id
+            )
+            raise GateError(
+                f"the test {test.id} of version {subject.label} did not finish within "
+                f"{timeout:g}s (test.timeout); it was cancelled"
+            )
+        return final
+
+    def _verdict(self, subject: Subject, spec: TestSpec, test: LiveTest) -> tuple[str, GateResult]:
+        if spec.passes(test):
+            log.info("model_test_passed", key=subject.key, version=subject.label, test_id=test.id)
+            detail = (
+                f"gate passed for version {subject.label}: test {test.id} {test.overall_status}"
+            )
+            return detail, self._result(subject, True, detail)
+        tail = self._remote.model_test_log_tail(test.id)
+        text = f"test {test.id} of version {subject.label} failed: {test.failure_text()}"
+        if tail:
+            text += f"; the test log ends:\n{tail}"
+        log.warning(
+            "model_test_failed",
+            key=subject.key,
+            version=subject.label,
+            test_id=test.id,
+            checks=[name for name, _ in test.failed_checks()],
+        )
+        if spec.blocking:
+            raise GateError(text)
+        detail = f"{text} (not blocking)"
+        return detail, self._result(subject, False, detail)
+
+    def failed(self, subject: Subject, detail: str) -> GateResult:
+        return self._result(subject, False, detail)
+
+    @staticmethod
+    def _result(subject: Subject, passed: bool, detail: str) -> GateResult:
+        return GateResult(subject.key, subject.version_id, subject.label, passed, detail)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _wait(
+        self, read: Callable[[], T], done: Callable[[T], bool], timeout: float
+    ) -> tuple[T, bool]:
+        return poll(
+            read, done, timeout=timeout, ceiling=self._ceiling, sleep=self._sleep, clock=self._clock
+        )
+
+
+def _seconds(value: Json) -> float:
+    return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_TIMEOUT
