@@ -95,7 +95,11 @@ class LoggingReporter:
     """The default reporter: one structured log line per finished action."""
 
     def started(self, action: Action) -> None:
-        log.debug("action_started", key=str(action.key), kind=action.kind.value)
+        if action.kind.is_gate:  # builds and tests take minutes: say when one starts
+            version = action.params.get("versionLabel")
+            log.info("gate_started", key=str(action.key), kind=action.kind.value, version=version)
+        else:
+            log.debug("action_started", key=str(action.key), kind=action.kind.value)
 
     def finished(self, result: ActionResult) -> None:
         event: dict[str, Any] = {

@@ -363,7 +363,10 @@ def render_result(
             )
         else:
             symbol = "~" if r.outcome is Outcome.SKIPPED else "!"
-            text = visible(f"  {symbol} {r.action.key}  {headline(r.action)}: {r.message}")
+            # A failed build or test carries its log's tail: one indented line per line.
+            first, *tail = r.message.split("\n") or [""]
+            text = visible(f"  {symbol} {r.action.key}  {headline(r.action)}: {first}")
+            text += "".join(f"\n      | {visible(line)}" for line in tail)
             where = (locations or {}).get(r.action.key)
             if where is not None and r.outcome is not Outcome.SKIPPED:
                 text += f"\n      (declared at {where.file}:{where.line})"

@@ -78,7 +78,8 @@ def test_every_enum_value_is_accepted_in_any_case_and_sent_as_the_api_spells_it(
     assert scorer.version is not None
     assert scorer.version.settings["networkEgressPolicy"] == "PUBLIC"
     gates = scorer.version.gates
-    assert gates is not None and gates.dependency_build.value == "always"
+    assert gates is not None
+    assert gates.dependency_build.value == "always"
     assert gates.test is not None
     assert gates.test.resources["networkEgressPolicy"] == "PUBLIC"
     checks = gates.test.checks

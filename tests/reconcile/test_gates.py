@@ -60,7 +60,8 @@ def test_a_gated_model_is_built_trained_and_tested_and_a_broken_check_stops_the_
 
     first = workspace.converge()
     (gate,) = first.gates
-    assert gate.passed and gate.version_label == "1.0"
+    assert gate.passed
+    assert gate.version_label == "1.0"
     stats = workspace.stats()
     assert _count(stats, "POST", "/dependencyBuild/") == 1
     assert _count(stats, "POST", "/customModelTests/") == 1
@@ -80,7 +81,8 @@ def test_a_gated_model_is_built_trained_and_tested_and_a_broken_check_stops_the_
     (blocked,) = workspace.plan().plan.actions
     assert blocked.kind is ActionKind.BLOCKED
     assert blocked.params["gate"] == "test"
-    assert "sideEffects" in blocked.reason and "version 1.1" in blocked.reason
+    assert "sideEffects" in blocked.reason
+    assert "version 1.1" in blocked.reason
 
     # A fix commit passes.
     workspace.repo.write({"models/house/custom.py": "# fixed\n"})
@@ -120,12 +122,14 @@ def test_a_failed_build_prints_its_log_and_is_not_retried_without_a_change(
     result = workspace.apply()
     build = next(r for r in result.results if r.action.kind is ActionKind.BUILD_DEPENDENCIES)
     assert build.outcome.value == "failed"
-    assert "the build log ends" in build.message and "pandas" in build.message
+    assert "the build log ends" in build.message
+    assert "pandas" in build.message
     test = next(r for r in result.results if r.action.kind is ActionKind.TEST_VERSION)
     assert test.outcome.value == "skipped"
 
     (blocked,) = workspace.plan().plan.actions
-    assert blocked.kind is ActionKind.BLOCKED and blocked.params["gate"] == "build"
+    assert blocked.kind is ActionKind.BLOCKED
+    assert blocked.params["gate"] == "build"
     assert "not started again without a change" in blocked.reason
     builds = _count(workspace.stats(), "POST", "/dependencyBuild/")
     workspace.apply()
@@ -140,7 +144,8 @@ def test_a_test_past_its_timeout_is_cancelled_and_fails_the_run(workspace: Works
     workspace.commit()
     result = workspace.apply()
     (failed,) = result.failures
-    assert "did not finish within 1s" in failed.message and "cancelled" in failed.message
+    assert "did not finish within 1s" in failed.message
+    assert "cancelled" in failed.message
     tests = workspace.client.list_model_tests(failed.object_id or _model_id(workspace))
     assert tests[0].overall_status == "canceled"
 
