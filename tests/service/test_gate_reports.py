@@ -1,0 +1,70 @@
+"""``serve`` reports quality gates: counts and gates in ``/status`` records, the test and
+build counters in ``/metrics``, and a failed gate notified as one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from controller.service.history import RunRecord
+from controller.service.metrics import ServiceMetrics
+from controller.service.notifications import run_notifications
+from controller.service.reconciler import EngineRunner
+from controller.service.runs import RunOutcome, RunRequest
+from controller.settings import EngineSettings
+from tests.fixtures.workspace import Workspace
+
+DATASET = "6600000000000000000000d3"
+
+
+def _run(workspace: Workspace) -> tuple[RunOutcome, RunRecord, ServiceMetrics]:
+    runner = EngineRunner(workspace.git_settings(), workspace.api, EngineSettings(), {})
+    outcome = runner(RunRequest(run_id="r1", trigger="schedule"))
+    record = RunRecord.of(
+        outcome,
+        run_id="r1",
+        trigger="schedule",
+        started_at=0.0,
+        duration_seconds=1.0,
+        last_success_revision=None,
+        scrub=str,
+    )
+    metrics = ServiceMetrics()
+    metrics.run_finished(record, outcome, 0 if outcome.succeeded else 1)
+    return outcome, record, metrics
+
+
+def _sample(metrics: ServiceMetrics, name: str, result: str) -> Any:
+    return metrics.registry.get_sample_value(name, {"result": result})
+
+
+def test_a_passed_and_a_failed_gate_show_in_status_and_metrics(workspace: Workspace) -> None:
+    workspace.emulator.configure(dependencyBuildMs=0, modelTestMs=0, trainingDataMs=0)
+    rule = {"outcome": "fail", "check": "errorCheck", "fileContains": "# break-me"}
+    requests.put(
+        f"{workspace.emulator.url}/__emulator__/modelTests", json={"rules": [rule]}, timeout=10
+    ).raise_for_status()
+    gates = {"test": {"datasetId": DATASET}}
+    workspace.add_model("good", version=gates)
+    workspace.add_model("bad", version=gates, files={"custom.py": "# break-me\n"})
+    workspace.commit()
+
+    outcome, record, metrics = _run(workspace)
+
+    assert outcome.result == "failed"
+    assert record.to_json()["counts"]["builds"] == 2
+    assert record.to_json()["counts"]["tests"] == 1  # the failed one is counted as failed
+    reported = {(g["key"], g["step"], g["result"]) for g in record.to_json()["gates"]}
+    assert reported == {
+        ("CustomModel/good", "build", "passed"),
+        ("CustomModel/good", "test", "passed"),
+        ("CustomModel/bad", "build", "passed"),
+        ("CustomModel/bad", "test", "failed"),
+    }
+    assert _sample(metrics, "dr_gitops_model_tests_total", "passed") == 1
+    assert _sample(metrics, "dr_gitops_model_tests_total", "failed") == 1
+    assert _sample(metrics, "dr_gitops_dependency_builds_total", "passed") == 2
+    assert outcome.failed_gate == "quality gate (test) of CustomModel/bad"
+    (gate_note,) = [n for n in run_notifications(record, outcome, 0) if n.kind == "gate-failed"]
+    assert "nothing after that version was done" in gate_note.title
