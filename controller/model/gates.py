@@ -55,6 +55,8 @@ class TestSpec:
     replicas and egress; ``timeout`` is in seconds.
     """
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     dataset_id: str | None = None
     dataset_version_id: str | None = None
     checks: Fields = field(default_factory=lambda: Fields(BASE_CHECKS))
