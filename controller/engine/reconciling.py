@@ -165,9 +165,7 @@ class Engine:
             and live.latest_version is not None
         ]
         if gated:
-            gates = read_gates(
-                self._client, gated, concurrency=max(8, 2 * self._settings.concurrency)
-            )
+            gates = read_gates(self._client, gated, concurrency=max(8, self._settings.concurrency))
             snapshot = replace(snapshot, model_gates=gates)
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
