@@ -151,7 +151,7 @@ class Applier:
         self._created: set[str] = set()
         # The version each model's chain made (ID, label), for the gate steps after it.
         self._versions: dict[str, tuple[str, str]] = {}
-        self._gatekeeper = gatekeeper or Gatekeeper(remote)
+        self._gatekeeper = gatekeeper or Gatekeeper(remote, stop=self._stop)
         self._gates: list[GateResult] = []
 
     def apply(self, plan: Plan) -> ApplyResult:

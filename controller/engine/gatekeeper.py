@@ -14,6 +14,7 @@ and the tail of its log.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ class Subject:
 
 
 class Gatekeeper:
-    """Runs builds and tests; ``sleep`` and ``clock`` are injected for tests."""
+    """Runs builds and tests; ``sleep`` and ``clock`` are injected for tests; ``stop``
+    ends a wait early (see :meth:`_wait`)."""
 
     def __init__(
         self,
@@ -55,8 +57,10 @@ class Gatekeeper:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         ceiling: float = 10.0,
+        stop: threading.Event | None = None,
     ) -> None:
         self._remote = remote
+        self._stop = stop or threading.Event()
         self._sleep = sleep
         self._clock = clock
         self._ceiling = ceiling
@@ -232,9 +236,22 @@ class Gatekeeper:
     def _wait(
         self, read: Callable[[], T], done: Callable[[T], bool], timeout: float
     ) -> tuple[T, bool]:
-        return poll(
-            read, done, timeout=timeout, ceiling=self._ceiling, sleep=self._sleep, clock=self._clock
+        """Poll until ``done``; a stop request (a lost lock, a second signal) ends the wait:
+        the build or test goes on in DataRobot, and the next run waits for it."""
+        value, finished = poll(
+            read,
+            lambda v: done(v) or self._stop.is_set(),
+            timeout=timeout,
+            ceiling=self._ceiling,
+            sleep=self._sleep,
+            clock=self._clock,
         )
+        if self._stop.is_set() and not done(value):
+            raise GateError(
+                "stopped while waiting for a build or test; it goes on in DataRobot, and "
+                "the next run waits for it (nothing is started twice)"
+            )
+        return value, finished
 
 
 def _seconds(value: Json) -> float:
