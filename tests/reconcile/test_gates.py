@@ -4,6 +4,7 @@ plan; a test-only change tests the existing version (issue 17's "Must show")."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import requests
@@ -167,3 +168,29 @@ def _admin(workspace: Workspace, method: str, path: str, **kwargs: Any) -> reque
     return requests.request(
         method, f"{workspace.emulator.url}/__emulator__/{path}", timeout=10, **kwargs
     )
+
+
+def test_the_cli_reports_gates_in_json_and_a_failed_gate_in_markdown(
+    workspace: Workspace,
+) -> None:
+    workspace.emulator.configure(dependencyBuildMs=0, modelTestMs=0, trainingDataMs=0)
+    _fail_break_me(workspace)
+    workspace.add_model("house", version=_gated(), files={"custom.py": "# break-me\n"})
+    workspace.commit()
+    repo = str(workspace.repo.path)
+
+    applied = workspace.cli("apply", "--repo", repo, "--auto-approve", "--output", "json")
+    assert applied.code == 1
+    doc = json.loads(applied.out)
+    (gate,) = doc["gates"]
+    assert (gate["key"], gate["versionLabel"], gate["passed"]) == (
+        "CustomModel/house",
+        "1.0",
+        False,
+    )
+    assert "check sideEffects failed: rows differ" in gate["detail"]
+
+    shown = workspace.cli("plan", "--repo", repo, "--output", "markdown")
+    assert shown.code == 1  # a blocked action fails the pull request's check
+    assert "failed gate (test) of version 1.0" in shown.out
+    assert "check sideEffects failed: rows differ" in shown.out

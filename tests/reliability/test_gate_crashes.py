@@ -98,7 +98,7 @@ def test_killed_during_the_build_the_rerun_waits_for_it_and_starts_no_second_one
     assert _posts(workspace, "/dependencyBuild/") == 1
 
     (build, test) = workspace.plan().plan.actions
-    assert build.kind is ActionKind.BUILD_DEPENDENCIES
+    assert (build.kind, test.kind) == (ActionKind.BUILD_DEPENDENCIES, ActionKind.TEST_VERSION)
     assert "is running: wait for it" in build.reason
     result = workspace.converge()
     assert result.gate_passed("CustomModel/house") is not None
