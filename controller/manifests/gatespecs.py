@@ -15,7 +15,7 @@ from typing import Any
 
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.quantities import QuantityError, memory_bytes
-from controller.manifests.yamlreading import Document
+from controller.manifests.yamlparser import Document
 from controller.model.gates import (
     BASE_CHECKS,
     DEFAULT_TIMEOUT,
