@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from controller.engine.gatekeeper import Gatekeeper, Subject
+from controller.engine.gatekeeper import Gatekeeper, GatePending, Subject
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
 from controller.model.gates import GateResult
@@ -45,6 +45,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     BLOCKED = "blocked"
+    PENDING = "pending"  # a build or test still runs; the next run looks again (serve)
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,12 @@ class _Chain:
 
 @dataclass(frozen=True)
 class ApplySettings:
+    """``wait_for_gates``: wait for builds and tests to end (``apply``); ``serve`` does
+    not, so that a long test never holds up its next run (a running step is pending)."""
+
     namespace: str
     concurrency: int = 4
+    wait_for_gates: bool = True
 
 
 class Applier:
@@ -151,7 +156,9 @@ class Applier:
         self._created: set[str] = set()
         # The version each model's chain made (ID, label), for the gate steps after it.
         self._versions: dict[str, tuple[str, str]] = {}
-        self._gatekeeper = gatekeeper or Gatekeeper(remote, stop=self._stop)
+        self._gatekeeper = gatekeeper or Gatekeeper(
+            remote, stop=self._stop, wait=settings.wait_for_gates
+        )
         self._gates: list[GateResult] = []
 
     def apply(self, plan: Plan) -> ApplyResult:
@@ -185,14 +192,13 @@ class Applier:
             result = self._run_action(chain, action)
             chain.results.append(result)
             if result.outcome is not Outcome.DONE:
+                why = (
+                    "waits for the step still running (the next run goes on)"
+                    if result.outcome is Outcome.PENDING
+                    else f"an earlier step for {action.key} did not succeed"
+                )
                 for rest in chain.actions[index + 1 :]:
-                    chain.results.append(
-                        ActionResult(
-                            rest,
-                            Outcome.SKIPPED,
-                            f"skipped: an earlier step for {rest.key} did not succeed",
-                        )
-                    )
+                    chain.results.append(ActionResult(rest, Outcome.SKIPPED, f"skipped: {why}"))
                 return
 
     def _run_action(self, chain: _Chain, action: Action) -> ActionResult:
@@ -205,6 +211,9 @@ class Applier:
                 object_id, detail = self._dispatch(chain, action)
                 chain.object_id = object_id
                 result = ActionResult(action, Outcome.DONE, object_id=object_id, detail=detail)
+            except GatePending as exc:
+                log.info("gate_pending", key=str(action.key), kind=action.kind.value)
+                result = ActionResult(action, Outcome.PENDING, str(exc))
             except DrGitopsError as exc:
                 log.warning(
                     "action_failed", key=str(action.key), kind=action.kind.value, error=str(exc)
@@ -377,6 +386,8 @@ class Applier:
         subject = self._gate_subject(model_id, action)
         try:
             return subject.model_id, self._gatekeeper.build(subject, action)
+        except GatePending:
+            raise
         except DrGitopsError as exc:
             self._gates.append(self._gatekeeper.failed(subject, str(exc)))
             raise
@@ -385,6 +396,8 @@ class Applier:
         subject = self._gate_subject(model_id, action)
         try:
             detail, gate = self._gatekeeper.test(subject, action)
+        except GatePending:
+            raise
         except DrGitopsError as exc:
             self._gates.append(self._gatekeeper.failed(subject, str(exc)))
             raise

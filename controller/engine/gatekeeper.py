@@ -7,7 +7,9 @@ Crash safety: nothing is started before looking. A build that exists is waited f
 version and configuration that is running is waited for, one that passed is taken. So a
 re-run after a crash never starts a second build or test for a version.
 
-A build or test still running after the ``timeout`` is cancelled and the action fails. A
+A build or test still running after the ``timeout`` is cancelled and the action fails.
+``serve`` does not wait (``wait=False``): a step still running is *pending*, the run ends,
+and the next run looks again; its ``timeout`` then counts from the test's creation. A
 failed build names the tail of its log; a failed test each failed check with its message,
 and the tail of its log.
 """
@@ -18,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from controller.errors import DrGitopsError
@@ -34,6 +37,11 @@ T = TypeVar("T")
 
 class GateError(DrGitopsError):
     """A gate did not pass: a build or test failed, timed out, or could not start."""
+
+
+class GatePending(GateError):
+    """A build or test still runs, and this apply does not wait (``serve``): the next run
+    looks again (and waits for it, never starting a second one)."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +66,11 @@ class Gatekeeper:
         clock: Callable[[], float] = time.monotonic,
         ceiling: float = 10.0,
         stop: threading.Event | None = None,
+        wait: bool = True,
     ) -> None:
         self._remote = remote
         self._stop = stop or threading.Event()
+        self._waits = wait
         self._sleep = sleep
         self._clock = clock
         self._ceiling = ceiling
@@ -136,6 +146,12 @@ class Gatekeeper:
         test = self._existing_test(subject, spec)
         if test is None or not (test.running or spec.passes(test)):
             test = self._start_test(subject, spec)
+        if test.running and not self._waits and _age(test.created) > timeout:
+            self._remote.cancel_model_test(test.id)
+            raise GateError(
+                f"the test {test.id} of version {subject.label} did not finish within "
+                f"{timeout:g}s (test.timeout); it was cancelled"
+            )
         if test.running:
             test = self._wait_test(subject, test, timeout)
         return self._verdict(subject, spec, test)
@@ -237,7 +253,14 @@ class Gatekeeper:
         self, read: Callable[[], T], done: Callable[[T], bool], timeout: float
     ) -> tuple[T, bool]:
         """Poll until ``done``; a stop request (a lost lock, a second signal) ends the wait:
-        the build or test goes on in DataRobot, and the next run waits for it."""
+        the build or test goes on in DataRobot, and the next run waits for it. Without
+        waiting (``serve``, so that a long test never holds up the next run), one look:
+        :class:`GatePending` when it is not done."""
+        if not self._waits:
+            value = read()
+            if not done(value):
+                raise GatePending("still running in DataRobot; the next run looks again")
+            return value, True
         value, finished = poll(
             read,
             lambda v: done(v) or self._stop.is_set(),
@@ -256,3 +279,14 @@ class Gatekeeper:
 
 def _seconds(value: Json) -> float:
     return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_TIMEOUT
+
+
+def _age(created: str) -> float:
+    """Seconds since an API timestamp (``0`` when it cannot be read)."""
+    try:
+        stamp = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - stamp).total_seconds())

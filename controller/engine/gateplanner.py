@@ -62,6 +62,23 @@ def gate_actions(
     return _existing(model, version, gates, target, latest, state)
 
 
+def gate_passed(model: DesiredModel, live: LiveModel, snapshot: LiveSnapshot) -> str | None:
+    """The newest version's ID when it has passed every gate its manifest asks for (or
+    asks for none), as the live state shows: what registration and deployments may go on
+    from. ``None`` while a gate is missing, running or failed (a failure that does not
+    block counts as passed)."""
+    version, latest = model.version, live.latest_version
+    if version is None or latest is None:
+        return None
+    if version.gates is None:
+        return latest.id
+    state = snapshot.model_gates.get(live.id)
+    if state is None or state.version_id != latest.id:
+        state = LiveGates(latest.id)
+    target = (live.id, live.name)
+    return None if _existing(model, version, version.gates, target, latest, state) else latest.id
+
+
 def _existing(
     model: DesiredModel,
     version: DesiredVersion,

@@ -259,14 +259,19 @@ class Engine:
 
     def apply(
         self, planned: Planned, *, plan: Plan | None = None, reporter: Reporter | None = None,
-        stop: threading.Event | None = None,
+        stop: threading.Event | None = None, wait_for_gates: bool = True,
     ) -> ApplyResult:  # fmt: skip
-        """Apply ``plan`` (default: the one just made) from ``planned``'s checkout."""
+        """Apply ``plan`` (default: the one just made) from ``planned``'s checkout;
+        ``wait_for_gates=False`` leaves builds and tests still running pending."""
         self.check_can_apply(planned)
         applier = Applier(
             self._client,
             planned.checkout.root,
-            ApplySettings(namespace=planned.namespace, concurrency=self._settings.concurrency),
+            ApplySettings(
+                namespace=planned.namespace,
+                concurrency=self._settings.concurrency,
+                wait_for_gates=wait_for_gates,
+            ),
             reporter=reporter,
             stop=stop,
         )

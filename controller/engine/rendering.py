@@ -362,19 +362,20 @@ def render_result(
                 _paint("+", visible(f"  ✓ {r.action.key}  {r.detail or headline(r.action)}"), color)
             )
         else:
-            symbol = "~" if r.outcome is Outcome.SKIPPED else "!"
+            symbol = "~" if r.outcome in (Outcome.SKIPPED, Outcome.PENDING) else "!"
             # A failed build or test carries its log's tail: one indented line per line.
             first, *tail = r.message.split("\n") or [""]
             text = visible(f"  {symbol} {r.action.key}  {headline(r.action)}: {first}")
             text += "".join(f"\n      | {visible(line)}" for line in tail)
             where = (locations or {}).get(r.action.key)
-            if where is not None and r.outcome is not Outcome.SKIPPED:
+            if where is not None and r.outcome in (Outcome.FAILED, Outcome.BLOCKED):
                 text += f"\n      (declared at {where.file}:{where.line})"
             lines.append(_paint(symbol, text, color))
     counts = {o: result.count(o) for o in Outcome}
     numbers = (
         f"{counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
         f"{counts[Outcome.BLOCKED]} blocked, {counts[Outcome.SKIPPED]} skipped"
+        + (f", {counts[Outcome.PENDING]} pending" if counts[Outcome.PENDING] else "")
     )
     if result.ok:
         lines.append(_paint("+", f"\nApply complete: {numbers}.", color))

@@ -88,7 +88,8 @@ class EngineRunner:
                     return RunOutcome("no-op", revision, resources=_resources(planned, None))
                 if request.stop_requested:
                     return RunOutcome("failed", revision, errors=("stopped before applying",))
-                result = engine.apply(planned, stop=request.stop)
+                # A long build or test never holds up the next run: it is left pending.
+                result = engine.apply(planned, stop=request.stop, wait_for_gates=False)
         except ManifestError as exc:
             log.warning("run_failed", error=str(exc))
             return RunOutcome(
@@ -215,7 +216,8 @@ def _healed(result: ApplyResult) -> tuple[tuple[str, int], ...]:
 
 def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCount, ...]:
     """Managed resources by kind and state as the run left them: in-sync (nothing to do, or
-    every action on it done), failed (an action failed, was blocked or did not run),
+    every action on it done), pending (a build or test still runs), failed (an action
+    failed, was blocked or did not run),
     orphaned (owned, no manifest, not pruned)."""
     outcomes: dict[str, set[Outcome]] = {}
     if result is not None:
@@ -224,7 +226,12 @@ def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCo
     states: Counter[tuple[str, str]] = Counter()
     for key in sorted(planned.desired.keys()):
         seen = outcomes.get(str(key), {Outcome.DONE})
-        state = "in-sync" if seen == {Outcome.DONE} else "failed"
+        if seen == {Outcome.DONE}:
+            state = "in-sync"
+        elif Outcome.PENDING in seen and not seen & {Outcome.FAILED, Outcome.BLOCKED}:
+            state = "pending"  # a build or test still runs; the next run looks again
+        else:
+            state = "failed"
         states[(key.kind, state)] += 1
     for key in planned.orphans:
         if str(key) not in outcomes:

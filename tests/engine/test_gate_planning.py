@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from controller.engine.gateplanner import gate_actions
+from controller.engine.gateplanner import gate_actions, gate_passed
 from controller.model.gates import BuildMode, LiveGates, LiveTest, TestSpec, VersionGates
 from controller.model.live import LiveSnapshot
 from controller.model.plans import ActionKind, FileChange, FileChangeKind
@@ -132,3 +132,20 @@ def test_a_warning_does_not_pass_a_check_now_set_to_fail() -> None:
 def test_tests_of_older_versions_do_not_count() -> None:
     (action,) = _plan(_gated(), "success", _test("succeeded", version="v0"))
     assert action.reason == "version 1.0 has no test for the current test configuration"
+
+
+def test_gate_passed_names_the_newest_version_only_once_its_gates_passed() -> None:
+    model = _gated()
+    live = live_model(model)
+
+    def passed(build: str | None, *tests: LiveTest) -> str | None:
+        gates = {"m1": LiveGates("v1", build, tests)}
+        return gate_passed(model, live, LiveSnapshot(models=(live,), model_gates=gates))
+
+    assert passed("success", _test("succeeded")) == "v1"
+    assert passed("success", _test("in_progress")) is None
+    assert passed("success", _test("failed")) is None
+    assert passed("failed") is None
+    assert passed(None) is None
+    ungated = desired_model()
+    assert gate_passed(ungated, live_model(ungated), LiveSnapshot()) == "v1"

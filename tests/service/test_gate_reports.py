@@ -3,6 +3,7 @@ build counters in ``/metrics``, and a failed gate notified as one."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -68,3 +69,33 @@ def test_a_passed_and_a_failed_gate_show_in_status_and_metrics(workspace: Worksp
     assert outcome.failed_gate == "quality gate (test) of CustomModel/bad"
     (gate_note,) = [n for n in run_notifications(record, outcome, 0) if n.kind == "gate-failed"]
     assert "nothing after that version was done" in gate_note.title
+
+
+def test_a_long_test_does_not_hold_up_the_run_and_is_never_started_twice(
+    workspace: Workspace,
+) -> None:
+    workspace.emulator.configure(dependencyBuildMs=0, modelTestMs=4000, trainingDataMs=0)
+    workspace.add_model("slow", version={"test": {"datasetId": DATASET}})
+    workspace.commit()
+
+    started = time.monotonic()
+    first, record, _ = _run(workspace)
+    assert time.monotonic() - started < 4  # it did not wait for the test
+    assert first.result == "success", first.errors
+    assert ("CustomModel", "pending", 1) in [(r.kind, r.state, r.count) for r in first.resources]
+    assert [(g.step, g.result) for g in first.gates] == [("build", "passed")]
+    assert record.to_json()["counts"]["tests"] == 0
+
+    second, _, _ = _run(workspace)  # the test still runs: looked at, not started again
+    assert second.result == "success", second.errors
+    model_id = workspace.client.list_models()[0].id
+    assert len(workspace.client.list_model_tests(model_id)) == 1
+
+    deadline = time.monotonic() + 30
+    while workspace.client.list_model_tests(model_id)[0].running:
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    third, _, _ = _run(workspace)  # the plan sees the passed test: nothing left to do
+    assert third.result == "no-op", third.errors
+    (test,) = workspace.client.list_model_tests(model_id)
+    assert test.overall_status == "succeeded"
