@@ -99,3 +99,26 @@ def test_a_long_test_does_not_hold_up_the_run_and_is_never_started_twice(
     assert third.result == "no-op", third.errors
     (test,) = workspace.client.list_model_tests(model_id)
     assert test.overall_status == "succeeded"
+
+
+def test_a_pending_test_past_its_timeout_is_cancelled_by_a_later_run(
+    workspace: Workspace,
+) -> None:
+    workspace.emulator.configure(dependencyBuildMs=0, modelTestMs=0, trainingDataMs=0)
+    requests.put(
+        f"{workspace.emulator.url}/__emulator__/modelTests",
+        json={"rules": [{"outcome": "hang"}]},
+        timeout=10,
+    ).raise_for_status()
+    workspace.add_model("stuck", version={"test": {"datasetId": DATASET, "timeout": 1}})
+    workspace.commit()
+    first, _, _ = _run(workspace)
+    assert first.result == "success", first.errors  # pending, not failed
+    time.sleep(1.2)
+
+    second, _, metrics = _run(workspace)
+    assert second.result == "failed"
+    assert any("did not finish within 1s" in e for e in second.errors), second.errors
+    assert _sample(metrics, "dr_gitops_model_tests_total", "failed") == 1
+    (test,) = workspace.client.list_model_tests(workspace.client.list_models()[0].id)
+    assert test.overall_status == "canceled"
