@@ -194,3 +194,17 @@ def test_the_cli_reports_gates_in_json_and_a_failed_gate_in_markdown(
     assert shown.code == 1  # a blocked action fails the pull request's check
     assert "failed gate (test) of version 1.0" in shown.out
     assert "check sideEffects failed: rows differ" in shown.out
+
+
+def test_a_saved_plan_with_gates_applies_as_planned(workspace: Workspace, tmp_path) -> None:
+    workspace.emulator.configure(dependencyBuildMs=0, modelTestMs=0, trainingDataMs=0)
+    workspace.add_model("house", version=_gated())
+    workspace.commit()
+    repo, saved = str(workspace.repo.path), str(tmp_path / "plan.json")
+    assert workspace.cli("plan", "--repo", repo, "--out", saved).code == 0
+    kinds = [a["kind"] for a in json.loads((tmp_path / "plan.json").read_text())["actions"]]
+    assert kinds[-2:] == ["build-dependencies", "test-version"]
+    applied = workspace.cli("apply", "--repo", repo, "--auto-approve", saved)
+    assert applied.code == 0, applied.out + applied.err
+    assert "gate passed for version 1.0" in applied.out
+    assert workspace.plan().plan.is_empty
