@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
-from controller.engine.gatekeeper import Gatekeeper, GatePending, Subject
+from controller.engine.gatekeeper import Gatekeeper, GatePending, GateSteps
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
 from controller.model.gates import GateResult
@@ -154,12 +154,9 @@ class Applier:
         self._stop = stop or threading.Event()
         # Objects this apply created: nobody else can have made versions of them yet.
         self._created: set[str] = set()
-        # The version each model's chain made (ID, label), for the gate steps after it.
-        self._versions: dict[str, tuple[str, str]] = {}
-        self._gatekeeper = gatekeeper or Gatekeeper(
-            remote, stop=self._stop, wait=settings.wait_for_gates
+        self._gates = GateSteps(
+            gatekeeper or Gatekeeper(remote, stop=self._stop, wait=settings.wait_for_gates)
         )
-        self._gates: list[GateResult] = []
 
     def apply(self, plan: Plan) -> ApplyResult:
         chains, deletions = _chains(plan.actions)
@@ -182,7 +179,7 @@ class Applier:
         return ApplyResult(
             tuple(results),
             stopped=self._stop.is_set() and len(results) < len(plan.actions),
-            gates=tuple(sorted(self._gates, key=lambda g: g.key)),
+            gates=self._gates.results(),
         )
 
     def _run_chain(self, chain: _Chain) -> None:
@@ -299,7 +296,7 @@ class Applier:
             existing = self._find_version(model_id, params.get("baseVersionLabel"))
             if existing is not None:
                 log.info("version_exists_already", key=str(action.key), version=existing.label)
-                self._versions[str(action.key)] = (existing.id, existing.label)
+                self._gates.version_made(str(action.key), existing.id, existing.label)
                 return model_id, f"version {existing.label} existed already (made from this commit)"
         try:
             if params["method"] == "create":
@@ -325,7 +322,7 @@ class Applier:
             version = found
         if description is not None:
             self._remote.update_version_metadata(model_id, version.id, description=str(description))
-        self._versions[str(action.key)] = (version.id, version.label)
+        self._gates.version_made(str(action.key), version.id, version.label)
         return model_id, f"version {version.label} created"
 
     def _find_version(self, model_id: str, base_label: object) -> LiveVersion | None:
@@ -363,46 +360,6 @@ class Applier:
             git_model_version=self._revision,
         )
         return model_id, f"version {action.params.get('versionLabel')} metadata updated"
-
-    # --- gates (see controller.engine.gatekeeper) -----------------------------------------
-
-    def _gate_subject(self, model_id: str | None, action: Action) -> Subject:
-        assert model_id
-        made = self._versions.get(str(action.key))
-        version_id = action.params.get("versionId") or (made[0] if made else None)
-        if not version_id:
-            raise PlanError(
-                f"{action.key}: no version to build or test (the version step made none)"
-            )
-        label = (
-            made[1]
-            if made and not action.params.get("versionId")
-            else action.params.get("versionLabel")
-        )
-        label = str(label).removeprefix("version ")
-        return Subject(str(action.key), model_id, str(version_id), label)
-
-    def _build_dependencies(self, model_id: str | None, action: Action) -> tuple[str, str]:
-        subject = self._gate_subject(model_id, action)
-        try:
-            return subject.model_id, self._gatekeeper.build(subject, action)
-        except GatePending:
-            raise
-        except DrGitopsError as exc:
-            self._gates.append(self._gatekeeper.failed(subject, str(exc)))
-            raise
-
-    def _test_version(self, model_id: str | None, action: Action) -> tuple[str, str]:
-        subject = self._gate_subject(model_id, action)
-        try:
-            detail, gate = self._gatekeeper.test(subject, action)
-        except GatePending:
-            raise
-        except DrGitopsError as exc:
-            self._gates.append(self._gatekeeper.failed(subject, str(exc)))
-            raise
-        self._gates.append(gate)
-        return subject.model_id, detail
 
     # --- sharing --------------------------------------------------------------------------
 
@@ -572,8 +529,12 @@ _HANDLERS: Mapping[ActionKind, _Handler] = {
     ActionKind.CREATE_VERSION: Applier._create_version,
     ActionKind.UPDATE_VERSION_METADATA: Applier._update_version_metadata,
     ActionKind.UPDATE_MODEL_SHARING: Applier._update_model_sharing,
-    ActionKind.BUILD_DEPENDENCIES: Applier._build_dependencies,
-    ActionKind.TEST_VERSION: Applier._test_version,
+    ActionKind.BUILD_DEPENDENCIES: lambda applier, model_id, action: applier._gates.build(
+        model_id, action
+    ),
+    ActionKind.TEST_VERSION: lambda applier, model_id, action: applier._gates.test(
+        model_id, action
+    ),
     ActionKind.CREATE_JOB: Applier._create_job,
     ActionKind.ADOPT_JOB: Applier._update_job,
     ActionKind.UPDATE_JOB: Applier._update_job,

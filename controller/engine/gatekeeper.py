@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from controller.errors import DrGitopsError
+from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
 from controller.model.gates import DEFAULT_TIMEOUT, RUNNING_BUILD, GateResult, LiveTest, TestSpec
 from controller.model.plans import Action
@@ -290,3 +290,67 @@ def _age(created: str) -> float:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=UTC)
     return max(0.0, (datetime.now(UTC) - stamp).total_seconds())
+
+
+class GateSteps:
+    """The applier's gate steps: the version each model's chain made (the steps after it
+    build and test that one) and what each gate came to. Thread-safe: chains run in
+    parallel, one per model."""
+
+    def __init__(self, keeper: Gatekeeper) -> None:
+        self._keeper = keeper
+        self._lock = threading.Lock()
+        self._versions: dict[str, tuple[str, str]] = {}
+        self._results: list[GateResult] = []
+
+    def version_made(self, key: str, version_id: str, label: str) -> None:
+        with self._lock:
+            self._versions[key] = (version_id, label)
+
+    def results(self) -> tuple[GateResult, ...]:
+        with self._lock:
+            return tuple(sorted(self._results, key=lambda g: g.key))
+
+    def build(self, model_id: str | None, action: Action) -> tuple[str, str]:
+        """The ``build-dependencies`` handler: ``(model ID, detail)``."""
+        subject = self._subject(model_id, action)
+        try:
+            return subject.model_id, self._keeper.build(subject, action)
+        except GatePending:
+            raise
+        except DrGitopsError as exc:
+            self._record(self._keeper.failed(subject, str(exc)))
+            raise
+
+    def test(self, model_id: str | None, action: Action) -> tuple[str, str]:
+        """The ``test-version`` handler: ``(model ID, detail)``."""
+        subject = self._subject(model_id, action)
+        try:
+            detail, gate = self._keeper.test(subject, action)
+        except GatePending:
+            raise
+        except DrGitopsError as exc:
+            self._record(self._keeper.failed(subject, str(exc)))
+            raise
+        self._record(gate)
+        return subject.model_id, detail
+
+    def _record(self, result: GateResult) -> None:
+        with self._lock:
+            self._results.append(result)
+
+    def _subject(self, model_id: str | None, action: Action) -> Subject:
+        """The version a gate step is about: the plan's, or the one this chain made."""
+        if not model_id:
+            raise PlanError(f"{action.key}: no model to build or test")
+        with self._lock:
+            made = self._versions.get(str(action.key))
+        planned = action.params.get("versionId")
+        if planned:
+            label = str(action.params.get("versionLabel") or "").removeprefix("version ")
+            return Subject(str(action.key), model_id, str(planned), label)
+        if made is None:
+            raise PlanError(
+                f"{action.key}: no version to build or test (the version step made none)"
+            )
+        return Subject(str(action.key), model_id, made[0], made[1])
