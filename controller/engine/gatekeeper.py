@@ -26,8 +26,8 @@ from typing import TypeVar
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
 from controller.model.gates import DEFAULT_TIMEOUT, RUNNING_BUILD, GateResult, LiveTest, TestSpec
+from controller.model.params import DependencyBuild, GateStep, VersionTest
 from controller.model.plans import Action
-from controller.model.values import Json
 from controller.remote import DataRobotClient, OutcomeUnknownError, ValidationError
 from controller.remote.gatecalls import poll
 
@@ -77,10 +77,10 @@ class Gatekeeper:
 
     # --- dependency build -----------------------------------------------------------------
 
-    def build(self, subject: Subject, action: Action) -> str:
+    def build(self, subject: Subject, step: DependencyBuild) -> str:
         """Build the version's dependencies (or wait for the build running); the detail."""
         model_id, version_id, label = subject.model_id, subject.version_id, subject.label
-        timeout = _seconds(action.params.get("timeout"))
+        timeout = _seconds(step.timeout)
         status = self._remote.get_dependency_build(model_id, version_id)
         if status == "failed":
             raise GateError(
@@ -89,7 +89,7 @@ class Gatekeeper:
                 + self._build_log(subject)
             )
         if status is None:
-            if action.params.get("mode") != "always" and not self._remote.version_dependencies(
+            if step.mode != "always" and not self._remote.version_dependencies(
                 model_id, version_id
             ):
                 return f"version {label} has no dependencies: nothing to build"
@@ -133,15 +133,10 @@ class Gatekeeper:
 
     # --- test -----------------------------------------------------------------------------
 
-    def test(self, subject: Subject, action: Action) -> tuple[str, GateResult]:
+    def test(self, subject: Subject, step: VersionTest) -> tuple[str, GateResult]:
         """Test the version (or wait for its running test, or take its passed one)."""
-        timeout = _seconds(action.params.get("timeout"))
-        body = action.params.get("body")
-        spec = TestSpec.from_body(
-            body if isinstance(body, dict) else {},
-            timeout=timeout,
-            blocking=bool(action.params.get("blocking", True)),
-        )
+        timeout = _seconds(step.timeout)
+        spec = TestSpec.from_body(step.body, timeout=timeout, blocking=step.blocking)
         self._await_training_data(subject, timeout)
         test = self._existing_test(subject, spec)
         if test is None or not (test.running or spec.passes(test)):
@@ -277,8 +272,8 @@ class Gatekeeper:
         return value, finished
 
 
-def _seconds(value: Json) -> float:
-    return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_TIMEOUT
+def _seconds(value: float | None) -> float:
+    return float(value) if value is not None and value > 0 else DEFAULT_TIMEOUT
 
 
 def _age(created: str) -> float:
@@ -314,8 +309,9 @@ class GateSteps:
     def build(self, model_id: str | None, action: Action) -> tuple[str, str]:
         """The ``build-dependencies`` handler: ``(model ID, detail)``."""
         subject = self._subject(model_id, action)
+        assert isinstance(action.params, DependencyBuild)
         try:
-            return subject.model_id, self._keeper.build(subject, action)
+            return subject.model_id, self._keeper.build(subject, action.params)
         except GatePending:
             raise
         except DrGitopsError as exc:
@@ -325,8 +321,9 @@ class GateSteps:
     def test(self, model_id: str | None, action: Action) -> tuple[str, str]:
         """The ``test-version`` handler: ``(model ID, detail)``."""
         subject = self._subject(model_id, action)
+        assert isinstance(action.params, VersionTest)
         try:
-            detail, gate = self._keeper.test(subject, action)
+            detail, gate = self._keeper.test(subject, action.params)
         except GatePending:
             raise
         except DrGitopsError as exc:
@@ -345,10 +342,11 @@ class GateSteps:
             raise PlanError(f"{action.key}: no model to build or test")
         with self._lock:
             made = self._versions.get(str(action.key))
-        planned = action.params.get("versionId")
-        if planned:
-            label = str(action.params.get("versionLabel") or "").removeprefix("version ")
-            return Subject(str(action.key), model_id, str(planned), label)
+        step = action.params
+        assert isinstance(step, GateStep)
+        if step.version_id:
+            label = step.version_label.removeprefix("version ")
+            return Subject(str(action.key), model_id, step.version_id, label)
         if made is None:
             raise PlanError(
                 f"{action.key}: no version to build or test (the version step made none)"

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from controller.engine.applying import ApplyResult, Outcome
+from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Engine, Planned
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger

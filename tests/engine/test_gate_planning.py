@@ -1,4 +1,4 @@
-"""Planning gates is pure: the newest version's build and tests decide (gateplanner's table)."""
+"""Planning gates is pure: the newest version's build and tests decide (versiongates' table)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from controller.engine.gateplanner import gate_actions, gate_passed
+from controller.engine.plan.versiongates import gate_actions, gate_passed
 from controller.model.gates import BuildMode, LiveGates, LiveTest, TestSpec, VersionGates
 from controller.model.live import LiveSnapshot
 from controller.model.plans import ActionKind, FileChange, FileChangeKind
@@ -47,8 +47,8 @@ def test_a_new_version_with_requirements_is_built_then_tested() -> None:
     build, test = gate_actions(model, None, version_action(), LiveSnapshot())  # type: ignore[arg-type]
     assert (build.kind, test.kind) == (ActionKind.BUILD_DEPENDENCIES, ActionKind.TEST_VERSION)
     assert build.reason == "requirements.txt changed"
-    assert build.params["versionId"] is None
-    assert test.params["summary"] == (
+    assert build.params.version_id is None  # type: ignore[attr-defined]
+    assert test.params.summary == (  # type: ignore[attr-defined]
         f"dataset {DATASET}: checks errorCheck=fail, longRunningService=fail"
     )
 
@@ -104,7 +104,7 @@ def test_a_failed_check_is_named_in_the_blocked_gate() -> None:
     failed = _test("failed", checks={"errorCheck": ("failed", "predictions failed")})
     (blocked,) = _plan(_gated(), "success", failed)
     assert "check errorCheck failed: predictions failed" in blocked.reason
-    assert blocked.params["gate"] == "test"
+    assert blocked.params.gate == "test"  # type: ignore[attr-defined]
 
 
 def test_a_failed_test_that_does_not_block_plans_nothing() -> None:

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 from controller.engine.gatekeeper import GateError, Gatekeeper, Subject
-from controller.model.desired import ResourceKey
 from controller.model.gates import LiveTest, TestSpec
-from controller.model.plans import Action, ActionKind
+from controller.model.params import DependencyBuild, VersionTest
 from controller.model.values import Fields
 from controller.remote.gatecalls import TrainingState, poll
 
@@ -83,9 +82,8 @@ class FakeRemote:
         return test
 
 
-def _test_action(timeout: float = 60) -> Action:
-    params = Fields(body=TestSpec().body(), timeout=timeout, blocking=True, versionId="v1")
-    return Action(ActionKind.TEST_VERSION, ResourceKey("CustomModel", "m"), "", params=params)
+def _test_action(timeout: float = 60) -> VersionTest:
+    return VersionTest("v1", "version 1.0", timeout, body=Fields(TestSpec().body()))
 
 
 def test_polls_wait_a_fifth_of_the_time_waited_between_bounds() -> None:
@@ -144,7 +142,6 @@ def test_a_failed_build_is_not_started_again() -> None:
     remote = FakeRemote(clock, build="failed")
     keeper = Gatekeeper(remote, sleep=clock.sleep, clock=clock)  # type: ignore[arg-type]
     remote.dependency_build_log_tail = lambda *_: "ERROR: no matching distribution"  # type: ignore[attr-defined]
-    action = Action(ActionKind.BUILD_DEPENDENCIES, ResourceKey("CustomModel", "m"), "")
     with pytest.raises(GateError, match="not started again without a change"):
-        keeper.build(SUBJECT, action)
+        keeper.build(SUBJECT, DependencyBuild("v1", "version 1.0"))
     assert remote.started_builds == 0

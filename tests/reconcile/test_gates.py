@@ -57,7 +57,7 @@ def test_a_gated_model_is_built_trained_and_tested_and_a_broken_check_stops_the_
     ]
     build, test = plan.actions[2:]
     assert "requirements.txt" in build.reason
-    assert "dataset 6600000000000000000000d3" in str(test.params["summary"])
+    assert "dataset 6600000000000000000000d3" in test.params.summary  # type: ignore[attr-defined]
 
     first = workspace.converge()
     (gate,) = first.gates
@@ -81,7 +81,7 @@ def test_a_gated_model_is_built_trained_and_tested_and_a_broken_check_stops_the_
     # The next plan shows the failed gate instead of pretending all is well.
     (blocked,) = workspace.plan().plan.actions
     assert blocked.kind is ActionKind.BLOCKED
-    assert blocked.params["gate"] == "test"
+    assert blocked.params.gate == "test"  # type: ignore[attr-defined]
     assert "sideEffects" in blocked.reason
     assert "version 1.1" in blocked.reason
 
@@ -130,7 +130,7 @@ def test_a_failed_build_prints_its_log_and_is_not_retried_without_a_change(
 
     (blocked,) = workspace.plan().plan.actions
     assert blocked.kind is ActionKind.BLOCKED
-    assert blocked.params["gate"] == "build"
+    assert blocked.params.gate == "build"  # type: ignore[attr-defined]
     assert "not started again without a change" in blocked.reason
     builds = _count(workspace.stats(), "POST", "/dependencyBuild/")
     workspace.apply()

@@ -27,6 +27,7 @@ from __future__ import annotations
 from controller.model.desired import DesiredModel, DesiredVersion
 from controller.model.gates import FAILED_TEST, LiveGates, LiveTest, TestSpec, VersionGates
 from controller.model.live import LiveModel, LiveSnapshot, LiveVersion
+from controller.model.params import Blocked, DependencyBuild, VersionRef, VersionTest
 from controller.model.plans import Action, ActionKind, FileChangeKind
 from controller.model.values import Fields
 
@@ -96,7 +97,7 @@ def _existing(
                 "not started again without a change; fix requirements.txt (or the "
                 "environment) and commit: the new version is built"
             )
-            params = Fields(gate="build", versionId=latest.id, versionLabel=latest.label)
+            params = Blocked("build", VersionRef(latest.id, latest.label))
             return [Action(ActionKind.BLOCKED, model.key, reason, *target, params=params)]
         if state.build_status is None:
             reason = f"{label} has no dependency build yet"
@@ -128,9 +129,7 @@ def _existing(
             "test is not run again without a change: fix the model and commit (a new "
             "version is tested), or change the test configuration"
         )
-        params = Fields(
-            gate="test", versionId=latest.id, versionLabel=latest.label, testId=newest.id
-        )
+        params = Blocked("test", VersionRef(latest.id, latest.label), newest.id)
         return [*actions, Action(ActionKind.BLOCKED, model.key, reason, *target, params=params)]
     else:
         reason = f"the last test of {label} ended {newest.overall_status}: test it again"
@@ -166,12 +165,7 @@ def _build(
     gates: VersionGates,
 ) -> Action:
     timeout = gates.test.timeout if gates.test is not None else None
-    params = Fields(
-        versionId=version_id,
-        versionLabel=label,
-        mode=gates.dependency_build.value,
-        timeout=timeout,
-    )
+    params = DependencyBuild(version_id, label, timeout, mode=gates.dependency_build.value)
     return Action(ActionKind.BUILD_DEPENDENCIES, model.key, reason, *target, params=params)
 
 
@@ -183,12 +177,12 @@ def _test(
     reason: str,
     spec: TestSpec,
 ) -> Action:
-    params = Fields(
-        versionId=version_id,
-        versionLabel=label,
-        body=spec.body(),
+    params = VersionTest(
+        version_id,
+        label,
+        spec.timeout,
+        body=Fields(spec.body()),
         summary=spec.summary(),
-        timeout=spec.timeout,
         blocking=spec.blocking,
     )
     return Action(ActionKind.TEST_VERSION, model.key, reason, *target, params=params)
