@@ -61,12 +61,9 @@ class _Chain:
 
 @dataclass(frozen=True)
 class ApplySettings:
-    """``wait_for_gates``: wait for builds and tests to end (``apply``); ``serve`` does
-    not, so that a long test never holds up its next run (a running step is pending)."""
-
     namespace: str
     concurrency: int = 4
-    wait_for_gates: bool = True
+    wait_for_gates: bool = True  # False (serve): a build or test still running is pending
 
 
 class Applier:
@@ -80,7 +77,6 @@ class Applier:
         *,
         reporter: Reporter | None = None,
         stop: threading.Event | None = None,
-        gatekeeper: Gatekeeper | None = None,
     ) -> None:
         self._remote = remote
         self._root = root
@@ -89,9 +85,7 @@ class Applier:
         self._stop = stop or threading.Event()
         # Objects this apply created: nobody else can have made versions of them yet.
         self._created: set[str] = set()
-        self._gates = GateSteps(
-            gatekeeper or Gatekeeper(remote, stop=self._stop, wait=settings.wait_for_gates)
-        )
+        self._gates = GateSteps(Gatekeeper(remote, stop=self._stop, wait=settings.wait_for_gates))
 
     def apply(self, plan: Plan) -> ApplyResult:
         chains, deletions = _chains(plan.actions)
@@ -111,11 +105,8 @@ class Applier:
                 ]:
                     future.result()
         results = [r for chain in chains + deletions for r in chain.results]
-        return ApplyResult(
-            tuple(results),
-            stopped=self._stop.is_set() and len(results) < len(plan.actions),
-            gates=self._gates.results(),
-        )
+        stopped = self._stop.is_set() and len(results) < len(plan.actions)
+        return ApplyResult(tuple(results), stopped=stopped, gates=self._gates.results())
 
     def _run_chain(self, chain: _Chain) -> None:
         for index, action in enumerate(chain.actions):
@@ -124,13 +115,8 @@ class Applier:
             result = self._run_action(chain, action)
             chain.results.append(result)
             if result.outcome is not Outcome.DONE:
-                why = (
-                    "waits for the step still running (the next run goes on)"
-                    if result.outcome is Outcome.PENDING
-                    else f"an earlier step for {action.key} did not succeed"
-                )
                 for rest in chain.actions[index + 1 :]:
-                    chain.results.append(ActionResult(rest, Outcome.SKIPPED, f"skipped: {why}"))
+                    chain.results.append(ActionResult(rest, Outcome.SKIPPED, result.skips()))
                 return
 
     def _run_action(self, chain: _Chain, action: Action) -> ActionResult:
@@ -143,8 +129,7 @@ class Applier:
                 object_id, detail = self._dispatch(chain, action)
                 chain.object_id = object_id
                 result = ActionResult(action, Outcome.DONE, object_id=object_id, detail=detail)
-            except GatePending as exc:
-                log.info("gate_pending", key=str(action.key), kind=action.kind.value)
+            except GatePending as exc:  # a build or test still runs (serve): the next run looks
                 result = ActionResult(action, Outcome.PENDING, str(exc))
             except DrGitopsError as exc:
                 log.warning(
@@ -455,12 +440,8 @@ _HANDLERS: Mapping[ActionKind, _Handler] = {
     ActionKind.CREATE_VERSION: Applier._create_version,
     ActionKind.UPDATE_VERSION_METADATA: Applier._update_version_metadata,
     ActionKind.UPDATE_MODEL_SHARING: Applier._update_sharing,
-    ActionKind.BUILD_DEPENDENCIES: lambda applier, model_id, action: applier._gates.build(
-        model_id, action
-    ),
-    ActionKind.TEST_VERSION: lambda applier, model_id, action: applier._gates.test(
-        model_id, action
-    ),
+    ActionKind.BUILD_DEPENDENCIES: lambda a, model_id, action: a._gates.build(model_id, action),
+    ActionKind.TEST_VERSION: lambda a, model_id, action: a._gates.test(model_id, action),
     ActionKind.CREATE_JOB: Applier._create_job,
     ActionKind.ADOPT_JOB: Applier._update_job,
     ActionKind.UPDATE_JOB: Applier._update_job,

@@ -34,6 +34,12 @@ class ActionResult:
     detail: str = ""
     seconds: float = 0.0
 
+    def skips(self) -> str:
+        """Why the rest of its chain is skipped after this action (not done)."""
+        if self.outcome is Outcome.PENDING:
+            return "skipped: waits for the step still running (the next run goes on)"
+        return f"skipped: an earlier step for {self.action.key} did not succeed"
+
 
 @dataclass(frozen=True)
 class ApplyResult:
