@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from controller.engine.deployer import Deployer, GateFailures
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
 from controller.model.identity import Stamp, items_digest, read_stamp, stamped
@@ -126,8 +127,12 @@ class Applier:
         *,
         reporter: Reporter | None = None,
         stop: threading.Event | None = None,
+        gate_failures: GateFailures | None = None,
     ) -> None:
         self._remote = remote
+        # Versions whose blocking gate failed this run (filled by the gates): not registered.
+        self.gate_failures = gate_failures or GateFailures()
+        self._deployer = Deployer(remote, self.gate_failures)
         self._root = root
         self._settings = settings
         self._reporter = reporter or LoggingReporter()
@@ -137,6 +142,9 @@ class Applier:
 
     def apply(self, plan: Plan) -> ApplyResult:
         chains, deletions = _chains(plan.actions)
+        # Deployments serve what the model chains register: they run once those are done.
+        deployments = [c for c in chains if c.actions[0].key.kind == "Deployment"]
+        chains = [c for c in chains if c.actions[0].key.kind != "Deployment"]
         self._revision: GitModelVersion | None = plan.revision
         self._commit = plan.revision.main_branch_commit_sha if plan.revision else None
         workers = max(1, self._settings.concurrency)
@@ -146,13 +154,17 @@ class Applier:
                 pool.submit(contextvars.copy_context().run, self._run_chain, c) for c in chains
             ]:
                 future.result()
+            for future in [
+                pool.submit(contextvars.copy_context().run, self._run_chain, c) for c in deployments
+            ]:
+                future.result()
             if not self._stop.is_set():
                 for future in [
                     pool.submit(contextvars.copy_context().run, self._run_chain, c)
                     for c in deletions
                 ]:
                     future.result()
-        results = [r for chain in chains + deletions for r in chain.results]
+        results = [r for chain in chains + deployments + deletions for r in chain.results]
         return ApplyResult(
             tuple(results), stopped=self._stop.is_set() and len(results) < len(plan.actions)
         )
@@ -197,6 +209,9 @@ class Applier:
         return result
 
     def _dispatch(self, chain: _Chain, action: Action) -> tuple[str, str]:
+        delivery = _DELIVERY_HANDLERS.get(action.kind)
+        if delivery is not None:
+            return delivery(self._deployer, chain.object_id or action.target_id, action)
         handler = _HANDLERS[action.kind]
         return handler(self, chain.object_id or action.target_id, action)
 
@@ -506,4 +521,15 @@ _HANDLERS: Mapping[ActionKind, _Handler] = {
     ActionKind.UPDATE_JOB_SHARING: Applier._update_job_sharing,
     ActionKind.DELETE_MODEL: Applier._delete_model,
     ActionKind.DELETE_JOB: Applier._delete_job,
+}
+_DeliveryHandler = Callable[[Deployer, str | None, Action], tuple[str, str]]
+_DELIVERY_HANDLERS: Mapping[ActionKind, _DeliveryHandler] = {
+    ActionKind.REGISTER_VERSION: Deployer.register,
+    ActionKind.UPDATE_REGISTERED_MODEL: Deployer.update_registered_model,
+    ActionKind.CREATE_DEPLOYMENT: Deployer.create,
+    ActionKind.REPLACE_DEPLOYMENT_MODEL: Deployer.replace,
+    ActionKind.UPDATE_DEPLOYMENT: Deployer.update,
+    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: Deployer.settings,
+    ActionKind.UPDATE_DEPLOYMENT_SHARING: Deployer.share,
+    ActionKind.DELETE_DEPLOYMENT: Deployer.delete,
 }

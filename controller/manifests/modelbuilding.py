@@ -19,6 +19,7 @@ from controller.manifests.context import (
     finding_problems,
     stamp_problems,
 )
+from controller.manifests.deployspecs import build_registry
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.quantities import QuantityError, memory_bytes
 from controller.manifests.runtimeparams import METADATA_FILES, check_values, read_definitions
@@ -103,6 +104,7 @@ def build_model(
         version=version,
         sharing=sharing,
         adopt=adopt,
+        registry=build_registry(spec),
     )
     return model, problems
 

@@ -18,10 +18,12 @@ import requests
 
 from controller.remote import routes
 from controller.remote.counting import RequestHook
+from controller.remote.deployments import DeploymentCalls
 from controller.remote.errors import NotFoundError
 from controller.remote.jobs import JobCalls
 from controller.remote.models import ModelCalls
 from controller.remote.modeltests import ModelTestCalls
+from controller.remote.registry import RegistryCalls
 from controller.remote.sharing import SharingCalls
 from controller.remote.transport import Transport, build_session
 from controller.remote.versions import VersionCalls
@@ -38,7 +40,15 @@ class AccountInfo:
     organization_id: str | None = None
 
 
-class DataRobotClient(ModelCalls, VersionCalls, JobCalls, SharingCalls, ModelTestCalls):
+class DataRobotClient(
+    ModelCalls,
+    VersionCalls,
+    JobCalls,
+    SharingCalls,
+    ModelTestCalls,
+    RegistryCalls,
+    DeploymentCalls,
+):
     """Every call the engine makes to DataRobot.
 
     ``on_request`` is called once per HTTP attempt (see :mod:`.counting`); ``session``
