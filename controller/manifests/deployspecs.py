@@ -143,8 +143,8 @@ def deployment_model_problems(
                     ("spec", "model"),
                     f"CustomModel {deployment.model!r} has no spec.registry, so none of its "
                     "versions is registered for a deployment to serve",
-                    f"add `registry: {{}}` (or a name) to the spec of {deployment.model} "
-                    f"({model.location.file})",
+                    f"add `registry: {{}}` (or `registry: {{name: ...}}`) to the spec of "
+                    f"CustomModel {deployment.model!r}",
                 )
             )
     return problems

@@ -39,6 +39,10 @@ def test_every_enum_in_the_manifest_schemas_lists_one_spelling_per_value() -> No
         "custom-model.schema.json:networkEgressPolicy",
         "custom-model.schema.json:role",
         "custom-model.schema.json:targetType",
+        "deployment.schema.json:importance",
+        "deployment.schema.json:replacementReason",
+        "deployment.schema.json:role",
+        "deployment.schema.json:shareRecipientType",
     ]
 
 
