@@ -89,6 +89,7 @@ class Deployer:
             )
         package = self._remote.find_package(version_id)
         if package is not None:
+            package = self._remote.wait_for_package(package)
             self._record(action, package)
             return (
                 model_id,
@@ -120,7 +121,7 @@ class Deployer:
             if found is None:
                 raise
             log.info("registration_found_after_unknown_outcome", version_id=version_id)
-            return found
+            return self._remote.wait_for_package(found)
         except ConflictError:
             if registered_id:
                 raise
@@ -213,7 +214,12 @@ class Deployer:
                 f"replaced: {'; '.join(check.named('failing')) or check.message}"
             )
         reason = str(action.params.get("reason") or "OTHER")
-        self._remote.replace_model(deployment_id, package_id, reason)
+        try:
+            self._remote.replace_model(deployment_id, package_id, reason)
+        except OutcomeUnknownError:
+            if self._remote.get_deployment(deployment_id).package_id != package_id:
+                raise
+            log.info("replacement_found_after_unknown_outcome", key=str(action.key))
         if check.status == "warning":
             warned = "; ".join(check.named("warning"))
             log.warning("replacement_with_warnings", key=str(action.key), checks=warned)

@@ -121,14 +121,15 @@ class DeploymentCalls:
             return replacement_check_from_api(raw)
 
     def replace_model(self, deployment_id: str, package_id: str, reason: str) -> None:
-        """PATCH the deployment's model and wait for the replacement (setting the same
-        package again is harmless, so it is resent like a GET)."""
+        """PATCH the deployment's model and wait for the replacement. Not resent: a second
+        PATCH while the first is under way is refused (409); a 5xx raises
+        ``OutcomeUnknownError``, settled by reading what the deployment serves."""
         response = self.http.request(
             "PATCH",
             DEPLOYMENT_MODEL,
             path={"deploymentId": deployment_id},
             json={"modelPackageId": package_id, "reason": reason},
-            idempotent=True,
+            idempotent=False,
         )
         location = response.headers.get("Location")
         if location:

@@ -8,7 +8,8 @@ A registered version is found by its link to the custom model version it was mad
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from controller.model.delivery import (
@@ -18,11 +19,14 @@ from controller.model.delivery import (
 )
 from controller.model.values import Json
 from controller.remote.decoding import MalformedPayloadError, decoding
+from controller.remote.errors import OperationFailedError
 from controller.remote.paging import paginate
 from controller.remote.polling import wait_for_status
+from controller.remote.routes import API_PREFIX
 from controller.remote.transport import Transport, json_body
 
 PACKAGES = "modelPackages/"
+PACKAGE = "modelPackages/{modelPackageId}/"
 PACKAGE_FROM_VERSION = "modelPackages/fromCustomModelVersion/"
 REGISTERED_MODELS = "registeredModels/"
 REGISTERED_MODEL = "registeredModels/{registeredModelId}/"
@@ -81,6 +85,27 @@ class RegistryCalls:
         location = response.headers.get("Location")
         if location:
             wait_for_status(self.http, location)
+        return package
+
+    def wait_for_package(
+        self, package: LivePackage, *, sleep: Callable[[float], None] = time.sleep
+    ) -> LivePackage:
+        """``package`` once its build is complete (polled, as the Terraform provider does);
+        a failed build, or one still running after the async timeout, is an error."""
+        deadline = time.monotonic() + self.http.settings.async_timeout
+        interval = 0.1
+        while package.build_status not in (None, "complete"):
+            if package.build_status == "failed" or time.monotonic() > deadline:
+                raise OperationFailedError(
+                    method="GET",
+                    route=API_PREFIX + PACKAGE,
+                    detail=f"the model package {package.id} build is {package.build_status}",
+                )
+            sleep(interval)
+            interval = min(interval * 1.5, 2.0)
+            raw = self.http.get_json(PACKAGE, path={"modelPackageId": package.id})
+            with decoding("GET", PACKAGE):
+                package = package_from_api(raw)
         return package
 
     def update_registered_model(
