@@ -203,7 +203,7 @@ def _registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -> li
             Action(
                 ActionKind.REGISTER_VERSION,
                 model.key,
-                f"register version {label} as {registry.name!r} v{number}",
+                "every new version is registered (spec.registry)",
                 live.id if live else None,
                 live.name if live else None,
                 params=common.replace(versionLabel=label, versionId=None, registeredVersion=number),
@@ -219,8 +219,7 @@ def _registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -> li
                 Action(
                     ActionKind.REGISTER_VERSION,
                     model.key,
-                    f"register version {latest.label} as {registry.name!r} v{number} (it is "
-                    "not registered yet)",
+                    f"version {latest.label} is not registered yet",
                     live.id,
                     live.name,
                     params=common.replace(
@@ -348,8 +347,9 @@ def _plan_deployment(
             Action(
                 ActionKind.REPLACE_DEPLOYMENT_MODEL,
                 key,
-                f"replace model of {deployment.label!r}: {live.version_label or '?'} → "
-                f"{target.label} (reason {deployment.replacement_reason})",
+                f"it serves {live.version_label or 'another version'}; version: "
+                f"{deployment.version} asks for {target.label} (reason "
+                f"{deployment.replacement_reason})",
                 live.id,
                 live.label,
                 fields=(FieldChange("version", live.version_label, target.label),),

@@ -3,7 +3,7 @@ production pinned; promotion is a pull request that moves the pin (issue 18)."""
 
 from __future__ import annotations
 
-from controller.engine.rendering import render_markdown
+from controller.engine.rendering import headline, render_markdown
 from controller.model.plans import ActionKind
 from tests.delivery.helpers import edit_deployment, served, start
 from tests.fixtures.workspace import Workspace
@@ -46,7 +46,8 @@ def test_a_source_commit_moves_staging_only_and_a_pull_request_promotes_producti
     planned = workspace.plan()
     (replace,) = planned.plan.actions
     assert replace.kind is ActionKind.REPLACE_DEPLOYMENT_MODEL
-    assert "1.0 → 2.0 (reason SCHEDULED_REFRESH" in replace.reason
+    assert "version: 2.0 asks for 2.0 (reason SCHEDULED_REFRESH" in replace.reason
+    assert "1.0 → 2.0 (reason SCHEDULED_REFRESH" in headline(replace)
     assert replace.params["validation"]["status"] in ("passing", "warning")  # type: ignore[index]
     markdown = "".join(render_markdown(planned.plan))
     assert "1 production change(s)" in markdown
