@@ -15,10 +15,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from controller.manifests.context import SchemaVerdict
+from controller.manifests.grants import job_grants
 from controller.manifests.problems import Problem
 from controller.manifests.schemas import did_you_mean
-from controller.manifests.sharing import job_grants
-from controller.manifests.yamlreading import Document
+from controller.manifests.yamlparser import Document
 from controller.model.delivery import (
     KIND_DEPLOYMENT,
     LATEST,

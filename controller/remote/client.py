@@ -17,13 +17,13 @@ from types import TracebackType
 import requests
 
 from controller.remote import routes
-from controller.remote.counting import RequestHook
 from controller.remote.deployments import DeploymentCalls
 from controller.remote.errors import NotFoundError
 from controller.remote.jobs import JobCalls
 from controller.remote.models import ModelCalls
 from controller.remote.modeltests import ModelTestCalls
 from controller.remote.registry import RegistryCalls
+from controller.remote.requestcounts import RequestHook
 from controller.remote.sharing import SharingCalls
 from controller.remote.transport import Transport, build_session
 from controller.remote.versions import VersionCalls

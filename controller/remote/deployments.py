@@ -15,10 +15,10 @@ from typing import Any
 from controller.model.delivery import LiveDeployment
 from controller.model.live import LiveGrant
 from controller.model.values import Fields, Json
-from controller.remote.decoding import MalformedPayloadError, decoding, job_grant_from_api
+from controller.remote.decoders import MalformedPayloadError, decoding, job_grant_from_api
 from controller.remote.errors import NotFoundError
-from controller.remote.paging import paginate
-from controller.remote.polling import wait_for_status
+from controller.remote.pages import paginate
+from controller.remote.poller import wait_for_status
 from controller.remote.sharing import Entry, job_role_entry
 from controller.remote.transport import Transport, json_body
 

@@ -18,10 +18,10 @@ from controller.model.delivery import (
     PredictionEnvironment,
 )
 from controller.model.values import Json
-from controller.remote.decoding import MalformedPayloadError, decoding
+from controller.remote.decoders import MalformedPayloadError, decoding
 from controller.remote.errors import OperationFailedError
-from controller.remote.paging import paginate
-from controller.remote.polling import wait_for_status
+from controller.remote.pages import paginate
+from controller.remote.poller import wait_for_status
 from controller.remote.routes import API_PREFIX
 from controller.remote.transport import Transport, json_body
 
