@@ -170,3 +170,39 @@ def test_a_pin_that_no_registered_version_has_is_blocked(workspace: Workspace) -
     assert "version 7.0 of model 'fraud' is not registered" in blocked.reason
     result = workspace.apply()
     assert [r.outcome for r in result.results] == [Outcome.BLOCKED]
+
+
+def test_adding_a_registry_registers_the_newest_version_once(workspace: Workspace) -> None:
+    workspace.add_model("fraud", target="Binary")
+    workspace.commit("a model without a registry")
+    workspace.converge()
+    workspace.edit_manifest("models/fraud.yaml", registry={"name": "Fraud", "global": True})
+    workspace.commit("register it")
+
+    (register,) = workspace.plan().plan.actions
+    assert register.kind is ActionKind.REGISTER_VERSION
+    assert register.reason == "version 1.0 is not registered yet"
+    workspace.converge()
+
+    (registered,) = workspace.client.list_registered_models()
+    assert (registered.name, registered.is_global, registered.last_version) == ("Fraud", True, 1)
+
+
+def test_a_deployment_pinned_to_a_commit_serves_the_version_made_from_it(
+    workspace: Workspace,
+) -> None:
+    start(workspace)
+    workspace.converge()
+    (model,) = workspace.client.list_models()
+    assert model.latest_version is not None and model.latest_version.git is not None
+    sha = model.latest_version.git.main_branch_commit_sha
+    workspace.repo.write({"models/fraud/custom.py": "# better\n"})
+    workspace.commit("a better model")
+    workspace.converge()
+    edit_deployment(workspace, "fraud-staging", version=sha[:10])
+    workspace.commit("staging pinned to the first commit")
+
+    (replace,) = workspace.plan().plan.actions
+    assert replace.kind is ActionKind.REPLACE_DEPLOYMENT_MODEL
+    workspace.converge()
+    assert served(workspace) == {"fraud-staging": "1.0", "fraud-prod": "1.0"}
