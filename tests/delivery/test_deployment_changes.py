@@ -194,7 +194,8 @@ def test_a_deployment_pinned_to_a_commit_serves_the_version_made_from_it(
     start(workspace)
     workspace.converge()
     (model,) = workspace.client.list_models()
-    assert model.latest_version is not None and model.latest_version.git is not None
+    assert model.latest_version is not None
+    assert model.latest_version.git is not None
     sha = model.latest_version.git.main_branch_commit_sha
     workspace.repo.write({"models/fraud/custom.py": "# better\n"})
     workspace.commit("a better model")
