@@ -10,9 +10,11 @@ import sys
 import time
 from collections import Counter
 
+from controller.manifests import load_desired_state
 from tests.delivery.helpers import served, start
 from tests.fixtures.workspace import NAMESPACE, Workspace
 from tests.reliability.soaking import wait_until_quiet
+from tests.reliability.verifying import LiveApi, verify_delivery
 
 REGISTER = "POST /api/v2/modelPackages/fromCustomModelVersion/"
 CREATE = "POST /api/v2/deployments/fromModelPackage/"
@@ -57,6 +59,11 @@ def killed_apply(ws: Workspace, route: str) -> None:
 
 
 def assert_no_duplicates(ws: Workspace) -> None:
+    api = LiveApi(ws.emulator.api_url, ws.emulator.token)
+    try:
+        verify_delivery(api, load_desired_state(ws.repo.path), NAMESPACE).assert_clean()
+    finally:
+        api.close()
     packages = ws.client.list_packages()
     assert len({p.version_id for p in packages}) == len(packages), packages
     assert len(ws.client.list_registered_models()) == 1
@@ -123,3 +130,25 @@ def test_errors_after_the_write_on_every_new_route_are_settled_without_duplicate
     assert served(workspace) == {"fraud-staging": "2.0", "fraud-prod": "1.0"}
     faulted = workspace.stats()["faults"]
     assert sum(faulted.values()) >= 3, faulted
+
+
+def test_the_verifier_sees_a_duplicate_registration_and_a_deployment_off_its_pin(
+    workspace: Workspace,
+) -> None:
+    start(workspace)
+    workspace.converge()
+    (package,) = workspace.client.list_packages()
+    workspace.client.register_version(
+        package.version_id, registered_model_id=package.registered_model_id
+    )
+    (prod,) = [d for d in workspace.client.list_deployments() if "production" in d.label]
+    workspace.client.update_deployment(prod.id, {"label": "by hand"})
+
+    api = LiveApi(workspace.emulator.api_url, workspace.emulator.token)
+    try:
+        verdict = verify_delivery(api, load_desired_state(workspace.repo.path), NAMESPACE)
+    finally:
+        api.close()
+
+    assert any("is registered 2 times" in p for p in verdict.problems), verdict.problems
+    assert any("label 'by hand'" in p for p in verdict.problems), verdict.problems
