@@ -97,9 +97,6 @@ class Deployer:
             )
         name = str(params.get("registeredModelName"))
         registered_id = params.get("registeredModelId")
-        if not registered_id:
-            found = next((r for r in self._remote.list_registered_models() if r.name == name), None)
-            registered_id = found.id if found else None
         package = self._register(version_id, name, registered_id, params)
         self._record(action, package)
         if not params.get("registeredModelId") and params.get("isGlobal"):
@@ -125,10 +122,8 @@ class Deployer:
         except ConflictError:
             if registered_id:
                 raise
-            # Made meanwhile (by a run that died after creating it): add to it instead.
-            existing = next(
-                (r for r in self._remote.list_registered_models() if r.name == name), None
-            )
+            # Made since the plan (by a run that died after creating it): add to it instead.
+            existing = self._remote.find_registered_model(name)
             if existing is None:
                 raise
             return self._remote.register_version(version_id, registered_model_id=existing.id)

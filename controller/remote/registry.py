@@ -39,11 +39,20 @@ class RegistryCalls:
 
     http: Transport
 
-    def list_registered_models(self, *, page_size: int | None = None) -> list[LiveRegisteredModel]:
-        """Every registered model the token can see (archived ones left out)."""
-        pages = paginate(self.http, REGISTERED_MODELS, page_size=page_size)
+    def list_registered_models(
+        self, *, search: str | None = None, page_size: int | None = None
+    ) -> list[LiveRegisteredModel]:
+        """Every registered model the token can see (archived ones left out); ``search``:
+        those whose name contains it."""
+        query = {"search": search} if search else None
+        pages = paginate(self.http, REGISTERED_MODELS, query=query, page_size=page_size)
         with decoding("GET", REGISTERED_MODELS):
             return [registered_model_from_api(raw) for raw in pages]
+
+    def find_registered_model(self, name: str) -> LiveRegisteredModel | None:
+        """The registered model named exactly ``name``, if any."""
+        found = self.list_registered_models(search=name)
+        return next((r for r in found if r.name == name and not r.archived), None)
 
     def list_packages(
         self, *, version_id: str | None = None, page_size: int | None = None
