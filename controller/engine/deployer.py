@@ -22,10 +22,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from controller.engine.promotions import settings_changes
 from controller.errors import DrGitopsError
 from controller.logs import get_logger
-from controller.model.delivery import LATEST, LivePackage, is_label_pin
+from controller.model.delivery import LATEST, LivePackage, is_label_pin, settings_changes
 from controller.model.plans import Action
 from controller.model.values import Fields, Json
 from controller.remote import ConflictError, DataRobotClient, OutcomeUnknownError, ValidationError

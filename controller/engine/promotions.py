@@ -17,46 +17,27 @@ A version this run creates or registers has no ID yet: the action then carries
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 
-from controller.engine.matching import Matches
+from controller.engine.deliveries import DeliveryInputs, deployment_upid
+from controller.engine.registrations import new_version, plan_registration
+from controller.engine.retirements import deployment_basis, deployment_deletions, orphan_warning
 from controller.errors import PlanError
 from controller.model.delivery import (
     LATEST,
-    MANAGED_SETTINGS,
     DesiredDeployment,
     LiveDelivery,
     LiveDeployment,
     LivePackage,
     is_commit_pin,
+    settings_changes,
 )
-from controller.model.desired import DesiredModel, DesiredState, ResourceKey
+from controller.model.desired import ResourceKey
 from controller.model.diffs import grant_changes
-from controller.model.identity import model_upid, upid_prefix
 from controller.model.live import LiveGrant, LiveModel, LiveSnapshot
-from controller.model.plans import Action, ActionKind, BasisEntry, FieldChange, Plan
+from controller.model.plans import Action, ActionKind, FieldChange, Plan
 from controller.model.values import Fields, Json
-
-
-@dataclass(frozen=True)
-class DeliveryInputs:
-    """What delivery planning reads besides the plan of models and jobs."""
-
-    desired: DesiredState
-    live: LiveSnapshot
-    delivery: LiveDelivery
-    models: Matches[LiveModel]
-    namespace: str
-    commit: str | None = None
-    prune: bool = False
-    allow_deployment_deletion: bool = False
-    max_deletions: int = 5
-    declared_elsewhere: frozenset[ResourceKey] = frozenset()
-    gate_blocked: frozenset[str] = field(default_factory=frozenset)
-    """Custom model version IDs a blocking gate failed for: never registered."""
 
 
 @dataclass(frozen=True)
@@ -79,18 +60,12 @@ class _Target:
         )
 
 
-def deployment_upid(namespace: str, name: str) -> str:
-    """A deployment's ``userProvidedId``: ``<namespace>/<metadata.name>`` (shortened as
-    models' are when the namespace is long)."""
-    return model_upid(namespace, name)
-
-
 def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
     """``plan`` with registration and deployment actions added; see the module doc."""
     by_model: dict[ResourceKey, list[Action]] = {}
     for model in inputs.desired.models:
         if model.registry is not None:
-            by_model[model.key] = _registration(model, plan, inputs)
+            by_model[model.key] = plan_registration(model, plan, inputs)
     registering = {
         key: a
         for key, acts in by_model.items()
@@ -104,7 +79,7 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
         planned = _plan_deployment(deployment, plan, registering, inputs, reported)
         deployments += planned
         unchanged += not planned
-    deletions = _deletions(inputs)
+    deletions = deployment_deletions(inputs)
     actions = _placed(plan.actions, by_model, deployments, deletions)
     total = sum(a.kind.is_deletion for a in actions)
     if total > inputs.max_deletions:
@@ -114,13 +89,15 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
             f"--max-deletions {inputs.max_deletions}. Check that no manifest is missing by "
             "mistake; raise --max-deletions to allow it"
         )
-    warnings = plan.warnings + tuple(reported) + _orphan_warning(inputs)
+    warnings = plan.warnings + tuple(reported) + orphan_warning(inputs)
     return replace(
         plan,
         actions=actions,
         warnings=warnings,
         unchanged=plan.unchanged + unchanged,
-        basis=tuple(sorted(plan.basis + _basis(inputs), key=lambda e: (e.key, e.object_id))),
+        basis=tuple(
+            sorted(plan.basis + deployment_basis(inputs), key=lambda e: (e.key, e.object_id))
+        ),
     )
 
 
@@ -145,107 +122,6 @@ def _placed(
     out += deployments
     out += [a for a in actions if a.kind.is_deletion]
     return tuple(out + deletions)
-
-
-# --- registration ------------------------------------------------------------------------
-
-
-def _new_version(plan: Plan, key: ResourceKey) -> Action | None:
-    return next(
-        (a for a in plan.actions if a.key == key and a.kind is ActionKind.CREATE_VERSION), None
-    )
-
-
-def next_label(action: Action) -> str:
-    """The label DataRobot gives the version a ``create-version`` action makes."""
-    base = action.params.get("baseVersionLabel")
-    if action.params.get("method") == "create" or not base:
-        return "1.0"
-    major, _, minor = str(base).partition(".")
-    if action.params.get("isMajorUpdate"):
-        return f"{int(major) + 1}.0"
-    return f"{major}.{int(minor or 0) + 1}"
-
-
-def _registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -> list[Action]:
-    registry = model.registry
-    assert registry is not None
-    live = inputs.models.live_for(model.key)
-    if any(a.key == model.key and a.kind is ActionKind.BLOCKED for a in plan.actions):
-        return []
-    registered = inputs.delivery.registered_model_named(registry.name)
-    if registered is not None:
-        held = [p for p in inputs.delivery.packages if p.registered_model_id == registered.id]
-        if held and (live is None or all(p.custom_model_id != live.id for p in held)):
-            return [
-                Action(
-                    ActionKind.BLOCKED,
-                    model.key,
-                    f"the registered model {registry.name!r} (id {registered.id}) holds versions "
-                    "of another custom model; dr-gitops registers nothing there. Choose "
-                    "another spec.registry.name",
-                    registered.id,
-                    registered.name,
-                )
-            ]
-    actions: list[Action] = []
-    new = _new_version(plan, model.key)
-    number = (registered.last_version if registered else 0) + 1
-    common = Fields(
-        registeredModelId=registered.id if registered else None,
-        registeredModelName=registry.name,
-        description=registry.description,
-        isGlobal=registry.is_global,
-    )
-    if new is not None:
-        label = next_label(new)
-        actions.append(
-            Action(
-                ActionKind.REGISTER_VERSION,
-                model.key,
-                "every new version is registered (spec.registry)",
-                live.id if live else None,
-                live.name if live else None,
-                params=common.replace(versionLabel=label, versionId=None, registeredVersion=number),
-            )
-        )
-    elif live is not None and live.latest_version is not None:
-        latest = live.latest_version
-        if (
-            inputs.delivery.package_of_version(latest.id) is None
-            and latest.id not in inputs.gate_blocked
-        ):
-            actions.append(
-                Action(
-                    ActionKind.REGISTER_VERSION,
-                    model.key,
-                    f"version {latest.label} is not registered yet",
-                    live.id,
-                    live.name,
-                    params=common.replace(
-                        versionLabel=latest.label, versionId=latest.id, registeredVersion=number
-                    ),
-                )
-            )
-    if registered is not None:
-        changes = []
-        if registry.description is not None and registry.description != registered.description:
-            changes.append(FieldChange("description", registered.description, registry.description))
-        if registry.is_global is not None and registry.is_global != registered.is_global:
-            changes.append(FieldChange("isGlobal", registered.is_global, registry.is_global))
-        if changes:
-            actions.append(
-                Action(
-                    ActionKind.UPDATE_REGISTERED_MODEL,
-                    model.key,
-                    f"registered model {registered.name!r} differs from spec.registry",
-                    registered.id,
-                    registered.name,
-                    fields=tuple(changes),
-                    params=Fields(registeredModelId=registered.id),
-                )
-            )
-    return actions
 
 
 # --- deployments -------------------------------------------------------------------------
@@ -321,7 +197,7 @@ def _plan_deployment(
     upid = deployment_upid(inputs.namespace, key.name)
     live = inputs.delivery.deployment_with_upid(upid)
     target = _target(
-        deployment, live_model, _new_version(plan, model_key), registering.get(model_key), inputs
+        deployment, live_model, new_version(plan, model_key), registering.get(model_key), inputs
     )
     target_id, target_name = (live.id, live.label) if live else (None, None)
     if isinstance(target, str):
@@ -491,105 +367,3 @@ def _field_changes(deployment: DesiredDeployment, live: LiveDeployment) -> tuple
     if deployment.importance is not None and deployment.importance != live.importance:
         changes.append(FieldChange("importance", live.importance, deployment.importance))
     return tuple(changes)
-
-
-def settings_changes(desired: Fields, live: Fields | None) -> tuple[FieldChange, ...]:
-    """Declared settings that differ from ``live`` (``None``: a new deployment), one per
-    sub-field: ``settings.targetDrift.enabled: false → true``."""
-    changes = []
-    for key in MANAGED_SETTINGS:
-        wanted = desired.get(key)
-        if not isinstance(wanted, dict):
-            continue
-        current = live.get(key) if live is not None else None
-        current = current if isinstance(current, dict) else {}
-        for sub, value in sorted(wanted.items()):
-            old = current.get(sub)
-            if live is None or old != value:
-                changes.append(FieldChange(f"settings.{key}.{sub}", old, value))
-    return tuple(changes)
-
-
-# --- pruning, basis ------------------------------------------------------------------------
-
-
-def _orphans(inputs: DeliveryInputs) -> list[tuple[ResourceKey, LiveDeployment]]:
-    prefix = upid_prefix(inputs.namespace)
-    declared = {d.key.name for d in inputs.desired.deployments}
-    found = []
-    for live in inputs.delivery.deployments:
-        upid = live.user_provided_id or ""
-        if not upid.startswith(prefix):
-            continue
-        name = upid[len(prefix) :]
-        key = ResourceKey("Deployment", name)
-        if name not in declared and key not in inputs.declared_elsewhere:
-            found.append((key, live))
-    return sorted(found, key=lambda pair: pair[0])
-
-
-def _deletions(inputs: DeliveryInputs) -> list[Action]:
-    if not inputs.prune:
-        return []
-    actions = []
-    for key, live in _orphans(inputs):
-        if inputs.allow_deployment_deletion:
-            actions.append(
-                Action(
-                    ActionKind.DELETE_DEPLOYMENT,
-                    key,
-                    "its manifest is gone: the deployment stops serving predictions",
-                    live.id,
-                    live.label,
-                )
-            )
-        else:
-            actions.append(
-                Action(
-                    ActionKind.BLOCKED,
-                    key,
-                    "its manifest is gone, but deleting a deployment needs "
-                    "--allow-deployment-deletion as well as --prune",
-                    live.id,
-                    live.label,
-                )
-            )
-    return actions
-
-
-def _orphan_warning(inputs: DeliveryInputs) -> tuple[str, ...]:
-    if inputs.prune:
-        return ()
-    orphans = _orphans(inputs)
-    if not orphans:
-        return ()
-    names = ", ".join(str(k) for k, _ in orphans[:10])
-    return (
-        f"{len(orphans)} owned deployment(s) have no manifest any more ({names}); they keep "
-        "serving: apply with --prune --allow-deployment-deletion to delete them",
-    )
-
-
-def _basis(inputs: DeliveryInputs) -> tuple[BasisEntry, ...]:
-    """Digests of the deployments the plan read (for the stale-plan check)."""
-    prefix = upid_prefix(inputs.namespace)
-    entries = []
-    for live in inputs.delivery.deployments:
-        upid = live.user_provided_id or ""
-        if not upid.startswith(prefix):
-            continue
-        settings = inputs.delivery.settings.get(live.id)
-        facts = {
-            "deployment": asdict(live),
-            "settings": settings.to_dict() if settings is not None else None,
-            "sharing": [asdict(g) for g in inputs.delivery.sharing.get(live.id, ())],
-        }
-        entries.append(
-            BasisEntry(
-                f"Deployment/{upid[len(prefix) :]}",
-                live.id,
-                hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:16],
-                f"deployment {live.label!r} serving {live.version_label}",
-            )
-        )
-    return tuple(entries)

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from controller.engine.applying import Applier, ApplyResult, ApplySettings, Reporter
+from controller.engine.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.gathering import Evidence, EvidenceGatherer
 from controller.engine.matching import Matches, held_elsewhere, match_jobs, match_models
 from controller.engine.planning import PlanInputs, make_plan
-from controller.engine.promotions import DeliveryInputs, add_delivery, deployment_upid
+from controller.engine.promotions import add_delivery
 from controller.engine.targeting import limited_plan, only, targeted_keys
 from controller.errors import PlanError
 from controller.logs import get_logger

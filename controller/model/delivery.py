@@ -14,6 +14,7 @@ from typing import Final
 
 from controller.model.desired import ResourceKey, SharingGrant
 from controller.model.live import LiveGrant
+from controller.model.plans import FieldChange
 from controller.model.values import Fields, Location
 
 KIND_DEPLOYMENT: Final = "Deployment"
@@ -179,3 +180,20 @@ class LiveDelivery:
 
     def deployment_with_upid(self, upid: str) -> LiveDeployment | None:
         return next((d for d in self.deployments if d.user_provided_id == upid), None)
+
+
+def settings_changes(desired: Fields, live: Fields | None) -> tuple[FieldChange, ...]:
+    """Declared settings that differ from ``live`` (``None``: a new deployment), one per
+    sub-field: ``settings.targetDrift.enabled: false → true``."""
+    changes = []
+    for key in MANAGED_SETTINGS:
+        wanted = desired.get(key)
+        if not isinstance(wanted, dict):
+            continue
+        current = live.get(key) if live is not None else None
+        current = current if isinstance(current, dict) else {}
+        for sub, value in sorted(wanted.items()):
+            old = current.get(sub)
+            if live is None or old != value:
+                changes.append(FieldChange(f"settings.{key}.{sub}", old, value))
+    return tuple(changes)
