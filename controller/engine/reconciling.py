@@ -23,20 +23,18 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from controller.engine.applying import Applier, ApplyResult, ApplySettings, Reporter
-from controller.engine.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.gathering import Evidence, EvidenceGatherer
 from controller.engine.matching import Matches, held_elsewhere, match_jobs, match_models
 from controller.engine.planning import PlanInputs, make_plan
-from controller.engine.promotions import add_delivery
+from controller.engine.rollouts import with_delivery
 from controller.engine.targeting import limited_plan, only, targeted_keys
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state
-from controller.model.delivery import LiveDelivery
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
-from controller.model.plans import ActionKind, BasisEntry, Plan, plan_to_json
+from controller.model.plans import BasisEntry, Plan, plan_to_json
 from controller.model.values import GitModelVersion, valid_ref_name
 from controller.remote import (
     ApiError,
@@ -47,7 +45,6 @@ from controller.remote import (
     read_snapshot,
     with_sharing,
 )
-from controller.remote.deliveryreads import DeliveryNeeds, read_delivery
 from controller.settings import EngineSettings, repository_settings_path
 from controller.sources import Checkout, GitSource
 from controller.sources.ci import read_ci
@@ -180,7 +177,9 @@ class Engine:
                 trusted_creators=self._settings.trusted_creators,
             )
         )
-        plan = self._with_delivery(plan, source, desired, snapshot, models, elsewhere)
+        plan = with_delivery(
+            plan, self._client, self._settings, source, desired, snapshot, models, elsewhere
+        )
         if targets is not None:
             plan = limited_plan(plan, targets)
         plan = replace(
@@ -198,77 +197,6 @@ class Engine:
         )
         orphans = tuple(sorted([*models.orphans, *jobs.orphans]))
         return Planned(plan, desired, snapshot, checkout, evidence, pull_request, orphans)
-
-    def _with_delivery(
-        self,
-        plan: Plan,
-        source: GitSource,
-        desired: DesiredState,
-        snapshot: LiveSnapshot,
-        models: Matches[LiveModel],
-        elsewhere: frozenset[ResourceKey],
-    ) -> Plan:
-        """The plan with registration and deployments (only read when the manifests
-        declare some, or when pruning may delete deployments)."""
-        pruning = self._settings.prune and self._settings.allow_deployment_deletion
-        wanted = desired.deployments or any(m.registry for m in desired.models)
-        if not wanted and not pruning:
-            return plan
-        namespace = source.namespace()
-        commits = set()
-        for d in desired.deployments:
-            live = models.live_for(ResourceKey("CustomModel", d.model))
-            found = source.commit(d.version) if d.pinned_to_commit else None
-            if live is not None and found is not None:
-                commits.add((d.version, found.sha, live.id))
-        needs = DeliveryNeeds(
-            settings_of=frozenset(
-                deployment_upid(namespace, d.key.name) for d in desired.deployments if d.settings
-            ),
-            sharing_of=frozenset(
-                deployment_upid(namespace, d.key.name)
-                for d in desired.deployments
-                if d.sharing is not None
-            ),
-            environments=any(d.prediction_environment for d in desired.deployments),
-            commits=frozenset(commits),
-        )
-        delivery = read_delivery(
-            self._client, needs, concurrency=max(8, 2 * self._settings.concurrency)
-        )
-        plan = add_delivery(
-            plan,
-            DeliveryInputs(
-                desired=desired,
-                live=snapshot,
-                delivery=delivery,
-                models=models,
-                namespace=namespace,
-                commit=source.checkout.sha,
-                prune=self._settings.prune,
-                allow_deployment_deletion=self._settings.allow_deployment_deletion,
-                max_deletions=self._settings.max_deletions,
-                declared_elsewhere=elsewhere,
-            ),
-        )
-        return self._with_validations(plan, delivery)
-
-    def _with_validations(self, plan: Plan, delivery: LiveDelivery) -> Plan:
-        """Replacements of a deployment by a version registered already carry what the
-        replacement validation says now (``params.validation``); a read, no change."""
-        actions = []
-        for action in plan.actions:
-            target = action.params.get("target")
-            package = target.get("packageId") if isinstance(target, dict) else None
-            if action.kind is ActionKind.REPLACE_DEPLOYMENT_MODEL and package and action.target_id:
-                check = self._client.validate_replacement(action.target_id, str(package))
-                action = replace(
-                    action,
-                    reason=f"{action.reason}; validation {check.status}",
-                    params=action.params.replace(validation=check.to_json()),
-                )
-            actions.append(action)
-        return plan.with_actions(tuple(actions))
 
     def _namespace_notes(
         self,
