@@ -73,7 +73,9 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
         if a.kind is ActionKind.REGISTER_VERSION
     }
     deployments: list[Action] = []
-    unchanged = 0
+    # A model the plan left unchanged is changed now if it gets registered.
+    touched = {a.key for a in plan.actions}
+    unchanged = -sum(1 for key, acts in by_model.items() if acts and key not in touched)
     reported: list[str] = []
     for deployment in sorted(inputs.desired.deployments, key=lambda d: d.key):
         planned = _plan_deployment(deployment, plan, registering, inputs, reported)

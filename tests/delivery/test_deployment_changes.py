@@ -179,7 +179,9 @@ def test_adding_a_registry_registers_the_newest_version_once(workspace: Workspac
     workspace.edit_manifest("models/fraud.yaml", registry={"name": "Fraud", "global": True})
     workspace.commit("register it")
 
-    (register,) = workspace.plan().plan.actions
+    planned = workspace.plan().plan
+    (register,) = planned.actions
+    assert planned.unchanged == 0  # registering it is a change of the model
     assert register.kind is ActionKind.REGISTER_VERSION
     assert register.reason == "version 1.0 is not registered yet"
     workspace.converge()
