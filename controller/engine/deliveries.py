@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from controller.engine.matching import Matches
+from controller.engine.ownership import Matches
 from controller.model.delivery import LiveDelivery
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import model_upid

@@ -1,7 +1,7 @@
 """Apply delivery actions: register versions, create deployments, replace their model
 (validated first), put settings back, share, delete.
 
-The :class:`~controller.engine.applying.Applier` hands these actions here. Model chains run
+The :class:`~controller.engine.applier.Applier` hands these actions here. Model chains run
 first (a model, its version, its registration), deployment chains after them, so a
 deployment that serves "the version this run registers" finds it in :class:`Deployer`'s
 record of this run's registrations. Every write is safe to repeat after a crash:
@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from controller.errors import DrGitopsError
 from controller.logs import get_logger
 from controller.model.delivery import LATEST, LivePackage, is_label_pin, settings_changes
+from controller.model.params import DeliveryParams, delivery_params
 from controller.model.plans import Action
 from controller.model.values import Fields, Json
 from controller.remote import ConflictError, DataRobotClient, OutcomeUnknownError, ValidationError
@@ -70,7 +71,7 @@ class Deployer:
     def register(self, model_id: str | None, action: Action) -> tuple[str, str]:
         if not model_id:
             raise DeliveryError(f"{action.key}: the model does not exist, nothing to register")
-        params = action.params
+        params = delivery_params(action.params)
         version_id = params.get("versionId")
         if not version_id:
             latest = self._remote.get_model(model_id).latest_version
@@ -103,7 +104,7 @@ class Deployer:
         return model_id, (f"version {label} registered as {name!r} v{package.registered_version}")
 
     def _register(
-        self, version_id: str, name: str, registered_id: Json, params: Fields
+        self, version_id: str, name: str, registered_id: Json, params: DeliveryParams
     ) -> LivePackage:
         try:
             return self._remote.register_version(
@@ -132,7 +133,7 @@ class Deployer:
             self._registered[action.key.name] = package
 
     def update_registered_model(self, model_id: str | None, action: Action) -> tuple[str, str]:
-        registered_id = str(action.params["registeredModelId"])
+        registered_id = str(delivery_params(action.params)["registeredModelId"])
         self._remote.update_registered_model(registered_id, {c.field: c.new for c in action.fields})
         return model_id or registered_id, "registered model updated"
 
@@ -140,7 +141,7 @@ class Deployer:
 
     def _package(self, action: Action) -> tuple[str, str]:
         """``(package ID, version label)`` the deployment should serve."""
-        target = _mapping(action.params.get("target"))
+        target = _mapping(delivery_params(action.params).get("target"))
         label = str(target.get("versionLabel"))
         if target.get("packageId"):
             return str(target["packageId"]), label
@@ -167,7 +168,10 @@ class Deployer:
 
     def create(self, _: str | None, action: Action) -> tuple[str, str]:
         package_id, label = self._package(action)
-        body = {**_mapping(action.params.get("body")), "modelPackageId": package_id}
+        body = {
+            **_mapping(delivery_params(action.params).get("body")),
+            "modelPackageId": package_id,
+        }
         upid = str(body["userProvidedId"])
         existing = self._remote.find_deployment(upid)
         if existing is not None:
@@ -207,7 +211,7 @@ class Deployer:
                 f"{action.key}: the replacement validation is failing, so the model is not "
                 f"replaced: {'; '.join(check.named('failing')) or check.message}"
             )
-        reason = str(action.params.get("reason") or "OTHER")
+        reason = str(delivery_params(action.params).get("reason") or "OTHER")
         try:
             self._remote.replace_model(deployment_id, package_id, reason)
         except OutcomeUnknownError:
@@ -221,7 +225,7 @@ class Deployer:
         return ""
 
     def _put_settings_back(self, deployment_id: str, action: Action) -> int:
-        desired = Fields(_mapping(action.params.get("settings")))
+        desired = Fields(_mapping(delivery_params(action.params).get("settings")))
         if not desired:
             return 0
         current = self._remote.get_deployment_settings(deployment_id)

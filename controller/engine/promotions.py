@@ -36,6 +36,7 @@ from controller.model.delivery import (
 from controller.model.desired import ResourceKey
 from controller.model.diffs import grant_changes
 from controller.model.live import LiveGrant, LiveModel, LiveSnapshot
+from controller.model.params import DeliveryParams, delivery_params
 from controller.model.plans import Action, ActionKind, FieldChange, Plan
 from controller.model.values import Fields, Json
 
@@ -138,8 +139,8 @@ def _target(
 ) -> _Target | str:
     """What the deployment should serve, or why that cannot be told."""
     pin = deployment.version
-    pending_label = str(register.params.get("versionLabel")) if register else None
-    pending_id = register.params.get("versionId") if register else None
+    pending_label = str(delivery_params(register.params).get("versionLabel")) if register else None
+    pending_id = delivery_params(register.params).get("versionId") if register else None
     pending = _Target(pending_label or "", None, str(pending_id) if pending_id else None)
     if pin == LATEST:
         if register is not None:
@@ -231,7 +232,7 @@ def _plan_deployment(
                 live.id,
                 live.label,
                 fields=(FieldChange("version", live.version_label, target.label),),
-                params=params,
+                params=DeliveryParams(params),
             )
         )
     changes = _field_changes(deployment, live)
@@ -256,7 +257,7 @@ def _plan_deployment(
                 live.id,
                 live.label,
                 fields=settings,
-                params=Fields(settings=deployment.settings.to_dict()),
+                params=DeliveryParams(Fields(settings=deployment.settings.to_dict())),
             )
         )
     if deployment.sharing is not None:
@@ -315,7 +316,7 @@ def _create(
             key,
             f"create deployment {deployment.label!r} serving {target.label}",
             fields=tuple(fields),
-            params=params.replace(body=body),
+            params=DeliveryParams(params.replace(body=body)),
         )
     ]
     if deployment.settings:
@@ -325,7 +326,7 @@ def _create(
                 key,
                 "settings of the new deployment",
                 fields=settings_changes(deployment.settings, None),
-                params=Fields(settings=deployment.settings.to_dict()),
+                params=DeliveryParams(Fields(settings=deployment.settings.to_dict())),
             )
         )
     if deployment.sharing is not None:

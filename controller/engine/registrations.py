@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from controller.engine.deliveries import DeliveryInputs
 from controller.model.desired import DesiredModel, ResourceKey
+from controller.model.params import DeliveryParams, VersionCreate, VersionMethod
 from controller.model.plans import Action, ActionKind, FieldChange, Plan
 from controller.model.values import Fields
 
@@ -18,11 +19,12 @@ def new_version(plan: Plan, key: ResourceKey) -> Action | None:
 
 def next_label(action: Action) -> str:
     """The label DataRobot gives the version a ``create-version`` action makes."""
-    base = action.params.get("baseVersionLabel")
-    if action.params.get("method") == "create" or not base:
+    params = action.params
+    base = params.base.label if isinstance(params, VersionCreate) and params.base else None
+    if not isinstance(params, VersionCreate) or params.method is VersionMethod.CREATE or not base:
         return "1.0"
-    major, _, minor = str(base).partition(".")
-    if action.params.get("isMajorUpdate"):
+    major, _, minor = base.partition(".")
+    if params.major:
         return f"{int(major) + 1}.0"
     return f"{major}.{int(minor or 0) + 1}"
 
@@ -69,7 +71,9 @@ def plan_registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -
                 "every new version is registered (spec.registry)",
                 live.id if live else None,
                 live.name if live else None,
-                params=common.replace(versionLabel=label, versionId=None, registeredVersion=number),
+                params=DeliveryParams(
+                    common.replace(versionLabel=label, versionId=None, registeredVersion=number)
+                ),
             )
         )
     elif live is not None and live.latest_version is not None:
@@ -85,8 +89,10 @@ def plan_registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -
                     f"version {latest.label} is not registered yet",
                     live.id,
                     live.name,
-                    params=common.replace(
-                        versionLabel=latest.label, versionId=latest.id, registeredVersion=number
+                    params=DeliveryParams(
+                        common.replace(
+                            versionLabel=latest.label, versionId=latest.id, registeredVersion=number
+                        )
                     ),
                 )
             )
@@ -105,7 +111,7 @@ def plan_registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -
                     registered.id,
                     registered.name,
                     fields=tuple(changes),
-                    params=Fields(registeredModelId=registered.id),
+                    params=DeliveryParams(Fields(registeredModelId=registered.id)),
                 )
             )
     return actions

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from controller.engine.deliveries import DeliveryInputs, deployment_upid
-from controller.engine.matching import Matches
+from controller.engine.ownership import Matches
 from controller.engine.promotions import add_delivery
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.live import LiveModel, LiveSnapshot
+from controller.model.params import delivery_params
 from controller.model.plans import ActionKind, Plan
 from controller.remote import DataRobotClient
 from controller.remote.deliveryreads import DeliveryNeeds, read_delivery
@@ -78,14 +79,14 @@ def _with_validations(client: DataRobotClient, plan: Plan) -> Plan:
     replacement validation says now (``params.validation``); a read, no change."""
     actions = []
     for action in plan.actions:
-        target = action.params.get("target")
+        target = delivery_params(action.params).get("target")
         package = target.get("packageId") if isinstance(target, dict) else None
         if action.kind is ActionKind.REPLACE_DEPLOYMENT_MODEL and package and action.target_id:
             check = client.validate_replacement(action.target_id, str(package))
             action = replace(
                 action,
                 reason=f"{action.reason}; validation {check.status}",
-                params=action.params.replace(validation=check.to_json()),
+                params=delivery_params(action.params).replace(validation=check.to_json()),
             )
         actions.append(action)
     return plan.with_actions(tuple(actions))

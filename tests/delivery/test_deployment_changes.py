@@ -3,8 +3,9 @@ settings a replacement resets, sharing, heal: false, pruning."""
 
 from __future__ import annotations
 
-from controller.engine.applying import Applier, ApplySettings, Outcome
+from controller.engine.applier import Applier, ApplySettings
 from controller.engine.deployer import GateFailures
+from controller.engine.outcomes import Outcome
 from controller.model.plans import ActionKind
 from tests.delivery.helpers import add_deployment, edit_deployment, served, start
 from tests.fixtures.workspace import NAMESPACE, Workspace

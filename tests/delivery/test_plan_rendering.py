@@ -8,7 +8,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from controller.engine.rendering import render_markdown, render_text
+from controller.engine.render import render_markdown, render_text
 from controller.model.desired import ResourceKey
 from controller.model.plans import (
     Action,
@@ -18,6 +18,7 @@ from controller.model.plans import (
     plan_from_json,
     plan_to_json,
 )
+from controller.model.params import DeliveryParams
 from controller.model.values import Fields
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
@@ -54,7 +55,9 @@ def plan() -> Plan:
                 "d1",
                 "Fraud (production)",
                 fields=(FieldChange("version", "1.0", "2.0"),),
-                params=Fields(target=target, reason="SCHEDULED_REFRESH", validation=validation),
+                params=DeliveryParams(
+                    Fields(target=target, reason="SCHEDULED_REFRESH", validation=validation)
+                ),
             ),
         ),
     )
