@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 
 from controller.engine.render import render_markdown, render_text
 from controller.model.desired import ResourceKey
+from controller.model.params import DeliveryParams
 from controller.model.plans import (
     Action,
     ActionKind,
@@ -18,7 +19,6 @@ from controller.model.plans import (
     plan_from_json,
     plan_to_json,
 )
-from controller.model.params import DeliveryParams
 from controller.model.values import Fields
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
