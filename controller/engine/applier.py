@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from controller.engine.deployer import Deployer, GateFailures
+from controller.engine.deployer import DELIVERY_HANDLERS, Deployer, GateFailures
 from controller.engine.outcomes import ActionResult, ApplyResult, LoggingReporter, Outcome, Reporter
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
@@ -155,7 +155,7 @@ class Applier:
         return result
 
     def _dispatch(self, chain: _Chain, action: Action) -> tuple[str, str]:
-        delivery = _DELIVERY_HANDLERS.get(action.kind)
+        delivery = DELIVERY_HANDLERS.get(action.kind)
         if delivery is not None:
             return delivery(self._deployer, chain.object_id or action.target_id, action)
         handler = _HANDLERS[action.kind]
@@ -461,15 +461,4 @@ _HANDLERS: Mapping[ActionKind, _Handler] = {
     ActionKind.UPDATE_JOB_SHARING: Applier._update_sharing,
     ActionKind.DELETE_MODEL: Applier._delete,
     ActionKind.DELETE_JOB: Applier._delete,
-}
-_DeliveryHandler = Callable[[Deployer, str | None, Action], tuple[str, str]]
-_DELIVERY_HANDLERS: Mapping[ActionKind, _DeliveryHandler] = {
-    ActionKind.REGISTER_VERSION: Deployer.register,
-    ActionKind.UPDATE_REGISTERED_MODEL: Deployer.update_registered_model,
-    ActionKind.CREATE_DEPLOYMENT: Deployer.create,
-    ActionKind.REPLACE_DEPLOYMENT_MODEL: Deployer.replace,
-    ActionKind.UPDATE_DEPLOYMENT: Deployer.update,
-    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: Deployer.settings,
-    ActionKind.UPDATE_DEPLOYMENT_SHARING: Deployer.share,
-    ActionKind.DELETE_DEPLOYMENT: Deployer.delete,
 }

@@ -20,13 +20,13 @@ is never registered, so no deployment moves to it, and the run fails naming it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from controller.errors import DrGitopsError
 from controller.logs import get_logger
 from controller.model.delivery import LATEST, LivePackage, is_label_pin, settings_changes
 from controller.model.params import DeliveryParams, delivery_params
-from controller.model.plans import Action
+from controller.model.plans import Action, ActionKind
 from controller.model.values import Fields, Json
 from controller.remote import ConflictError, DataRobotClient, OutcomeUnknownError, ValidationError
 
@@ -262,3 +262,17 @@ def _mapping(value: object) -> dict[str, Json]:
 
 def _text(value: Json) -> str | None:
     return str(value) if value is not None else None
+
+
+_Handler = Callable[[Deployer, str | None, Action], tuple[str, str]]
+DELIVERY_HANDLERS: Mapping[ActionKind, _Handler] = {
+    ActionKind.REGISTER_VERSION: Deployer.register,
+    ActionKind.UPDATE_REGISTERED_MODEL: Deployer.update_registered_model,
+    ActionKind.CREATE_DEPLOYMENT: Deployer.create,
+    ActionKind.REPLACE_DEPLOYMENT_MODEL: Deployer.replace,
+    ActionKind.UPDATE_DEPLOYMENT: Deployer.update,
+    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: Deployer.settings,
+    ActionKind.UPDATE_DEPLOYMENT_SHARING: Deployer.share,
+    ActionKind.DELETE_DEPLOYMENT: Deployer.delete,
+}
+"""The handler of each delivery action kind (the applier hands these actions here)."""
