@@ -5,7 +5,7 @@
     version = client.create_version_from_latest(model_id, files=[...], files_to_delete=[...])
 
 Calls are grouped by resource in mixins (:mod:`.models`, :mod:`.versions`, :mod:`.jobs`,
-:mod:`.sharing`, :mod:`.modeltests`); requests go through one :class:`Transport` (pooling,
+:mod:`.sharing`, :mod:`.modeltests`, :mod:`.gatecalls`); requests go through one :class:`Transport` (pooling,
 retries, typed errors; see :mod:`.transport` for the retry policy).
 """
 
@@ -19,6 +19,7 @@ import requests
 from controller.remote import routes
 from controller.remote.deployments import DeploymentCalls
 from controller.remote.errors import NotFoundError
+from controller.remote.gatecalls import GateCalls
 from controller.remote.jobs import JobCalls
 from controller.remote.models import ModelCalls
 from controller.remote.modeltests import ModelTestCalls
@@ -46,6 +47,7 @@ class DataRobotClient(
     JobCalls,
     SharingCalls,
     ModelTestCalls,
+    GateCalls,
     RegistryCalls,
     DeploymentCalls,
 ):

@@ -56,11 +56,13 @@ def test_the_golden_plans_are_valid_plans_that_cover_each_phase(
         kinds.append(sorted({a["kind"] for a in plan["actions"]}))
     assert kinds == [
         [
+            "build-dependencies",
             "create-deployment",
             "create-job",
             "create-model",
             "create-version",
             "register-version",
+            "test-version",
             "update-deployment-settings",
             "update-deployment-sharing",
             "update-job-sharing",
@@ -68,10 +70,12 @@ def test_the_golden_plans_are_valid_plans_that_cover_each_phase(
         ],
         [],
         [
+            "build-dependencies",
             "create-version",
             "delete-job",
             "register-version",
             "replace-deployment-model",
+            "test-version",
             "update-job",
         ],
     ]
