@@ -127,7 +127,10 @@ class Engine:
         exclude = source.repository.exclude
         desired = _without_ignored(
             load_desired_state(
-                checkout.root, checkout.root / self._settings.path, default_exclude=exclude
+                checkout.root,
+                checkout.root / self._settings.path,
+                default_exclude=exclude,
+                cache_dir=source.cache_dir,
             ),
             source,
         )

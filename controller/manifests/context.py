@@ -10,6 +10,7 @@ from pathlib import Path
 from controller.manifests.limits import ManifestLimits
 from controller.manifests.problems import FieldPath, Problem, dotted
 from controller.manifests.sourcefiles import Finding, SourceLister
+from controller.manifests.yamlcache import YamlCache
 from controller.manifests.yamlparser import Document
 
 
@@ -18,6 +19,7 @@ class BuildContext:
     repo_root: Path
     lister: SourceLister
     limits: ManifestLimits
+    parsed: YamlCache  # the metadata files of sources are parsed through it too
 
 
 class SchemaVerdict:

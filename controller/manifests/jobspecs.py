@@ -135,7 +135,7 @@ def _job_files(
     )
     problems += found
     definitions, found = read_definitions(
-        context.repo_root, listing.source, KIND_JOB, context.limits
+        context.repo_root, listing.source, KIND_JOB, context.limits, context.parsed
     )
     if found or not clean["runtimeParameters"]:
         return listing.source, entry_point, (), (), problems + found

@@ -23,7 +23,8 @@ from controller.manifests.modelspecs import build_model
 from controller.manifests.problems import ManifestError, Problem, sort_problems
 from controller.manifests.schemas import check_schema, did_you_mean, with_api_spelling
 from controller.manifests.sourcefiles import SourceLister
-from controller.manifests.yamlparser import Document, YamlProblem, decode, parse_documents
+from controller.manifests.yamlcache import YamlCache
+from controller.manifests.yamlparser import Document, YamlProblem
 from controller.model.delivery import KIND_DEPLOYMENT, DesiredDeployment
 from controller.model.desired import (
     KIND_JOB,
@@ -65,11 +66,18 @@ def load_desired_state(
     *,
     limits: ManifestLimits = DEFAULT_LIMITS,
     default_exclude: Sequence[str] = (),
+    cache_dir: Path | None = None,
 ) -> DesiredState:
     """The desired state of the manifests under ``manifest_root`` (default: the whole
     repository). Warnings are logged; any error raises :class:`ManifestError` listing
-    every problem."""
-    loaded = load(repo_root, manifest_root, limits=limits, default_exclude=default_exclude)
+    every problem. ``cache_dir``: where parsed files are kept (see ``yamlcache``)."""
+    loaded = load(
+        repo_root,
+        manifest_root,
+        limits=limits,
+        default_exclude=default_exclude,
+        cache_dir=cache_dir,
+    )
     for warning in loaded.warnings:
         log.warning("manifest_warning", problem=str(warning))
     if loaded.errors:
@@ -97,9 +105,11 @@ def load(
     *,
     limits: ManifestLimits = DEFAULT_LIMITS,
     default_exclude: Sequence[str] = (),
+    cache_dir: Path | None = None,
 ) -> Loaded:
     """Find, parse, validate and build; see :class:`Loaded`. ``default_exclude``: the
-    repository settings file's patterns, excluded from every source folder."""
+    repository settings file's patterns, excluded from every source folder; ``cache_dir``:
+    the folder keeping parsed files by content between runs (none: parse every file)."""
     root = Path(os.path.realpath(repo_root))
     search = Path(os.path.realpath(manifest_root)) if manifest_root is not None else root
     shown = os.path.relpath(search, root).replace(os.sep, "/")
@@ -124,7 +134,7 @@ def load(
             f"--path names a folder relative to the top of the repository, {root}",
         )
         return Loaded(DesiredState(), (problem,))
-    reader = _Reader(root, limits)
+    reader = _Reader(root, limits, YamlCache(cache_dir, root, limits))
     scan = scan_yaml(search, limits.max_folder_depth)
     for path in scan.files:
         reader.read(path)
@@ -143,6 +153,7 @@ def load(
             )
         )
     state, problems = _build(reader, root, limits, default_exclude)
+    reader.parsed.save()
     state = DesiredState(
         state.models, state.jobs, root="" if shown == "." else shown, deployments=state.deployments
     )
@@ -168,6 +179,7 @@ class _Reader:
 
     root: Path
     limits: ManifestLimits
+    parsed: YamlCache
     manifests: list[tuple[str, Document]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     manifest_files: set[str] = field(default_factory=set)
@@ -221,7 +233,7 @@ class _Reader:
             )
             return
         try:
-            documents = parse_documents(decode(raw, rel), rel, self.limits)
+            documents = self.parsed.documents(raw, rel, self.limits)
         except YamlProblem as exc:
             self.problems.append(exc.problem)
             return
@@ -267,7 +279,7 @@ def _build(
     reader: _Reader, root: Path, limits: ManifestLimits, default_exclude: Sequence[str] = ()
 ) -> tuple[DesiredState, list[Problem]]:
     lister = SourceLister(root, limits, frozenset(reader.manifest_files), default_exclude)
-    context = BuildContext(root, lister, limits)
+    context = BuildContext(root, lister, limits, reader.parsed)
     problems: list[Problem] = []
     first_seen: dict[tuple[str, str], Document] = {}
     models: list[DesiredModel] = []

@@ -17,7 +17,8 @@ from typing import Any
 from controller.manifests.limits import ManifestLimits
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.schemas import describe, did_you_mean
-from controller.manifests.yamlparser import Document, YamlProblem, decode, parse_documents
+from controller.manifests.yamlcache import YamlCache
+from controller.manifests.yamlparser import Document, YamlProblem
 from controller.model.desired import (
     KIND_MODEL,
     RuntimeParameterDefinition,
@@ -34,7 +35,7 @@ Definitions = tuple[RuntimeParameterDefinition, ...]
 
 
 def read_definitions(
-    repo_root: Path, source: Source, kind: str, limits: ManifestLimits
+    repo_root: Path, source: Source, kind: str, limits: ManifestLimits, parsed: YamlCache
 ) -> tuple[Definitions | None, list[Problem]]:
     """The definitions in the source's metadata file; ``None`` when it has no such file."""
     name = METADATA_FILES[kind]
@@ -46,8 +47,7 @@ def read_definitions(
         message = f"{name} is larger than {limits.max_yaml_bytes} bytes"
         return None, [Problem(repo_path, 1, 0, "", message, "shorten it")]
     try:
-        text = decode((repo_root / repo_path).read_bytes(), repo_path)
-        documents = parse_documents(text, repo_path, limits)
+        documents = parsed.documents((repo_root / repo_path).read_bytes(), repo_path, limits)
     except YamlProblem as exc:
         return None, [exc.problem]
     document = documents[0] if documents else None

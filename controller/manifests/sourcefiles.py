@@ -23,10 +23,12 @@ Policy (documented in the schemas):
 from __future__ import annotations
 
 import os
+import re
 import stat
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from pathlib import Path
 
 import pathspec
@@ -36,6 +38,7 @@ from controller.manifests.limits import GIB, MIB, ManifestLimits
 from controller.manifests.problems import Severity
 from controller.model.desired import Source, SourceFile
 
+_NAME = attrgetter("name")
 _VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 ALWAYS_SKIPPED = _VCS_DIRS | {"__pycache__", ".DS_Store", "Thumbs.db"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo")
@@ -96,6 +99,10 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _posix(path: str, root: str) -> str:
+    # Paths under the (real, normalised) root are cut, not recomputed: relpath made the
+    # listing of 10,000 source folders spend a fifth of its time here.
+    if path.startswith(root) and path[len(root) : len(root) + 1] == os.sep:
+        return path[len(root) + 1 :].replace(os.sep, "/")
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
@@ -239,6 +246,9 @@ class SourceLister:
         return out
 
 
+# A pointer is "version https://git-lfs.github.com/spec/v1", "oid sha256:<64 hex>" and
+# "size <n>", one a line: at least 126 bytes. Smaller files are not opened to look.
+_LFS_POINTER_MIN = 120
 _LFS_POINTER_MAX = 200
 _LFS_SIGNATURE = b"version https://git-lfs.github.com/spec/"
 
@@ -254,11 +264,11 @@ def _is_lfs_pointer(path: str) -> bool:
 def _fit_name(name: str) -> bool:
     """A file name the API and the plans can carry: UTF-8 (no undecodable bytes, which
     Python holds as surrogates) without control characters."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return not any(ord(c) < 32 or ord(c) == 127 for c in name)
+    return _UNFIT.search(name) is None
+
+
+# Control characters, and the lone surrogates undecodable bytes become (not UTF-8).
+_UNFIT = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 def _too_deep(folder: str, limits: ManifestLimits) -> Finding:
@@ -312,7 +322,7 @@ class _Walk:
                 self.findings.append(_too_deep(_posix(path, self.lister.root), limits))
                 return
             with os.scandir(path) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
+                entries = sorted(listing, key=_NAME)
             subfolders = []
             for entry in entries:
                 if self.count >= self.stop_at:
@@ -407,7 +417,9 @@ class _Walk:
     def _add(self, rel: str, repo_path: str, size: int) -> None:
         if repo_path in self.lister.skip:
             return
-        if size <= _LFS_POINTER_MAX and _is_lfs_pointer(os.path.join(self.lister.root, repo_path)):
+        if _LFS_POINTER_MIN <= size <= _LFS_POINTER_MAX and _is_lfs_pointer(
+            os.path.join(self.lister.root, repo_path)
+        ):
             self.findings.append(
                 Finding(
                     f"{repo_path} is a Git LFS pointer, not the file it stands for; it would "

@@ -129,6 +129,25 @@ def select_prefixed(sorted_paths: Sequence[str], prefixes: Iterable[str]) -> lis
     return sorted(picked)
 
 
+def touching_folders(paths: Iterable[str], folders: Iterable[str]) -> list[str]:
+    """The ``paths`` (a folder ends in ``/``) at or below any of ``folders``, and the folder
+    paths holding one of ``folders``: what ``git ls-files --directory -- <folders>`` would
+    have printed, without asking git to match thousands of pathspecs against every path
+    (that costs folders x paths)."""
+    wanted = sorted({f.strip("/") for f in folders if f.strip("/")})
+    chosen = set(wanted)
+    out = []
+    for path in paths:
+        parts = path.rstrip("/").split("/")
+        if any("/".join(parts[:end]) in chosen for end in range(1, len(parts) + 1)):
+            out.append(path)
+        elif path.endswith("/"):
+            start = bisect_left(wanted, path)
+            if start < len(wanted) and wanted[start].startswith(path):
+                out.append(path)
+    return out
+
+
 def split_diff_blocks(output: bytes, head: str) -> dict[str, bytes]:
     """Split ``git diff-tree --stdin --always -z --raw --format='%H %P'`` output into the
     ``--raw`` part of each input line, keyed by the base commit of the line."""

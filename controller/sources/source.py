@@ -10,6 +10,7 @@ that cannot be found.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -33,6 +34,7 @@ from controller.sources.changes import (
     parse_raw_diff,
     select_prefixed,
     split_diff_blocks,
+    touching_folders,
 )
 from controller.sources.checkouts import Checkout, read_commits, read_objects
 from controller.sources.ci import read_ci
@@ -105,6 +107,11 @@ class GitSource:
     @property
     def git_commands(self) -> Mapping[str, int]:
         return dict(self._runner.commands)
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """The cache folder of the settings (clones, exports, parsed manifests)."""
+        return self._settings.cache_dir
 
     @property
     def git_dir(self) -> Path:
@@ -295,10 +302,11 @@ class GitSource:
     def ignored(self, folders: Iterable[str]) -> tuple[str, ...]:
         """Paths under ``folders`` that git ignores and does not track (a folder ends in
         ``/``), in a working-tree checkout; nothing otherwise (a commit holds no such file).
-        One ``git ls-files`` for all the folders."""
+        One ``git ls-files`` under the folders' common parent, sorted out here."""
         wanted = sorted({f for f in folders if f})
         if not self.checkout.working_tree or not wanted:
             return ()
+        common = os.path.commonpath(wanted) if all(not w.startswith("/") for w in wanted) else ""
         result = self._runner.run(
             "-C",
             str(self.checkout.toplevel),
@@ -308,11 +316,11 @@ class GitSource:
             "--ignored",
             "--exclude-standard",
             "--directory",
-            "--",
-            *wanted,
+            *(("--", f":(literal){common}") if common not in ("", ".") else ()),
             what="listing the files git ignores",
         )
-        return tuple(p.decode("utf-8", "surrogateescape") for p in result.stdout.split(b"\0") if p)
+        found = (p.decode("utf-8", "surrogateescape") for p in result.stdout.split(b"\0") if p)
+        return tuple(touching_folders(found, wanted))
 
     def blob_shas(
         self, commit: str | None = None, *, prefixes: Iterable[str] | None = None

@@ -8,7 +8,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from controller.errors import DrGitopsError
-from controller.manifests import ManifestError, load_desired_state, validate_tree
+from controller.manifests import ManifestError, load_desired_state, sourcefiles, validate_tree
 from controller.model.desired import Adoption, ResourceKey, RuntimeValue, SharingGrant
 from tests.fixtures.manifests import JOB, MODEL, ManifestRepo
 
@@ -335,3 +335,27 @@ def test_a_git_lfs_pointer_in_a_source_is_a_warning(manifest_repo: ManifestRepo)
     assert not loaded.errors
     (warning,) = [p for p in loaded.problems if "LFS" in p.message]
     assert "models/scorer/model.pkl is a Git LFS pointer" in warning.message
+
+
+def test_only_files_the_size_of_a_git_lfs_pointer_are_opened_to_look_for_one(
+    manifest_repo: ManifestRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    smallest = (
+        "version https://git-lfs.github.com/spec/v1\n"
+        "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+        "size 0\n"
+    )
+    opened: list[str] = []
+    original = sourcefiles._is_lfs_pointer
+
+    def counted(path: str) -> bool:
+        opened.append(Path(path).name)
+        return original(path)
+
+    monkeypatch.setattr(sourcefiles, "_is_lfs_pointer", counted)
+    manifest_repo.with_model().write({"models/scorer/empty.pkl": smallest})
+    loaded = manifest_repo.load()
+    (warning,) = [p for p in loaded.problems if "LFS" in p.message]
+    assert "models/scorer/empty.pkl is a Git LFS pointer" in warning.message
+    # custom.py, requirements.txt and model-metadata.yaml are too small to be pointers
+    assert opened == ["empty.pkl"]

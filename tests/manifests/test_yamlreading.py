@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
+import yaml
 
 from controller.manifests.limits import ManifestLimits
 from controller.manifests.yamlparser import YamlProblem, decode, parse_documents
@@ -99,3 +101,24 @@ def test_an_empty_document_is_kept_as_empty() -> None:
 
     assert [d.data for d in documents] == [{"a": 1}, None, {"b": 2}]
     assert [d.index for d in documents] == [1, 2, 3]
+
+
+def test_a_repeated_scalar_is_resolved_once_and_its_style_still_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    original = yaml.resolver.BaseResolver.resolve
+
+    def counted(self: Any, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode:
+            calls.append(value)
+        return original(self, kind, value, implicit)
+
+    monkeypatch.setattr(yaml.resolver.BaseResolver, "resolve", counted)
+    rows = "".join(f"- {{n: 41.5, q: '41.5', t: yes, u: no-{i % 3}}}\n" for i in range(200))
+    (document,) = parse_documents(rows, "f.yaml", LIMITS)
+
+    assert document.data[0] == {"n": 41.5, "q": "41.5", "t": True, "u": "no-0"}
+    assert document.data[199] == {"n": 41.5, "q": "41.5", "t": True, "u": "no-1"}
+    # 800 keys and 800 values, of 10 distinct (value, style) pairs at most
+    assert len(calls) <= 10

@@ -16,6 +16,7 @@ from controller.remote import (
     DataRobotClient,
     RequestCounter,
     errors,
+    pages,
     read_sharing,
     read_snapshot,
     with_sharing,
@@ -131,11 +132,13 @@ class TrackingSession(requests.Session):
         self._lock = threading.Lock()
         self.in_flight = 0
         self.most = 0
+        self.urls: list[str] = []
 
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         with self._lock:
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
+            self.urls.append(str(args[1] if len(args) > 1 else kwargs.get("url")))
         try:
             return super().request(*args, **kwargs)
         finally:
@@ -173,3 +176,19 @@ def test_a_failed_sharing_read_is_raised(
 ) -> None:
     with pytest.raises(errors.NotFoundError):
         read_sharing(dr_client, [*populated["models"], "0" * 24], [], concurrency=4)
+
+
+def test_once_the_first_page_gives_the_total_the_other_pages_are_read_side_by_side(
+    emulator: EmulatorServer,
+    tracked: tuple[DataRobotClient, TrackingSession],
+    populated: dict[str, list[str]],
+) -> None:
+    client, session = tracked
+    clean = read_snapshot(client, read_jobs=False, page_size=2)
+    set_faults(emulator, latencyMs=40)
+    session.most, session.urls = 0, []
+    assert read_snapshot(client, read_jobs=False, page_size=2) == clean
+    assert sorted(m.id for m in clean.models) == sorted(populated["models"])
+    assert len([u for u in session.urls if u.endswith("/customModels/")]) == 12 // 2
+    # the first page (beside the account read), then the other five, four at a time
+    assert pages.PARALLEL_PAGES <= session.most <= pages.PARALLEL_PAGES + 1

@@ -9,6 +9,7 @@ import pytest
 
 from controller.errors import SourceError
 from controller.sources import open_source
+from controller.sources.changes import touching_folders
 from tests.fixtures.gitrepos import GitRepo, RemoteRepo
 from tests.sources.conftest import MakeSettings
 
@@ -182,3 +183,40 @@ def test_the_process_environment_cannot_redirect_git(
     hostile = {"PATH": os.environ["PATH"], "GIT_DIR": str(other.path / ".git")}
     with open_source(git_settings(git_repo.path), environ=hostile) as source:
         assert source.checkout.sha == sha
+
+
+def test_ignored_paths_are_those_under_or_above_the_folders_asked_about(
+    git_repo: GitRepo, git_settings: MakeSettings
+) -> None:
+    git_repo.commit(
+        "first",
+        {
+            ".gitignore": ".env\nbuild/\n",
+            "models/a/custom.py": "x",
+            "models/b/custom.py": "x",
+            "models/ab/custom.py": "x",
+        },
+    )
+    git_repo.write(
+        {
+            "models/a/.env": "SECRET=1\n",
+            "models/a/build/out.bin": "o",
+            "models/ab/.env": "SECRET=2\n",  # a sibling whose name starts like "a"
+            "build/m/custom.py": "x",  # a source folder inside an ignored folder
+            "other/.env": "SECRET=3\n",
+        }
+    )
+    with open_source(git_settings(git_repo.path)) as source:
+        ignored = source.ignored(["models/a", "models/b", "build/m"])
+    assert ignored == ("build/", "models/a/.env", "models/a/build/")
+
+
+def test_touching_folders_matches_whole_path_parts() -> None:
+    paths = ["build/", "models/a/.env", "models/ab/.env", "models/a/x/", "other/.env", "models/"]
+    assert touching_folders(paths, ["models/a", "build/m"]) == [
+        "build/",
+        "models/a/.env",
+        "models/a/x/",
+        "models/",
+    ]
+    assert touching_folders(paths, []) == []

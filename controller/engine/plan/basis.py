@@ -96,9 +96,17 @@ def _shallow(value: object) -> object:
     """JSON for our values without deep copies: a dataclass's own fields, a Fields' dict."""
     if isinstance(value, Fields):
         return dict(value.items())
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in fields(value)}
+    names = _FIELD_NAMES.get(type(value))
+    if names is None and is_dataclass(value) and not isinstance(value, type):
+        # dataclasses.fields() builds its tuple at every call: a tenth of planning's time
+        # at 1,000 models. The field names of a type never change.
+        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in fields(value)))
+    if names is not None:
+        return {name: getattr(value, name) for name in names}
     return str(value)
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _model_summary(model: LiveModel) -> str:

@@ -1,0 +1,121 @@
+"""Parsed YAML files are kept by content in the cache folder: an unchanged manifest or
+metadata file is not parsed again, a changed one is, and a bad cache file is ignored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from controller.manifests import DEFAULT_LIMITS, load, yamlcache
+from controller.manifests.yamlcache import YamlCache, file_name
+from tests.fixtures.manifests import MODEL, ManifestRepo
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files parsed (not read back from the cache), in order."""
+    seen: list[str] = []
+    original = yamlcache.parse_documents
+
+    def counted(text: str, file: str, limits: object) -> object:
+        seen.append(file)
+        return original(text, file, limits)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yamlcache, "parse_documents", counted)
+    return seen
+
+
+def _state(root: Path, cache: Path) -> object:
+    loaded = load(root, cache_dir=cache)
+    assert not loaded.errors, loaded.errors
+    return loaded.state
+
+
+def test_an_unchanged_repository_is_not_parsed_again(
+    manifest_repo: ManifestRepo, tmp_path: Path, parses: list[str]
+) -> None:
+    root, cache = manifest_repo.with_model().root, tmp_path / "cache"
+    first = _state(root, cache)
+    assert sorted(parses) == ["models/scorer.yaml", "models/scorer/model-metadata.yaml"]
+    parses.clear()
+
+    assert _state(root, cache) == first
+    assert parses == []
+
+
+def test_a_changed_file_is_parsed_again_and_its_new_content_counts(
+    manifest_repo: ManifestRepo, tmp_path: Path, parses: list[str]
+) -> None:
+    root, cache = manifest_repo.with_model().root, tmp_path / "cache"
+    _state(root, cache)
+    parses.clear()
+    manifest_repo.write(
+        {"models/scorer.yaml": MODEL.replace("targetName: label", "targetName: rate")}
+    )
+
+    state = _state(root, cache)
+    assert parses == ["models/scorer.yaml"]
+    assert "'rate'" in str(state)
+
+
+def test_a_damaged_cache_file_is_ignored_and_written_again(
+    manifest_repo: ManifestRepo, tmp_path: Path, parses: list[str]
+) -> None:
+    root, cache = manifest_repo.with_model().root, tmp_path / "cache"
+    first = _state(root, cache)
+    stored = cache / file_name(root)
+    for damage in (stored.read_bytes()[:-40], b"not marshal at all", b""):
+        stored.write_bytes(damage)
+        parses.clear()
+        assert _state(root, cache) == first
+        assert len(parses) == 2
+    parses.clear()
+    assert _state(root, cache) == first
+    assert parses == []  # written again, whole
+
+
+def test_the_cache_keeps_only_what_the_last_run_read(
+    manifest_repo: ManifestRepo, tmp_path: Path
+) -> None:
+    root, cache = manifest_repo.with_model().root, tmp_path / "cache"
+    manifest_repo.write({"models/other.yaml": MODEL.replace("name: scorer", "name: other")})
+    load(root, cache_dir=cache)
+    (root / "models" / "other.yaml").unlink()
+    load(root, cache_dir=cache)
+
+    kept = YamlCache(cache, root, DEFAULT_LIMITS)
+    assert sorted(file for file, _ in kept._stored) == [
+        "models/scorer.yaml",
+        "models/scorer/model-metadata.yaml",
+    ]
+
+
+def test_a_file_with_a_value_the_cache_cannot_hold_is_parsed_every_time(
+    manifest_repo: ManifestRepo, tmp_path: Path, parses: list[str]
+) -> None:
+    root, cache = manifest_repo.with_model().root, tmp_path / "cache"
+    manifest_repo.write({"notes.yaml": "when: 2024-01-01\n"})  # a date: not a manifest
+    manifest_repo.write({"models/scorer/model-metadata.yaml": _METADATA_WITH_DATE})
+    _state(root, cache)
+    parses.clear()
+    _state(root, cache)
+    assert parses == ["models/scorer/model-metadata.yaml"]
+
+
+def test_without_a_cache_folder_nothing_is_written(
+    manifest_repo: ManifestRepo, tmp_path: Path
+) -> None:
+    root = manifest_repo.with_model().root
+    load(root)
+    assert not list(tmp_path.rglob("yaml-documents-*"))
+
+
+_METADATA_WITH_DATE = """\
+name: scorer
+type: inference
+targetType: binary
+released: 2024-01-01
+runtimeParameterDefinitions:
+  - {fieldName: THRESHOLD, type: numeric, defaultValue: 0.5}
+"""
