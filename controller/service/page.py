@@ -134,6 +134,8 @@ def _common(facts: PageFacts) -> dict[str, Any]:
         state = "suspended"
     elif operations.get("mode") == "observe" and state == "running":
         state = "observing"
+    elif state == "running" and status.get("consecutiveFailures"):
+        state = "failing"
     return {
         "version": __version__,
         "namespace": facts.settings.namespace,
