@@ -50,6 +50,8 @@ _CONTROL = {
     "/control/reconcile": "reconcile",
 }
 _PAGES = ("/", "/status")
+_RENDERED_KEPT = 64
+_FRESH_SECONDS = 1.0  # a page may be this much older than the facts (it refreshes in 15 s)
 _REASONS = {200: "OK", 202: "Accepted", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
             405: "Method Not Allowed"}  # fmt: skip
 
@@ -91,6 +93,8 @@ class Operations:
         self._wall = wall
         self._lock = threading.Lock()
         self._suspended_at: float | None = None
+        # path -> (when checked, the facts' version, the page): see _page.
+        self._rendered: dict[str, tuple[float, str, tuple[int, str]]] = {}
         self._mode_gauge = Gauge(
             "dr_gitops_mode",
             "1 for the mode runs are in: apply, observe (--mode observe) or suspended.",
@@ -126,6 +130,7 @@ class Operations:
                 return False
             self._suspended_at = self._wall()
         log.warning("reconcile_suspended", action="runs plan and report, apply nothing")
+        self._forget_pages()
         self._show_mode()
         return True
 
@@ -137,12 +142,14 @@ class Operations:
                 return None
             self._suspended_at = None
         log.warning("reconcile_resumed")
+        self._forget_pages()
         self._show_mode()
         return self._request_run("resume")
 
     def on_run(self, record: Any, outcome: Any) -> None:
         """Keep the run's page and count what it left pending."""
         self.pages.add(record, outcome)
+        self._forget_pages()
         pending = sum(1 for o in outcome.objects if o.state in ("drifted", "missing"))
         if outcome.objects or record.succeeded:
             self._pending_gauge.set(pending if record.result == "planned" else 0)
@@ -156,6 +163,11 @@ class Operations:
             "suspended": since is not None,
             "suspendedSince": isoformat(since),
         }
+
+    def _forget_pages(self) -> None:
+        """A run finished or the suspension changed: the next view renders anew."""
+        with self._lock:
+            self._rendered.clear()
 
     def _show_mode(self) -> None:
         current = "suspended" if self.suspended else self.settings.mode
@@ -186,13 +198,33 @@ class Operations:
             )
         if path == "/status":
             return None
+        return _html(start_response, *self._page(path))
+
+    def _page(self, path: str) -> tuple[int, str]:
+        """The page at ``path``: rendered again only when what it shows changed. Finished
+        runs and suspensions show at once; other changes (a run starting, the lock) are
+        looked for at most once a second, so a flood of views costs lookups."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._rendered.get(path)
+        if cached is not None and now - cached[0] < _FRESH_SECONDS:
+            return cached[2]
+        facts = self._facts()
+        version = _version(facts)
+        fresh = cached is None or cached[1] != version
+        page = self._render(path, facts) if fresh else cached[2]  # type: ignore[index]
+        with self._lock:
+            if len(self._rendered) >= _RENDERED_KEPT:
+                self._rendered.clear()
+            self._rendered[path] = (now, version, page)
+        return page
+
+    def _render(self, path: str, facts: PageFacts) -> tuple[int, str]:
         if path == "/":
-            return _html(start_response, 200, render_index(self._facts()))
+            return 200, render_index(facts)
         run_id = path[len("/runs/") :]
         found = self.pages.get(run_id)
-        if found is None:
-            return _html(start_response, 404, render_run(self._facts(), None, run_id))
-        return _html(start_response, 200, render_run(self._facts(), found, run_id))
+        return (404 if found is None else 200), render_run(facts, found, run_id)
 
     def _facts(self) -> PageFacts:
         return PageFacts(
@@ -245,6 +277,31 @@ class Operations:
         return _matches(_presented(environ, basic=True), accepted)
 
 
+def _version(facts: PageFacts) -> str:
+    """What a page depends on that changes: the runs, the run in progress and the one
+    pending, the next run, the state, the lock and the suspension (the pages of runs are
+    added with the runs)."""
+    status = facts.status
+    runs = status.get("runs") or [{}]
+    kept = facts.pages.latest()  # added just after the history: both are part of the key
+    return json.dumps(
+        [
+            kept[0].run_id if kept is not None else None,
+            runs[0].get("runId"),
+            len(runs),
+            status.get("current"),
+            status.get("pending"),
+            status.get("nextRunAt"),
+            status.get("state"),
+            status.get("consecutiveFailures"),
+            status.get("lock"),
+            facts.operations,
+        ],
+        default=str,
+        sort_keys=True,
+    )
+
+
 def _presented(environ: Mapping[str, Any], *, basic: bool) -> str | None:
     """The token of ``Authorization: Bearer T`` (or, with ``basic``, the password of
     ``Authorization: Basic base64(user:T)``)."""
@@ -289,7 +346,7 @@ def _answer(
 
 
 def _html(start_response: StartResponse, status: int, text: str) -> list[bytes]:
-    payload = text.encode("utf-8")
+    payload = text.encode("utf-8")  # (cheap next to rendering)
     start_response(
         f"{status} {_REASONS.get(status, 'Error')}",
         [
