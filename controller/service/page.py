@@ -188,7 +188,7 @@ def _counts(objects: tuple[ObjectState, ...]) -> list[tuple[str, int]]:
 def _pending(latest: tuple[RunRecord, RunOutcome] | None) -> dict[str, Any]:
     """What the next run would do, as the last run computed it."""
     if latest is None:
-        return {"text": None, "why": "no run has finished yet"}
+        return {"text": None, "why": "no run has finished yet", "run": None}
     record, outcome = latest
     if record.result == "planned":
         return {

@@ -68,13 +68,15 @@ def check_installed(installed: Installed, tmp_path: Path, emulator: EmulatorServ
     assert __version__ in installed.run("--version", cwd=tmp_path)
 
     # The status page's templates are package data: they load from the installed package.
-    page = subprocess.run(
+    rendered = subprocess.run(
         [installed.python, "-c", RENDER_PAGE],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    page = rendered.stdout
     assert page.startswith("<!doctype html>"), page
     assert "namespace <strong>pkg/ns</strong>" in page
 

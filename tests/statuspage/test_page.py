@@ -158,3 +158,16 @@ def test_page_views_ask_nothing_of_datarobot(workspace: Workspace, live_service:
         live.page()
         live.page(f"/runs/{run_id}")
     assert workspace.stats()["total"] == before
+
+
+def test_the_page_renders_before_the_first_run_has_finished() -> None:
+    facts = PageFacts(
+        status={"state": "waiting-for-lock", "runs": [], "current": None, "lock": None},
+        operations={"mode": "apply", "suspended": False},
+        settings=OperationsSettings(namespace="team/models"),
+        pages=RunPages(5),
+    )
+    page = render_index(facts)
+    assert "no run has finished yet" in page
+    assert "No object known yet." in page
+    assert 'id="controller-state">waiting-for-lock<' in page
