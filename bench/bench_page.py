@@ -130,7 +130,9 @@ class PageLoad:
         conn.close()
 
 
-def reconcile_rounds(port: int, emulator_port: int, models: list[dict[str, Any]], rounds: int) -> list[float]:
+def reconcile_rounds(
+    port: int, emulator_port: int, models: list[dict[str, Any]], rounds: int
+) -> list[float]:
     """Durations (s) of ``rounds`` runs, each after one model was changed by hand."""
     durations = []
     for index in range(rounds):
@@ -145,7 +147,7 @@ def reconcile_rounds(port: int, emulator_port: int, models: list[dict[str, Any]]
         before = {r["runId"] for r in call(port, "GET", "/status")["runs"]}
         call(port, "POST", "/control/reconcile", token=CONTROL)
 
-        def finished() -> dict[str, Any] | None:
+        def finished(before: set[str] = before) -> dict[str, Any] | None:
             runs = [r for r in call(port, "GET", "/status")["runs"] if r["runId"] not in before]
             return runs[0] if runs else None
 
@@ -208,7 +210,11 @@ def main() -> int:
                 f"{first['result']} in {time.monotonic() - began:.1f} s"
             )
             listed = call(emulator_port, "GET", "/api/v2/customModels/?limit=1000", token=TOKEN)
-            models = [m for m in listed["data"] if str(m.get("userProvidedId", "")).startswith(NAMESPACE + "/gm-")]
+            models = [
+                m
+                for m in listed["data"]
+                if str(m.get("userProvidedId", "")).startswith(NAMESPACE + "/gm-")
+            ]
             quiet = reconcile_rounds(port, emulator_port, models, args.rounds)
             with PageLoad(port, args.rate) as load:
                 loaded = reconcile_rounds(port, emulator_port, models, args.rounds)

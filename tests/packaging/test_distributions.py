@@ -26,7 +26,6 @@ from tests.packaging.installing import (
     install,
 )
 
-
 RENDER_PAGE = (
     "from controller.service.operations import OperationsSettings\n"
     "from controller.service.page import PageFacts, RunPages, render_index\n"
