@@ -247,3 +247,46 @@ def test_the_cli_says_why_a_call_was_refused_without_showing_the_token(
     code, said = _cli("suspend", "--service", "http://127.0.0.1:9", "--token-file", str(wrong))
     assert code == 1
     assert "cannot reach the service" in said
+
+
+def test_serve_reads_the_mode_and_the_token_files_into_its_settings(
+    git_repo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[OperationsSettings] = []
+
+    def fake_serve(*_args: Any, operations: OperationsSettings, **_kwargs: Any) -> int:
+        seen.append(operations)
+        return 0
+
+    monkeypatch.setattr("controller.cli.serving.serve", fake_serve)
+    monkeypatch.setenv("DATAROBOT_ENDPOINT", "https://dr.example.com/api/v2")
+    monkeypatch.setenv("DATAROBOT_API_TOKEN", "drtoken-00000000000000000000000000")
+    monkeypatch.setenv("DR_GITOPS_NAMESPACE", "team/models")
+    git_repo.commit("first")
+    (tmp_path / "read").write_text(READ + "\n")
+    monkeypatch.setenv("DR_GITOPS_CONTROL_TOKEN_FILE", str(tmp_path / "control"))
+    (tmp_path / "control").write_text(CONTROL + "\n")
+    args = ["serve", "--listen", "127.0.0.1:0", "--repo", str(git_repo.path), "--lock", "none"]
+    args += ["--cache-dir", str(tmp_path / "c"), "--mode", "observe"]
+    code, said = _cli(*args, "--read-token-file", str(tmp_path / "read"))
+    assert code == 0, said
+    (settings,) = seen
+    assert (settings.mode, settings.read_token, settings.control_token) == (
+        "observe",
+        READ,
+        CONTROL,
+    )
+    assert settings.web_url == "https://dr.example.com"
+    assert settings.namespace == "team/models"
+    shown = dict(settings.shown)
+    assert shown["Mode"] == "observe"
+    assert shown["Read token"] == "required"
+    assert READ not in repr(settings)
+    assert CONTROL not in repr(settings)
+    assert CONTROL not in str(settings.shown)
+
+    (tmp_path / "short").write_text("abc")
+    code, said = _cli(*args, "--read-token-file", str(tmp_path / "short"))
+    assert code == 1
+    assert "read token in" in said
+    assert "at least 16 characters" in said
