@@ -9,7 +9,7 @@ import sys
 
 from controller import logs
 from controller.cli.common import api_settings
-from controller.engine.exporting import Exporter, ExportReport, ExportSettings
+from controller.engine.export import Exporter, ExportReport, ExportSettings
 from controller.remote import DataRobotClient
 
 

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from controller.engine.exporting.exporting import settings_text
+from controller.engine.export.exporter import settings_text
 from controller.errors import ConfigError
 from controller.settings import (
     GitSettings,
