@@ -36,9 +36,9 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from prometheus_client import Counter, Gauge
 
 from controller.logs import get_logger
-from controller.service.history import isoformat
+from controller.service.history import RunRecord, isoformat
 from controller.service.page import PageFacts, RunPages, render_index, render_run
-from controller.service.runs import Trigger
+from controller.service.runs import RunOutcome, Trigger
 
 log = get_logger(__name__)
 
@@ -146,7 +146,7 @@ class Operations:
         self._show_mode()
         return self._request_run("resume")
 
-    def on_run(self, record: Any, outcome: Any) -> None:
+    def on_run(self, record: RunRecord, outcome: RunOutcome) -> None:
         """Keep the run's page and count what it left pending."""
         self.pages.add(record, outcome)
         self._forget_pages()

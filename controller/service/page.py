@@ -14,6 +14,7 @@ chosen as not secret.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -21,23 +22,32 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
 from controller import __version__
 from controller.service.history import RunRecord, isoformat
 from controller.service.objectstates import ObjectState
 from controller.service.runs import RunOutcome
 
 if TYPE_CHECKING:
+    from jinja2 import Environment
+
     from controller.service.operations import OperationsSettings
 
-_ENV = Environment(
-    loader=PackageLoader("controller.service", "templates"),
-    autoescape=select_autoescape(["html"], default=True),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+
+@functools.cache
+def _environment() -> Environment:
+    """The templates (imported and loaded at the first page view: ``serve`` starts and
+    takes its lock without waiting for them)."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=PackageLoader("controller.service", "templates"),
+        autoescape=select_autoescape(["html"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
 _STATE_LABELS = {
     "in-sync": "in sync",
     "drifted": "drifted",
@@ -96,15 +106,19 @@ def render_index(facts: PageFacts) -> str:
     """``GET /``: objects, pending plan, last runs, lock, next run, version and settings."""
     objects, objects_run = facts.pages.objects()
     latest = facts.pages.latest()
-    return _ENV.get_template("index.html").render(
-        **_common(facts),
-        objects=[_object(o, facts.settings.web_url) for o in objects],
-        objects_run=objects_run,
-        counts=_counts(objects),
-        pending=_pending(latest),
-        runs=[_run(r) for r in facts.status.get("runs", [])],
-        lock=_lock(facts.status.get("lock")),
-        settings=facts.settings.shown,
+    return (
+        _environment()
+        .get_template("index.html")
+        .render(
+            **_common(facts),
+            objects=[_object(o, facts.settings.web_url) for o in objects],
+            objects_run=objects_run,
+            counts=_counts(objects),
+            pending=_pending(latest),
+            runs=[_run(r) for r in facts.status.get("runs", [])],
+            lock=_lock(facts.status.get("lock")),
+            settings=facts.settings.shown,
+        )
     )
 
 
@@ -112,17 +126,21 @@ def render_run(facts: PageFacts, found: tuple[RunRecord, RunOutcome] | None, run
     """``GET /runs/<id>``: one run's facts, failures, plan and objects (404 page when it is
     not among the runs kept)."""
     if found is None:
-        return _ENV.get_template("missing.html").render(**_common(facts), run_id=run_id)
+        return _environment().get_template("missing.html").render(**_common(facts), run_id=run_id)
     record, outcome = found
-    return _ENV.get_template("run.html").render(
-        **_common(facts),
-        run=_run(record.to_json()),
-        errors=record.errors,
-        blocked=outcome.blocked,
-        changes=outcome.changes,
-        plan=outcome.plan,
-        planned=record.result == "planned",
-        objects=[_object(o, facts.settings.web_url) for o in outcome.objects],
+    return (
+        _environment()
+        .get_template("run.html")
+        .render(
+            **_common(facts),
+            run=_run(record.to_json()),
+            errors=record.errors,
+            blocked=outcome.blocked,
+            changes=outcome.changes,
+            plan=outcome.plan,
+            planned=record.result == "planned",
+            objects=[_object(o, facts.settings.web_url) for o in outcome.objects],
+        )
     )
 
 
