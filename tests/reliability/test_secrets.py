@@ -20,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -268,8 +269,16 @@ def _serve_with_webhooks(world: dict[str, object], captured: Captured) -> int:
                 code, text = _run(env, action, "--service", url, "--token-file", str(tmp / token))
                 captured.add(f"{action} ({name} token)", text)
                 assert code == (0 if name == "control" else 1), text
-        served.event("run_finished", 4)
+        # Until the runs asked for are done (a resume or reconcile may coalesce with a
+        # webhook's run still pending).
         read = {"Authorization": f"Bearer {SECRETS['read token']}"}
+        deadline = time.monotonic() + 90
+        while True:
+            now = json.loads(request(port, "GET", "/status", headers=read).body)
+            if now["current"] is None and now["pending"] is None and len(now["runs"]) >= 3:
+                break
+            assert time.monotonic() < deadline, now
+            time.sleep(0.1)
         status = request(port, "GET", "/status", headers=read)
         run_ids = [r["runId"] for r in json.loads(status.body)["runs"]]
         paths = ["/", *(f"/runs/{run_id}" for run_id in run_ids)]
