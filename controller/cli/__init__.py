@@ -21,7 +21,7 @@ from controller.cli.options import (
     register_status,
     register_validate,
 )
-from controller.engine.rendering import visible
+from controller.engine.render import visible
 from controller.errors import DrGitopsError
 
 Command = Callable[[argparse.Namespace], int]

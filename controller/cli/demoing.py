@@ -19,7 +19,7 @@ from typing import Any
 import controller
 from controller.cli.common import use_color
 from controller.engine.reconciling import Engine
-from controller.engine.rendering import render_result, render_text
+from controller.engine.render import render_result, render_text
 from controller.errors import ConfigError, DrGitopsError
 from controller.remote import DataRobotClient
 from controller.settings import ApiSettings, EngineSettings, GitSettings

@@ -20,9 +20,9 @@ from controller.cli.common import (
 )
 from controller.cli.progress import BarReporter, reporter_for
 from controller.cli.serving import apply_locking
-from controller.engine.applying import ApplyResult, Outcome
+from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Planned, relevant_dirty_paths
-from controller.engine.rendering import render_markdown, render_result, render_text
+from controller.engine.render import render_markdown, render_result, render_text
 from controller.errors import ConfigError, PlanError
 from controller.model.plans import MARKDOWN_PART_BREAK, Plan, plan_from_json, plan_to_json
 

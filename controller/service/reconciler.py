@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from controller.engine.applying import ApplyResult, Outcome
+from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Engine, Planned
 from controller.engine.rendering import render_text
 from controller.engine.statuses import StatusReport, read_owned
