@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from controller.engine.applying import ApplyResult, Outcome
+    from controller.engine.outcomes import ApplyResult, Outcome
     from controller.engine.reconciling import Planned
     from controller.engine.statuses import ObjectStatus, StatusReport
 
@@ -72,7 +72,7 @@ def applied_objects(
     ``refreshed`` (the namespace read again after the writes) gives the newest versions,
     IDs and commits; the states still come from the plan and the outcomes.
     """
-    from controller.engine.applying import Outcome
+    from controller.engine.outcomes import Outcome
     from controller.engine.statuses import planned_statuses
 
     report = planned_statuses(planned.plan, planned.desired, planned.snapshot, revision=revision)
@@ -106,7 +106,7 @@ def applied_objects(
 
 
 def _worst(seen: set[Outcome]) -> str:
-    from controller.engine.applying import Outcome
+    from controller.engine.outcomes import Outcome
 
     return "blocked" if Outcome.BLOCKED in seen else "failed"
 

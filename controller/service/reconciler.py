@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Engine, Planned
-from controller.engine.rendering import render_text
+from controller.engine.render import render_text
 from controller.engine.statuses import StatusReport, read_owned
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger
