@@ -39,13 +39,6 @@ def _header(answer: Any, name: str) -> str:
     return next(v for k, v in answer.headers.items() if k.lower() == name)
 
 
-def _wait(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_control_calls_are_refused_when_no_control_token_is_configured(
     start_service: ServiceStarter,
 ) -> None:
