@@ -10,6 +10,7 @@ apply, from each action's outcome:
 ``drifted``     the plan has actions for it that were not applied (observe mode,
                 suspended)
 ``missing``     its manifest's object does not exist yet (and was not created)
+``pending``     a dependency build or model test of its new version still runs
 ``failed``      an action on it failed or did not run
 ``blocked``     the plan refuses an action on it
 ``orphaned``    owned by the namespace, but no manifest declares it
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from controller.engine.reconciling import Planned
     from controller.engine.statuses import ObjectStatus, StatusReport
 
-STATES = ("in-sync", "drifted", "missing", "failed", "blocked", "orphaned")
+STATES = ("in-sync", "drifted", "missing", "pending", "failed", "blocked", "orphaned")
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,11 @@ def applied_objects(
 def _worst(seen: set[Outcome]) -> str:
     from controller.engine.outcomes import Outcome
 
-    return "blocked" if Outcome.BLOCKED in seen else "failed"
+    if Outcome.BLOCKED in seen:
+        return "blocked"
+    if Outcome.PENDING in seen and Outcome.FAILED not in seen:
+        return "pending"  # a build or test still runs; the next run looks again
+    return "failed"
 
 
 def _commit_urls(planned: Planned) -> dict[str, tuple[str, str]]:

@@ -52,6 +52,7 @@ _STATE_LABELS = {
     "in-sync": "in sync",
     "drifted": "drifted",
     "missing": "not created yet",
+    "pending": "gate pending",
     "failed": "failed",
     "blocked": "blocked",
     "orphaned": "orphaned",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Engine, Planned
@@ -19,7 +20,13 @@ from controller.manifests import ManifestError
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
 from controller.service.objectstates import ObjectState, applied_objects, planned_objects
-from controller.service.runs import ActionCounts, ResourceCount, RunOutcome, RunRequest
+from controller.service.runs import (
+    ActionCounts,
+    GateReport,
+    ResourceCount,
+    RunOutcome,
+    RunRequest,
+)
 from controller.settings import ApiSettings, EngineSettings, GitSettings
 from controller.sources import GitSource, open_source
 
@@ -38,6 +45,8 @@ _COUNTED_AS = {
     ActionKind.UPDATE_JOB_SHARING: "shared",
     ActionKind.DELETE_MODEL: "deleted",
     ActionKind.DELETE_JOB: "deleted",
+    ActionKind.BUILD_DEPENDENCIES: "builds",
+    ActionKind.TEST_VERSION: "tests",
 }
 # Variables that would make a service run look like a CI pipeline's.
 _CI_MARKERS = ("GITHUB_", "GITLAB_", "CI_", "CI")
@@ -89,7 +98,8 @@ class EngineRunner:
                     return _dry_run(planned, revision)
                 if request.stop_requested:
                     return RunOutcome("failed", revision, errors=("stopped before applying",))
-                result = engine.apply(planned, stop=request.stop)
+                # A long build or test never holds up the next run: it is left pending.
+                result = engine.apply(planned, stop=request.stop, wait_for_gates=False)
                 refreshed = _read_again(client, planned) if result.results else None
         except ManifestError as exc:
             log.warning("run_failed", error=str(exc))
@@ -100,10 +110,14 @@ class EngineRunner:
             log.warning("run_failed", error=str(exc))
             return RunOutcome("failed", revision, errors=(str(exc),))
         drift = revision == request.last_success_revision
+        gates = _gates(result)
+        failed = [g for g in gates if g.result == "failed"]
         return RunOutcome(
             "success" if result.ok else "failed",
             revision,
             counts=_counts(result),
+            gates=gates,
+            failed_gate=f"quality gate ({failed[0].step}) of {failed[0].key}" if failed else None,
             resources=_resources(planned, result),
             drift_fields=_healed(result) if drift else (),
             changes=_changes(result),
@@ -190,7 +204,29 @@ def _counts(result: ApplyResult) -> ActionCounts:
         shared=done["shared"],
         deleted=done["deleted"],
         failed=len(result.failures),
+        builds=done["builds"],
+        tests=done["tests"],
     )
+
+
+def _gates(result: ApplyResult) -> tuple[GateReport, ...]:
+    """Each build and test the run carried out to an end, passed or failed (a step
+    skipped after an earlier failure, or blocked by the plan, did not run)."""
+    reports = []
+    for r in result.results:
+        if not r.action.kind.is_gate or r.outcome not in (Outcome.DONE, Outcome.FAILED):
+            continue
+        step: Literal["build", "test"] = (
+            "build" if r.action.kind is ActionKind.BUILD_DEPENDENCIES else "test"
+        )
+        passed = r.outcome is Outcome.DONE and (
+            step == "build" or result.gate_passed(str(r.action.key)) is not None
+        )
+        detail = (r.detail or r.message).split("\n", 1)[0]
+        reports.append(
+            GateReport(str(r.action.key), step, "passed" if passed else "failed", detail)
+        )
+    return tuple(reports)
 
 
 def _changes(result: ApplyResult) -> tuple[str, ...]:
@@ -227,7 +263,8 @@ def _healed(result: ApplyResult) -> tuple[tuple[str, int], ...]:
 
 def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCount, ...]:
     """Managed resources by kind and state as the run left them: in-sync (nothing to do, or
-    every action on it done), failed (an action failed, was blocked or did not run),
+    every action on it done), pending (a build or test still runs), failed (an action
+    failed, was blocked or did not run),
     orphaned (owned, no manifest, not pruned)."""
     outcomes: dict[str, set[Outcome]] = {}
     if result is not None:
@@ -236,7 +273,12 @@ def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCo
     states: Counter[tuple[str, str]] = Counter()
     for key in sorted(planned.desired.keys()):
         seen = outcomes.get(str(key), {Outcome.DONE})
-        state = "in-sync" if seen == {Outcome.DONE} else "failed"
+        if seen == {Outcome.DONE}:
+            state = "in-sync"
+        elif Outcome.PENDING in seen and not seen & {Outcome.FAILED, Outcome.BLOCKED}:
+            state = "pending"  # a build or test still runs; the next run looks again
+        else:
+            state = "failed"
         states[(key.kind, state)] += 1
     for key in planned.orphans:
         if str(key) not in outcomes:
