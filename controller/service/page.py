@@ -138,6 +138,7 @@ def render_run(facts: PageFacts, found: tuple[RunRecord, RunOutcome] | None, run
             errors=record.errors,
             blocked=outcome.blocked,
             changes=outcome.changes,
+            gates=outcome.gates,
             plan=outcome.plan,
             planned=record.result == "planned",
             objects=[_object(o, facts.settings.web_url) for o in outcome.objects],

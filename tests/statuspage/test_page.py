@@ -12,7 +12,7 @@ from controller.service.history import RunRecord
 from controller.service.objectstates import ObjectState
 from controller.service.operations import OperationsSettings
 from controller.service.page import PageFacts, RunPages, render_index, render_run
-from controller.service.runs import ActionCounts, RunOutcome
+from controller.service.runs import ActionCounts, GateReport, RunOutcome
 from tests.fixtures.statuspage import object_states, parsed
 from tests.fixtures.workspace import NAMESPACE, Workspace
 
@@ -171,3 +171,23 @@ def test_the_page_renders_before_the_first_run_has_finished() -> None:
     assert "no run has finished yet" in page
     assert "No object known yet." in page
     assert 'id="controller-state">waiting-for-lock<' in page
+
+
+def test_a_run_page_lists_its_quality_gates_escaped() -> None:
+    pages = RunPages(5)
+    record = RunRecord("r2", "schedule", 0.0, 1.0, "failed", "b" * 40, ActionCounts(), 0, ())
+    gates = (
+        GateReport("CustomModel/scorer", "build", "passed", "version 1.1"),
+        GateReport("CustomModel/scorer", "test", "failed", "errorCheck: <b>boom</b>"),
+    )
+    pages.add(record, RunOutcome("failed", "b" * 40, gates=gates))
+    facts = PageFacts(
+        status={"state": "running", "runs": [record.to_json()]},
+        operations={"mode": "apply", "suspended": False},
+        settings=OperationsSettings(namespace="team/models"),
+        pages=pages,
+    )
+    page = render_run(facts, pages.get("r2"), "r2")
+    assert '<table id="gates">' in page
+    assert page.count('<span class="state state-failed">failed</span>') == 1
+    assert "errorCheck: &lt;b&gt;boom&lt;/b&gt;" in page
