@@ -689,7 +689,7 @@ def api_settings_from_environment() -> ApiSettings:
 
 # --- Engine (controller.engine) ------------------------------------------------------------
 
-TARGET_KINDS = ("CustomModel", "CustomJob")
+TARGET_KINDS = ("CustomModel", "CustomJob", "Deployment")
 
 
 @dataclass(frozen=True)
@@ -713,6 +713,9 @@ class EngineSettings:
     allow_dirty: bool = False
     targets: tuple[str, ...] = ()
     trusted_creators: tuple[str, ...] = ()
+    allow_deployment_deletion: bool = False
+    """With ``prune``: delete owned deployments whose manifests are gone (``--prune
+    --allow-deployment-deletion``); without it they are shown blocked."""
 
     def __post_init__(self) -> None:
         for target in self.targets:

@@ -75,7 +75,7 @@ def engine_settings(args: argparse.Namespace, **overrides: Any) -> EngineSetting
         "targets": tuple(getattr(args, "target", None) or ()),
         "trusted_creators": trusted_creators(args),
     }
-    for name in ("prune", "max_deletions", "allow_empty"):
+    for name in ("prune", "max_deletions", "allow_empty", "allow_deployment_deletion"):
         if hasattr(args, name):
             values[name] = getattr(args, name)
     values.update(overrides)

@@ -170,6 +170,12 @@ def add_prune_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="allow pruning when the manifests declare nothing at all",
     )
+    group.add_argument(
+        "--allow-deployment-deletion",
+        action="store_true",
+        help="with --prune, also delete owned deployments whose manifests are gone (they "
+        "stop serving predictions); without it they are shown blocked",
+    )
 
 
 def add_target_options(parser: argparse.ArgumentParser) -> None:
@@ -402,6 +408,8 @@ def register_serve(sub: Subparsers) -> None:
                        help="refuse to prune more than N objects in one run (default: 5)")  # fmt: skip
     group.add_argument("--allow-empty", action="store_true",
                        help="allow pruning when the manifests declare nothing")  # fmt: skip
+    group.add_argument("--allow-deployment-deletion", action="store_true",
+                       help="with --prune, also delete owned deployments whose manifests are gone")  # fmt: skip
     add_lock_options(parser)
     parser.set_defaults(run=_command("controller.cli.serving", "run_serve"))
 

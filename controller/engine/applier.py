@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
+from controller.engine.deployer import DELIVERY_HANDLERS, Deployer, GateFailures
 from controller.engine.gatekeeper import Gatekeeper, GatePending, GateSteps
 from controller.engine.outcomes import ActionResult, ApplyResult, LoggingReporter, Outcome, Reporter
 from controller.errors import DrGitopsError, PlanError
@@ -77,8 +78,12 @@ class Applier:
         *,
         reporter: Reporter | None = None,
         stop: threading.Event | None = None,
+        gate_failures: GateFailures | None = None,
     ) -> None:
         self._remote = remote
+        # Versions whose blocking gate failed this run (filled by the gates): not registered.
+        self.gate_failures = gate_failures or GateFailures()
+        self._deployer = Deployer(remote, self.gate_failures)
         self._root = root
         self._settings = settings
         self._reporter = reporter or LoggingReporter()
@@ -89,6 +94,9 @@ class Applier:
 
     def apply(self, plan: Plan) -> ApplyResult:
         chains, deletions = _chains(plan.actions)
+        # Deployments serve what the model chains register: they run once those are done.
+        deployments = [c for c in chains if c.actions[0].key.kind == "Deployment"]
+        chains = [c for c in chains if c.actions[0].key.kind != "Deployment"]
         self._revision: GitModelVersion | None = plan.revision
         self._commit = plan.revision.main_branch_commit_sha if plan.revision else None
         workers = max(1, self._settings.concurrency)
@@ -98,13 +106,17 @@ class Applier:
                 pool.submit(contextvars.copy_context().run, self._run_chain, c) for c in chains
             ]:
                 future.result()
+            for future in [
+                pool.submit(contextvars.copy_context().run, self._run_chain, c) for c in deployments
+            ]:
+                future.result()
             if not self._stop.is_set():
                 for future in [
                     pool.submit(contextvars.copy_context().run, self._run_chain, c)
                     for c in deletions
                 ]:
                     future.result()
-        results = [r for chain in chains + deletions for r in chain.results]
+        results = [r for chain in chains + deployments + deletions for r in chain.results]
         stopped = self._stop.is_set() and len(results) < len(plan.actions)
         return ApplyResult(tuple(results), stopped=stopped, gates=self._gates.results())
 
@@ -141,6 +153,9 @@ class Applier:
         return result
 
     def _dispatch(self, chain: _Chain, action: Action) -> tuple[str, str]:
+        delivery = DELIVERY_HANDLERS.get(action.kind)
+        if delivery is not None:
+            return delivery(self._deployer, chain.object_id or action.target_id, action)
         handler = _HANDLERS[action.kind]
         return handler(self, chain.object_id or action.target_id, action)
 

@@ -27,6 +27,7 @@ from controller.engine.evidence import Evidence, EvidenceGatherer
 from controller.engine.outcomes import ApplyResult, Reporter
 from controller.engine.ownership import Matches, held_elsewhere, match
 from controller.engine.plan import PlanInputs, make_plan
+from controller.engine.rollouts import with_delivery
 from controller.engine.targets import limited_plan, only, targeted_keys
 from controller.errors import PlanError
 from controller.logs import get_logger
@@ -172,6 +173,7 @@ class Engine:
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
         evidence = gatherer.gather(scope, matched)
+        elsewhere = declared_elsewhere(self._settings, checkout.root, desired, exclude)
         plan = make_plan(
             PlanInputs(
                 desired=desired,
@@ -184,12 +186,13 @@ class Engine:
                 prune=self._settings.prune,
                 max_deletions=self._settings.max_deletions,
                 allow_empty=self._settings.allow_empty,
-                declared_elsewhere=declared_elsewhere(
-                    self._settings, checkout.root, desired, exclude
-                ),
+                declared_elsewhere=elsewhere,
                 trusted_creators=self._settings.trusted_creators,
             ),
             matched,
+        )
+        plan = with_delivery(
+            plan, self._client, self._settings, source, desired, snapshot, models, elsewhere
         )
         if targets is not None:
             plan = limited_plan(plan, targets)

@@ -28,6 +28,7 @@ from controller.model.params import (
     VersionMetadata,
     VersionMethod,
     VersionTest,
+    delivery_params,
 )
 from controller.model.plans import (
     MARKDOWN_LIMIT,
@@ -59,6 +60,14 @@ _SYMBOL = {
     ActionKind.DELETE_MODEL: "-",
     ActionKind.DELETE_JOB: "-",
     ActionKind.BLOCKED: "!",
+    ActionKind.REGISTER_VERSION: "^",
+    ActionKind.UPDATE_REGISTERED_MODEL: "~",
+    ActionKind.CREATE_DEPLOYMENT: "+",
+    ActionKind.REPLACE_DEPLOYMENT_MODEL: "~",
+    ActionKind.UPDATE_DEPLOYMENT: "~",
+    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: "~",
+    ActionKind.UPDATE_DEPLOYMENT_SHARING: "~",
+    ActionKind.DELETE_DEPLOYMENT: "-",
 }
 _COLOUR = {"+": "32", "@": "36", "~": "33", "^": "36", "-": "31", "!": "1;31"}
 _EMOJI = {"+": "🟢", "@": "🔵", "~": "🟡", "^": "🔷", "-": "🔴", "!": "⛔"}
@@ -85,6 +94,42 @@ def headline(action: Action) -> str:
             return f"delete {noun}{name} (id {action.target_id})"
         case ActionKind.BUILD_DEPENDENCIES | ActionKind.TEST_VERSION:
             return _gate_headline(action)
+        case _:
+            return _delivery_headline(action, name)
+
+
+def _delivery_headline(action: Action, name: str) -> str:
+    params = delivery_params(action.params)
+    target = params.get("target")
+    label = target.get("versionLabel") if isinstance(target, dict) else None
+    match action.kind:
+        case ActionKind.REGISTER_VERSION:
+            return (
+                f"register version {params.get('versionLabel')} as "
+                f"{params.get('registeredModelName')!r} v{params.get('registeredVersion')}"
+            )
+        case ActionKind.UPDATE_REGISTERED_MODEL:
+            return f"update registered model{name}"
+        case ActionKind.CREATE_DEPLOYMENT:
+            body = params.get("body")
+            title = body.get("label") if isinstance(body, dict) else ""
+            return f"create deployment {title!r} serving {label}"
+        case ActionKind.REPLACE_DEPLOYMENT_MODEL:
+            old = next((c.old for c in action.fields if c.field == "version"), None)
+            validation = params.get("validation")
+            status = validation.get("status") if isinstance(validation, dict) else None
+            checked = f", validation {status}" if status else ""
+            return (
+                f"replace model of{name}: {old} → {label} (reason {params.get('reason')}{checked})"
+            )
+        case ActionKind.UPDATE_DEPLOYMENT:
+            return f"update deployment{name}"
+        case ActionKind.UPDATE_DEPLOYMENT_SETTINGS:
+            return f"update settings of deployment{name}"
+        case ActionKind.UPDATE_DEPLOYMENT_SHARING:
+            return "update sharing"
+        case ActionKind.DELETE_DEPLOYMENT:
+            return f"delete deployment{name} (id {action.target_id})"
         case _:
             blocked = action.params
             if isinstance(blocked, Blocked) and blocked.gate:
@@ -136,7 +181,21 @@ def detail_lines(action: Action) -> list[str]:
     lines += [_file_line(f) for f in action.files]
     lines += [_runtime_line(r) for r in action.runtime]
     lines += [_grant_line(g) for g in action.sharing]
+    lines += _validation_lines(action)
     return lines
+
+
+def _validation_lines(action: Action) -> list[str]:
+    """The replacement validation's checks that are not passing."""
+    validation = delivery_params(action.params).get("validation")
+    checks = validation.get("checks") if isinstance(validation, dict) else None
+    if not isinstance(checks, dict):
+        return []
+    return [
+        f"! check {name}: {check.get('status')}: {check.get('message')}"
+        for name, check in sorted(checks.items())
+        if isinstance(check, dict) and check.get("status") != "passing"
+    ]
 
 
 def _training_line(action: Action) -> str | None:
@@ -240,7 +299,10 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> list[str]:
     Each part starts with a hidden marker (so CI can find and update its own comment) and
     a heading; each action is a collapsible block, so the review page stays short.
     """
-    blocks = [_markdown_block(a, limit - 2000) for a in plan.actions]
+    # What production serves changes first, where a reviewer cannot miss it.
+    ordered = [a for a in plan.actions if a.kind.is_production]
+    ordered += [a for a in plan.actions if not a.kind.is_production]
+    blocks = [_markdown_block(a, limit - 2000) for a in ordered]
     head = _markdown_head(plan)
     parts: list[list[str]] = [[]]
     for block in blocks:
@@ -268,6 +330,13 @@ def _markdown_head(plan: Plan) -> str:
             f"> ⛔ {len(plan.blocked)} blocked: apply would fail on "
             + ", ".join(_code(str(a.key)) for a in plan.blocked)
             + " until the manifests (or DataRobot) change; each says why below.",
+            "",
+        ]
+    production = [a for a in plan.actions if a.kind.is_production]
+    if production:
+        lines += [
+            f"> 🚀 **{len(production)} production change(s)**: "
+            + "; ".join(_code(f"{a.key}") + " " + markdown_text(headline(a)) for a in production),
             "",
         ]
     for warning in plan.warnings:  # a blank line apart, or Markdown joins them into one

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from controller import logs
 from controller.manifests.context import BuildContext, SchemaVerdict
+from controller.manifests.deployspecs import build_deployment, deployment_model_problems
 from controller.manifests.discovery import looks_like_manifest, scan_yaml
 from controller.manifests.jobspecs import build_job
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
@@ -23,16 +24,18 @@ from controller.manifests.problems import ManifestError, Problem, sort_problems
 from controller.manifests.schemas import check_schema, did_you_mean, with_api_spelling
 from controller.manifests.sourcefiles import SourceLister
 from controller.manifests.yamlparser import Document, YamlProblem, decode, parse_documents
+from controller.model.delivery import KIND_DEPLOYMENT, DesiredDeployment
 from controller.model.desired import (
     KIND_JOB,
     KIND_MODEL,
     DesiredJob,
     DesiredModel,
     DesiredState,
+    ResourceKey,
 )
 
 API_VERSION = "dr-gitops/v1"
-KINDS = (KIND_MODEL, KIND_JOB)
+KINDS = (KIND_MODEL, KIND_JOB, KIND_DEPLOYMENT)
 
 log = logs.get_logger(__name__)
 
@@ -140,7 +143,9 @@ def load(
             )
         )
     state, problems = _build(reader, root, limits, default_exclude)
-    state = DesiredState(state.models, state.jobs, root="" if shown == "." else shown)
+    state = DesiredState(
+        state.models, state.jobs, root="" if shown == "." else shown, deployments=state.deployments
+    )
     if not reader.manifests and not reader.problems:
         problems.append(
             Problem(
@@ -251,7 +256,7 @@ class _Reader:
             hint = (
                 did_you_mean(str(kind), list(KINDS))
                 if kind is not None
-                else "add kind: CustomModel or CustomJob"
+                else "add kind: CustomModel, CustomJob or Deployment"
             )
             self.problems.append(document.problem(("kind",), message, hint))
         else:
@@ -267,6 +272,8 @@ def _build(
     first_seen: dict[tuple[str, str], Document] = {}
     models: list[DesiredModel] = []
     jobs: list[DesiredJob] = []
+    deployments: list[DesiredDeployment] = []
+    deployment_documents: dict[ResourceKey, Document] = {}
     for kind, raw in reader.manifests:
         document = with_api_spelling(kind, raw)
         schema_problems = check_schema(kind, document)
@@ -291,13 +298,22 @@ def _build(
         if kind == KIND_MODEL:
             model, found = build_model(document, verdict, context)
             models += [model] if model else []
+        elif kind == KIND_DEPLOYMENT:
+            deployment, found = build_deployment(document, verdict)
+            if deployment:
+                deployments.append(deployment)
+                deployment_documents[deployment.key] = document
         else:
             job, found = build_job(document, verdict, context)
             jobs += [job] if job else []
         problems += found
     problems += _adoption_clashes(models, jobs)
+    declared = frozenset(name for kind, name in first_seen if kind == KIND_MODEL)
+    problems += deployment_model_problems(deployments, models, deployment_documents, declared)
     state = DesiredState(
-        tuple(sorted(models, key=lambda m: m.key)), tuple(sorted(jobs, key=lambda j: j.key))
+        tuple(sorted(models, key=lambda m: m.key)),
+        tuple(sorted(jobs, key=lambda j: j.key)),
+        deployments=tuple(sorted(deployments, key=lambda d: d.key)),
     )
     return state, problems
 

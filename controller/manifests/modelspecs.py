@@ -21,6 +21,7 @@ from controller.manifests.context import (
     finding_problems,
     stamp_problems,
 )
+from controller.manifests.deployspecs import build_registry
 from controller.manifests.gatespecs import read_gates
 from controller.manifests.grants import model_grants
 from controller.manifests.problems import FieldPath, Problem
@@ -113,6 +114,7 @@ def build_model(
         version=version,
         sharing=sharing,
         adopt=adopt,
+        registry=build_registry(spec),
     )
     return model, problems
 

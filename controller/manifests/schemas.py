@@ -23,9 +23,14 @@ from jsonschema.exceptions import ValidationError
 
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.yamlparser import Document
+from controller.model.delivery import KIND_DEPLOYMENT
 from controller.model.desired import KIND_JOB, KIND_MODEL
 
-SCHEMA_FILES = {KIND_MODEL: "custom-model.schema.json", KIND_JOB: "custom-job.schema.json"}
+SCHEMA_FILES = {
+    KIND_MODEL: "custom-model.schema.json",
+    KIND_JOB: "custom-job.schema.json",
+    KIND_DEPLOYMENT: "deployment.schema.json",
+}
 SETTINGS_SCHEMA_FILE = "repository-settings.schema.json"
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from controller.model.gates import VersionGates
 from controller.model.values import Fields, Location, Scalar
 
+if TYPE_CHECKING:  # delivery values build on these ones
+    from controller.model.delivery import DesiredDeployment, DesiredRegistry
+
 KIND_MODEL: Final = "CustomModel"
 KIND_JOB: Final = "CustomJob"
-Kind = Literal["CustomModel", "CustomJob"]
+Kind = Literal["CustomModel", "CustomJob", "Deployment"]
 RecipientType = Literal["user", "group", "organization"]
 
 
@@ -153,6 +156,7 @@ class DesiredModel:
     version: DesiredVersion | None
     sharing: tuple[SharingGrant, ...] | None = None
     adopt: Adoption | None = None
+    registry: DesiredRegistry | None = None
 
 
 @dataclass(frozen=True)
@@ -186,17 +190,23 @@ class DesiredState:
     models: tuple[DesiredModel, ...] = ()
     jobs: tuple[DesiredJob, ...] = ()
     root: str = ""
+    deployments: tuple[DesiredDeployment, ...] = ()
 
     def keys(self) -> frozenset[ResourceKey]:
-        return frozenset([m.key for m in self.models] + [j.key for j in self.jobs])
+        return frozenset(
+            [m.key for m in self.models]
+            + [j.key for j in self.jobs]
+            + [d.key for d in self.deployments]
+        )
 
     def locations(self) -> dict[ResourceKey, Location]:
         """Where each manifest is, for messages that should send the user to it."""
         found = {m.key: m.location for m in self.models}
+        found |= {d.key: d.location for d in self.deployments}
         return found | {j.key: j.location for j in self.jobs}
 
     def is_empty(self) -> bool:
-        return not self.models and not self.jobs
+        return not self.models and not self.jobs and not self.deployments
 
     def sources(self) -> tuple[Source, ...]:
         versions = [m.version.source for m in self.models if m.version is not None]

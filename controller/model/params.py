@@ -357,3 +357,35 @@ def _opt_number(doc: Mapping[str, Any], name: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError(f"params.{name}: not a number")
     return float(value)
+
+
+@dataclass(frozen=True)
+class DeliveryParams(ActionParams):
+    """``register-version``, ``update-registered-model``, ``create-deployment``,
+    ``replace-deployment-model``, ``update-deployment-settings``: named values by their
+    plan-file names (``registeredModelName``, ``versionLabel``, ``target``, ``reason``,
+    ``settings``, ``body``, ``validation``...; see ``schemas/plan.schema.json``). They hold
+    no secret. (Per-kind classes, as for models and jobs, are a follow-up.)"""
+
+    values: Fields = field(default_factory=Fields)
+
+    def get(self, name: str, default: Json = None) -> Json:
+        return self.values.get(name, default)
+
+    def __getitem__(self, name: str) -> Json:
+        return self.values[name]
+
+    def replace(self, **changes: Json) -> DeliveryParams:
+        return DeliveryParams(self.values.replace(**changes))
+
+    def to_json(self) -> dict[str, Json]:
+        return self.values.to_dict()
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        return cls(Fields(dict(doc)))
+
+
+def delivery_params(params: ActionParams) -> DeliveryParams:
+    """``params`` of a delivery action (empty ones for any other kind)."""
+    return params if isinstance(params, DeliveryParams) else DeliveryParams()

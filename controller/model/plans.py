@@ -18,6 +18,7 @@ from controller.model.desired import ResourceKey
 from controller.model.params import (
     ActionParams,
     Blocked,
+    DeliveryParams,
     DependencyBuild,
     JobWrite,
     ModelAdopt,
@@ -49,21 +50,37 @@ class ActionKind(StrEnum):
     UPDATE_MODEL_SHARING = "update-model-sharing"
     BUILD_DEPENDENCIES = "build-dependencies"
     TEST_VERSION = "test-version"
+    REGISTER_VERSION = "register-version"
+    UPDATE_REGISTERED_MODEL = "update-registered-model"
     CREATE_JOB = "create-job"
     ADOPT_JOB = "adopt-job"
     UPDATE_JOB = "update-job"
     UPDATE_JOB_SHARING = "update-job-sharing"
+    CREATE_DEPLOYMENT = "create-deployment"
+    REPLACE_DEPLOYMENT_MODEL = "replace-deployment-model"
+    UPDATE_DEPLOYMENT = "update-deployment"
+    UPDATE_DEPLOYMENT_SETTINGS = "update-deployment-settings"
+    UPDATE_DEPLOYMENT_SHARING = "update-deployment-sharing"
     DELETE_MODEL = "delete-model"
     DELETE_JOB = "delete-job"
+    DELETE_DEPLOYMENT = "delete-deployment"
     BLOCKED = "blocked"
 
     @property
     def is_deletion(self) -> bool:
-        return self in (ActionKind.DELETE_MODEL, ActionKind.DELETE_JOB)
+        return self in (
+            ActionKind.DELETE_MODEL,
+            ActionKind.DELETE_JOB,
+            ActionKind.DELETE_DEPLOYMENT,
+        )
 
     @property
     def is_sharing(self) -> bool:
-        return self in (ActionKind.UPDATE_MODEL_SHARING, ActionKind.UPDATE_JOB_SHARING)
+        return self in (
+            ActionKind.UPDATE_MODEL_SHARING,
+            ActionKind.UPDATE_JOB_SHARING,
+            ActionKind.UPDATE_DEPLOYMENT_SHARING,
+        )
 
     @property
     def is_gate(self) -> bool:
@@ -72,7 +89,21 @@ class ActionKind(StrEnum):
 
     @property
     def is_creation(self) -> bool:
-        return self in (ActionKind.CREATE_MODEL, ActionKind.CREATE_JOB)
+        return self in (
+            ActionKind.CREATE_MODEL,
+            ActionKind.CREATE_JOB,
+            ActionKind.CREATE_DEPLOYMENT,
+        )
+
+    @property
+    def is_production(self) -> bool:
+        """A change of what production serves: a deployment made, its model replaced, or
+        a deployment deleted (the Markdown comment shows these first)."""
+        return self in (
+            ActionKind.CREATE_DEPLOYMENT,
+            ActionKind.REPLACE_DEPLOYMENT_MODEL,
+            ActionKind.DELETE_DEPLOYMENT,
+        )
 
     @property
     def summary_group(self) -> str:
@@ -96,6 +127,14 @@ PARAMS_BY_KIND: dict[ActionKind, type[ActionParams]] = {
     ActionKind.DELETE_MODEL: ActionParams,
     ActionKind.DELETE_JOB: ActionParams,
     ActionKind.BLOCKED: Blocked,
+    ActionKind.REGISTER_VERSION: DeliveryParams,
+    ActionKind.UPDATE_REGISTERED_MODEL: DeliveryParams,
+    ActionKind.CREATE_DEPLOYMENT: DeliveryParams,
+    ActionKind.REPLACE_DEPLOYMENT_MODEL: DeliveryParams,
+    ActionKind.UPDATE_DEPLOYMENT: ActionParams,
+    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: DeliveryParams,
+    ActionKind.UPDATE_DEPLOYMENT_SHARING: ActionParams,
+    ActionKind.DELETE_DEPLOYMENT: ActionParams,
 }
 """The parameters each action kind carries (see :mod:`controller.model.params`)."""
 
@@ -115,6 +154,14 @@ _SUMMARY_GROUP = {
     ActionKind.DELETE_MODEL: "delete",
     ActionKind.DELETE_JOB: "delete",
     ActionKind.BLOCKED: "blocked",
+    ActionKind.REGISTER_VERSION: "register",
+    ActionKind.UPDATE_REGISTERED_MODEL: "update",
+    ActionKind.CREATE_DEPLOYMENT: "create",
+    ActionKind.REPLACE_DEPLOYMENT_MODEL: "replace",
+    ActionKind.UPDATE_DEPLOYMENT: "update",
+    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: "update",
+    ActionKind.UPDATE_DEPLOYMENT_SHARING: "sharing",
+    ActionKind.DELETE_DEPLOYMENT: "delete",
 }
 
 
@@ -286,6 +333,10 @@ class Plan:
             parts.append(_counted(c["test"], "test"))
         if c["adopt"]:
             parts.append(f"{c['adopt']} to adopt")
+        if c["register"]:
+            parts.append(f"{c['register']} to register")
+        if c["replace"]:
+            parts.append(_counted(c["replace"], "model replacement"))
         parts.append(f"{c['delete']} to delete")
         if c["blocked"]:
             parts.append(f"{c['blocked']} blocked")
@@ -388,7 +439,7 @@ def plan_from_json(doc: dict[str, Any]) -> Plan:
 
 def _action_from_json(doc: dict[str, Any]) -> Action:
     kind, _, name = str(doc["key"]).partition("/")
-    if kind not in ("CustomModel", "CustomJob"):
+    if kind not in ("CustomModel", "CustomJob", "Deployment"):
         raise ValueError(f"malformed plan: unknown key {doc['key']!r}")
     action_kind = ActionKind(doc["kind"])
     return Action(

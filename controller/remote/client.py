@@ -17,11 +17,13 @@ from types import TracebackType
 import requests
 
 from controller.remote import routes
+from controller.remote.deployments import DeploymentCalls
 from controller.remote.errors import NotFoundError
 from controller.remote.gatecalls import GateCalls
 from controller.remote.jobs import JobCalls
 from controller.remote.models import ModelCalls
 from controller.remote.modeltests import ModelTestCalls
+from controller.remote.registry import RegistryCalls
 from controller.remote.requestcounts import RequestHook
 from controller.remote.sharing import SharingCalls
 from controller.remote.transport import Transport, build_session
@@ -39,7 +41,16 @@ class AccountInfo:
     organization_id: str | None = None
 
 
-class DataRobotClient(ModelCalls, VersionCalls, JobCalls, SharingCalls, ModelTestCalls, GateCalls):
+class DataRobotClient(
+    ModelCalls,
+    VersionCalls,
+    JobCalls,
+    SharingCalls,
+    ModelTestCalls,
+    GateCalls,
+    RegistryCalls,
+    DeploymentCalls,
+):
     """Every call the engine makes to DataRobot.
 
     ``on_request`` is called once per HTTP attempt (see :mod:`.counting`); ``session``

@@ -47,6 +47,15 @@ _COUNTED_AS = {
     ActionKind.DELETE_JOB: "deleted",
     ActionKind.BUILD_DEPENDENCIES: "builds",
     ActionKind.TEST_VERSION: "tests",
+    # Deployment drift put back counts as updates, like a model's.
+    ActionKind.REGISTER_VERSION: "versions",
+    ActionKind.UPDATE_REGISTERED_MODEL: "updated",
+    ActionKind.CREATE_DEPLOYMENT: "created",
+    ActionKind.REPLACE_DEPLOYMENT_MODEL: "updated",
+    ActionKind.UPDATE_DEPLOYMENT: "updated",
+    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: "updated",
+    ActionKind.UPDATE_DEPLOYMENT_SHARING: "shared",
+    ActionKind.DELETE_DEPLOYMENT: "deleted",
 }
 # Variables that would make a service run look like a CI pipeline's.
 _CI_MARKERS = ("GITHUB_", "GITLAB_", "CI_", "CI")

@@ -273,7 +273,7 @@ def test_a_hostile_pull_request_changes_nothing_the_action_runs(
     assert not job.failed, job.log()
     assert job.outputs == {"changes": "true"}
     [comment] = github.comments
-    assert "Plan: 5 to create" in comment.body
+    assert "Plan: 7 to create" in comment.body
     installed = ci_machine.runner_temp / "dr-gitops-venv"
     assert (installed / "bin" / "dr-gitops").is_file()
 
@@ -303,4 +303,4 @@ def test_a_hostile_merge_request_changes_nothing_the_gitlab_job_runs(
 
     assert done.code == 0, done.output
     [note] = gitlab.comments
-    assert "Plan: 5 to create" in note.body
+    assert "Plan: 7 to create" in note.body

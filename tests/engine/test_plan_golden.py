@@ -57,25 +57,37 @@ def test_the_golden_plans_are_valid_plans_that_cover_each_phase(
     assert kinds == [
         [
             "build-dependencies",
+            "create-deployment",
             "create-job",
             "create-model",
             "create-version",
+            "register-version",
             "test-version",
+            "update-deployment-settings",
+            "update-deployment-sharing",
             "update-job-sharing",
             "update-model-sharing",
         ],
         [],
-        ["build-dependencies", "create-version", "delete-job", "test-version", "update-job"],
+        [
+            "build-dependencies",
+            "create-version",
+            "delete-job",
+            "register-version",
+            "replace-deployment-model",
+            "test-version",
+            "update-job",
+        ],
     ]
 
 
 def test_one_byte_changed_is_reported_with_a_diff(example_plans: dict[str, bytes]) -> None:
     changed = dict(example_plans)
     changed["2-after-apply"] = changed["2-after-apply"].replace(
-        b'"unchanged": 5', b'"unchanged": 6'
+        b'"unchanged": 7', b'"unchanged": 8'
     )
     problems = differences("example", changed, GOLDEN)
     assert "  2-after-apply: differs" in problems
-    assert '    -  "unchanged": 5,' in problems
-    assert '    +  "unchanged": 6,' in problems
+    assert '    -  "unchanged": 7,' in problems
+    assert '    +  "unchanged": 8,' in problems
     assert not any("1-first-plan" in p for p in problems)

@@ -47,6 +47,10 @@ def test_every_enum_in_the_manifest_schemas_lists_one_spelling_per_value() -> No
         "custom-model.schema.json:sideEffects",
         "custom-model.schema.json:stabilityCheck",
         "custom-model.schema.json:targetType",
+        "deployment.schema.json:importance",
+        "deployment.schema.json:replacementReason",
+        "deployment.schema.json:role",
+        "deployment.schema.json:shareRecipientType",
     ]
 
 

@@ -74,7 +74,7 @@ def test_the_package_ships_the_canonical_schema(kind: str) -> None:
 def test_every_example_manifest_names_its_schema_for_the_editor() -> None:
     files = sorted((ROOT / "manifests-example").rglob("*.yaml"))
     manifests = [f for f in files if "apiVersion: dr-gitops/v1" in f.read_text()]
-    assert len(manifests) == 5
+    assert len(manifests) == 6
     for manifest in manifests:
         first = manifest.read_text().splitlines()[0]
         match = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)

@@ -81,7 +81,7 @@ def check_installed(installed: Installed, tmp_path: Path, emulator: EmulatorServ
 
     repo = manifests_repo(tmp_path)
     validated = installed.run("validate", ".", cwd=repo)
-    assert "ok: 5 manifests valid" in validated, validated
+    assert "ok: 7 manifests valid" in validated, validated
 
     planned = installed.run(
         "plan",
@@ -93,7 +93,7 @@ def check_installed(installed: Installed, tmp_path: Path, emulator: EmulatorServ
             "DR_GITOPS_CACHE_DIR": str(tmp_path / "cache"),
         },
     )
-    assert "Plan: 5 to create" in planned, planned
+    assert "Plan: 7 to create" in planned, planned
 
 
 @pytest.mark.parametrize("kind", ["image wheel", "wheel from the sdist"])

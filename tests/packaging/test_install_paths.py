@@ -150,7 +150,7 @@ def test_the_pre_commit_hook_points_at_a_real_command(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "ok: 5 manifests valid" in done.stdout
+    assert "ok: 7 manifests valid" in done.stdout
     (repository / "models" / "broken.yaml").write_text(
         "apiVersion: dr-gitops/v1\nkind: CustomModel\n"
     )

@@ -71,6 +71,21 @@ def test_the_manifest_tour_validates_and_applies(workspace: Workspace) -> None:
     workspace.converge()
 
 
+def test_the_deployment_tour_validates_and_applies_with_the_manifest_tour(
+    workspace: Workspace,
+) -> None:
+    (tour,) = [b for b in _blocks("yaml") if "kind: CustomModel" in b]
+    (deployment,) = [b for b in _blocks("yaml") if "kind: Deployment" in b]
+    example = ROOT / "manifests-example"
+    shutil.copytree(example / "models" / "fraud-detector", workspace.repo.path / "fraud-detector")
+    shutil.copytree(example / "jobs" / "nightly-retrain", workspace.repo.path / "nightly-retrain")
+    workspace.repo.write({"tour.yaml": tour, "deployment.yaml": deployment})
+    workspace.commit("the README's tours")
+    workspace.converge()
+    (deployed,) = workspace.client.list_deployments()
+    assert (deployed.label, deployed.version_label) == ("Fraud detector (production)", "1.0")
+
+
 def test_the_copy_paste_commands_run_as_written(workspace: Workspace, tmp_path: Path) -> None:
     shutil.copytree(ROOT / "manifests-example", workspace.repo.path, dirs_exist_ok=True)
     workspace.commit("the example")

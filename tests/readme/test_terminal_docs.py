@@ -27,11 +27,18 @@ def _comparison_rows() -> dict[str, list[str]]:
 
 def test_the_comparison_shows_where_the_others_do_more() -> None:
     rows = _comparison_rows()
-    for topic in ("Deployments", "Custom model tests", "Dependency builds"):
+    for topic in ("Custom model tests", "Dependency builds"):
         (row,) = [cells for name, cells in rows.items() if name.startswith(topic)]
         ours, action = row[0], row[1]
         assert ours == "not yet", (topic, ours)
         assert action.startswith("yes"), (topic, action)
+
+
+def test_the_comparison_says_registry_and_deployments_are_done() -> None:
+    rows = _comparison_rows()
+    for topic in ("Model Registry", "Deployments"):
+        (row,) = [cells for name, cells in rows.items() if name.startswith(topic)]
+        assert row[0].startswith("yes"), (topic, row[0])
 
 
 def test_the_flag_table_lists_every_apply_flag_that_shapes_its_output() -> None:

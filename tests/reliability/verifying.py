@@ -19,7 +19,9 @@ What it checks, per managed object:
   commit that last changed it (no write without a change);
 * every file of the newest version (from its zip download) and of every job (from its
   items) byte for byte; no extra file; the job's entry point;
-* bystanders (objects the controller does not own) unchanged.
+* bystanders (objects the controller does not own) unchanged;
+* with registries and deployments (:func:`verify_delivery`): no version registered twice,
+  each newest version registered, one deployment per manifest serving what it names.
 """
 
 from __future__ import annotations
@@ -116,6 +118,73 @@ def verify(api: LiveApi, repo_root: Path, desired: DesiredState, expect: Expecta
     _verify_models(api, repo_root, desired, expect, verdict)
     _verify_jobs(api, repo_root, desired, expect, verdict)
     _verify_bystanders(api, expect, verdict)
+    if desired.deployments or any(m.registry for m in desired.models):
+        verify_delivery(api, desired, expect.namespace, verdict)
+    return verdict
+
+
+def verify_delivery(
+    api: LiveApi, desired: DesiredState, namespace: str, verdict: Verdict | None = None
+) -> Verdict:
+    """Registered versions and deployments: no custom model version registered twice, the
+    newest version of each model with a registry registered, exactly one deployment per
+    Deployment manifest (by ``userProvidedId``) and none unexpected, each with its label and
+    serving the version its ``version`` names (``latest``: the model's newest)."""
+    verdict = verdict or Verdict()
+    prefix = upid_prefix(namespace)
+    models = {
+        str(m.get("userProvidedId") or ""): m
+        for m in api.pages("customModels/")
+        if str(m.get("userProvidedId") or "").startswith(prefix)
+    }
+    packages = list(api.pages("modelPackages/"))
+    for version_id, count in Counter(p["modelId"] for p in packages).items():
+        if count > 1:
+            verdict.counts["duplicates"] += 1
+            verdict.problem(f"custom model version {version_id} is registered {count} times")
+    registered = {p["modelId"] for p in packages}
+    newest: dict[str, dict[str, Any]] = {}
+    for model in desired.models:
+        live = models.get(prefix + model.key.name)
+        latest = (live or {}).get("latestVersion") or {}
+        newest[model.key.name] = latest
+        if model.registry is not None and latest and latest["id"] not in registered:
+            verdict.problem(f"{model.key}: version {latest.get('label')} is not registered")
+    by_upid: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for deployment in api.pages("deployments/"):
+        upid = str(deployment.get("userProvidedId") or "")
+        if upid.startswith(prefix):
+            by_upid[upid].append(deployment)
+    declared = {prefix + d.key.name: d for d in desired.deployments}
+    for upid, found in sorted(by_upid.items()):
+        if upid not in declared:
+            verdict.counts["unexpected"] += 1
+            verdict.problem(f"deployment {upid} has no manifest")
+        elif len(found) > 1:
+            verdict.counts["duplicates"] += 1
+            verdict.problem(f"{len(found)} deployments carry userProvidedId {upid}")
+    for upid, wanted in sorted(declared.items()):
+        found = by_upid.get(upid, [])
+        if not found:
+            verdict.counts["missing"] += 1
+            verdict.problem(f"{wanted.key}: no deployment with userProvidedId {upid}")
+            continue
+        verdict.counts["deployments"] += 1
+        live = found[0]
+        image = (live.get("model") or {}).get("customModelImage") or {}
+        if live.get("label") != wanted.label:
+            verdict.problem(f"{wanted.key}: label {live.get('label')!r}, not {wanted.label!r}")
+        latest = newest.get(wanted.model) or {}
+        if wanted.version == "latest" and image.get("customModelVersionId") != latest.get("id"):
+            verdict.problem(
+                f"{wanted.key}: serves {image.get('customModelVersionLabel')}, not the newest "
+                f"version {latest.get('label')}"
+            )
+        elif "." in wanted.version and image.get("customModelVersionLabel") != wanted.version:
+            verdict.problem(
+                f"{wanted.key}: serves {image.get('customModelVersionLabel')}, not the pinned "
+                f"{wanted.version}"
+            )
     return verdict
 
 

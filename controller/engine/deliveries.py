@@ -1,0 +1,36 @@
+"""What delivery planning reads besides the plan of models and jobs, and how a
+deployment is named in DataRobot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from controller.engine.ownership import Matches
+from controller.model.delivery import LiveDelivery
+from controller.model.desired import DesiredState, ResourceKey
+from controller.model.identity import model_upid
+from controller.model.live import LiveModel, LiveSnapshot
+
+
+@dataclass(frozen=True)
+class DeliveryInputs:
+    """What delivery planning reads besides the plan of models and jobs."""
+
+    desired: DesiredState
+    live: LiveSnapshot
+    delivery: LiveDelivery
+    models: Matches[LiveModel]
+    namespace: str
+    commit: str | None = None
+    prune: bool = False
+    allow_deployment_deletion: bool = False
+    max_deletions: int = 5
+    declared_elsewhere: frozenset[ResourceKey] = frozenset()
+    gate_blocked: frozenset[str] = field(default_factory=frozenset)
+    """Custom model version IDs a blocking gate failed for: never registered."""
+
+
+def deployment_upid(namespace: str, name: str) -> str:
+    """A deployment's ``userProvidedId``: ``<namespace>/<metadata.name>`` (shortened as
+    models' are when the namespace is long)."""
+    return model_upid(namespace, name)
