@@ -46,6 +46,7 @@ pytest_plugins = [
     "tests.fixtures.served",
     "tests.fixtures.remote",
     "tests.fixtures.reliability",
+    "tests.fixtures.statuspage",
 ]
 
 

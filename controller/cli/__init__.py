@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from controller import __version__, logs
 from controller.cli.options import (
+    register_control,
     register_demo,
     register_export,
     register_plan_and_apply,
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_plan_and_apply(sub)
     register_serve(sub)
     register_status(sub)
+    register_control(sub)
     register_demo(sub)
     register_export(sub)
     for command in sub.choices.values():

@@ -370,6 +370,30 @@ def register_serve(sub: Subparsers) -> None:
         "corrected, failed gates, a lost lock, recovery) to Slack, Microsoft Teams or JSON "
         "webhooks as FILE says (see docs/service.md); default: none",
     )
+    group.add_argument(
+        "--mode",
+        choices=["apply", "observe"],
+        default="apply",
+        help="apply: make DataRobot equal to the manifests; observe: plan on every trigger "
+        "and report what differs (status page, /status, metrics, notifications), applying "
+        "nothing (default: apply)",
+    )
+    group.add_argument(
+        "--read-token-file",
+        type=Path,
+        metavar="FILE",
+        help="the status page (GET /, /runs/ID) and /status then need this token, as a bearer "
+        "token or a browser's basic-auth password (else $DR_GITOPS_READ_TOKEN_FILE; default: "
+        "open to whoever reaches --listen)",
+    )
+    group.add_argument(
+        "--control-token-file",
+        type=Path,
+        metavar="FILE",
+        help="enables `dr-gitops suspend`, `resume` and `reconcile` (POST /control/...) for "
+        "callers with this bearer token (else $DR_GITOPS_CONTROL_TOKEN_FILE; default: off, "
+        "the calls are refused)",
+    )
     group.add_argument("--shutdown-grace", type=float, default=240.0, metavar="SECONDS",
                        help="how long SIGTERM waits for a running apply (default: 240)")  # fmt: skip
     group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",
@@ -388,6 +412,51 @@ def register_serve(sub: Subparsers) -> None:
                        help="with --prune, also delete owned deployments whose manifests are gone")  # fmt: skip
     add_lock_options(parser)
     parser.set_defaults(run=_command("controller.cli.serving", "run_serve"))
+
+
+def register_control(sub: Subparsers) -> None:
+    """``suspend``, ``resume`` and ``reconcile``: calls on a running ``serve``."""
+    helps = {
+        "suspend": (
+            "make a running serve apply nothing until resumed (it goes on planning)",
+            "Suspend a running `dr-gitops serve` (like `flux suspend`): its runs go on "
+            "planning and showing drift on the status page, /status, metrics and "
+            "notifications, and apply nothing until `dr-gitops resume`. The suspension "
+            "lasts until resumed or until the service restarts.",
+        ),
+        "resume": (
+            "make a suspended serve apply again, with a run at once",
+            "Resume a suspended `dr-gitops serve` (like `flux resume`): it applies again, "
+            "starting with a run at once.",
+        ),
+        "reconcile": (
+            "ask a running serve for a run at once",
+            "Ask a running `dr-gitops serve` for a run at once (like Argo CD's sync or "
+            "Flux's reconcile annotation); coalesced with a run in progress or pending.",
+        ),
+    }
+    for name, (short, long) in helps.items():
+        parser = sub.add_parser(
+            name,
+            help=short,
+            description=long + " Needs the service's control token (serve "
+            "--control-token-file); exits 1 when the call is refused.",
+        )
+        parser.add_argument(
+            "--service",
+            metavar="URL",
+            help="the service's --listen address (else $DR_GITOPS_SERVICE_URL; default: "
+            "http://127.0.0.1:8080)",
+        )
+        parser.add_argument(
+            "--token-file",
+            type=Path,
+            metavar="FILE",
+            help="the control token (else $DR_GITOPS_CONTROL_TOKEN_FILE)",
+        )
+        parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                            help="how long to wait for the answer (default: 10)")  # fmt: skip
+        parser.set_defaults(run=_command("controller.cli.servicecalls", "run_control"))
 
 
 def register_status(sub: Subparsers) -> None:

@@ -19,6 +19,7 @@ from controller.cli.common import (
     trusted_creators,
 )
 from controller.cli.notificationfile import load_notifications
+from controller.cli.servicecalls import operations_settings
 from controller.logs import redactor
 from controller.remote import DataRobotClient, RequestHook
 from controller.service import NamespaceLock, file_lock, serve
@@ -109,6 +110,7 @@ def run_serve(args: argparse.Namespace) -> int:
         lock_ttl_seconds=args.lock_ttl,
         lock_dir=args.lock_dir,
     )
+    operations = operations_settings(args, env, api=api, service=settings, namespace=namespace)
     runner = EngineRunner(git, api, engine, env, namespace=namespace)
     metrics = ServiceMetrics()
     notifier = None
@@ -117,7 +119,9 @@ def run_serve(args: argparse.Namespace) -> int:
     lock_settings = lock_api(api, args.lock_ttl)
     with DataRobotClient(lock_settings, on_request=counting_into(metrics)) as client:
         lock = make_lock(args, namespace, client)
-        return serve(settings, runner, lock=lock, metrics=metrics, notifier=notifier)
+        return serve(
+            settings, runner, lock=lock, metrics=metrics, notifier=notifier, operations=operations
+        )
 
 
 class ApplyLocking:

@@ -5,6 +5,8 @@
 ``GET /readyz``          200 when the last successful run is recent; 503 with a reason.
 ``GET /metrics``         Prometheus text (or OpenMetrics, by ``Accept``).
 ``GET /status``          JSON: state, lock, the last runs.
+``GET /``, ``/runs/<id>`` the status page; ``POST /control/...``: suspend, resume,
+                         reconcile (see ``controller.service.operations``).
 ``POST /webhooks/github`` / ``POST /webhooks/gitlab``
                          200 triggered, 200 replayed (the same body or delivery ID
                          already received: no run), 202 ignored (with a reason), 400 malformed,
@@ -58,6 +60,8 @@ _REASONS = {
     503: "Service Unavailable",
 }
 _Judge = Callable[..., WebhookVerdict]
+# (path, method, environ, start_response) -> an answer, or None to route it here
+_Extra = Callable[[str, str, WSGIEnvironment, StartResponse], Iterable[bytes] | None]
 _WEBHOOKS: dict[str, tuple[str, Trigger, _Judge]] = {
     "/webhooks/github": ("github", "webhook:github", github_verdict),
     "/webhooks/gitlab": ("gitlab", "webhook:gitlab", gitlab_verdict),
@@ -84,18 +88,24 @@ class ServiceApp:
         request_run: Callable[[Trigger, str | None], Admission],
         readiness: Callable[[], tuple[bool, dict[str, Any]]],
         status: Callable[[], dict[str, Any]],
+        extra: _Extra | None = None,
     ) -> None:
         self._config = config
         self._metrics = metrics
         self._request_run = request_run
         self._readiness = readiness
         self._status = status
+        self._extra = extra
         self._metrics_app = make_wsgi_app(metrics.registry)
         self._deliveries = DeliveryLog()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
+        if self._extra is not None:  # the status page, control calls, /status's read token
+            answer = self._extra(path, method, environ, start_response)
+            if answer is not None:
+                return answer
         if path in _WEBHOOKS:
             if method != "POST":
                 return _json(start_response, 405, {"error": "use POST"}, [("Allow", "POST")])

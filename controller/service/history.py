@@ -100,6 +100,7 @@ class RunHistory:
         self._lock = threading.Lock()
         self._runs: deque[RunRecord] = deque(maxlen=size)
         self._last_success: RunRecord | None = None
+        self._last_applied: RunRecord | None = None
         self._consecutive_failures = 0
 
     def add(self, record: RunRecord) -> None:
@@ -108,6 +109,8 @@ class RunHistory:
             if record.succeeded:
                 self._last_success = record
                 self._consecutive_failures = 0
+                if record.result != "planned":
+                    self._last_applied = record
             else:
                 self._consecutive_failures += 1
 
@@ -119,6 +122,13 @@ class RunHistory:
     def last_success(self) -> RunRecord | None:
         with self._lock:
             return self._last_success
+
+    @property
+    def last_applied(self) -> RunRecord | None:
+        """The last successful run that applied (not a dry run): the namespace then equaled
+        its revision, so later writes at that revision undo drift."""
+        with self._lock:
+            return self._last_applied
 
     @property
     def consecutive_failures(self) -> int:

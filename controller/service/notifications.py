@@ -10,6 +10,8 @@ Events (the ``events`` a target can choose):
 ``gate-failed``     a gate stopped the run (the manifests failed validation)
 ``lock-lost``       the namespace lock was lost; the service stops
 ``recovered``       a run succeeded after failures
+``drift-detected``  a run planned changes it did not apply (``--mode observe``,
+                    or suspended): one line per object that differs
 ==================  ==========================================================
 
 :class:`NotificationPolicy` (pure, its clock injected) decides what is sent: a failure
@@ -28,7 +30,14 @@ from controller.service.history import RunRecord
 from controller.service.runs import RunOutcome
 
 EventKind: TypeAlias = Literal[
-    "applied", "drift-corrected", "failed", "blocked", "gate-failed", "lock-lost", "recovered"
+    "applied",
+    "drift-corrected",
+    "failed",
+    "blocked",
+    "gate-failed",
+    "lock-lost",
+    "recovered",
+    "drift-detected",
 ]
 EVENT_KINDS: tuple[EventKind, ...] = (
     "applied",
@@ -38,8 +47,12 @@ EVENT_KINDS: tuple[EventKind, ...] = (
     "gate-failed",
     "lock-lost",
     "recovered",
+    "drift-detected",
 )
-FAILURE_KINDS: frozenset[EventKind] = frozenset({"failed", "blocked", "gate-failed"})
+# Sent once while they repeat (then again after the quiet period or a recovery).
+FAILURE_KINDS: frozenset[EventKind] = frozenset(
+    {"failed", "blocked", "gate-failed", "drift-detected"}
+)
 TargetType: TypeAlias = Literal["slack", "teams", "webhook"]
 TARGET_TYPES: tuple[TargetType, ...] = ("slack", "teams", "webhook")
 _MAX_LINES = 20
@@ -128,6 +141,20 @@ def run_notifications(
                 "applied",
                 f"Applied {short}: {len(outcome.changes)} object(s) changed",
                 outcome.changes,
+            )
+        )
+    differs = tuple(
+        f"{o.kind}/{o.name}: {o.reason or o.state}"
+        for o in outcome.objects
+        if o.state in ("drifted", "missing")
+    )
+    if record.result == "planned" and differs:
+        found.append(
+            note(
+                "drift-detected",
+                f"Drift at {short}: {len(differs)} object(s) differ from git; nothing was "
+                "applied (observe mode or suspended)",
+                differs,
             )
         )
     if outcome.blocked:

@@ -12,11 +12,14 @@ from typing import Literal
 
 from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Engine, Planned
+from controller.engine.render import render_text
+from controller.engine.statuses import StatusReport, read_owned
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger
 from controller.manifests import ManifestError
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
+from controller.service.objectstates import ObjectState, applied_objects, planned_objects
 from controller.service.runs import (
     ActionCounts,
     GateReport,
@@ -94,11 +97,19 @@ class EngineRunner:
                 engine = Engine(client, self.engine, environ=environ)
                 planned = engine.plan(source)
                 if planned.plan.is_empty:
-                    return RunOutcome("no-op", revision, resources=_resources(planned, None))
+                    return RunOutcome(
+                        "no-op",
+                        revision,
+                        resources=_resources(planned, None),
+                        objects=applied_objects(planned, None, revision),
+                    )
+                if request.dry_run:
+                    return _dry_run(planned, revision)
                 if request.stop_requested:
                     return RunOutcome("failed", revision, errors=("stopped before applying",))
                 # A long build or test never holds up the next run: it is left pending.
                 result = engine.apply(planned, stop=request.stop, wait_for_gates=False)
+                refreshed = _read_again(client, planned) if result.results else None
         except ManifestError as exc:
             log.warning("run_failed", error=str(exc))
             return RunOutcome(
@@ -120,6 +131,8 @@ class EngineRunner:
             drift_fields=_healed(result) if drift else (),
             changes=_changes(result),
             blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
+            objects=applied_objects(planned, result, revision, refreshed),
+            plan=render_text(planned.plan),
             errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
             + (
                 ("stopped before every action ran; the next run continues",)
@@ -127,6 +140,40 @@ class EngineRunner:
                 else ()
             ),
         )
+
+
+def _dry_run(planned: Planned, revision: str) -> RunOutcome:
+    """A run that plans and applies nothing (observe mode, suspended): the objects get
+    their states in the plan, which is kept as the pending plan."""
+    objects = planned_objects(planned, revision)
+    log.info(
+        "run_planned_only",
+        actions=len(planned.plan.actions),
+        drifted=sum(o.state in ("drifted", "missing") for o in objects),
+    )
+    return RunOutcome(
+        "planned",
+        revision,
+        resources=_resource_counts(objects),
+        blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
+        objects=objects,
+        plan=render_text(planned.plan),
+    )
+
+
+def _read_again(client: DataRobotClient, planned: Planned) -> StatusReport | None:
+    """The namespace's objects after the writes (list requests), for their newest
+    versions; ``None`` when they cannot be read (the page then shows the planned ones)."""
+    try:
+        return read_owned(client, planned.namespace)
+    except DrGitopsError as exc:
+        log.warning("objects_not_read_again", error=str(exc))
+        return None
+
+
+def _resource_counts(objects: tuple[ObjectState, ...]) -> tuple[ResourceCount, ...]:
+    states = Counter((o.kind, o.state) for o in objects)
+    return tuple(ResourceCount(kind, state, n) for (kind, state), n in sorted(states.items()))
 
 
 def _check_namespace(source: GitSource, started: str | None) -> None:

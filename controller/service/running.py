@@ -79,8 +79,10 @@ class Runner:
         monotonic: Callable[[], float] = time.monotonic,
         webhook_spacing: float = 0.0,
         on_recorded: Callable[[RunRecord, RunOutcome, int], None] | None = None,
+        dry_run: Callable[[], bool] = lambda: False,
     ) -> None:
         self._run = run
+        self._dry_run = dry_run
         self._webhook_spacing = webhook_spacing
         self._last_webhook_start: float | None = None
         self._on_recorded = on_recorded
@@ -190,7 +192,7 @@ class Runner:
     def _execute(self, run: CurrentRun) -> float:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(run_id=run.run_id, trigger=run.trigger)
-        last_success = self._history.last_success
+        last_success = self._history.last_applied
         previous = last_success.revision if last_success else None
         revision: list[str] = []
 
@@ -206,8 +208,9 @@ class Runner:
             on_api_request=self._metrics.observe_api_request,
             on_revision=on_revision,
             pushed_revision=run.pushed_revision,
+            dry_run=self._dry_run(),
         )
-        log.info("run_started", last_success_revision=previous)
+        log.info("run_started", last_success_revision=previous, dry_run=request.dry_run)
         try:
             return self._call(run, request, revision)
         finally:

@@ -34,13 +34,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-Trigger: TypeAlias = Literal["startup", "schedule", "webhook:github", "webhook:gitlab"]
-Result: TypeAlias = Literal["success", "failed", "no-op"]
+from controller.service.objectstates import ObjectState
+
+Trigger: TypeAlias = Literal[
+    "startup", "schedule", "webhook:github", "webhook:gitlab", "reconcile-now", "resume"
+]
+Result: TypeAlias = Literal["success", "failed", "no-op", "planned"]
 ApiRequestObserver: TypeAlias = Callable[[str, str, int], None]
 """``(method, route template, status)`` for one DataRobot API response."""
 
-TRIGGERS: tuple[Trigger, ...] = ("startup", "schedule", "webhook:github", "webhook:gitlab")
-RESULTS: tuple[Result, ...] = ("success", "failed", "no-op")
+TRIGGERS: tuple[Trigger, ...] = (
+    "startup",
+    "schedule",
+    "webhook:github",
+    "webhook:gitlab",
+    "reconcile-now",
+    "resume",
+)
+RESULTS: tuple[Result, ...] = ("success", "failed", "no-op", "planned")
 
 
 def _ignore(*_args: object) -> None:
@@ -54,6 +65,8 @@ class RunRequest:
     ``last_success_revision`` is the commit of the last successful run of this process
     (``None`` at first), which lets the engine tell drift from git changes.
     ``pushed_revision`` is the commit a webhook announced for this run, if one did.
+    ``dry_run``: plan and report, apply nothing (``serve --mode observe``, or suspended);
+    the engine then returns a ``planned`` outcome (``no-op`` when the plan is empty).
     """
 
     run_id: str
@@ -63,6 +76,7 @@ class RunRequest:
     on_api_request: ApiRequestObserver = field(default=_ignore, compare=False)
     on_revision: Callable[[str], None] = field(default=_ignore, compare=False)
     pushed_revision: str | None = None
+    dry_run: bool = False
 
     @property
     def stop_requested(self) -> bool:
@@ -155,6 +169,8 @@ class RunOutcome:
     blocked: tuple[str, ...] = ()
     failed_gate: str | None = None
     gates: tuple[GateReport, ...] = ()
+    objects: tuple[ObjectState, ...] = ()
+    plan: str = ""
 
     def __post_init__(self) -> None:
         if self.result not in RESULTS:
@@ -162,7 +178,8 @@ class RunOutcome:
 
     @property
     def succeeded(self) -> bool:
-        """True for ``success`` and ``no-op``: the namespace equals the revision."""
+        """True for ``success`` and ``no-op`` (the namespace equals the revision) and
+        ``planned`` (the run planned what it was asked to, and applied nothing)."""
         return self.result != "failed"
 
     @classmethod

@@ -36,13 +36,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from controller.errors import LockError
 from controller.logs import get_logger, redactor
 from controller.service.endpoints import EndpointConfig, ServiceApp, probes_only
-from controller.service.history import RunHistory, isoformat
+from controller.service.history import RunHistory, RunRecord, isoformat
 from controller.service.listening import Listener
 from controller.service.locking import LockLost, NamespaceLock
 from controller.service.metrics import ServiceMetrics
 from controller.service.notifying import Notifier
+from controller.service.operations import Operations, OperationsSettings
 from controller.service.running import Admission, Backoff, Runner
-from controller.service.runs import RunFn, Trigger
+from controller.service.runs import RunFn, RunOutcome, Trigger
 from controller.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -67,12 +68,19 @@ class Service:
         lock: NamespaceLock | None = None,
         metrics: ServiceMetrics | None = None,
         notifier: Notifier | None = None,
+        operations: OperationsSettings | None = None,
     ) -> None:
         self.settings = settings
         self.lock = lock
         self.metrics = metrics or ServiceMetrics()
         self.notifier = notifier
         self.history = RunHistory(settings.status_history)
+        self.operations = Operations(
+            operations or OperationsSettings(),
+            registry=self.metrics.registry,
+            request_run=lambda trigger: self.trigger(trigger),
+            status=self.status,
+        )
         self.runner = Runner(
             run,
             history=self.history,
@@ -84,7 +92,8 @@ class Service:
             ),
             on_finished=self._schedule_next,
             webhook_spacing=settings.webhook_min_interval_seconds,
-            on_recorded=notifier.on_run if notifier is not None else None,
+            on_recorded=self._recorded,
+            dry_run=self.operations.dry_run,
         )
         self._scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -109,6 +118,7 @@ class Service:
             request_run=self.trigger,
             readiness=self.readiness,
             status=self.status,
+            extra=self.operations.handle,
         )
         self._listeners = [_listener("http", app, settings)]
         if settings.probe_port is not None:
@@ -134,6 +144,11 @@ class Service:
         if self._stop.is_set():
             return "stopping"
         return self.runner.request(trigger, queue_if_busy=True, revision=revision)
+
+    def _recorded(self, record: RunRecord, outcome: RunOutcome, failures_before: int) -> None:
+        self.operations.on_run(record, outcome)
+        if self.notifier is not None:
+            self.notifier.on_run(record, outcome, failures_before)
 
     def request_stop(self, reason: str, *, exit_code: int = 0) -> None:
         """Begin a graceful shutdown (thread- and signal-safe; the first reason wins)."""
@@ -390,6 +405,7 @@ class Service:
         last = self.history.last_success
         return {
             "state": self._state,
+            **self.operations.to_json(),
             "trackedRef": self.settings.tracked_ref,
             "intervalSeconds": self.settings.interval_seconds,
             "lock": self.lock.describe() if self.lock else None,
@@ -437,6 +453,7 @@ def serve(
     lock: NamespaceLock | None,
     metrics: ServiceMetrics | None = None,
     notifier: Notifier | None = None,
+    operations: OperationsSettings | None = None,
 ) -> int:
     """Run the service until SIGTERM/SIGINT; returns the exit code (see module docstring).
 
@@ -447,10 +464,14 @@ def serve(
     controller holds the namespace, or when waiting timed out. Call it from the main thread
     (signal handlers); configure logging first (``controller.logs.configure``).
     """
+    if operations is not None:
+        redactor.register(operations.read_token, operations.control_token)
     redactor.register(settings.webhook_secret)
     if settings.webhook_secret is None:
         log.warning("webhooks_disabled", reason="no webhook secret is configured")
-    service = Service(settings, run, lock=lock, metrics=metrics, notifier=notifier)
+    service = Service(
+        settings, run, lock=lock, metrics=metrics, notifier=notifier, operations=operations
+    )
     if notifier is not None:
         notifier.start()
 

@@ -18,6 +18,9 @@ VULNERABLE = {
     "waitress": [
         "3.0.0"
     ],  # CVE-2024-49768 (request smuggling), CVE-2024-49769 (DoS); fixed in 3.0.1
+    # CVE-2024-34064 (xmlattr), CVE-2024-56201, CVE-2024-56326, CVE-2025-27516 (sandbox
+    # escapes); fixed in 3.1.6
+    "jinja2": ["3.1.3", "3.1.4", "3.1.5"],
 }
 
 

@@ -26,6 +26,13 @@ from tests.packaging.installing import (
     install,
 )
 
+RENDER_PAGE = (
+    "from controller.service.operations import OperationsSettings\n"
+    "from controller.service.page import PageFacts, RunPages, render_index\n"
+    "facts = PageFacts({}, {}, OperationsSettings(namespace='pkg/ns'), RunPages(1))\n"
+    "print(render_index(facts))\n"
+)
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -59,6 +66,19 @@ def check_installed(installed: Installed, tmp_path: Path, emulator: EmulatorServ
 
     assert __version__ in installed.run("--version", cwd=tmp_path)
 
+    # The status page's templates are package data: they load from the installed package.
+    rendered = subprocess.run(
+        [installed.python, "-c", RENDER_PAGE],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    page = rendered.stdout
+    assert page.startswith("<!doctype html>"), page
+    assert "namespace <strong>pkg/ns</strong>" in page
+
     repo = manifests_repo(tmp_path)
     validated = installed.run("validate", ".", cwd=repo)
     assert "ok: 7 manifests valid" in validated, validated
@@ -84,7 +104,9 @@ def test_the_distribution_installs_validates_and_plans(
     check_installed(installed, tmp_path, emulator)
 
 
-def test_the_distributions_ship_the_schemas_and_the_comment_poster(built: dict[str, Path]) -> None:
+def test_the_distributions_ship_the_schemas_the_page_templates_and_the_comment_poster(
+    built: dict[str, Path],
+) -> None:
     import tarfile
     import zipfile
 
@@ -92,6 +114,11 @@ def test_the_distributions_ship_the_schemas_and_the_comment_poster(built: dict[s
         f"controller/schemas/{name}"
         for name in ("custom-model.schema.json", "custom-job.schema.json", "plan.schema.json")
     ]
+    shipped += [
+        f"controller/service/templates/{name}"
+        for name in sorted(p.name for p in (ROOT / "controller/service/templates").glob("*.html"))
+    ]
+    assert len(shipped) > 4
     for kind in ("image wheel", "wheel from the sdist"):
         names = zipfile.ZipFile(built[kind]).namelist()
         assert set(shipped) <= set(names), kind

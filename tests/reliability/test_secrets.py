@@ -5,7 +5,8 @@ secret, plus wrong ones of each kind, run every command the way users do, as pro
 ``validate``; ``plan`` as text, JSON and Markdown (and saved with ``--out``); ``apply``;
 an ``apply`` that fails on 503s; ``apply PLANFILE``; a ``plan`` with a wrong API token and
 one with a wrong git token; and ``serve`` with webhooks (signed, badly signed, GitLab
-token, wrong token), a failing run, ``/status`` and ``/metrics``. Everything is captured
+token, wrong token), a failing run, ``/status``, ``/metrics``, the status page and every run's page, and
+``suspend``/``reconcile``/``resume`` with the right and a wrong control token. Everything is captured
 (stdout, stderr with debug logs, saved files, the clone cache, HTTP bodies) and searched for
 each secret in plain, URL-encoded, base64 (any alignment) and basic-auth forms.
 """
@@ -19,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +42,9 @@ SECRETS = {
     "git token": "ghp_Rq8Zt3Lm6Vx1Nb4Kc7Hj0Pw9Sd2Fg5Ya",
     "wrong git token": "ghp_Jk2Wq7Ex4Rt9Yu1Io6Pa3Sd8Fg0Hl5Zb",
     "webhook secret": "whsec-Mv5Bn8Cx1Za4Sd7Fg0Hj3Kl6Qw9Er2Ty",
+    "read token": "read-Qe4Wr7Ty0Ui3Op6As9Df2Gh5Jk8Lz1Xc",
+    "control token": "ctl-Vb3Nm6Qw9Er2Ty5Ui8Op1As4Df7Gh0Jk",
+    "wrong control token": "ctl-Zx8Cv5Bn2Mq9Wl6Ek3Rj0Th7Yg4Uf1Id",
 }
 GIT_USER = "ci"
 QUICK = ("plan json", "apply saved plan", "failing apply", "wrong git token")
@@ -94,6 +99,8 @@ def secret_world(tmp_path: Path) -> Iterator[dict[str, object]]:
     }
     secret_file = tmp_path / "webhook-secret"
     secret_file.write_text(SECRETS["webhook secret"] + "\n")
+    for name in ("read token", "control token", "wrong control token"):
+        (tmp_path / name.replace(" ", "-")).write_text(SECRETS[name] + "\n")
     try:
         yield {
             "emulator": emulator,
@@ -184,9 +191,10 @@ def _one_shot_commands(
 
 
 def _serve_with_webhooks(world: dict[str, object], captured: Captured) -> int:
-    env, emulator = world["env"], world["emulator"]
+    env, emulator, tmp = world["env"], world["emulator"], world["tmp"]
     assert isinstance(env, dict)
     assert isinstance(emulator, EmulatorServer)
+    assert isinstance(tmp, Path)
     emulator.set_faults(
         {
             "rate": 1.0,
@@ -208,6 +216,10 @@ def _serve_with_webhooks(world: dict[str, object], captured: Captured) -> int:
         "127.0.0.1:0",
         "--webhook-secret-file",
         str(world["secret_file"]),
+        "--read-token-file",
+        str(tmp / "read-token"),
+        "--control-token-file",
+        str(tmp / "control-token"),
         "--lock-ttl",
         "5",
         log_level="debug",
@@ -250,7 +262,30 @@ def _serve_with_webhooks(world: dict[str, object], captured: Captured) -> int:
             ),
         ]
         served.event("run_finished", 2)
-        pages = [request(port, "GET", path) for path in ("/status", "/metrics", "/readyz")]
+        # The control calls (with the right token, a wrong one, by the CLI) and the pages.
+        url = f"http://127.0.0.1:{port}"
+        for name, token in (("control", "control-token"), ("wrong", "wrong-control-token")):
+            for action in ("suspend", "reconcile", "resume"):
+                code, text = _run(env, action, "--service", url, "--token-file", str(tmp / token))
+                captured.add(f"{action} ({name} token)", text)
+                assert code == (0 if name == "control" else 1), text
+        # Until the runs asked for are done (a resume or reconcile may coalesce with a
+        # webhook's run still pending).
+        read = {"Authorization": f"Bearer {SECRETS['read token']}"}
+        deadline = time.monotonic() + 90
+        while True:
+            now = json.loads(request(port, "GET", "/status", headers=read).body)
+            if now["current"] is None and now["pending"] is None and len(now["runs"]) >= 3:
+                break
+            assert time.monotonic() < deadline, now
+            time.sleep(0.1)
+        status = request(port, "GET", "/status", headers=read)
+        run_ids = [r["runId"] for r in json.loads(status.body)["runs"]]
+        paths = ["/", *(f"/runs/{run_id}" for run_id in run_ids)]
+        pages = [status, *(request(port, "GET", path, headers=read) for path in paths)]
+        assert all(page.status == 200 for page in pages)
+        pages += [request(port, "GET", path) for path in ("/", "/status", "/metrics", "/readyz")]
+        assert pages[-4].status == 401  # the page without the read token
         for answer in answers + pages:
             captured.add("serve HTTP answers", f"{answer.status} {answer.headers} ")
             captured.add("serve HTTP answers", answer.body.decode("latin-1"))

@@ -50,7 +50,13 @@ def served_settings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ServiceSettin
     calls: list[tuple[ServiceSettings, Any]] = []
 
     def fake_serve(
-        settings: ServiceSettings, run: Any, *, lock: Any, metrics: Any, notifier: Any = None
+        settings: ServiceSettings,
+        run: Any,
+        *,
+        lock: Any,
+        metrics: Any,
+        notifier: Any = None,
+        operations: Any = None,
     ) -> int:
         calls.append((settings, lock))
         return 0

@@ -1,0 +1,147 @@
+"""Every managed object as a run left it: what the status page shows per object.
+
+A run of ``serve`` reports its objects in ``RunOutcome.objects`` (see
+:mod:`controller.service.runs`), built here from the engine's plan (states as in
+``dr-gitops status``: :func:`controller.engine.statuses.planned_statuses`) and, after an
+apply, from each action's outcome:
+
+==============  ===============================================================
+``in-sync``     nothing to do, or every action on it was applied
+``drifted``     the plan has actions for it that were not applied (observe mode,
+                suspended)
+``missing``     its manifest's object does not exist yet (and was not created)
+``pending``     a dependency build or model test of its new version still runs
+``failed``      an action on it failed or did not run
+``blocked``     the plan refuses an action on it
+``orphaned``    owned by the namespace, but no manifest declares it
+==============  ===============================================================
+
+After a run that wrote, the objects are read again (two list requests) so that the page
+shows the newest version and commit, not the ones the plan started from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from controller.engine.outcomes import ApplyResult, Outcome
+    from controller.engine.reconciling import Planned
+    from controller.engine.statuses import ObjectStatus, StatusReport
+
+STATES = ("in-sync", "drifted", "missing", "pending", "failed", "blocked", "orphaned")
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    """One managed object for the status page (no secrets: names, IDs, labels, commits).
+
+    ``commit_url`` is the newest version's ``gitModelVersion.commitUrl`` when it has one;
+    ``actions`` the plan's action kinds for it; ``reason`` why it is not in sync.
+    """
+
+    kind: str
+    name: str
+    display_name: str
+    state: str
+    id: str | None = None
+    version: str | None = None
+    commit: str | None = None
+    commit_url: str | None = None
+    updated: str | None = None
+    actions: tuple[str, ...] = ()
+    reason: str | None = None
+
+
+def planned_objects(planned: Planned, revision: str) -> tuple[ObjectState, ...]:
+    """Each object's state in the plan, nothing applied (observe mode, suspended)."""
+    from controller.engine.statuses import planned_statuses
+
+    report = planned_statuses(planned.plan, planned.desired, planned.snapshot, revision=revision)
+    return tuple(_state(o, str(o.state), _commit_urls(planned)) for o in report.objects)
+
+
+def applied_objects(
+    planned: Planned,
+    result: ApplyResult | None,
+    revision: str,
+    refreshed: StatusReport | None = None,
+) -> tuple[ObjectState, ...]:
+    """Each object's state once ``result`` was applied (``None``: nothing was to apply).
+
+    ``refreshed`` (the namespace read again after the writes) gives the newest versions,
+    IDs and commits; the states still come from the plan and the outcomes.
+    """
+    from controller.engine.outcomes import Outcome
+    from controller.engine.statuses import planned_statuses
+
+    report = planned_statuses(planned.plan, planned.desired, planned.snapshot, revision=revision)
+    outcomes: dict[tuple[str, str], set[Outcome]] = {}
+    for r in result.results if result is not None else ():
+        outcomes.setdefault((r.action.key.kind, r.action.key.name), set()).add(r.outcome)
+    fresh = {(o.kind, o.name): o for o in refreshed.objects} if refreshed is not None else {}
+    urls = _commit_urls(planned)
+    states = []
+    for status in report.objects:
+        key = (status.kind, status.name)
+        seen = outcomes.get(key)
+        state = str(status.state)
+        if seen:
+            state = "in-sync" if seen == {Outcome.DONE} else _worst(seen)
+        elif state in ("drifted", "missing"):
+            state = "failed"  # planned, yet no action ran: the run stopped before it
+        current = fresh.get(key)
+        if current is not None:
+            status = replace(
+                status,
+                id=current.id,
+                version=current.version,
+                commit=current.commit,
+                updated=current.updated,
+            )
+        elif refreshed is not None and seen == {Outcome.DONE} and status.id is not None:
+            continue  # it existed, every action on it was done, and it is gone: pruned
+        states.append(_state(status, state, urls))
+    return tuple(states)
+
+
+def _worst(seen: set[Outcome]) -> str:
+    from controller.engine.outcomes import Outcome
+
+    if Outcome.BLOCKED in seen:
+        return "blocked"
+    if Outcome.PENDING in seen and Outcome.FAILED not in seen:
+        return "pending"  # a build or test still runs; the next run looks again
+    return "failed"
+
+
+def _commit_urls(planned: Planned) -> dict[str, tuple[str, str]]:
+    """Model ID → the newest version's commit and its URL (jobs record none)."""
+    urls: dict[str, tuple[str, str]] = {}
+    for model in planned.snapshot.models:
+        latest = model.latest_version
+        git = (latest.git if latest is not None else None) or model.git
+        if git is not None and git.commit_url and git.main_branch_commit_sha:
+            urls[model.id] = (git.main_branch_commit_sha, git.commit_url)
+    return urls
+
+
+def _state(status: ObjectStatus, state: str, urls: dict[str, tuple[str, str]]) -> ObjectState:
+    sha, url = urls.get(status.id or "", ("", ""))
+    if url and status.commit != sha:
+        # Read again after a new version: its URL is the same template at the new commit.
+        url = url.replace(sha, status.commit) if status.commit and sha in url else ""
+    return ObjectState(
+        kind=status.kind,
+        name=status.name,
+        display_name=status.display_name,
+        state=state,
+        id=status.id,
+        version=status.version,
+        commit=status.commit,
+        commit_url=url or None,
+        updated=status.updated,
+        actions=status.actions,
+        reason=None if state == "in-sync" else status.reason,
+    )
