@@ -21,7 +21,7 @@ from controller.cli.options import (
     register_validate,
 )
 from controller.engine.rendering import visible
-from controller.errors import DrGitopsError
+from controller.errors import DrGitopsError, SettingError
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -82,6 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Messages carry names taken from DataRobot (lock models, other namespaces, creators):
         # escape control characters so none reaches the terminal or the CI log as one. The
         # lines a message is made of stay lines.
+        if isinstance(exc, SettingError):
+            # The settings name their fields; a person typed flags.
+            from controller.cli.configuration import flag_named
+
+            exc = flag_named(exc)
         message = logs.redactor.scrub(str(exc))
         shown = "\n".join(visible(line) for line in message.split("\n"))
         print(f"error: {shown}", file=sys.stderr)

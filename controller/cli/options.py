@@ -277,7 +277,7 @@ def register_plan_and_apply(sub: Subparsers) -> None:
         help="exit 2 when there are changes, 0 when there are none, 1 on errors (a plan "
         "with a blocked action exits 1 with or without this flag)",
     )
-    plan.set_defaults(run=_command("controller.cli.planning", "run_plan"))
+    plan.set_defaults(run=_command("controller.cli.plan_command", "run_plan"))
 
     apply = sub.add_parser(
         "apply",
@@ -314,7 +314,7 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     )
     # A CI job should not hang for ever behind a running service: give up after 15 minutes.
     add_lock_options(apply, timeout=900.0)
-    apply.set_defaults(run=_command("controller.cli.planning", "run_apply"))
+    apply.set_defaults(run=_command("controller.cli.apply_command", "run_apply"))
 
 
 def register_serve(sub: Subparsers) -> None:
@@ -379,7 +379,7 @@ def register_serve(sub: Subparsers) -> None:
     group.add_argument("--allow-empty", action="store_true",
                        help="allow pruning when the manifests declare nothing")  # fmt: skip
     add_lock_options(parser)
-    parser.set_defaults(run=_command("controller.cli.serving", "run_serve"))
+    parser.set_defaults(run=_command("controller.cli.serve_command", "run_serve"))
 
 
 def register_status(sub: Subparsers) -> None:

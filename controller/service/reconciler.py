@@ -1,12 +1,15 @@
-"""The run function of ``dr-gitops serve``: each run fetches git, plans and applies.
+"""The run function of ``dr-gitops serve``: each run fetches git, then is the one
+reconcile of :mod:`controller.service.orchestrator`, and says what it did as a
+:class:`~controller.service.runs.RunOutcome`.
 
 It fulfils the contract of :mod:`controller.service.runs` with the real engine.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from controller.engine.applying import ApplyResult, Outcome
@@ -16,6 +19,7 @@ from controller.logs import get_logger
 from controller.manifests import ManifestError
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
+from controller.service.orchestrator import Orchestrator, Reconciled, Session
 from controller.service.runs import ActionCounts, ResourceCount, RunOutcome, RunRequest
 from controller.settings import ApiSettings, EngineSettings, GitSettings
 from controller.sources import GitSource, open_source
@@ -36,15 +40,14 @@ _COUNTED_AS = {
     ActionKind.DELETE_MODEL: "deleted",
     ActionKind.DELETE_JOB: "deleted",
 }
-# Variables that would make a service run look like a CI pipeline's.
-_CI_MARKERS = ("GITHUB_", "GITLAB_", "CI_", "CI")
 
 
 @dataclass(frozen=True)
 class EngineRunner:
     """``RunFn`` for the service: settings in, one reconcile per call.
 
-    ``namespace`` is the namespace ``serve`` started under, whose lock it holds: a run
+    ``environ`` is the environment git runs with. ``namespace`` is the namespace ``serve``
+    started under, whose lock it holds: a run
     whose checkout says another (a merged ``.dr-gitops.yaml`` that changes ``namespace:``)
     fails before planning, since it would write under a namespace it holds no lock for.
     """
@@ -59,51 +62,62 @@ class EngineRunner:
         def observe(method: str, route: str, status: int | str, _elapsed: float) -> None:
             request.on_api_request(method, route, status if isinstance(status, int) else 0)
 
-        revision: str | None = None
-        # A service is not a CI pipeline: gitModelVersion comes from plain git.
-        environ = {k: v for k, v in self.environ.items() if not k.startswith(_CI_MARKERS)}
-        try:
+        @contextlib.contextmanager
+        def open_session() -> Iterator[Session]:
             with (
                 open_source(
                     self.git, environ=self.environ, manifests_path=self.engine.path
                 ) as source,
                 DataRobotClient(self.api, on_request=observe) as client,
             ):
-                revision = source.checkout.sha
-                request.on_revision(revision)
-                _check_pushed(source, request.pushed_revision)
-                _check_namespace(source, self.namespace)
-                engine = Engine(client, self.engine, environ=environ)
-                planned = engine.plan(source)
-                if planned.plan.is_empty:
-                    return RunOutcome("no-op", revision, resources=_resources(planned, None))
-                if request.stop_requested:
-                    return RunOutcome("failed", revision, errors=("stopped before applying",))
-                result = engine.apply(planned, stop=request.stop)
+                # A service is not a CI pipeline: gitModelVersion comes from plain git.
+                yield Session(source, client, Engine(client, self.engine, ci=None))
+
+        revision: list[str] = []
+
+        def inspect(source: GitSource) -> None:
+            revision.append(source.checkout.sha)
+            request.on_revision(source.checkout.sha)
+            _check_pushed(source, request.pushed_revision)
+            _check_namespace(source, self.namespace)
+
+        # The service holds the namespace lock for its whole life: no locking here.
+        orchestrator = Orchestrator(open_session, inspect=inspect)
+        try:
+            done = orchestrator.reconcile(request.stop)
         except ManifestError as exc:
             log.warning("run_failed", error=str(exc))
             return RunOutcome(
-                "failed", revision, errors=(str(exc),), failed_gate="manifest validation"
+                "failed", _last(revision), errors=(str(exc),), failed_gate="manifest validation"
             )
         except DrGitopsError as exc:
             log.warning("run_failed", error=str(exc))
-            return RunOutcome("failed", revision, errors=(str(exc),))
-        drift = revision == request.last_success_revision
-        return RunOutcome(
-            "success" if result.ok else "failed",
-            revision,
-            counts=_counts(result),
-            resources=_resources(planned, result),
-            drift_fields=_healed(result) if drift else (),
-            changes=_changes(result),
-            blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
-            errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
-            + (
-                ("stopped before every action ran; the next run continues",)
-                if result.stopped
-                else ()
-            ),
-        )
+            return RunOutcome("failed", _last(revision), errors=(str(exc),))
+        return _outcome(done, _last(revision), request.last_success_revision)
+
+
+def _last(revisions: list[str]) -> str | None:
+    return revisions[-1] if revisions else None
+
+
+def _outcome(done: Reconciled, revision: str | None, last_success: str | None) -> RunOutcome:
+    planned, result = done.planned, done.result
+    if done.stopped:
+        return RunOutcome("failed", revision, errors=("stopped before applying",))
+    if result is None:
+        return RunOutcome("no-op", revision, resources=_resources(planned, None))
+    drift = revision == last_success
+    return RunOutcome(
+        "success" if result.ok else "failed",
+        revision,
+        counts=_counts(result),
+        resources=_resources(planned, result),
+        drift_fields=_healed(result) if drift else (),
+        changes=_changes(result),
+        blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
+        errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
+        + (("stopped before every action ran; the next run continues",) if result.stopped else ()),
+    )
 
 
 def _check_namespace(source: GitSource, started: str | None) -> None:

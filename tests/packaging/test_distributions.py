@@ -88,7 +88,7 @@ def test_the_distributions_ship_the_schemas_and_the_comment_poster(built: dict[s
     import tarfile
     import zipfile
 
-    shipped = ["controller/post_plan_comment.py"] + [
+    shipped = ["controller/post_plan_comment.py", "controller/plancomments.py"] + [
         f"controller/schemas/{name}"
         for name in ("custom-model.schema.json", "custom-job.schema.json", "plan.schema.json")
     ]
