@@ -7,7 +7,7 @@ import json
 import sys
 
 from controller.cli.configuration import api_settings, environment, register_secrets
-from controller.engine.exporting import Exporter, ExportReport, ExportSettings
+from controller.engine.export import Exporter, ExportReport, ExportSettings
 from controller.remote import DataRobotClient
 
 

@@ -10,10 +10,10 @@ Public API (the engine and the CLI use these names)::
 ``manifest_root`` is where manifests are searched (default: ``repo_root``).
 """
 
+from controller.manifests.discovery import find_repo_root
 from controller.manifests.earlier import earlier_source_dir, earlier_source_dirs
-from controller.manifests.finding import find_repo_root
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
-from controller.manifests.loading import (
+from controller.manifests.loader import (
     API_VERSION,
     Loaded,
     load,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from controller.manifests.limits import ManifestLimits
-from controller.manifests.listing import Finding, SourceLister
 from controller.manifests.problems import FieldPath, Problem, dotted
-from controller.manifests.yamlreading import Document
+from controller.manifests.sourcefiles import Finding, SourceLister
+from controller.manifests.yamlparser import Document
 
 
 @dataclass(frozen=True)

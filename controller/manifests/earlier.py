@@ -13,8 +13,8 @@ import posixpath
 from typing import Any
 
 from controller.manifests.limits import DEFAULT_LIMITS
-from controller.manifests.loading import API_VERSION
-from controller.manifests.yamlreading import YamlProblem, decode, parse_documents
+from controller.manifests.loader import API_VERSION
+from controller.manifests.yamlparser import YamlProblem, decode, parse_documents
 from controller.model.desired import KIND_MODEL, Kind
 
 

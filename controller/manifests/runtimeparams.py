@@ -17,7 +17,7 @@ from typing import Any
 from controller.manifests.limits import ManifestLimits
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.schemas import describe, did_you_mean
-from controller.manifests.yamlreading import Document, YamlProblem, decode, parse_documents
+from controller.manifests.yamlparser import Document, YamlProblem, decode, parse_documents
 from controller.model.desired import (
     KIND_MODEL,
     RuntimeParameterDefinition,

@@ -22,7 +22,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from controller.manifests.problems import FieldPath, Problem
-from controller.manifests.yamlreading import Document
+from controller.manifests.yamlparser import Document
 from controller.model.desired import KIND_JOB, KIND_MODEL
 
 SCHEMA_FILES = {KIND_MODEL: "custom-model.schema.json", KIND_JOB: "custom-job.schema.json"}

@@ -12,7 +12,6 @@ Public surface (what the engine and service import)::
 """
 
 from controller.remote.client import AccountInfo, DataRobotClient
-from controller.remote.counting import RequestCounter, RequestHook, RequestTally
 from controller.remote.errors import (
     ApiConnectionError,
     ApiError,
@@ -31,6 +30,7 @@ from controller.remote.errors import (
 from controller.remote.jobs import JobFile
 from controller.remote.modeltests import ModelTestResult
 from controller.remote.multipart import FileUpload
+from controller.remote.requestcounts import RequestCounter, RequestHook, RequestTally
 from controller.remote.snapshots import read_sharing, read_snapshot, with_sharing
 
 __all__ = [

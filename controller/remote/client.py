@@ -17,11 +17,11 @@ from types import TracebackType
 import requests
 
 from controller.remote import routes
-from controller.remote.counting import RequestHook
 from controller.remote.errors import NotFoundError
 from controller.remote.jobs import JobCalls
 from controller.remote.models import ModelCalls
 from controller.remote.modeltests import ModelTestCalls
+from controller.remote.requestcounts import RequestHook
 from controller.remote.sharing import SharingCalls
 from controller.remote.transport import Transport, build_session
 from controller.remote.versions import VersionCalls

@@ -15,8 +15,8 @@ from controller.model.live import LiveGrant
 from controller.model.plans import GrantChange
 from controller.model.values import Json
 from controller.remote import routes
-from controller.remote.decoding import decoding, job_grant_from_api, model_grant_from_api
-from controller.remote.paging import paginate
+from controller.remote.decoders import decoding, job_grant_from_api, model_grant_from_api
+from controller.remote.pages import paginate
 from controller.remote.transport import Transport
 
 MAX_BATCH = 100

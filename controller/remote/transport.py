@@ -44,8 +44,7 @@ from urllib3.exceptions import InvalidHeader, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from controller.logs import get_logger
-from controller.remote import counting
-from controller.remote.counting import RequestHook
+from controller.remote import requestcounts
 from controller.remote.errors import (
     ApiConnectionError,
     ApiError,
@@ -56,6 +55,7 @@ from controller.remote.errors import (
     parse_error_body,
 )
 from controller.remote.multipart import MultipartBody
+from controller.remote.requestcounts import RequestHook
 from controller.remote.routes import API_PREFIX
 from controller.settings import ApiSettings
 
@@ -271,10 +271,10 @@ class Transport:
         if isinstance(outcome, requests.Response):
             return response_error(method, template, outcome, attempts)
         marker = _outcome_name(outcome)
-        sent = marker not in counting.NOT_SENT_MARKERS
+        sent = marker not in requestcounts.NOT_SENT_MARKERS
         cls = OutcomeUnknownError if sent and method not in SAFE_METHODS else ApiConnectionError
         detail = f"{str(marker).replace('_', ' ')} ({_root_cause(outcome)})"
-        if marker in counting.NOT_SENT_MARKERS:
+        if marker in requestcounts.NOT_SENT_MARKERS:
             # Say where we tried to go and who said to: the fix is usually there.
             detail += f" at {self._base}"
             if self.settings.source:
@@ -368,18 +368,18 @@ def _outcome_name(outcome: requests.Response | BaseException) -> int | str:
     if isinstance(outcome, requests.Response):
         return outcome.status_code
     if isinstance(outcome, ValueError):  # InvalidURL, MissingSchema, ...: never sent
-        return counting.INVALID_REQUEST
+        return requestcounts.INVALID_REQUEST
     if isinstance(outcome, requests.exceptions.SSLError):
-        return counting.TLS_ERROR
+        return requestcounts.TLS_ERROR
     if isinstance(outcome, requests.exceptions.ConnectTimeout):
-        return counting.CONNECT_TIMEOUT
+        return requestcounts.CONNECT_TIMEOUT
     if isinstance(outcome, requests.exceptions.ReadTimeout):
-        return counting.READ_TIMEOUT
+        return requestcounts.READ_TIMEOUT
     if isinstance(outcome, requests.exceptions.ProxyError):
-        return counting.CONNECT_ERROR
+        return requestcounts.CONNECT_ERROR
     if isinstance(outcome, requests.exceptions.ConnectionError) and _never_connected(outcome):
-        return counting.CONNECT_ERROR
-    return counting.CONNECTION_DROPPED
+        return requestcounts.CONNECT_ERROR
+    return requestcounts.CONNECTION_DROPPED
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
@@ -412,9 +412,9 @@ def _may_resend(resendable: bool, outcome: requests.Response | requests.RequestE
         status = outcome.status_code
         return status == 429 or (status in RETRY_STATUSES and resendable)
     marker = _outcome_name(outcome)
-    if marker in (counting.TLS_ERROR, counting.INVALID_REQUEST) or _refused(outcome):
+    if marker in (requestcounts.TLS_ERROR, requestcounts.INVALID_REQUEST) or _refused(outcome):
         return False
-    return marker in counting.NOT_SENT_MARKERS or resendable
+    return marker in requestcounts.NOT_SENT_MARKERS or resendable
 
 
 def _delay(retry: Retry, outcome: requests.Response | requests.RequestException) -> float:

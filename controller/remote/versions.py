@@ -25,10 +25,10 @@ import requests
 from controller.model.live import LiveVersion
 from controller.model.values import GitModelVersion, Json
 from controller.remote import routes
-from controller.remote.decoding import decoding, version_from_api
+from controller.remote.decoders import decoding, version_from_api
 from controller.remote.errors import ApiConnectionError
 from controller.remote.multipart import FileUpload, multipart_body
-from controller.remote.paging import paginate
+from controller.remote.pages import paginate
 from controller.remote.transport import Transport, json_body
 
 RuntimeValues = Sequence[Mapping[str, Json]]

@@ -24,7 +24,7 @@ from controller.sources.checkouts import Checkout, RefKind
 from controller.sources.ci import CiFacts, load_github_event, read_ci
 from controller.sources.commits import CommitInfo
 from controller.sources.git_model_versions import commit_url, git_model_version
-from controller.sources.opening import open_source
+from controller.sources.opener import open_source
 from controller.sources.remotes import (
     RemoteUrl,
     derive_namespace,

@@ -23,7 +23,7 @@ from controller.sources.commits import (
     parse_batch,
     parse_commit,
 )
-from controller.sources.running import GitRunner
+from controller.sources.gitrunner import GitRunner
 
 RefKind = Literal["branch", "tag", "commit", "detached"]
 _BAD_REF = re.compile(r"[\x00-\x20\x7f]|^-")

@@ -38,8 +38,8 @@ from controller.sources.checkouts import Checkout, read_commits, read_objects
 from controller.sources.ci import CiFacts
 from controller.sources.commits import CommitInfo, is_full_sha
 from controller.sources.git_model_versions import git_model_version
+from controller.sources.gitrunner import GitResult, GitRunner
 from controller.sources.remotes import derive_namespace, display_url
-from controller.sources.running import GitResult, GitRunner
 
 log = logs.get_logger(__name__)
 Ancestry = Literal["yes", "no", "missing"]

@@ -7,7 +7,7 @@ below) maps it onto today's ``make_plan``. A case file holds:
 - ``description``: what the case shows, in one sentence;
 - ``repo``: the repository at the checked-out commit, path → text (manifests and source
   files), loaded through the real manifest code path (``load_desired_state``);
-- ``live``: DataRobot as the API returns it, decoded by ``controller.remote.decoding``:
+- ``live``: DataRobot as the API returns it, decoded by ``controller.remote.decoders``:
   ``models`` (list items of ``GET customModels/``, ``latestVersion`` embedded), ``jobs``
   (``GET customJobs/`` items), ``modelSharing`` / ``jobSharing`` (model ID / job ID → the
   entries of ``accessControl/`` / ``sharedRoles/``), ``account`` (``GET account/info/``);
@@ -51,7 +51,7 @@ from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot
 from controller.model.plans import plan_to_json
 from controller.model.values import GitModelVersion
-from controller.remote.decoding import (
+from controller.remote.decoders import (
     job_from_api,
     job_grant_from_api,
     model_from_api,

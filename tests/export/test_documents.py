@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from controller.engine.exporting.documents import job_document, memory_quantity, model_document
-from controller.engine.exporting.drafting import Files, Missing
-from controller.engine.exporting.selecting import Selected
-from controller.engine.exporting.yamlwriting import to_yaml
+from controller.engine.export.documents import job_document, memory_quantity, model_document
+from controller.engine.export.drafts import Files, Missing
+from controller.engine.export.selection import Selected
+from controller.engine.export.yamltext import to_yaml
 from controller.manifests.quantities import memory_bytes
 from controller.model.identity import Stamp, stamped
 from controller.model.live import LiveGrant

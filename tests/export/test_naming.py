@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.engine.exporting.naming import MAX_NAME, NAME_PATTERN, NameAllocator, slugify
+from controller.engine.export.naming import MAX_NAME, NAME_PATTERN, NameAllocator, slugify
 
 
 @pytest.mark.parametrize(

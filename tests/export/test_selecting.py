@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from controller.engine.exporting.selecting import select
+from controller.engine.export.selection import select
 from controller.errors import ConfigError
 from controller.model.identity import Stamp, lock_upid, model_upid, stamped
 from controller.model.live import LiveSnapshot

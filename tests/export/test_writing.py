@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.engine.exporting.writing import (
+from controller.engine.export.folder import (
     UnsafePathError,
     check_out_dir,
     extract_items,

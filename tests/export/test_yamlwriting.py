@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from controller.engine.exporting.yamlwriting import Commented, block, to_yaml
+from controller.engine.export.yamltext import Commented, block, to_yaml
 
 TRICKY = [
     "yes",

@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from controller.manifests.limits import ManifestLimits
-from controller.manifests.yamlreading import YamlProblem, decode, parse_documents
+from controller.manifests.yamlparser import YamlProblem, decode, parse_documents
 
 LIMITS = ManifestLimits()
 

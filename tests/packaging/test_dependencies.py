@@ -44,7 +44,7 @@ def test_the_constraints_pin_no_vulnerable_release() -> None:
 
 def test_gitpython_is_not_configured_because_git_runs_as_subprocesses() -> None:
     # The design once named GitPython; git runs as batched subprocesses instead
-    # (controller/sources/running.py), so nothing may still pretend it is used.
+    # (controller/sources/gitrunner.py), so nothing may still pretend it is used.
     overrides = PYPROJECT["tool"]["mypy"]["overrides"]
     assert not any(m.startswith("git") for o in overrides for m in o["module"])
     contracts = PYPROJECT["tool"]["importlinter"]["contracts"]

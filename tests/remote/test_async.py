@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from controller.remote import DataRobotClient, RequestCounter, errors
-from controller.remote.polling import wait_for_status
+from controller.remote.poller import wait_for_status
 from controller.remote.transport import Transport
 from controller.settings import ApiSettings
 from emulator.server import EmulatorServer

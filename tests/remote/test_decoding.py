@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from controller.model.live import LiveGrant, LiveItem, LiveRuntimeParameter
-from controller.remote.decoding import (
+from controller.remote.decoders import (
     MODEL_FIELDS,
     VERSION_SETTINGS,
     MalformedPayloadError,

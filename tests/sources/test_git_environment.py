@@ -16,7 +16,7 @@ import pytest
 
 from controller.errors import SourceError
 from controller.sources import open_source
-from controller.sources.running import ALLOWED_PROTOCOLS, GitRunner, git_environment
+from controller.sources.gitrunner import ALLOWED_PROTOCOLS, GitRunner, git_environment
 from tests.fixtures.gitrepos import GitRepo, RemoteRepo
 from tests.sources.conftest import MakeSettings
 

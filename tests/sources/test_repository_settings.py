@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from controller.cli.configuration import git_settings_from
-from controller.engine.exporting.exporting import settings_text
+from controller.engine.export.exporter import settings_text
 from controller.errors import ConfigError
 from controller.repository_settings import (
     RepositorySettings,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from controller.errors import SourceError
-from controller.sources.running import GitResult, GitRunner
+from controller.sources.gitrunner import GitResult, GitRunner
 
 
 def test_every_process_is_counted_by_subcommand(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
     report = Exporter(client, ExportSettings(out=Path("ml-models"))).run()
 
 The steps: check the folder; read every model (with its newest version) and job in one
-snapshot; choose what to export and under which names (:mod:`.selecting`); then, a few
+snapshot; choose what to export and under which names (:mod:`.selection`); then, a few
 objects at a time, read each one's sharing, download its files (a version's zip, a job's
 items), and write its manifest (:mod:`.documents`); last, the schemas, a README, and a
 check that the folder validates. One object's failure does not stop the others: what could
@@ -18,12 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from controller.engine.exporting.documents import job_document, model_document
-from controller.engine.exporting.drafting import FOLDERS, SCHEMA_FILES, Files, Missing, Rendered
-from controller.engine.exporting.readme import readme_text
-from controller.engine.exporting.report import ExportedObject, ExportFailure, ExportReport
-from controller.engine.exporting.selecting import Selected, select
-from controller.engine.exporting.writing import (
+from controller.engine.export.documents import job_document, model_document
+from controller.engine.export.drafts import FOLDERS, SCHEMA_FILES, Files, Missing, Rendered
+from controller.engine.export.folder import (
     UnsafePathError,
     check_out_dir,
     clear,
@@ -31,12 +28,15 @@ from controller.engine.exporting.writing import (
     write_bytes,
     write_text,
 )
-from controller.engine.exporting.yamlwriting import to_yaml
+from controller.engine.export.readme import readme_text
+from controller.engine.export.report import ExportedObject, ExportFailure, ExportReport
+from controller.engine.export.selection import Selected, select
+from controller.engine.export.yamltext import to_yaml
 from controller.errors import ConfigError, DrGitopsError
 from controller.logs import get_logger
 from controller.manifests import SETTINGS_SCHEMA_FILE, load, schema_text, settings_schema_text
-from controller.manifests.finding import looks_like_manifest
-from controller.manifests.listing import ALWAYS_SKIPPED, SKIPPED_SUFFIXES
+from controller.manifests.discovery import looks_like_manifest
+from controller.manifests.sourcefiles import ALWAYS_SKIPPED, SKIPPED_SUFFIXES
 from controller.model.desired import KIND_JOB, KIND_MODEL
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveGrant, LiveJob, LiveModel

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from controller.engine.exporting.naming import NameAllocator, slugify
+from controller.engine.export.naming import NameAllocator, slugify
 from controller.errors import ConfigError
 from controller.model.desired import KIND_JOB, KIND_MODEL, Kind
 from controller.model.identity import (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from controller.engine.exporting.selecting import Skipped
+from controller.engine.export.selection import Skipped
 
 
 @dataclass(frozen=True)

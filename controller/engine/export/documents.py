@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from controller.engine.exporting.drafting import (
+from controller.engine.export.drafts import (
     Draft,
     Files,
     Rendered,
@@ -27,9 +27,9 @@ from controller.engine.exporting.drafting import (
     manifest,
     runtime_values,
 )
-from controller.engine.exporting.selecting import Selected
-from controller.engine.exporting.yamlwriting import Path
-from controller.manifests.modelbuilding import CANONICAL_TARGET, WITH_TARGET_NAME
+from controller.engine.export.selection import Selected
+from controller.engine.export.yamltext import Path
+from controller.manifests.modelspecs import CANONICAL_TARGET, WITH_TARGET_NAME
 from controller.manifests.quantities import MAX_MEMORY, MIN_MEMORY
 from controller.model.desired import KIND_JOB, KIND_MODEL
 from controller.model.identity import DESCRIPTION_MAX, strip_stamp

@@ -19,11 +19,11 @@ from controller.manifests.context import (
     finding_problems,
     stamp_problems,
 )
+from controller.manifests.grants import model_grants
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.quantities import QuantityError, memory_bytes
 from controller.manifests.runtimeparams import METADATA_FILES, check_values, read_definitions
-from controller.manifests.sharing import model_grants
-from controller.manifests.yamlreading import Document
+from controller.manifests.yamlparser import Document
 from controller.model.desired import (
     KIND_MODEL,
     Adoption,

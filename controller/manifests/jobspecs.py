@@ -17,11 +17,11 @@ from controller.manifests.context import (
     finding_problems,
     stamp_problems,
 )
+from controller.manifests.grants import job_grants
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.runtimeparams import METADATA_FILES, check_values, read_definitions
 from controller.manifests.schemas import did_you_mean
-from controller.manifests.sharing import job_grants
-from controller.manifests.yamlreading import Document
+from controller.manifests.yamlparser import Document
 from controller.model.desired import (
     KIND_JOB,
     Adoption,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from controller.manifests.problems import FieldPath, Problem
-from controller.manifests.yamlreading import Document
+from controller.manifests.yamlparser import Document
 from controller.model.desired import RecipientType, SharingGrant
 from controller.model.values import Location
 

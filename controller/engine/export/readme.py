@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controller.engine.exporting.report import ExportReport
+from controller.engine.export.report import ExportReport
 from controller.model.desired import KIND_JOB, KIND_MODEL
 
 

@@ -15,14 +15,14 @@ from pathlib import Path
 
 from controller import logs
 from controller.manifests.context import BuildContext, SchemaVerdict
-from controller.manifests.finding import looks_like_manifest, scan_yaml
-from controller.manifests.jobbuilding import build_job
+from controller.manifests.discovery import looks_like_manifest, scan_yaml
+from controller.manifests.jobspecs import build_job
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
-from controller.manifests.listing import SourceLister
-from controller.manifests.modelbuilding import build_model
+from controller.manifests.modelspecs import build_model
 from controller.manifests.problems import ManifestError, Problem, sort_problems
 from controller.manifests.schemas import check_schema, did_you_mean, with_api_spelling
-from controller.manifests.yamlreading import Document, YamlProblem, decode, parse_documents
+from controller.manifests.sourcefiles import SourceLister
+from controller.manifests.yamlparser import Document, YamlProblem, decode, parse_documents
 from controller.model.desired import (
     KIND_JOB,
     KIND_MODEL,

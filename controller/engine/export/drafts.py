@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from controller.engine.exporting.selecting import Selected
-from controller.engine.exporting.yamlwriting import Commented, Path, block
+from controller.engine.export.selection import Selected
+from controller.engine.export.yamltext import Commented, Path, block
 from controller.model.desired import KIND_JOB, KIND_MODEL
 from controller.model.live import LiveGrant, LiveRuntimeParameter
 from controller.model.secrets import is_sensitive

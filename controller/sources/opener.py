@@ -37,8 +37,8 @@ from controller.sources.checkouts import (
 )
 from controller.sources.commits import is_full_sha
 from controller.sources.credentials import credentials_for
+from controller.sources.gitrunner import ALLOWED_PROTOCOLS, GitRunner
 from controller.sources.remotes import RemoteUrl, display_url, looks_like_url, parse_remote
-from controller.sources.running import ALLOWED_PROTOCOLS, GitRunner
 from controller.sources.source import GitSource
 
 log = logs.get_logger(__name__)

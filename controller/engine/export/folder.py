@@ -14,7 +14,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from controller.engine.exporting.drafting import Missing
+from controller.engine.export.drafts import Missing
 from controller.errors import ConfigError
 
 KEPT_IN_EMPTY = frozenset({".git"})  # a folder holding only these counts as empty
