@@ -117,7 +117,7 @@ class ServiceSettings:
     lock_ttl_seconds: float = 60.0
     http_threads: int = 4
     # waitress's defaults (100, 120 s) let 98 half-open connections starve /healthz; see
-    # controller.service.listening. The probe listener (--probe-listen) is off by default.
+    # controller.service.listeners. The probe listener (--probe-listen) is off by default.
     http_connection_limit: int = 200
     http_channel_timeout_seconds: int = 15
     probe_host: str = "127.0.0.1"

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from controller import __version__, logs
-from controller.cli.options import (
+from controller.cli.commands import (
     register_demo,
     register_export,
     register_plan_and_apply,

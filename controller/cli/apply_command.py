@@ -15,7 +15,6 @@ from types import FrameType
 from typing import Any
 
 from controller import logs
-from controller.cli.common import opened, use_color
 from controller.cli.configuration import (
     api_settings,
     ci_context,
@@ -27,12 +26,13 @@ from controller.cli.configuration import (
 )
 from controller.cli.planfiles import load_plan
 from controller.cli.progress import BarReporter, reporter_for
+from controller.cli.sessions import opened, use_color
 from controller.engine.applying import ApplyResult, Outcome, Reporter
 from controller.engine.rendering import render_result, render_text
 from controller.errors import ConfigError
 from controller.model.plans import Plan, plan_to_json
 from controller.service.heartbeats import ApplyLocking
-from controller.service.locking import LockWait
+from controller.service.locks import LockWait
 from controller.service.orchestrator import Moment, Orchestrator, Reconciled
 
 

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from controller.cli.common import session, use_color
 from controller.cli.planfiles import save_plan
+from controller.cli.sessions import session, use_color
 from controller.engine.reconciling import relevant_dirty_paths
 from controller.engine.rendering import render_markdown, render_text
 from controller.errors import PlanError

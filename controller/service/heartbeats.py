@@ -16,7 +16,7 @@ from controller.logs import get_logger
 from controller.remote import DataRobotClient
 from controller.service.datarobot_leases import DataRobotLeaseStore
 from controller.service.leases import LeaseStoreUnavailable
-from controller.service.locking import LockLost, LockWait, NamespaceLock, file_lock
+from controller.service.locks import LockLost, LockWait, NamespaceLock, file_lock
 from controller.settings import ApiSettings, LockSettings
 
 log = get_logger(__name__)
@@ -39,7 +39,7 @@ def make_lock(
 def lock_api(api: ApiSettings, ttl: float) -> ApiSettings:
     """The API settings of the lock's own client: every call (retries included) ends within
     a tenth of the TTL, so that a heartbeat failing in an outage is known in time to stop
-    applying before a contender may call the lease stale (see controller.service.serving)."""
+    applying before a contender may call the lease stale (see controller.service.daemon)."""
     budget = max(1.0, ttl / 10)
     return dataclasses.replace(
         api,

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from controller.cli.common import opened
+from controller.cli.sessions import opened
 from controller.engine.reconciling import Engine
 from controller.model.plans import Plan
+from controller.service.engine_runs import EngineRunner
 from controller.service.orchestrator import Moment, Orchestrator
-from controller.service.reconciler import EngineRunner
 from controller.service.runs import RunRequest
 from controller.settings import EngineSettings
 from tests.fixtures.workspace import Workspace

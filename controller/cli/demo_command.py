@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import controller
-from controller.cli.common import use_color
 from controller.cli.configuration import register_secrets
+from controller.cli.sessions import use_color
 from controller.engine.reconciling import Engine
 from controller.engine.rendering import render_result, render_text
 from controller.errors import ConfigError, DrGitopsError

@@ -13,13 +13,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from controller.cli.common import session, use_color
 from controller.cli.configuration import (
     api_settings,
     environment,
     git_settings,
     register_secrets,
 )
+from controller.cli.sessions import session, use_color
 from controller.engine.statuses import (
     STATUS_FORMAT,
     ObjectStatus,

@@ -37,11 +37,11 @@ from controller.errors import LockError
 from controller.logs import get_logger, redactor
 from controller.service.endpoints import EndpointConfig, ServiceApp, probes_only
 from controller.service.history import RunHistory, isoformat
-from controller.service.listening import Listener
-from controller.service.locking import LockLost, NamespaceLock
+from controller.service.listeners import Listener
+from controller.service.locks import LockLost, NamespaceLock
 from controller.service.metrics import ServiceMetrics
-from controller.service.notifying import Notifier
-from controller.service.running import Admission, Backoff, Runner
+from controller.service.notifier import Notifier
+from controller.service.runner import Admission, Backoff, Runner
 from controller.service.runs import RunFn, Trigger
 from controller.settings import ServiceSettings
 
