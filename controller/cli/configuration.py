@@ -1,7 +1,8 @@
 """The command-line edge: flags, the environment and files become settings values, here.
 
-This is the one place (with :mod:`controller.cli.drconfig` for the DataRobot API) that
-reads ``os.environ``: each command reads it once and hands the mapping here. The git, API,
+This is the one place that reads ``os.environ`` (:func:`environment`): each command reads
+it once and hands the mapping to the functions here (and to
+:mod:`controller.cli.drconfig` for the DataRobot API). The git, API,
 engine and service settings, the CI context, the CA bundle and proxies, the lock folder and
 the webhook secret are resolved into frozen values; nothing below the CLI reads the
 environment. Secrets are registered with the log redactor as an explicit step

@@ -6,7 +6,6 @@ The settings themselves are resolved in :mod:`controller.cli.configuration`, the
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from controller.cli.configuration import (
     api_settings,
     ci_context,
     engine_settings,
+    environment,
     git_settings,
     register_secrets,
 )
@@ -57,7 +57,7 @@ def session(
     **engine_overrides: Any,
 ) -> Iterator[Session]:
     """Resolve the settings of a command's flags and environment, then :func:`opened`."""
-    env = dict(os.environ) if environ is None else environ
+    env = environment() if environ is None else environ
     api = api_settings(args, env)
     git = git_settings(args, env, ref=ref)
     register_secrets(api.token, git.https_token)
@@ -69,4 +69,4 @@ def session(
 def use_color(stream: Any = None) -> bool:
     """Colours only on a terminal, and never when NO_COLOR is set."""
     out = stream or sys.stdout
-    return bool(getattr(out, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+    return bool(getattr(out, "isatty", lambda: False)()) and "NO_COLOR" not in environment()

@@ -55,6 +55,15 @@ def test_no_module_below_the_cli_reads_the_environment() -> None:
     assert reads == {}, "resolve it in controller/cli/configuration.py and pass a value down"
 
 
+def test_the_command_line_reads_the_environment_in_one_place() -> None:
+    readers = sorted(
+        path.name
+        for path in (CONTROLLER / "cli").rglob("*.py")
+        if environment_reads(path.read_text(encoding="utf-8"))
+    )
+    assert readers == ["configuration.py"]
+
+
 @pytest.mark.parametrize(
     "source",
     [
