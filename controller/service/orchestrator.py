@@ -94,7 +94,8 @@ class Orchestrator:
     is a plan saved by ``plan --out``: the plan made now is checked against it and applied
     in its stead. ``inspect`` sees the source before planning (``serve`` checks the pushed
     commit and the namespace there); ``show`` sees each plan worth showing; ``approve``
-    may decline one; ``applying`` surrounds the writes. ``stop`` asks that no new action start (a lost lock sets it too).
+    may decline one; ``applying`` surrounds the writes. ``stop`` asks that no new action
+    start (a lost lock sets it too).
     """
 
     open_session: Callable[[], AbstractContextManager[Session]]
@@ -111,41 +112,48 @@ class Orchestrator:
         """One reconcile; raises what planning and the checks raise (nothing written)."""
         locking = self.locking
         with self.open_session() as s:
-            if self.inspect is not None:
-                self.inspect(s.source)
-            planned, plan = self._plan(s)
-            self.show(plan, "planned")
-            if plan.is_empty:
-                return Reconciled(planned, plan)
-            s.engine.check_can_apply(planned)
-            if not self.approve(plan):
-                return Reconciled(planned, plan, declined=True)
+            planned, plan, done = self._plan_and_check(s, "planned")
+            if done is not None:
+                return done
             if locking is None:
                 return self._apply(s, planned, plan, stop)
             if locking.try_take(planned.namespace):
                 with locking.held(stop):
-                    # Another controller may have applied between the plan and the lock.
-                    before = plan
-                    planned, plan = self._plan(s)
-                    if _actions(plan) != _actions(before):
-                        self.show(plan, "changed-under-lock")
-                    if not plan.is_empty and not self.approve(plan):
-                        return Reconciled(planned, plan, declined=True)
-                    return self._apply(s, planned, plan, stop)
+                    return self._again_under_lock(s, plan, stop)
         # Another controller holds the namespace: wait for it without keeping the checkout
-        # open (the lock logs whom it waits for), then plan again on a new checkout: the
-        # holder may have applied meanwhile.
+        # open (the lock logs whom it waits for), then plan again on a new checkout (checked
+        # again, since it is another one): the holder may have applied meanwhile.
         with locking.held(stop), self.open_session() as s:
-            if self.inspect is not None:
-                self.inspect(s.source)
-            planned, plan = self._plan(s)
-            self.show(plan, "planned-after-wait")
-            if plan.is_empty:
-                return Reconciled(planned, plan)
-            s.engine.check_can_apply(planned)
-            if not self.approve(plan):
-                return Reconciled(planned, plan, declined=True)
+            planned, plan, done = self._plan_and_check(s, "planned-after-wait")
+            if done is not None:
+                return done
             return self._apply(s, planned, plan, stop)
+
+    def _plan_and_check(
+        self, s: Session, moment: Moment
+    ) -> tuple[Planned, Plan, Reconciled | None]:
+        """Plan, show it, and ask whether it may be applied: the reconcile is over (the
+        third value) when there is nothing to do or a person declined."""
+        if self.inspect is not None:
+            self.inspect(s.source)
+        planned, plan = self._plan(s)
+        self.show(plan, moment)
+        if plan.is_empty:
+            return planned, plan, Reconciled(planned, plan)
+        s.engine.check_can_apply(planned)
+        if not self.approve(plan):
+            return planned, plan, Reconciled(planned, plan, declined=True)
+        return planned, plan, None
+
+    def _again_under_lock(self, s: Session, before: Plan, stop: threading.Event) -> Reconciled:
+        """Another controller may have applied between the plan and the lock: plan again on
+        the same checkout (whose check holds), show and approve it if it differs, apply."""
+        planned, plan = self._plan(s)
+        if _actions(plan) != _actions(before):
+            self.show(plan, "changed-under-lock")
+            if not plan.is_empty and not self.approve(plan):
+                return Reconciled(planned, plan, declined=True)
+        return self._apply(s, planned, plan, stop)
 
     def _plan(self, s: Session) -> tuple[Planned, Plan]:
         planned = s.engine.plan(s.source)
