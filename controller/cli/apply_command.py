@@ -26,14 +26,14 @@ from controller.cli.configuration import (
 )
 from controller.cli.planfiles import load_plan
 from controller.cli.progress import BarReporter, reporter_for
-from controller.cli.sessions import opened, use_color
+from controller.cli.sessions import use_color
 from controller.engine.applying import ApplyResult, Outcome, Reporter
 from controller.engine.rendering import render_result, render_text
 from controller.errors import ConfigError
 from controller.model.plans import Plan, plan_to_json
 from controller.service.heartbeats import ApplyLocking
 from controller.service.locks import LockWait
-from controller.service.orchestrator import Moment, Orchestrator, Reconciled
+from controller.service.orchestrator import Moment, Orchestrator, Reconciled, open_session
 
 
 def run_apply(args: argparse.Namespace) -> int:
@@ -50,7 +50,7 @@ def run_apply(args: argparse.Namespace) -> int:
     interrupted: list[int] = []
     with ApplyLocking(lock_settings(args, env), api, on_wait=_tell_people) as locking:
         done = Orchestrator(
-            open_session=lambda: opened(git, api, engine, environ=env, ci=ci),
+            open_session=lambda: open_session(git, api, engine, environ=env, ci=ci),
             locking=locking,
             saved=saved,
             show=functools.partial(_show, args.output),

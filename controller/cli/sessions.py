@@ -1,4 +1,4 @@
-"""What the commands that read git and DataRobot share: opening a session from settings.
+"""What the commands that read git and DataRobot share: a session from their flags.
 
 The settings themselves are resolved in :mod:`controller.cli.configuration`, the edge.
 """
@@ -19,32 +19,10 @@ from controller.cli.configuration import (
     git_settings,
     register_secrets,
 )
-from controller.engine.reconciling import Engine
-from controller.remote import DataRobotClient, RequestHook
-from controller.service.orchestrator import Session
-from controller.settings import ApiSettings, EngineSettings, GitSettings
-from controller.sources import CiFacts, open_source
+from controller.remote import RequestHook
+from controller.service.orchestrator import Session, open_session
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-
-
-@contextmanager
-def opened(
-    git: GitSettings,
-    api: ApiSettings,
-    engine: EngineSettings,
-    *,
-    environ: Mapping[str, str],
-    ci: CiFacts | None,
-    on_request: RequestHook | None = None,
-) -> Iterator[Session]:
-    """Open the git source and a DataRobot client from settings values, and build the
-    engine (``environ`` is the environment git runs with)."""
-    with (
-        open_source(git, environ=environ, manifests_path=engine.path) as source,
-        DataRobotClient(api, on_request=on_request) as client,
-    ):
-        yield Session(source, client, Engine(client, engine, ci=ci))
 
 
 @contextmanager
@@ -56,13 +34,16 @@ def session(
     environ: Mapping[str, str] | None = None,
     **engine_overrides: Any,
 ) -> Iterator[Session]:
-    """Resolve the settings of a command's flags and environment, then :func:`opened`."""
+    """Resolve the settings of a command's flags and environment, then open a
+    :func:`~controller.service.orchestrator.open_session`."""
     env = environment() if environ is None else environ
     api = api_settings(args, env)
     git = git_settings(args, env, ref=ref)
     register_secrets(api.token, git.https_token)
     engine = engine_settings(args, env, **engine_overrides)
-    with opened(git, api, engine, environ=env, ci=ci_context(env), on_request=on_request) as s:
+    with open_session(
+        git, api, engine, environ=env, ci=ci_context(env), on_request=on_request
+    ) as s:
         yield s
 
 

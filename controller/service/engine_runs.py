@@ -7,22 +7,21 @@ It fulfils the contract of :mod:`controller.service.runs` with the real engine.
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from controller.engine.applying import ApplyResult, Outcome
-from controller.engine.reconciling import Engine, Planned
+from controller.engine.reconciling import Planned
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger
 from controller.manifests import ManifestError
 from controller.model.plans import ActionKind
-from controller.remote import DataRobotClient
-from controller.service.orchestrator import Orchestrator, Reconciled, Session
+from controller.service.orchestrator import Orchestrator, Reconciled, Session, open_session
 from controller.service.runs import ActionCounts, ResourceCount, RunOutcome, RunRequest
 from controller.settings import ApiSettings, EngineSettings, GitSettings
-from controller.sources import GitSource, open_source
+from controller.sources import GitSource
 
 log = get_logger(__name__)
 
@@ -62,16 +61,11 @@ class EngineRunner:
         def observe(method: str, route: str, status: int | str, _elapsed: float) -> None:
             request.on_api_request(method, route, status if isinstance(status, int) else 0)
 
-        @contextlib.contextmanager
-        def open_session() -> Iterator[Session]:
-            with (
-                open_source(
-                    self.git, environ=self.environ, manifests_path=self.engine.path
-                ) as source,
-                DataRobotClient(self.api, on_request=observe) as client,
-            ):
-                # A service is not a CI pipeline: gitModelVersion comes from plain git.
-                yield Session(source, client, Engine(client, self.engine, ci=None))
+        def opened() -> AbstractContextManager[Session]:
+            # A service is not a CI pipeline: gitModelVersion comes from plain git.
+            return open_session(
+                self.git, self.api, self.engine, environ=self.environ, ci=None, on_request=observe
+            )
 
         revision: list[str] = []
 
@@ -82,7 +76,7 @@ class EngineRunner:
             _check_namespace(source, self.namespace)
 
         # The service holds the namespace lock for its whole life: no locking here.
-        orchestrator = Orchestrator(open_session, inspect=inspect)
+        orchestrator = Orchestrator(opened, inspect=inspect)
         try:
             done = orchestrator.reconcile(request.stop)
         except ManifestError as exc:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -31,21 +31,42 @@ from typing import Literal, Protocol
 from controller.engine.applying import ApplyResult, Reporter
 from controller.engine.reconciling import Engine, Planned
 from controller.model.plans import Plan, plan_to_json
-from controller.remote import DataRobotClient
-from controller.sources import GitSource
+from controller.remote import DataRobotClient, RequestHook
+from controller.settings import ApiSettings, EngineSettings, GitSettings
+from controller.sources import CiFacts, GitSource, open_source
 
 Moment = Literal["planned", "changed-under-lock", "planned-after-wait"]
 """When a plan is shown: the first plan; a plan made again under the lock that differs
 from the first; the plan made once the lock, held by another controller, was free."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Session:
     """What one reconcile works with: the opened source, the client and the engine."""
 
     source: GitSource
     client: DataRobotClient
     engine: Engine
+
+
+@contextlib.contextmanager
+def open_session(
+    git: GitSettings,
+    api: ApiSettings,
+    engine: EngineSettings,
+    *,
+    environ: Mapping[str, str],
+    ci: CiFacts | None,
+    on_request: RequestHook | None = None,
+) -> Iterator[Session]:
+    """Open the git source and a DataRobot client from settings values, and build the
+    engine. ``environ`` is the environment git runs with; ``ci`` what the CI system says
+    about the commit (``None`` outside CI, and always for ``serve``)."""
+    with (
+        open_source(git, environ=environ, manifests_path=engine.path) as source,
+        DataRobotClient(api, on_request=on_request) as client,
+    ):
+        yield Session(source, client, Engine(client, engine, ci=ci))
 
 
 class Locking(Protocol):

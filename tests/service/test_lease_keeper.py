@@ -112,4 +112,3 @@ def test_a_lease_taken_over_is_lost_at_once_and_nothing_resumes_while_stopping()
     clock.now += 40
     keeper.beat(stopping=True)
     assert effects.seen == [("pause", None)]  # writes paused, but no suspension begins
-

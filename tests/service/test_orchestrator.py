@@ -10,11 +10,10 @@ from typing import Any
 
 import pytest
 
-from controller.cli.sessions import opened
 from controller.engine.reconciling import Engine
 from controller.model.plans import Plan
 from controller.service.engine_runs import EngineRunner
-from controller.service.orchestrator import Moment, Orchestrator
+from controller.service.orchestrator import Moment, Orchestrator, open_session
 from controller.service.runs import RunRequest
 from controller.settings import EngineSettings
 from tests.fixtures.workspace import Workspace
@@ -58,9 +57,9 @@ def _orchestrator(
     workspace: Workspace, locking: FakeLocking, moments: list[Moment], opened_times: list[int]
 ) -> Orchestrator:
     @contextlib.contextmanager
-    def open_session() -> Iterator[Any]:
+    def counted_session() -> Iterator[Any]:
         opened_times.append(1)
-        with opened(
+        with open_session(
             workspace.git_settings(), workspace.api, EngineSettings(), environ=os.environ, ci=None
         ) as s:
             yield s
@@ -68,7 +67,7 @@ def _orchestrator(
     def show(plan: Plan, moment: Moment) -> None:
         moments.append(moment)
 
-    return Orchestrator(open_session, locking=locking, show=show)
+    return Orchestrator(counted_session, locking=locking, show=show)
 
 
 def test_a_locked_apply_asks_once_whether_the_checkout_may_be_applied(
