@@ -20,7 +20,6 @@ from controller.cli.commands import (
     register_status,
     register_validate,
 )
-from controller.engine.rendering import visible
 from controller.errors import DrGitopsError, SettingError
 
 Command = Callable[[argparse.Namespace], int]
@@ -87,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from controller.cli.configuration import flag_named
 
             exc = flag_named(exc)
+        from controller.engine.rendering import visible  # only on errors: --help stays fast
+
         message = logs.redactor.scrub(str(exc))
         shown = "\n".join(visible(line) for line in message.split("\n"))
         print(f"error: {shown}", file=sys.stderr)

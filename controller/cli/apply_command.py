@@ -31,7 +31,7 @@ from controller.engine.applying import ApplyResult, Outcome, Reporter
 from controller.engine.rendering import render_result, render_text
 from controller.errors import ConfigError
 from controller.model.plans import Plan, plan_to_json
-from controller.service.heartbeats import ApplyLocking
+from controller.service.apply_lock import ApplyLocking
 from controller.service.locks import LockWait
 from controller.service.orchestrator import Moment, Orchestrator, Reconciled, open_session
 

@@ -16,13 +16,15 @@ import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from controller.cli.drconfig import load_api_settings
 from controller.errors import ConfigError, SettingError
 from controller.logs import redactor
 from controller.settings import ApiSettings, EngineSettings, GitSettings, LockSettings
-from controller.sources import CiFacts, load_github_event, read_ci
+
+if TYPE_CHECKING:
+    from controller.sources import CiFacts
 
 # Environment variables of the git settings group (flags win over them).
 GIT_TOKEN_ENV = "DR_GITOPS_GIT_TOKEN"  # noqa: S105 (the variable's name, not a token)
@@ -139,6 +141,9 @@ def default_cache_dir(env: Mapping[str, str]) -> Path:
 def ci_context(env: Mapping[str, str]) -> CiFacts | None:
     """What the CI system (GitHub Actions, GitLab CI) says about the commit being built,
     from ``env`` and the GitHub event payload; None outside CI."""
+    # Imported when asked: resolving settings needs none of git's modules (a quicker start).
+    from controller.sources import load_github_event, read_ci
+
     return read_ci(env, load_github_event(env))
 
 

@@ -17,8 +17,8 @@ from controller.cli.configuration import (
 from controller.cli.notificationfile import load_notifications
 from controller.remote import DataRobotClient, RequestHook
 from controller.service import serve
+from controller.service.apply_lock import lock_api, make_lock
 from controller.service.engine_runs import EngineRunner
-from controller.service.heartbeats import lock_api, make_lock
 from controller.service.metrics import ServiceMetrics
 from controller.service.notifier import Notifier
 from controller.settings import ServiceSettings

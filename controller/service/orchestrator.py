@@ -15,7 +15,7 @@ The straight line (as Flux's ``reconcile``)::
 
 ``serve`` holds its lock for its whole life, so it passes no :class:`Locking` and applies
 the plan it made; ``apply`` takes the lock only once there is something to apply
-(:class:`~controller.service.heartbeats.ApplyLocking`). What to show, whether a person
+(:class:`~controller.service.apply_lock.ApplyLocking`). What to show, whether a person
 approves, and what a service checks about the checkout are the caller's, through hooks.
 """
 

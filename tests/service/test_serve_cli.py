@@ -108,7 +108,7 @@ def test_serve_passes_the_lock_flags_on(
 
 
 def test_the_locks_client_gives_up_within_a_tenth_of_the_ttl() -> None:
-    from controller.service.heartbeats import lock_api
+    from controller.service.apply_lock import lock_api
     from controller.settings import ApiSettings
 
     api = ApiSettings(endpoint="http://127.0.0.1:1/api/v2", token="lock-budget-token-1")
