@@ -55,9 +55,9 @@ import requests
 
 from controller import logs
 from controller.engine import reconciling
-from controller.engine.gathering import EvidenceGatherer
+from controller.engine.evidence import EvidenceGatherer
 from controller.engine.reconciling import Engine, Planned
-from controller.engine.rendering import render_markdown, render_text
+from controller.engine.render import render_markdown, render_text
 from controller.model.plans import ActionKind, plan_to_json
 from controller.remote import DataRobotClient
 from controller.settings import ApiSettings, EngineSettings, GitSettings

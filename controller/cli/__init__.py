@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from controller.cli.configuration import flag_named
 
             exc = flag_named(exc)
-        from controller.engine.rendering import visible  # only on errors: --help stays fast
+        from controller.engine.render import visible  # only on errors: --help stays fast
 
         message = logs.redactor.scrub(str(exc))
         shown = "\n".join(visible(line) for line in message.split("\n"))

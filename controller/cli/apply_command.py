@@ -27,8 +27,8 @@ from controller.cli.configuration import (
 from controller.cli.planfiles import load_plan
 from controller.cli.progress import BarReporter, reporter_for
 from controller.cli.sessions import use_color
-from controller.engine.applying import ApplyResult, Outcome, Reporter
-from controller.engine.rendering import render_result, render_text
+from controller.engine.outcomes import ApplyResult, Outcome, Reporter
+from controller.engine.render import render_result, render_text
 from controller.errors import ConfigError
 from controller.model.plans import Plan, plan_to_json
 from controller.service.apply_lock import ApplyLocking

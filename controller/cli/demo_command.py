@@ -20,7 +20,7 @@ import controller
 from controller.cli.configuration import register_secrets
 from controller.cli.sessions import use_color
 from controller.engine.reconciling import Engine
-from controller.engine.rendering import render_result, render_text
+from controller.engine.render import render_result, render_text
 from controller.errors import ConfigError, DrGitopsError
 from controller.remote import DataRobotClient
 from controller.settings import ApiSettings, EngineSettings, GitSettings

@@ -9,7 +9,7 @@ import sys
 from controller.cli.planfiles import save_plan
 from controller.cli.sessions import session, use_color
 from controller.engine.reconciling import relevant_dirty_paths
-from controller.engine.rendering import render_markdown, render_text
+from controller.engine.render import render_markdown, render_text
 from controller.errors import PlanError
 from controller.model.plans import MARKDOWN_PART_BREAK, plan_to_json
 

@@ -8,7 +8,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
-from controller.engine.applying import ActionResult, LoggingReporter, Outcome
+from controller.engine.outcomes import ActionResult, LoggingReporter, Outcome
 from controller.model.plans import Action
 
 

@@ -5,10 +5,10 @@ The steps, each a call into one layer::
     checkout  = source.checkout                         # controller.sources (fetched already)
     desired   = load_desired_state(...)                 # controller.manifests; invalid → stop
     snapshot  = read_snapshot(client)                   # controller.remote: one pass of lists
-    matches   = match_models/jobs(...)                  # who owns what
+    matched   = match(desired, snapshot, namespace)     # who owns what, once
     sharing   = read_sharing(client, declared ids)      # only where manifests declare sharing
     evidence  = EvidenceGatherer(...).gather(...)       # git diffs first, downloads second
-    plan      = make_plan(...)                          # pure
+    plan      = make_plan(inputs, matched)              # pure (controller.engine.plan)
 
 Nothing is written to DataRobot unless every manifest loaded and validated.
 """
@@ -22,18 +22,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from controller.engine.applying import Applier, ApplyResult, ApplySettings, Reporter
-from controller.engine.gathering import Evidence, EvidenceGatherer
-from controller.engine.matching import Matches, held_elsewhere, match_jobs, match_models
-from controller.engine.planning import PlanInputs, make_plan
-from controller.engine.targeting import limited_plan, only, targeted_keys
+from controller.engine.applier import Applier, ApplySettings
+from controller.engine.evidence import Evidence, EvidenceGatherer
+from controller.engine.outcomes import ApplyResult, Reporter
+from controller.engine.ownership import Matches, held_elsewhere, match
+from controller.engine.plan import PlanInputs, make_plan
+from controller.engine.targets import limited_plan, only, targeted_keys
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
-from controller.model.plans import BasisEntry, Plan, plan_to_json
+from controller.model.plans import BasisEntry, Plan, first_difference
 from controller.model.values import GitModelVersion, valid_ref_name
 from controller.remote import (
     ApiError,
@@ -132,8 +133,8 @@ class Engine:
         # A pull/merge request pipeline never applies, whatever it checked out.
         pull_request = revision.pull_request_commit_sha is not None or bool(ci and ci.pull_request)
         snapshot = replace(models_read.result(), jobs=self._jobs(jobs_read.result(), desired))
-        models = match_models(desired, snapshot, namespace)
-        jobs = match_jobs(desired, snapshot, namespace)
+        matched = match(desired, snapshot, namespace)
+        models, jobs = matched.models, matched.jobs
         notes = self._namespace_notes(
             source, desired, snapshot, models, jobs, revision, pull_request
         )
@@ -153,7 +154,7 @@ class Engine:
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
-        evidence = gatherer.gather(scope, models, jobs)
+        evidence = gatherer.gather(scope, matched)
         plan = make_plan(
             PlanInputs(
                 desired=desired,
@@ -170,7 +171,8 @@ class Engine:
                     self._settings, checkout.root, desired, exclude
                 ),
                 trusted_creators=self._settings.trusted_creators,
-            )
+            ),
+            matched,
         )
         if targets is not None:
             plan = limited_plan(plan, targets)
@@ -187,8 +189,7 @@ class Engine:
             downloads=evidence.downloads,
             git_calls=source.git_calls,
         )
-        orphans = tuple(sorted([*models.orphans, *jobs.orphans]))
-        return Planned(plan, desired, snapshot, checkout, evidence, pull_request, orphans)
+        return Planned(plan, desired, snapshot, checkout, evidence, pull_request, matched.orphans)
 
     def _namespace_notes(
         self,
@@ -312,7 +313,7 @@ class Engine:
                 f"stale plan: DataRobot changed since the plan was made ({listed}). "
                 "Run `dr-gitops plan` again and review the new plan"
             )
-        different = _first_difference(saved, planned.plan)
+        different = first_difference(saved, planned.plan)
         if different:
             raise PlanError(
                 f"the saved plan is not the plan the manifests at this commit make now "
@@ -468,17 +469,3 @@ def _changed_parts(before: BasisEntry, after: BasisEntry) -> str:
     if before.summary == after.summary:
         return f"{what} ({before.summary})" if what else f" ({before.summary})"
     return f"{what}: was {before.summary}, now {after.summary}"
-
-
-def _first_difference(saved: Plan, fresh: Plan) -> str | None:
-    """The first way ``saved``'s actions differ from ``fresh``'s, in words; ``None`` if
-    they are the same (compared in their saved form, secret-looking values masked)."""
-    before = plan_to_json(saved)["actions"]
-    after = plan_to_json(fresh)["actions"]
-    for index, (old, new) in enumerate(zip(before, after, strict=False), start=1):
-        if old != new:
-            fields = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
-            return f"action {index}, {old.get('key')}: {', '.join(fields)} differ"
-    if len(before) != len(after):
-        return f"{len(before)} actions saved, {len(after)} called for now"
-    return None

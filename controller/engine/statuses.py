@@ -4,7 +4,7 @@
 
 * :func:`read_owned` reads the live models and jobs with list requests only (each model
   page embeds the newest version) and lists every object the namespace owns, found the way
-  the planner finds them (:mod:`controller.engine.matching`: ``userProvidedId`` for models,
+  the planner finds them (:mod:`controller.engine.ownership`: ``userProvidedId`` for models,
   the stamp for jobs and adopted models).
 * :func:`owned_statuses` (pure) does the same from a snapshot; :func:`planned_statuses`
   (pure) adds each object's state from the engine's plan: *in-sync* (the plan has no action
@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
-from controller.engine.matching import Matches, match_jobs, match_models
+from controller.engine.ownership import Matches, match_jobs, match_models
 from controller.model.desired import KIND_JOB, KIND_MODEL, DesiredState, ResourceKey
 from controller.model.identity import read_stamp
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot

@@ -15,8 +15,16 @@ from enum import StrEnum
 from typing import Any
 
 from controller.model.desired import ResourceKey
-from controller.model.secrets import is_sensitive, masked, shown
-from controller.model.values import Fields, GitModelVersion, Json
+from controller.model.params import (
+    ActionParams,
+    JobWrite,
+    ModelAdopt,
+    ModelCreate,
+    VersionCreate,
+    VersionMetadata,
+)
+from controller.model.secrets import shown
+from controller.model.values import GitModelVersion, Json
 
 PLAN_FORMAT = 1
 
@@ -61,6 +69,23 @@ class ActionKind(StrEnum):
         """The word the summary line counts this action under."""
         return _SUMMARY_GROUP[self]
 
+
+PARAMS_BY_KIND: dict[ActionKind, type[ActionParams]] = {
+    ActionKind.CREATE_MODEL: ModelCreate,
+    ActionKind.ADOPT_MODEL: ModelAdopt,
+    ActionKind.UPDATE_MODEL: ActionParams,
+    ActionKind.CREATE_VERSION: VersionCreate,
+    ActionKind.UPDATE_VERSION_METADATA: VersionMetadata,
+    ActionKind.UPDATE_MODEL_SHARING: ActionParams,
+    ActionKind.CREATE_JOB: JobWrite,
+    ActionKind.ADOPT_JOB: JobWrite,
+    ActionKind.UPDATE_JOB: JobWrite,
+    ActionKind.UPDATE_JOB_SHARING: ActionParams,
+    ActionKind.DELETE_MODEL: ActionParams,
+    ActionKind.DELETE_JOB: ActionParams,
+    ActionKind.BLOCKED: ActionParams,
+}
+"""The parameters each action kind carries (see :mod:`controller.model.params`)."""
 
 _SUMMARY_GROUP = {
     ActionKind.CREATE_MODEL: "create",
@@ -142,10 +167,10 @@ class Action:
     """One step of a plan.
 
     ``target_id`` is the live object's ID (``None`` for creations). ``params`` carries what
-    applying needs beyond the changes themselves, by name: for versions ``method``
-    (``"create"``: first version, clean; ``"from-latest"``: files replaced/deleted;
-    ``"settings-only"``: JSON body), ``isMajorUpdate``, ``baseVersionId``; for models and
-    jobs the full ``body`` of a creation; ``entryPoint`` for jobs.
+    applying needs beyond the changes themselves, typed by kind (``PARAMS_BY_KIND``): a
+    version creation's method, base version, settings and runtime values; a creation's
+    body; a job's entry point. Secret-looking values are held as they are: ``masked()`` is
+    the form a plan is rendered or saved in.
     """
 
     kind: ActionKind
@@ -157,7 +182,27 @@ class Action:
     files: tuple[FileChange, ...] = ()
     runtime: tuple[RuntimeChange, ...] = ()
     sharing: tuple[GrantChange, ...] = ()
-    params: Fields = field(default_factory=Fields)
+    params: ActionParams = field(default_factory=ActionParams)
+
+    def __post_init__(self) -> None:
+        wanted = PARAMS_BY_KIND[self.kind]
+        if type(self.params) is not wanted:
+            raise TypeError(
+                f"a {self.kind.value} action takes {wanted.__name__}, not "
+                f"{type(self.params).__name__}"
+            )
+
+    def masked(self) -> Action:
+        """This action as a plan shows and saves it: secret-looking runtime values masked."""
+        runtime = tuple(
+            replace(
+                r,
+                old=shown(r.field_name, r.type, r.old),
+                new=shown(r.field_name, r.type, r.new),
+            )
+            for r in self.runtime
+        )
+        return replace(self, runtime=runtime, params=self.params.masked())
 
 
 @dataclass(frozen=True)
@@ -264,6 +309,7 @@ def _basis_to_json(entry: BasisEntry) -> dict[str, Any]:
 
 
 def _action_to_json(action: Action) -> dict[str, Any]:
+    action = action.masked()
     return {
         "kind": action.kind.value,
         "key": str(action.key),
@@ -276,36 +322,12 @@ def _action_to_json(action: Action) -> dict[str, Any]:
             for f in action.files
         ],
         "runtime": [
-            {
-                "fieldName": r.field_name,
-                "type": r.type,
-                "old": shown(r.field_name, r.type, r.old),
-                "new": shown(r.field_name, r.type, r.new),
-            }
+            {"fieldName": r.field_name, "type": r.type, "old": r.old, "new": r.new}
             for r in action.runtime
         ],
         "sharing": [_plain(g) for g in action.sharing],
-        "params": _masked_params(action.params.to_dict()),
+        "params": action.params.to_json(),
     }
-
-
-def _masked_params(params: dict[str, Json]) -> dict[str, Json]:
-    """Params with secret-looking runtime values replaced by their mask.
-
-    A saved plan never holds such a value: applying it applies the plan made anew at its
-    commit (see ``Engine.check_saved``), whose values come from the manifests.
-    """
-    values = params.get("runtimeValues")
-    if isinstance(values, list):
-        safe: list[Json] = []
-        for entry in values:
-            if isinstance(entry, dict) and is_sensitive(
-                str(entry.get("fieldName")), str(entry.get("type")), entry.get("value")
-            ):
-                entry = {**entry, "value": masked(entry.get("value")), "sensitive": True}
-            safe.append(entry)
-        params = {**params, "runtimeValues": safe}
-    return params
 
 
 def _plain(value: Any) -> dict[str, Any]:
@@ -347,8 +369,9 @@ def _action_from_json(doc: dict[str, Any]) -> Action:
     kind, _, name = str(doc["key"]).partition("/")
     if kind not in ("CustomModel", "CustomJob"):
         raise ValueError(f"malformed plan: unknown key {doc['key']!r}")
+    action_kind = ActionKind(doc["kind"])
     return Action(
-        kind=ActionKind(doc["kind"]),
+        kind=action_kind,
         key=ResourceKey(kind, name),  # type: ignore[arg-type]
         reason=str(doc["reason"]),
         target_id=doc.get("targetId"),
@@ -374,5 +397,32 @@ def _action_from_json(doc: dict[str, Any]) -> Action:
             )
             for g in doc.get("sharing", [])
         ),
-        params=Fields(doc.get("params") or {}),
+        params=PARAMS_BY_KIND[action_kind].from_json(_params_doc(doc.get("params"))),
     )
+
+
+def _params_doc(value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError("params: not an object")
+    return value
+
+
+def first_difference(saved: Plan, fresh: Plan) -> str | None:
+    """The first way ``saved``'s actions differ from ``fresh``'s, in words; ``None`` if
+    they are the same. ``saved`` was read from a file, so ``fresh`` is compared in its saved
+    form (secret-looking values masked): a saved plan never holds such a value, and applying
+    it applies the plan made anew, whose values come from the manifests."""
+    now = [a.masked() for a in fresh.actions]
+    for index, (old, new) in enumerate(zip(saved.actions, now, strict=False), start=1):
+        if old != new:
+            differ = sorted(
+                _camel(f.name)
+                for f in fields(Action)
+                if getattr(old, f.name) != getattr(new, f.name)
+            )
+            return f"action {index}, {old.key}: {', '.join(differ)} differ"
+    if len(saved.actions) != len(now):
+        return f"{len(saved.actions)} actions saved, {len(now)} called for now"
+    return None

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from controller.engine.applying import ApplyResult, Outcome
+from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Planned
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger

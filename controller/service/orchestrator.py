@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from controller.engine.applying import ApplyResult, Reporter
+from controller.engine.outcomes import ApplyResult, Reporter
 from controller.engine.reconciling import Engine, Planned
 from controller.model.plans import Plan, plan_to_json
 from controller.remote import DataRobotClient, RequestHook

@@ -357,14 +357,14 @@ def test_the_markers_match_what_dr_gitops_prints():
 
 
 def test_a_long_rendered_plan_splits_back_into_the_parts_dr_gitops_made():
-    from controller.engine.planning import PlanInputs, make_plan
-    from controller.engine.rendering import render_markdown
+    from controller.engine.plan import PlanInputs
+    from controller.engine.render import render_markdown
     from controller.model.live import LiveSnapshot
     from controller.model.plans import MARKDOWN_PART_BREAK
     from tests.engine import builders as b
 
     models = [b.desired_model(f"model-{i}") for i in range(60)]
-    plan = make_plan(PlanInputs(b.state(*models), LiveSnapshot(), b.NS, b.revision()))
+    plan = b.plan(PlanInputs(b.state(*models), LiveSnapshot(), b.NS, b.revision()))
     parts = render_markdown(plan, limit=8000)
     printed = f"\n{MARKDOWN_PART_BREAK}\n".join(parts) + "\n"
 

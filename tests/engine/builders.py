@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from controller.engine.ownership import match
+from controller.engine.plan import PlanInputs, make_plan
 from controller.model.desired import (
     DesiredJob,
     DesiredModel,
@@ -15,12 +17,19 @@ from controller.model.desired import (
 )
 from controller.model.identity import Stamp, model_upid, stamped
 from controller.model.live import LiveItem, LiveJob, LiveModel, LiveRuntimeParameter, LiveVersion
+from controller.model.plans import Plan
 from controller.model.values import Fields, GitModelVersion, Json, Location
 
 NS = "github.com/acme/models"
 SHA_OLD = "a" * 40
 SHA_NEW = "b" * 40
 ENV = "64d2ba178dd3f0b1fa2162f0"
+
+
+def plan(inputs: PlanInputs) -> Plan:
+    """The plan for ``inputs``, the manifests paired with the live objects as the engine
+    pairs them (once, before planning)."""
+    return make_plan(inputs, match(inputs.desired, inputs.live, inputs.namespace))
 
 
 def revision(sha: str = SHA_NEW) -> GitModelVersion:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from controller.engine.matching import held_elsewhere, match_jobs, match_models
+from controller.engine.ownership import held_elsewhere, match_jobs, match_models
 from controller.model.identity import (
     LOCK_NAME_PREFIX,
     lock_model_name,

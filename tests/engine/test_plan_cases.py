@@ -43,7 +43,8 @@ from typing import Any
 import pytest
 import yaml
 
-from controller.engine.planning import PlanInputs, make_plan
+from controller.engine.ownership import match
+from controller.engine.plan import PlanInputs, make_plan
 from controller.errors import PlanError
 from controller.manifests import ManifestError, load_desired_state
 from controller.model.desired import DesiredState, ResourceKey
@@ -168,8 +169,13 @@ def plan_inputs(case: Mapping[str, Any], root: Path) -> PlanInputs:
     )
 
 
+def planned(inputs: PlanInputs) -> dict[str, Any]:
+    """The plan's JSON form, the manifests paired with live objects as the engine does."""
+    return plan_to_json(make_plan(inputs, match(inputs.desired, inputs.live, inputs.namespace)))
+
+
 def planned_json(case: Mapping[str, Any], root: Path) -> dict[str, Any]:
-    return plan_to_json(make_plan(plan_inputs(case, root)))
+    return planned(plan_inputs(case, root))
 
 
 # --- comparing -------------------------------------------------------------------------
@@ -250,7 +256,7 @@ def _run(case: Mapping[str, Any], root: Path) -> Outcome:
     except ManifestError as exc:  # the case itself is wrong, not the planner
         pytest.fail(f"the case's manifests are invalid:\n{exc}", pytrace=False)
     try:
-        return Outcome(plan_to_json(make_plan(inputs)), None)
+        return Outcome(planned(inputs), None)
     except PlanError as exc:
         return Outcome(None, str(exc))
 

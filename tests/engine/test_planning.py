@@ -6,11 +6,18 @@ import json
 
 import pytest
 
-from controller.engine.planning import PlanInputs, make_plan
+from controller.engine.plan import PlanInputs
 from controller.errors import PlanError
 from controller.model.desired import SharingGrant
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveGrant, LiveSnapshot
+from controller.model.params import (
+    ModelCreate,
+    ParameterValue,
+    VersionCreate,
+    VersionMethod,
+    VersionRef,
+)
 from controller.model.plans import ActionKind, FileChangeKind, plan_from_json, plan_to_json
 from tests.engine import builders as b
 
@@ -19,7 +26,7 @@ NO_CHANGE = ContentEvidence(changed_repo_paths=frozenset())
 
 def plan_for(desired, live=(), jobs=(), *, evidence=None, job_evidence=None, **kwargs):
     snapshot = kwargs.pop("snapshot", None) or LiveSnapshot(models=tuple(live), jobs=tuple(jobs))
-    return make_plan(
+    return b.plan(
         PlanInputs(
             desired=desired,
             live=snapshot,
@@ -42,8 +49,9 @@ def test_an_empty_account_plans_a_model_its_first_version_and_its_sharing():
         ActionKind.UPDATE_MODEL_SHARING,
     ]
     create = plan.actions[0]
-    assert create.params["body"]["userProvidedId"] == f"{b.NS}/fraud"
-    assert create.params["body"]["customModelType"] == "inference"
+    assert isinstance(create.params, ModelCreate)
+    assert create.params.body["userProvidedId"] == f"{b.NS}/fraud"
+    assert create.params.body["customModelType"] == "inference"
     version = plan.actions[1]
     assert {f.change for f in version.files} == {FileChangeKind.ADD}
     assert len(version.files) == 3
@@ -70,8 +78,12 @@ def test_one_changed_file_makes_one_version_replacing_exactly_that_file():
     plan = plan_for(b.state(model), [b.live_model(model)], evidence={model.key: evidence})
     (action,) = plan.actions
     assert action.kind is ActionKind.CREATE_VERSION
-    assert action.params["method"] == "from-latest"
-    assert action.params["isMajorUpdate"] is False
+    assert action.params == VersionCreate(
+        VersionMethod.FROM_LATEST,
+        major=False,
+        base=VersionRef("v1", "1.0"),
+        settings=model.version.settings,
+    )
     assert [(f.path, f.change, f.item_id) for f in action.files] == [
         ("custom.py", FileChangeKind.MODIFY, "item-custom.py")
     ]
@@ -92,7 +104,8 @@ def test_a_settings_change_alone_makes_a_settings_only_version():
     live = b.live_model(model, settings={"baseEnvironmentId": b.ENV, "replicas": 1})
     plan = plan_for(b.state(model), [live], evidence={model.key: NO_CHANGE})
     (action,) = plan.actions
-    assert action.params["method"] == "settings-only"
+    assert isinstance(action.params, VersionCreate)
+    assert action.params.method is VersionMethod.SETTINGS_ONLY
     assert not action.files
     assert [(c.field, c.old, c.new) for c in action.fields] == [("replicas", 1, 2)]
 
@@ -104,14 +117,16 @@ def test_changing_the_base_environment_or_a_frozen_latest_asks_for_a_major_versi
         [b.live_model(model, settings={"baseEnvironmentId": b.ENV})],
         evidence={model.key: NO_CHANGE},
     )
-    assert plan.actions[0].params["isMajorUpdate"] is True
+    assert isinstance(plan.actions[0].params, VersionCreate)
+    assert plan.actions[0].params.major is True
     changed = ContentEvidence(changed_repo_paths=frozenset({"fraud/custom.py"}))
     plan = plan_for(
         b.state(b.desired_model()),
         [b.live_model(b.desired_model(), frozen=True)],
         evidence={model.key: changed},
     )
-    assert plan.actions[0].params["isMajorUpdate"] is True
+    assert isinstance(plan.actions[0].params, VersionCreate)
+    assert plan.actions[0].params.major is True
 
 
 def test_runtime_values_changed_and_removed_show_old_and_new_and_reset_to_default():
@@ -123,10 +138,11 @@ def test_runtime_values_changed_and_removed_show_old_and_new_and_reset_to_defaul
         ("MODE", "fast", None),
         ("THRESHOLD", 0.7, 0.9),
     ]
-    assert action.params["runtimeValues"] == [
-        {"fieldName": "MODE", "type": "string", "value": None},
-        {"fieldName": "THRESHOLD", "type": "numeric", "value": 0.9},
-    ]
+    assert isinstance(action.params, VersionCreate)
+    assert action.params.runtime_values == (
+        ParameterValue("MODE", "string", None),
+        ParameterValue("THRESHOLD", "numeric", 0.9),
+    )
 
 
 def test_normalisation_treats_empty_as_missing_and_enum_case_as_equal():

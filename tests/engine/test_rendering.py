@@ -7,8 +7,8 @@ from pathlib import Path
 
 import jsonschema
 
-from controller.engine.planning import PlanInputs, make_plan
-from controller.engine.rendering import render_markdown, render_text
+from controller.engine.plan import PlanInputs
+from controller.engine.render import render_markdown, render_text
 from controller.model.desired import SharingGrant
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot
@@ -34,7 +34,7 @@ def sample_plan(models: int = 1, runtime=None):
     evidence = {
         desired[0].key: ContentEvidence(changed_repo_paths=frozenset({"model-0/custom.py"}))
     }
-    return make_plan(
+    return b.plan(
         PlanInputs(
             b.state(*desired, b.desired_job()),
             LiveSnapshot(models=(live,)),
@@ -93,7 +93,7 @@ def test_markdown_is_collapsible_and_split_under_the_limit_with_a_marker_on_each
 
 def test_an_empty_plan_says_so():
     model = b.desired_model()
-    plan = make_plan(
+    plan = b.plan(
         PlanInputs(
             b.state(model),
             LiveSnapshot(models=(b.live_model(model),)),

@@ -20,7 +20,7 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from controller.engine.rendering import (
+from controller.engine.render import (
     detail_lines,
     markdown_text,
     render_markdown,
@@ -28,6 +28,13 @@ from controller.engine.rendering import (
     visible,
 )
 from controller.model.desired import ResourceKey
+from controller.model.params import (
+    ModelAdopt,
+    ModelCreate,
+    VersionCreate,
+    VersionMethod,
+    VersionRef,
+)
 from controller.model.plans import (
     MARKDOWN_MARKER,
     Action,
@@ -62,12 +69,13 @@ def _actions(value: str) -> list[Action]:
             target_id="65a000000000000000000001",
             target_name=value,
             fields=(FieldChange("description", value, value + "!"), FieldChange(value, None, 1)),
+            params=ModelAdopt(value),
         ),
         Action(
             ActionKind.CREATE_MODEL,
             ResourceKey("CustomModel", "new"),
             reason=value,
-            params=Fields({"body": {"name": value}}),
+            params=ModelCreate(Fields({"name": value})),
         ),
         Action(
             ActionKind.CREATE_VERSION,
@@ -75,7 +83,7 @@ def _actions(value: str) -> list[Action]:
             reason=f"1 file changed: {value}",
             files=(FileChange(value, FileChangeKind.ADD, repo_path="x"),),
             runtime=(RuntimeChange(value, "string", value, value + "2"),),
-            params=Fields({"method": "from-latest", "baseVersionLabel": value}),
+            params=VersionCreate(VersionMethod.FROM_LATEST, False, VersionRef("v1", value)),
         ),
         Action(
             ActionKind.UPDATE_MODEL_SHARING,

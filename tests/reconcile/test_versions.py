@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+from controller.model.params import VersionCreate, VersionMethod
 from controller.model.plans import ActionKind, FileChangeKind
 from tests.fixtures.workspace import Workspace
 
@@ -72,7 +73,8 @@ def test_a_settings_only_change_makes_a_version_without_uploading_files(
     workspace.add_model("churn", version={"replicas": 3, "maximumMemory": "1Gi"})
     workspace.commit("more replicas")
     (action,) = workspace.plan().plan.actions
-    assert action.params["method"] == "settings-only"
+    assert isinstance(action.params, VersionCreate)
+    assert action.params.method is VersionMethod.SETTINGS_ONLY
     assert not action.files
     workspace.converge()
     _, after = _latest(workspace)

@@ -16,15 +16,25 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import Any, TypeVar
 
+from controller.engine.outcomes import ActionResult, ApplyResult, LoggingReporter, Outcome, Reporter
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
 from controller.model.identity import Stamp, items_digest, read_stamp, stamped
 from controller.model.live import LiveJob, LiveVersion
+from controller.model.params import (
+    ActionParams,
+    JobWrite,
+    ModelAdopt,
+    ModelCreate,
+    ParameterValue,
+    VersionCreate,
+    VersionMetadata,
+    VersionMethod,
+)
 from controller.model.plans import Action, ActionKind, FileChangeKind, Plan
 from controller.model.values import GitModelVersion, Json
 from controller.remote import (
@@ -36,68 +46,7 @@ from controller.remote import (
 )
 
 log = get_logger(__name__)
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    BLOCKED = "blocked"
-
-
-@dataclass(frozen=True)
-class ActionResult:
-    """What happened to one action. ``detail`` names what was made (e.g. ``version 1.3``)."""
-
-    action: Action
-    outcome: Outcome
-    message: str = ""
-    object_id: str | None = None
-    detail: str = ""
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class ApplyResult:
-    results: tuple[ActionResult, ...]
-    stopped: bool = False
-
-    @property
-    def failures(self) -> tuple[ActionResult, ...]:
-        return tuple(r for r in self.results if r.outcome in (Outcome.FAILED, Outcome.BLOCKED))
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures and not self.stopped
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(r.outcome is outcome for r in self.results)
-
-
-class Reporter(Protocol):
-    """Progress: told when each action starts and ends (a progress bar, log lines...)."""
-
-    def started(self, action: Action) -> None: ...
-    def finished(self, result: ActionResult) -> None: ...
-
-
-class LoggingReporter:
-    """The default reporter: one structured log line per finished action."""
-
-    def started(self, action: Action) -> None:
-        log.debug("action_started", key=str(action.key), kind=action.kind.value)
-
-    def finished(self, result: ActionResult) -> None:
-        event: dict[str, Any] = {
-            "key": str(result.action.key),
-            "kind": result.action.kind.value,
-            "outcome": result.outcome.value,
-            "seconds": result.seconds,
-        }
-        if result.outcome is Outcome.DONE:
-            log.info("action_done", detail=result.detail, **event)
-        else:
-            log.warning("action_not_done", message=result.message, **event)
+P = TypeVar("P", bound=ActionParams)
 
 
 @dataclass
@@ -189,10 +138,7 @@ class Applier:
                     "action_failed", key=str(action.key), kind=action.kind.value, error=str(exc)
                 )
                 result = ActionResult(action, Outcome.FAILED, str(exc))
-        result = ActionResult(
-            result.action, result.outcome, result.message, result.object_id, result.detail,
-            round(time.monotonic() - started, 3),
-        )  # fmt: skip
+        result = replace(result, seconds=round(time.monotonic() - started, 3))
         self._reporter.finished(result)
         return result
 
@@ -203,7 +149,7 @@ class Applier:
     # --- models ---------------------------------------------------------------------------
 
     def _create_model(self, _: str | None, action: Action) -> tuple[str, str]:
-        body = _mapping(action, "body")
+        body = _params(action, ModelCreate).body.to_dict()
         try:
             created = self._remote.create_model(body, git_model_version=self._revision)
         except (OutcomeUnknownError, ValidationError) as exc:
@@ -226,56 +172,46 @@ class Applier:
         body: dict[str, Any] = {
             c.field: c.new for c in action.fields if not c.field.startswith("gitModelVersion.")
         }
-        if action.kind is ActionKind.ADOPT_MODEL:
-            desired = body.get("description", action.params.get("description"))
+        adopt = _params(action, ModelAdopt) if action.kind is ActionKind.ADOPT_MODEL else None
+        if adopt is not None:
+            desired = body.get("description", adopt.description)
             stamp = Stamp(self._settings.namespace, action.key.name)
             body["description"] = stamped(str(desired or ""), stamp)
         self._remote.update_model(model_id, body, git_model_version=self._revision)
-        version_id = action.params.get("versionId")
-        if action.kind is ActionKind.ADOPT_MODEL and version_id and self._revision:
-            # Adopting records this commit on the newest version too (see planning).
+        if adopt is not None and adopt.version is not None and self._revision:
+            # Adopting records this commit on the newest version too (see the planner).
             self._remote.update_version_metadata(
-                model_id, str(version_id), git_model_version=self._revision
+                model_id, adopt.version.id, git_model_version=self._revision
             )
-        return (
-            model_id,
-            "model updated" if action.kind is ActionKind.UPDATE_MODEL else "model adopted",
-        )
-
-    def _delete_model(self, model_id: str | None, _: Action) -> tuple[str, str]:
-        assert model_id
-        try:
-            self._remote.delete_model(model_id)
-        except NotFoundError:
-            return model_id, "model was already gone"
-        return model_id, "model deleted"
+        return model_id, "model adopted" if adopt is not None else "model updated"
 
     # --- versions -------------------------------------------------------------------------
 
     def _create_version(self, model_id: str | None, action: Action) -> tuple[str, str]:
         assert model_id
-        params = action.params
-        settings = {k: v for k, v in _mapping(action, "settings").items() if v is not None}
+        params = _params(action, VersionCreate)
+        settings = {k: v for k, v in params.settings.items() if v is not None}
         description = settings.pop("description", None)  # only the metadata PATCH sets it
+        base = params.base.label if params.base else None
         common: dict[str, Any] = {
-            "is_major_update": bool(params["isMajorUpdate"]),
+            "is_major_update": params.major,
             "settings": settings,
-            "runtime_parameter_values": _runtime_values(action),
+            "runtime_parameter_values": _runtime_values(params.runtime_values),
             "git_model_version": self._revision,
         }
         if model_id not in self._created:
             # An earlier run may have made this version and died before it knew (or its
             # request was still in flight): look before writing.
-            existing = self._find_version(model_id, params.get("baseVersionLabel"))
+            existing = self._find_version(model_id, base)
             if existing is not None:
                 log.info("version_exists_already", key=str(action.key), version=existing.label)
                 return model_id, f"version {existing.label} existed already (made from this commit)"
         try:
-            if params["method"] == "create":
+            if params.method is VersionMethod.CREATE:
                 version = self._remote.create_version(
                     model_id, files=self._uploads(action), **common
                 )
-            elif params["method"] == "from-latest":
+            elif params.method is VersionMethod.FROM_LATEST:
                 version = self._remote.create_version_from_latest(
                     model_id,
                     files=self._uploads(action),
@@ -285,7 +221,7 @@ class Applier:
             else:
                 version = self._remote.create_version_with_settings(model_id, **common)
         except OutcomeUnknownError:
-            found = self._find_version(model_id, params.get("baseVersionLabel"))
+            found = self._find_version(model_id, base)
             if found is None:
                 raise
             log.info(
@@ -296,7 +232,7 @@ class Applier:
             self._remote.update_version_metadata(model_id, version.id, description=str(description))
         return model_id, f"version {version.label} created"
 
-    def _find_version(self, model_id: str, base_label: object) -> LiveVersion | None:
+    def _find_version(self, model_id: str, base_label: str | None) -> LiveVersion | None:
         """The version an earlier attempt made from this commit, if it exists: one newer
         than the version the plan started from (an older version made from the same commit,
         superseded by hand since, does not count)."""
@@ -319,39 +255,39 @@ class Applier:
 
     def _update_version_metadata(self, model_id: str | None, action: Action) -> tuple[str, str]:
         assert model_id
+        version = _params(action, VersionMetadata).version
         changes = {c.field: c.new for c in action.fields}
         required = changes.get("requiredMetadataValues")
         self._remote.update_version_metadata(
             model_id,
-            str(action.params["versionId"]),
+            version.id,
             description=str(changes["description"]) if "description" in changes else None,
             required_metadata_values=[r for r in required if isinstance(r, dict)]
             if isinstance(required, list)
             else None,
             git_model_version=self._revision,
         )
-        return model_id, f"version {action.params.get('versionLabel')} metadata updated"
+        return model_id, f"version {version.label} metadata updated"
 
     # --- sharing --------------------------------------------------------------------------
 
-    def _update_model_sharing(self, model_id: str | None, action: Action) -> tuple[str, str]:
-        assert model_id
-        self._remote.update_model_access(model_id, action.sharing)
-        return model_id, f"{len(action.sharing)} sharing changes"
-
-    def _update_job_sharing(self, job_id: str | None, action: Action) -> tuple[str, str]:
-        assert job_id
-        self._remote.update_job_roles(job_id, action.sharing)
-        return job_id, f"{len(action.sharing)} sharing changes"
+    def _update_sharing(self, object_id: str | None, action: Action) -> tuple[str, str]:
+        assert object_id
+        if action.kind is ActionKind.UPDATE_MODEL_SHARING:
+            self._remote.update_model_access(object_id, action.sharing)
+        else:
+            self._remote.update_job_roles(object_id, action.sharing)
+        return object_id, f"{len(action.sharing)} sharing changes"
 
     # --- jobs -----------------------------------------------------------------------------
 
     def _create_job(self, _: str | None, action: Action) -> tuple[str, str]:
-        body = _mapping(action, "body")
+        params = _params(action, JobWrite)
+        body = params.body.to_dict()
         description = str(body.get("description") or "")
         stamp = Stamp(self._settings.namespace, action.key.name, self._commit)
         body["description"] = stamped(description, stamp)
-        values = _runtime_values(action)
+        values = _runtime_values(params.runtime_values)
         existing = self._find_job(action.key.name)
         if existing is not None:
             # Made by an earlier run that died before it knew: finish it instead.
@@ -385,10 +321,11 @@ class Applier:
         body = {
             c.field: c.new for c in action.fields if c.field not in ("entryPoint", "description")
         }
-        values = _runtime_values(action) if action.runtime else None
+        params = _params(action, JobWrite)
+        values = _runtime_values(params.runtime_values) if action.runtime else None
         uploads = self._uploads(action)
         deleted = _deleted_items(action)
-        description = str(_mapping(action, "body").get("description") or "")
+        description = str(params.body.get("description") or "")
         if uploads or deleted:
             # New items get new IDs, which the stamp records: it can only follow.
             job = self._remote.update_job(
@@ -403,10 +340,8 @@ class Applier:
             # The items stay as they are, so one PATCH carries the change and the stamp.
             job = self._remote.get_job(job_id)
             self._finish_job(job, action, description, body=body, values=values)
-        return (
-            job_id,
-            "custom job updated" if action.kind is ActionKind.UPDATE_JOB else "custom job adopted",
-        )
+        adopted = action.kind is ActionKind.ADOPT_JOB
+        return job_id, "custom job adopted" if adopted else "custom job updated"
 
     def _finish_job(
         self,
@@ -424,13 +359,13 @@ class Applier:
             self._settings.namespace, action.key.name, self._commit, items_digest(by_path.values())
         )
         wanted: dict[str, Any] = {"description": stamped(description, stamp)}
-        entry = action.params.get("entryPoint")
+        entry = _params(action, JobWrite).entry_point
         if entry:
-            if str(entry) not in by_path:
+            if entry not in by_path:
                 raise PlanError(
                     f"{action.key}: the entry point {entry!r} is not among the job's files"
                 )
-            wanted["entryPoint"] = by_path[str(entry)]
+            wanted["entryPoint"] = by_path[entry]
         current = {"description": job.fields.get("description"), "entryPoint": job.entry_point}
         fields = {k: v for k, v in wanted.items() if current.get(k) != v} | dict(body or {})
         if fields or values:
@@ -438,13 +373,17 @@ class Applier:
                 lambda: self._remote.update_job(job.id, fields, runtime_parameter_values=values)
             )
 
-    def _delete_job(self, job_id: str | None, _: Action) -> tuple[str, str]:
-        assert job_id
+    # --- deletions ------------------------------------------------------------------------
+
+    def _delete(self, object_id: str | None, action: Action) -> tuple[str, str]:
+        assert object_id
+        model = action.kind is ActionKind.DELETE_MODEL
+        noun = "model" if model else "custom job"
         try:
-            self._remote.delete_job(job_id)
+            (self._remote.delete_model if model else self._remote.delete_job)(object_id)
         except NotFoundError:
-            return job_id, "custom job was already gone"
-        return job_id, "custom job deleted"
+            return object_id, f"{noun} was already gone"
+        return object_id, f"{noun} deleted"
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -457,18 +396,19 @@ class Applier:
             call()
 
 
-def _mapping(action: Action, name: str) -> dict[str, Json]:
-    value = action.params.get(name)
-    return dict(value) if isinstance(value, dict) else {}
+def _params(action: Action, kind: type[P]) -> P:
+    """The action's parameters, of the type its kind carries (``PARAMS_BY_KIND``)."""
+    if not isinstance(action.params, kind):  # never from a plan: actions check their params
+        raise PlanError(f"{action.key}: a {action.kind.value} action without its parameters")
+    return action.params
 
 
-def _runtime_values(action: Action) -> list[dict[str, Json]] | None:
-    """The ``runtimeParameterValues`` list the plan carries, if any."""
-    values = action.params.get("runtimeValues")
-    return [v for v in values if isinstance(v, dict)] or None if isinstance(values, list) else None
+def _runtime_values(values: tuple[ParameterValue, ...]) -> list[dict[str, Json]] | None:
+    """The ``runtimeParameterValues`` list to send, if there are any."""
+    return [v.to_api() for v in values] or None
 
 
-def _version_number(label: object) -> tuple[int, int]:
+def _version_number(label: str | None) -> tuple[int, int]:
     """``(major, minor)`` of a label like ``"1.2"``; ``(-1, -1)`` when there is none."""
     major, _, minor = str(label or "").partition(".")
     try:
@@ -499,11 +439,11 @@ _HANDLERS: Mapping[ActionKind, _Handler] = {
     ActionKind.UPDATE_MODEL: Applier._update_model,
     ActionKind.CREATE_VERSION: Applier._create_version,
     ActionKind.UPDATE_VERSION_METADATA: Applier._update_version_metadata,
-    ActionKind.UPDATE_MODEL_SHARING: Applier._update_model_sharing,
+    ActionKind.UPDATE_MODEL_SHARING: Applier._update_sharing,
     ActionKind.CREATE_JOB: Applier._create_job,
     ActionKind.ADOPT_JOB: Applier._update_job,
     ActionKind.UPDATE_JOB: Applier._update_job,
-    ActionKind.UPDATE_JOB_SHARING: Applier._update_job_sharing,
-    ActionKind.DELETE_MODEL: Applier._delete_model,
-    ActionKind.DELETE_JOB: Applier._delete_job,
+    ActionKind.UPDATE_JOB_SHARING: Applier._update_sharing,
+    ActionKind.DELETE_MODEL: Applier._delete,
+    ActionKind.DELETE_JOB: Applier._delete,
 }

@@ -54,6 +54,30 @@ class Matches(Generic[L]):
         return self.owned.get(key) or self.adopted.get(key)
 
 
+@dataclass(frozen=True)
+class MatchResult:
+    """Every manifest paired with its live object, once per plan (both kinds), handed to
+    the evidence gatherer and the planner alike, as gitops-engine's ``Reconcile`` hands one
+    ``ReconciliationResult`` to diff and sync."""
+
+    models: Matches[LiveModel]
+    jobs: Matches[LiveJob]
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.models.warnings + self.jobs.warnings
+
+    @property
+    def orphans(self) -> tuple[ResourceKey, ...]:
+        """Owned objects without a manifest, by key."""
+        return tuple(sorted([*self.models.orphans, *self.jobs.orphans]))
+
+
+def match(desired: DesiredState, live: LiveSnapshot, namespace: str) -> MatchResult:
+    """Pair the manifests with the live models and jobs of ``namespace``."""
+    return MatchResult(match_models(desired, live, namespace), match_jobs(desired, live, namespace))
+
+
 def match_models(desired: DesiredState, live: LiveSnapshot, namespace: str) -> Matches[LiveModel]:
     claims: dict[ResourceKey, list[LiveModel]] = defaultdict(list)
     unowned: list[LiveModel] = []

@@ -17,8 +17,15 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-from controller.engine.applying import ApplyResult, Outcome
-from controller.model.desired import ResourceKey
+from controller.engine.outcomes import ApplyResult, Outcome
+from controller.model.desired import KIND_MODEL, ResourceKey
+from controller.model.params import (
+    JobWrite,
+    ModelCreate,
+    VersionCreate,
+    VersionMetadata,
+    VersionMethod,
+)
 from controller.model.plans import (
     MARKDOWN_LIMIT,
     MARKDOWN_MARKER,
@@ -55,40 +62,43 @@ _EMOJI = {"+": "🟢", "@": "🔵", "~": "🟡", "^": "🔷", "-": "🔴", "!": 
 def headline(action: Action) -> str:
     """One line naming what the action does, e.g. ``new version from 1.3 (minor)``."""
     name = f" {action.target_name!r}" if action.target_name else ""
+    noun = "model" if action.key.kind == KIND_MODEL else "custom job"
     match action.kind:
-        case ActionKind.CREATE_MODEL:
-            return f"create model {action.params.get('body', {}).get('name', '')!r}"  # type: ignore[union-attr]
-        case ActionKind.CREATE_JOB:
-            return f"create custom job {action.params.get('body', {}).get('name', '')!r}"  # type: ignore[union-attr]
-        case ActionKind.ADOPT_MODEL:
-            return f"adopt model{name} (id {action.target_id})"
-        case ActionKind.ADOPT_JOB:
-            return f"adopt custom job{name} (id {action.target_id})"
-        case ActionKind.UPDATE_MODEL:
-            return f"update model{name}"
-        case ActionKind.UPDATE_JOB:
-            return f"update custom job{name}"
+        case ActionKind.CREATE_MODEL | ActionKind.CREATE_JOB:
+            return f"create {noun} {_created_name(action)!r}"
+        case ActionKind.ADOPT_MODEL | ActionKind.ADOPT_JOB:
+            return f"adopt {noun}{name} (id {action.target_id})"
+        case ActionKind.UPDATE_MODEL | ActionKind.UPDATE_JOB:
+            return f"update {noun}{name}"
         case ActionKind.CREATE_VERSION:
             return _version_headline(action)
         case ActionKind.UPDATE_VERSION_METADATA:
-            return f"update metadata of version {action.params.get('versionLabel')}"
+            return f"update metadata of version {_metadata_label(action)}"
         case ActionKind.UPDATE_MODEL_SHARING | ActionKind.UPDATE_JOB_SHARING:
             return "update sharing"
-        case ActionKind.DELETE_MODEL:
-            return f"delete model{name} (id {action.target_id})"
-        case ActionKind.DELETE_JOB:
-            return f"delete custom job{name} (id {action.target_id})"
+        case ActionKind.DELETE_MODEL | ActionKind.DELETE_JOB:
+            return f"delete {noun}{name} (id {action.target_id})"
         case _:
             return "blocked"
 
 
+def _metadata_label(action: Action) -> str | None:
+    params = action.params
+    return params.version.label if isinstance(params, VersionMetadata) else None
+
+
+def _created_name(action: Action) -> Json:
+    params = action.params
+    return params.body.get("name", "") if isinstance(params, ModelCreate | JobWrite) else ""
+
+
 def _version_headline(action: Action) -> str:
-    method = action.params.get("method")
-    size = "major" if action.params.get("isMajorUpdate") else "minor"
-    if method == "create":
+    params = action.params
+    if not isinstance(params, VersionCreate) or params.method is VersionMethod.CREATE:
         return "first version"
-    base = action.params.get("baseVersionLabel")
-    how = "settings only" if method == "settings-only" else "files"
+    size = "major" if params.major else "minor"
+    base = params.base.label if params.base else None
+    how = "settings only" if params.method is VersionMethod.SETTINGS_ONLY else "files"
     return f"new {size} version from {base} ({how})"
 
 

@@ -1,10 +1,10 @@
-"""Pairing manifests with live objects (controller.engine.matching), on values only."""
+"""Pairing manifests with live objects (controller.engine.ownership), on values only."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from controller.engine.matching import Matches, match_jobs, match_models
+from controller.engine.ownership import Matches, match_jobs, match_models
 from controller.model.desired import Adoption, DesiredState, ResourceKey
 from controller.model.identity import Stamp, lock_upid, model_upid, stamped, upid_prefix
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot

@@ -25,7 +25,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from controller.engine.matching import Matches
+from controller.engine.ownership import MatchResult
 from controller.errors import DrGitopsError
 from controller.logs import get_logger
 from controller.manifests import earlier_source_dirs
@@ -68,9 +68,10 @@ class EvidenceGatherer:
         # (commit, manifest file) -> the source folders its manifests named then
         self._earlier: dict[tuple[str, str], dict[tuple[str, str], str | None]] = {}
 
-    def gather(
-        self, desired: DesiredState, models: Matches[LiveModel], jobs: Matches[LiveJob]
-    ) -> Evidence:
+    def gather(self, desired: DesiredState, matched: MatchResult) -> Evidence:
+        """What is known of the files of ``desired``'s models and jobs, paired with their
+        live objects in ``matched``."""
+        models, jobs = matched.models, matched.jobs
         model_tasks = [(m, models.live_for(m.key)) for m in desired.models if m.version is not None]
         job_tasks = [(j, jobs.live_for(j.key)) for j in desired.jobs if j.source is not None]
         # Every recorded commit's diff in a few git processes, however many there are.

@@ -1,0 +1,254 @@
+"""Typed parameters of plan actions: what applying needs beyond the changes a plan shows.
+
+Each action kind carries one frozen value (see ``PARAMS_BY_KIND`` in
+:mod:`controller.model.plans`): a model creation its request ``body``, a version creation
+its method, major or minor, base version, settings and runtime values, and so on. The
+changes themselves (fields, files, runtime changes, grants) stay on the action, where the
+plan shows them.
+
+Values hold secrets as they are: :meth:`ActionParams.masked` gives the form a plan is
+rendered or saved in. ``to_json``/``from_json`` are the ``params`` object of
+``schemas/plan.schema.json``, key for key, so saved plans keep their format. A saved plan
+is only compared with the plan made anew (which is what is applied), so ``from_json``
+reads a missing key as empty (the comparison then tells what differs) and refuses only a
+value of the wrong type (``TypeError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Self
+
+from controller.model.secrets import is_sensitive, masked
+from controller.model.values import Fields, Json
+
+
+@dataclass(frozen=True)
+class ActionParams:
+    """The parameters of an action kind that needs none (sharing, deletions, blocked)."""
+
+    def to_json(self) -> dict[str, Json]:
+        return {}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        return cls()
+
+    def masked(self) -> Self:
+        """The form a plan is rendered or saved in: secret-looking values masked."""
+        return self
+
+
+class VersionMethod(StrEnum):
+    """How a version is made: ``create`` (exactly the source's files; a first version),
+    ``from-latest`` (the latest's files, some replaced or deleted), ``settings-only``
+    (settings or runtime values, no file)."""
+
+    CREATE = "create"
+    FROM_LATEST = "from-latest"
+    SETTINGS_ONLY = "settings-only"
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """A live version, by ID and label (``"1.3"``)."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ParameterValue:
+    """A runtime parameter value as it is sent (``None`` resets it to its default).
+
+    ``sensitive`` is true once the value has been masked (a plan read back from a file)."""
+
+    field_name: str
+    type: str
+    value: Json
+    sensitive: bool = False
+
+    def to_json(self) -> dict[str, Json]:
+        doc: dict[str, Json] = {
+            "fieldName": self.field_name,
+            "type": self.type,
+            "value": self.value,
+        }
+        if self.sensitive:
+            doc["sensitive"] = True
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> ParameterValue:
+        return cls(
+            _text(doc, "fieldName"),
+            _text(doc, "type"),
+            doc.get("value"),
+            sensitive=_flag(doc, "sensitive"),
+        )
+
+    def masked(self) -> ParameterValue:
+        if self.sensitive or not is_sensitive(self.field_name, self.type, self.value):
+            return self
+        return replace(self, value=masked(self.value), sensitive=True)
+
+    def to_api(self) -> dict[str, Json]:
+        """The ``runtimeParameterValues`` entry."""
+        return {"fieldName": self.field_name, "type": self.type, "value": self.value}
+
+
+def _values_json(values: tuple[ParameterValue, ...]) -> list[Json]:
+    return [v.to_json() for v in values]
+
+
+def _values_from_json(doc: Mapping[str, Any]) -> tuple[ParameterValue, ...]:
+    values = doc.get("runtimeValues", [])
+    if not isinstance(values, list):
+        raise TypeError("params.runtimeValues: not a list")
+    return tuple(ParameterValue.from_json(_mapping(v, "runtimeValues")) for v in values)
+
+
+@dataclass(frozen=True)
+class ModelCreate(ActionParams):
+    """``create-model``: the whole ``CustomModelCreate`` body."""
+
+    body: Fields
+
+    def to_json(self) -> dict[str, Json]:
+        return {"body": self.body.to_dict()}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        return cls(Fields(_mapping(doc.get("body"), "body")))
+
+
+@dataclass(frozen=True)
+class ModelAdopt(ActionParams):
+    """``adopt-model``: the declared description (stamped when written) and, when the
+    newest version only needs the commit recorded, that version."""
+
+    description: Json
+    version: VersionRef | None = None
+
+    def to_json(self) -> dict[str, Json]:
+        doc: dict[str, Json] = {"description": self.description}
+        if self.version is not None:
+            doc |= {"versionId": self.version.id, "versionLabel": self.version.label}
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        version = _version(doc) if "versionId" in doc else None
+        return cls(doc.get("description"), version)
+
+
+@dataclass(frozen=True)
+class VersionCreate(ActionParams):
+    """``create-version``: how it is made, from which version, with which settings
+    (``description`` included; it is set by a metadata PATCH) and runtime values."""
+
+    method: VersionMethod
+    major: bool
+    base: VersionRef | None
+    settings: Fields = field(default_factory=Fields)
+    runtime_values: tuple[ParameterValue, ...] = ()
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "baseVersionId": self.base.id if self.base else None,
+            "baseVersionLabel": self.base.label if self.base else None,
+            "isMajorUpdate": self.major,
+            "method": self.method.value,
+            "runtimeValues": _values_json(self.runtime_values),
+            "settings": self.settings.to_dict(),
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        base = None
+        if doc.get("baseVersionId") is not None:
+            base = VersionRef(_text(doc, "baseVersionId"), _text(doc, "baseVersionLabel"))
+        method = doc.get("method", VersionMethod.CREATE.value)
+        if method not in set(VersionMethod):
+            raise TypeError(f"params.method: {method!r} is not one of {', '.join(VersionMethod)}")
+        return cls(
+            method=VersionMethod(method),
+            major=_flag(doc, "isMajorUpdate"),
+            base=base,
+            settings=Fields(_mapping(doc.get("settings"), "settings")),
+            runtime_values=_values_from_json(doc),
+        )
+
+    def masked(self) -> Self:
+        return replace(self, runtime_values=tuple(v.masked() for v in self.runtime_values))
+
+
+@dataclass(frozen=True)
+class VersionMetadata(ActionParams):
+    """``update-version-metadata``: the version whose metadata is patched."""
+
+    version: VersionRef
+
+    def to_json(self) -> dict[str, Json]:
+        return {"versionId": self.version.id, "versionLabel": self.version.label}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        return cls(_version(doc))
+
+
+@dataclass(frozen=True)
+class JobWrite(ActionParams):
+    """``create-job``, ``update-job``, ``adopt-job``: the whole job body as declared (the
+    description is stamped when written), the entry point's path and the runtime values."""
+
+    body: Fields
+    entry_point: str | None = None
+    runtime_values: tuple[ParameterValue, ...] = ()
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "body": self.body.to_dict(),
+            "entryPoint": self.entry_point,
+            "runtimeValues": _values_json(self.runtime_values),
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        entry = doc.get("entryPoint")
+        return cls(
+            Fields(_mapping(doc.get("body"), "body")),
+            None if entry is None else str(entry),
+            _values_from_json(doc),
+        )
+
+    def masked(self) -> Self:
+        return replace(self, runtime_values=tuple(v.masked() for v in self.runtime_values))
+
+
+def _mapping(value: object, name: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(f"params.{name}: not an object")
+    return value
+
+
+def _text(doc: Mapping[str, Any], name: str) -> str:
+    value = doc.get(name, "")
+    if not isinstance(value, str):
+        raise TypeError(f"params.{name}: not a string")
+    return value
+
+
+def _flag(doc: Mapping[str, Any], name: str) -> bool:
+    value = doc.get(name, False)
+    if not isinstance(value, bool):
+        raise TypeError(f"params.{name}: not true or false")
+    return value
+
+
+def _version(doc: Mapping[str, Any]) -> VersionRef:
+    return VersionRef(_text(doc, "versionId"), _text(doc, "versionLabel"))
