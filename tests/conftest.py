@@ -8,6 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from hypothesis import settings as hypothesis_settings
+
+# The machines are shared and noisy: Hypothesis checks properties, not speed (speed is
+# measured by bench/), so no example has a deadline.
+hypothesis_settings.register_profile("shared-machine", deadline=None)
+hypothesis_settings.load_profile("shared-machine")
 
 # Tests make real git commits in temp dirs: give git an identity and keep the user's
 # global and system configuration out of the way so results do not depend on the machine.

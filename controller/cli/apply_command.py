@@ -201,4 +201,14 @@ def _result_json(plan: Plan, result: ApplyResult | None) -> dict[str, Any]:
             for r in results
         ],
         "counts": {o.value: sum(r.outcome is o for r in results) for o in Outcome},
+        "gates": [
+            {
+                "key": g.key,
+                "versionId": g.version_id,
+                "versionLabel": g.version_label,
+                "passed": g.passed,
+                "detail": g.detail,
+            }
+            for g in (result.gates if result is not None else ())
+        ],
     }

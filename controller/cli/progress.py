@@ -23,7 +23,9 @@ class BarReporter:
 
     def started(self, action: Action) -> None:
         with self._lock:
-            self._bar.set_description_str(str(action.key)[:40])
+            # Builds and tests take minutes: say which one the bar is waiting for.
+            step = {"build-dependencies": " building", "test-version": " testing"}
+            self._bar.set_description_str(str(action.key)[:40] + step.get(action.kind.value, ""))
 
     def finished(self, result: ActionResult) -> None:
         with self._lock:

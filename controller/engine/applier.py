@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
+from controller.engine.gatekeeper import Gatekeeper, GatePending, GateSteps
 from controller.engine.outcomes import ActionResult, ApplyResult, LoggingReporter, Outcome, Reporter
 from controller.errors import DrGitopsError, PlanError
 from controller.logs import get_logger
@@ -62,6 +63,7 @@ class _Chain:
 class ApplySettings:
     namespace: str
     concurrency: int = 4
+    wait_for_gates: bool = True  # False (serve): a build or test still running is pending
 
 
 class Applier:
@@ -83,6 +85,7 @@ class Applier:
         self._stop = stop or threading.Event()
         # Objects this apply created: nobody else can have made versions of them yet.
         self._created: set[str] = set()
+        self._gates = GateSteps(Gatekeeper(remote, stop=self._stop, wait=settings.wait_for_gates))
 
     def apply(self, plan: Plan) -> ApplyResult:
         chains, deletions = _chains(plan.actions)
@@ -102,9 +105,8 @@ class Applier:
                 ]:
                     future.result()
         results = [r for chain in chains + deletions for r in chain.results]
-        return ApplyResult(
-            tuple(results), stopped=self._stop.is_set() and len(results) < len(plan.actions)
-        )
+        stopped = self._stop.is_set() and len(results) < len(plan.actions)
+        return ApplyResult(tuple(results), stopped=stopped, gates=self._gates.results())
 
     def _run_chain(self, chain: _Chain) -> None:
         for index, action in enumerate(chain.actions):
@@ -114,13 +116,7 @@ class Applier:
             chain.results.append(result)
             if result.outcome is not Outcome.DONE:
                 for rest in chain.actions[index + 1 :]:
-                    chain.results.append(
-                        ActionResult(
-                            rest,
-                            Outcome.SKIPPED,
-                            f"skipped: an earlier step for {rest.key} did not succeed",
-                        )
-                    )
+                    chain.results.append(ActionResult(rest, Outcome.SKIPPED, result.skips()))
                 return
 
     def _run_action(self, chain: _Chain, action: Action) -> ActionResult:
@@ -133,6 +129,8 @@ class Applier:
                 object_id, detail = self._dispatch(chain, action)
                 chain.object_id = object_id
                 result = ActionResult(action, Outcome.DONE, object_id=object_id, detail=detail)
+            except GatePending as exc:  # a build or test still runs (serve): the next run looks
+                result = ActionResult(action, Outcome.PENDING, str(exc))
             except DrGitopsError as exc:
                 log.warning(
                     "action_failed", key=str(action.key), kind=action.kind.value, error=str(exc)
@@ -205,6 +203,7 @@ class Applier:
             existing = self._find_version(model_id, base)
             if existing is not None:
                 log.info("version_exists_already", key=str(action.key), version=existing.label)
+                self._gates.version_made(str(action.key), existing.id, existing.label)
                 return model_id, f"version {existing.label} existed already (made from this commit)"
         try:
             if params.method is VersionMethod.CREATE:
@@ -230,6 +229,7 @@ class Applier:
             version = found
         if description is not None:
             self._remote.update_version_metadata(model_id, version.id, description=str(description))
+        self._gates.version_made(str(action.key), version.id, version.label)
         return model_id, f"version {version.label} created"
 
     def _find_version(self, model_id: str, base_label: str | None) -> LiveVersion | None:
@@ -440,6 +440,8 @@ _HANDLERS: Mapping[ActionKind, _Handler] = {
     ActionKind.CREATE_VERSION: Applier._create_version,
     ActionKind.UPDATE_VERSION_METADATA: Applier._update_version_metadata,
     ActionKind.UPDATE_MODEL_SHARING: Applier._update_sharing,
+    ActionKind.BUILD_DEPENDENCIES: lambda a, model_id, action: a._gates.build(model_id, action),
+    ActionKind.TEST_VERSION: lambda a, model_id, action: a._gates.test(model_id, action),
     ActionKind.CREATE_JOB: Applier._create_job,
     ActionKind.ADOPT_JOB: Applier._update_job,
     ActionKind.UPDATE_JOB: Applier._update_job,

@@ -8,6 +8,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from controller.logs import get_logger
+from controller.model.gates import GateResult
+from controller.model.params import GateStep
 from controller.model.plans import Action
 
 log = get_logger(__name__)
@@ -18,6 +20,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     BLOCKED = "blocked"
+    PENDING = "pending"  # a build or test still runs; the next run looks again (serve)
 
 
 @dataclass(frozen=True)
@@ -31,11 +34,25 @@ class ActionResult:
     detail: str = ""
     seconds: float = 0.0
 
+    def skips(self) -> str:
+        """Why the rest of its chain is skipped after this action (not done)."""
+        if self.outcome is Outcome.PENDING:
+            return "skipped: waits for the step still running (the next run goes on)"
+        return f"skipped: an earlier step for {self.action.key} did not succeed"
+
 
 @dataclass(frozen=True)
 class ApplyResult:
+    """``gates``: each version whose gate this apply ran, passed or not (registration and
+    deployments go on only from a version whose gate passed: :meth:`gate_passed`)."""
+
     results: tuple[ActionResult, ...]
     stopped: bool = False
+    gates: tuple[GateResult, ...] = ()
+
+    def gate_passed(self, key: str) -> GateResult | None:
+        """The gate result of the manifest ``key`` (``CustomModel/x``) if it passed here."""
+        return next((g for g in self.gates if g.key == key and g.passed), None)
 
     @property
     def failures(self) -> tuple[ActionResult, ...]:
@@ -60,7 +77,16 @@ class LoggingReporter:
     """The default reporter: one structured log line per finished action."""
 
     def started(self, action: Action) -> None:
-        log.debug("action_started", key=str(action.key), kind=action.kind.value)
+        step = action.params
+        if isinstance(step, GateStep):  # builds and tests take minutes: say when one starts
+            log.info(
+                "gate_started",
+                key=str(action.key),
+                kind=action.kind.value,
+                version=step.version_label,
+            )
+        else:
+            log.debug("action_started", key=str(action.key), kind=action.kind.value)
 
     def finished(self, result: ActionResult) -> None:
         event: dict[str, Any] = {

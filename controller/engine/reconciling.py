@@ -41,6 +41,7 @@ from controller.remote import (
     DataRobotClient,
     ForbiddenError,
     NotFoundError,
+    read_gates,
     read_sharing,
     read_snapshot,
     with_sharing,
@@ -151,6 +152,17 @@ class Engine:
                 self._client, model_ids, job_ids, concurrency=max(8, 2 * self._settings.concurrency)
             )
             snapshot = with_sharing(snapshot, *sharing)
+        gated = [
+            (live.id, live.latest_version.id)
+            for m in scope.models
+            if m.version is not None
+            and m.version.gates is not None
+            and (live := models.live_for(m.key)) is not None
+            and live.latest_version is not None
+        ]
+        if gated:
+            gates = read_gates(self._client, gated, concurrency=max(8, self._settings.concurrency))
+            snapshot = replace(snapshot, model_gates=gates)
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
@@ -243,14 +255,19 @@ class Engine:
 
     def apply(
         self, planned: Planned, *, plan: Plan | None = None, reporter: Reporter | None = None,
-        stop: threading.Event | None = None,
+        stop: threading.Event | None = None, wait_for_gates: bool = True,
     ) -> ApplyResult:  # fmt: skip
-        """Apply ``plan`` (default: the one just made) from ``planned``'s checkout. The
-        caller has asked :meth:`check_can_apply` first (the orchestrator does, once)."""
+        """Apply ``plan`` (default: the one just made) from ``planned``'s checkout;
+        ``wait_for_gates=False`` leaves builds and tests still running pending. The caller
+        has asked :meth:`check_can_apply` first (the orchestrator does, once)."""
         applier = Applier(
             self._client,
             planned.checkout.root,
-            ApplySettings(namespace=planned.namespace, concurrency=self._settings.concurrency),
+            ApplySettings(
+                namespace=planned.namespace,
+                concurrency=self._settings.concurrency,
+                wait_for_gates=wait_for_gates,
+            ),
             reporter=reporter,
             stop=stop,
         )

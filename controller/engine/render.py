@@ -20,11 +20,14 @@ from collections.abc import Iterable, Mapping
 from controller.engine.outcomes import ApplyResult, Outcome
 from controller.model.desired import KIND_MODEL, ResourceKey
 from controller.model.params import (
+    Blocked,
+    GateStep,
     JobWrite,
     ModelCreate,
     VersionCreate,
     VersionMetadata,
     VersionMethod,
+    VersionTest,
 )
 from controller.model.plans import (
     MARKDOWN_LIMIT,
@@ -51,6 +54,8 @@ _SYMBOL = {
     ActionKind.UPDATE_MODEL_SHARING: "~",
     ActionKind.UPDATE_JOB_SHARING: "~",
     ActionKind.CREATE_VERSION: "^",
+    ActionKind.BUILD_DEPENDENCIES: "^",
+    ActionKind.TEST_VERSION: "^",
     ActionKind.DELETE_MODEL: "-",
     ActionKind.DELETE_JOB: "-",
     ActionKind.BLOCKED: "!",
@@ -78,8 +83,23 @@ def headline(action: Action) -> str:
             return "update sharing"
         case ActionKind.DELETE_MODEL | ActionKind.DELETE_JOB:
             return f"delete {noun}{name} (id {action.target_id})"
+        case ActionKind.BUILD_DEPENDENCIES | ActionKind.TEST_VERSION:
+            return _gate_headline(action)
         case _:
+            blocked = action.params
+            if isinstance(blocked, Blocked) and blocked.gate:
+                label = blocked.version.label if blocked.version else "?"
+                return f"failed gate ({blocked.gate}) of version {label}"
             return "blocked"
+
+
+def _gate_headline(action: Action) -> str:
+    """``build dependencies of version 1.3``, ``test the new version with dataset X: ...``."""
+    step = action.params
+    label = step.version_label if isinstance(step, GateStep) else "?"
+    if isinstance(step, VersionTest):
+        return f"test {label} with {step.summary}"
+    return f"build dependencies of {label}"
 
 
 def _metadata_label(action: Action) -> str | None:
@@ -103,12 +123,34 @@ def _version_headline(action: Action) -> str:
 
 
 def detail_lines(action: Action) -> list[str]:
-    """The indented lines under an action: fields, files, runtime values, sharing."""
+    """The indented lines under an action: fields, files, runtime values, sharing; the
+    training data of a new version; a test's timeout and whether it blocks."""
     lines = [_field_line(c) for c in action.fields]
+    training = _training_line(action)
+    if training:
+        lines.append(training)
+    test = action.params
+    if isinstance(test, VersionTest):
+        blocking = "blocking" if test.blocking else "not blocking"
+        lines.append(f"! timeout {test.timeout or 0:g}s, {blocking}")
     lines += [_file_line(f) for f in action.files]
     lines += [_runtime_line(r) for r in action.runtime]
     lines += [_grant_line(g) for g in action.sharing]
     return lines
+
+
+def _training_line(action: Action) -> str | None:
+    """``! training data X, holdout Y`` for a new version with training data."""
+    if not isinstance(action.params, VersionCreate):
+        return None
+    wanted = action.params.settings
+    dataset = wanted.get("trainingDatasetId")
+    if not dataset:
+        return None
+    holdout = wanted.get("holdoutDatasetId") or (
+        f"partition column {wanted['partitionColumn']}" if wanted.get("partitionColumn") else None
+    )
+    return f"! training data {dataset}, holdout {holdout or '(none)'}"
 
 
 def _value(value: Json) -> str:
@@ -342,16 +384,20 @@ def render_result(
                 _paint("+", visible(f"  ✓ {r.action.key}  {r.detail or headline(r.action)}"), color)
             )
         else:
-            symbol = "~" if r.outcome is Outcome.SKIPPED else "!"
-            text = visible(f"  {symbol} {r.action.key}  {headline(r.action)}: {r.message}")
+            symbol = "~" if r.outcome in (Outcome.SKIPPED, Outcome.PENDING) else "!"
+            # A failed build or test carries its log's tail: one indented line per line.
+            first, *tail = r.message.split("\n") or [""]
+            text = visible(f"  {symbol} {r.action.key}  {headline(r.action)}: {first}")
+            text += "".join(f"\n      | {visible(line)}" for line in tail)
             where = (locations or {}).get(r.action.key)
-            if where is not None and r.outcome is not Outcome.SKIPPED:
+            if where is not None and r.outcome in (Outcome.FAILED, Outcome.BLOCKED):
                 text += f"\n      (declared at {where.file}:{where.line})"
             lines.append(_paint(symbol, text, color))
     counts = {o: result.count(o) for o in Outcome}
     numbers = (
         f"{counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
         f"{counts[Outcome.BLOCKED]} blocked, {counts[Outcome.SKIPPED]} skipped"
+        + (f", {counts[Outcome.PENDING]} pending" if counts[Outcome.PENDING] else "")
     )
     if result.ok:
         lines.append(_paint("+", f"\nApply complete: {numbers}.", color))

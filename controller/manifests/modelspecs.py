@@ -5,12 +5,14 @@ Normalisations: ``targetType`` and ``networkEgressPolicy`` in the API's case; me
 bytes; ``name`` defaults to ``metadata.name``; ``description`` and ``language`` default to
 the empty string (the API always returns strings there); Binary models get
 ``predictionThreshold`` 0.5 (the API's default) when unset; ``requiredMetadataValues``
-sorted by ``fieldName``.
+sorted by ``fieldName``. Training data and the version's gates are read by
+:mod:`.gatespecs`; training data turns on ``isTrainingDataForVersionsPermanentlyEnabled``.
 """
 
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 from typing import Any
 
 from controller.manifests.context import (
@@ -19,6 +21,7 @@ from controller.manifests.context import (
     finding_problems,
     stamp_problems,
 )
+from controller.manifests.gatespecs import read_gates
 from controller.manifests.grants import model_grants
 from controller.manifests.problems import FieldPath, Problem
 from controller.manifests.quantities import QuantityError, memory_bytes
@@ -91,6 +94,13 @@ def build_model(
     if "sharing" in spec and verdict.clean(("spec", "sharing")):
         sharing, found = model_grants(document, ("spec", "sharing"), spec["sharing"])
         problems += found
+    if fields is not None and version is not None and verdict.clean(("spec", "version")):
+        gates, training, found = read_gates(document, spec["version"], str(fields["targetType"]))
+        problems += found
+        version = replace(version, settings=version.settings.replace(**training), gates=gates)
+        if training.get("trainingDatasetId"):
+            # Version training data needs the model flag (it cannot be turned off).
+            fields = fields.replace(isTrainingDataForVersionsPermanentlyEnabled=True)
     if fields is None or verdict.paths or any(p.is_error for p in problems):
         return None, problems
     if "version" in spec and version is None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Final, Literal
 
+from controller.model.gates import VersionGates
 from controller.model.values import Fields, Location, Scalar
 
 KIND_MODEL: Final = "CustomModel"
@@ -109,14 +110,23 @@ class DesiredVersion:
     ``settings`` holds version fields by their API names: ``baseEnvironmentId``,
     ``baseEnvironmentVersionId``, ``maximumMemory`` (bytes), ``replicas``,
     ``networkEgressPolicy``, ``requiresHa``, ``resourceBundleId``, ``desiredMemory``,
-    ``requiredMetadataValues`` (a list of ``{fieldName, value}``), ``description``.
-    Only fields the manifest sets are present.
+    ``requiredMetadataValues`` (a list of ``{fieldName, value}``), ``description``, and the
+    training data: ``trainingDatasetId``, ``trainingDatasetVersionId``, ``holdoutDatasetId``,
+    ``partitionColumn``. Only fields the manifest sets are present. ``gates``: the
+    dependency build and test every new version must pass (``None``: the defaults, a build
+    when ``requirements.txt`` is there and no test).
     """
 
     source: Source
     settings: Fields
     runtime_values: tuple[RuntimeValue, ...] = ()
     runtime_definitions: tuple[RuntimeParameterDefinition, ...] = ()
+    gates: VersionGates | None = None
+
+    @property
+    def has_requirements(self) -> bool:
+        """Whether the version holds a top-level ``requirements.txt`` (its dependencies)."""
+        return any(f.path == "requirements.txt" for f in self.source.files)
 
 
 @dataclass(frozen=True)

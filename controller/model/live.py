@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from controller.model.gates import LiveGates
 from controller.model.values import Fields, GitModelVersion, Scalar
 
 
@@ -121,6 +122,8 @@ class LiveSnapshot:
     ``model_sharing`` and ``job_sharing`` are keyed by object ID and hold entries only for
     objects whose sharing was read (those whose manifests declare sharing).
     ``controller_user`` is the username the API token belongs to, when known.
+    ``model_gates`` holds, by model ID, the build and tests of the newest version of the
+    models whose manifests configure gates (read apart, like sharing).
     """
 
     models: tuple[LiveModel, ...] = ()
@@ -131,7 +134,9 @@ class LiveSnapshot:
     job_sharing: Mapping[str, tuple[LiveGrant, ...]] = field(default_factory=lambda: _frozen(None))
     controller_user: str | None = None
     controller_user_id: str | None = None
+    model_gates: Mapping[str, LiveGates] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model_sharing", _frozen(self.model_sharing))
+        object.__setattr__(self, "model_gates", MappingProxyType(dict(self.model_gates)))
         object.__setattr__(self, "job_sharing", _frozen(self.job_sharing))

@@ -228,6 +228,98 @@ class JobWrite(ActionParams):
         return replace(self, runtime_values=tuple(v.masked() for v in self.runtime_values))
 
 
+@dataclass(frozen=True)
+class GateStep(ActionParams):
+    """``build-dependencies`` and ``test-version``: the version (``version_id`` ``None``:
+    the one this plan makes, ``version_label`` then says so) and how long to wait."""
+
+    version_id: str | None
+    version_label: str
+    timeout: float | None = None
+
+
+@dataclass(frozen=True)
+class DependencyBuild(GateStep):
+    """``build-dependencies``: ``mode`` is the manifest's ``dependencyBuild``."""
+
+    mode: str = "auto"
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "mode": self.mode,
+            "timeout": self.timeout,
+            "versionId": self.version_id,
+            "versionLabel": self.version_label,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        return cls(
+            _opt_text(doc, "versionId"),
+            _text(doc, "versionLabel"),
+            _opt_number(doc, "timeout"),
+            mode=_text(doc, "mode"),
+        )
+
+
+@dataclass(frozen=True)
+class VersionTest(GateStep):
+    """``test-version``: the ``CustomModelTests`` request ``body`` (without the model and
+    version), its one-line ``summary``, and whether a failure ``blocking`` stops the run."""
+
+    body: Fields = field(default_factory=Fields)
+    summary: str = ""
+    blocking: bool = True
+
+    def to_json(self) -> dict[str, Json]:
+        return {
+            "blocking": self.blocking,
+            "body": self.body.to_dict(),
+            "summary": self.summary,
+            "timeout": self.timeout,
+            "versionId": self.version_id,
+            "versionLabel": self.version_label,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        return cls(
+            _opt_text(doc, "versionId"),
+            _text(doc, "versionLabel"),
+            _opt_number(doc, "timeout"),
+            body=Fields(_mapping(doc.get("body"), "body")),
+            summary=_text(doc, "summary"),
+            blocking=doc.get("blocking", True) is True,
+        )
+
+
+@dataclass(frozen=True)
+class Blocked(ActionParams):
+    """``blocked``: nothing, or for a failed gate which one (``build`` | ``test``), of which
+    version, and the failed test."""
+
+    gate: str | None = None
+    version: VersionRef | None = None
+    test_id: str | None = None
+
+    def to_json(self) -> dict[str, Json]:
+        if self.gate is None:
+            return {}
+        doc: dict[str, Json] = {"gate": self.gate}
+        if self.version is not None:
+            doc |= {"versionId": self.version.id, "versionLabel": self.version.label}
+        if self.test_id is not None:
+            doc["testId"] = self.test_id
+        return doc
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Self:
+        if "gate" not in doc:
+            return cls()
+        version = _version(doc) if "versionId" in doc else None
+        return cls(_text(doc, "gate"), version, _opt_text(doc, "testId"))
+
+
 def _mapping(value: object, name: str) -> Mapping[str, Any]:
     if value is None:
         return {}
@@ -252,3 +344,16 @@ def _flag(doc: Mapping[str, Any], name: str) -> bool:
 
 def _version(doc: Mapping[str, Any]) -> VersionRef:
     return VersionRef(_text(doc, "versionId"), _text(doc, "versionLabel"))
+
+
+def _opt_text(doc: Mapping[str, Any], name: str) -> str | None:
+    return None if doc.get(name) is None else _text(doc, name)
+
+
+def _opt_number(doc: Mapping[str, Any], name: str) -> float | None:
+    value = doc.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"params.{name}: not a number")
+    return float(value)

@@ -17,11 +17,14 @@ from typing import Any
 from controller.model.desired import ResourceKey
 from controller.model.params import (
     ActionParams,
+    Blocked,
+    DependencyBuild,
     JobWrite,
     ModelAdopt,
     ModelCreate,
     VersionCreate,
     VersionMetadata,
+    VersionTest,
 )
 from controller.model.secrets import shown
 from controller.model.values import GitModelVersion, Json
@@ -44,6 +47,8 @@ class ActionKind(StrEnum):
     CREATE_VERSION = "create-version"
     UPDATE_VERSION_METADATA = "update-version-metadata"
     UPDATE_MODEL_SHARING = "update-model-sharing"
+    BUILD_DEPENDENCIES = "build-dependencies"
+    TEST_VERSION = "test-version"
     CREATE_JOB = "create-job"
     ADOPT_JOB = "adopt-job"
     UPDATE_JOB = "update-job"
@@ -59,6 +64,11 @@ class ActionKind(StrEnum):
     @property
     def is_sharing(self) -> bool:
         return self in (ActionKind.UPDATE_MODEL_SHARING, ActionKind.UPDATE_JOB_SHARING)
+
+    @property
+    def is_gate(self) -> bool:
+        """A quality gate step of a version (its dependency build or its test)."""
+        return self in (ActionKind.BUILD_DEPENDENCIES, ActionKind.TEST_VERSION)
 
     @property
     def is_creation(self) -> bool:
@@ -77,13 +87,15 @@ PARAMS_BY_KIND: dict[ActionKind, type[ActionParams]] = {
     ActionKind.CREATE_VERSION: VersionCreate,
     ActionKind.UPDATE_VERSION_METADATA: VersionMetadata,
     ActionKind.UPDATE_MODEL_SHARING: ActionParams,
+    ActionKind.BUILD_DEPENDENCIES: DependencyBuild,
+    ActionKind.TEST_VERSION: VersionTest,
     ActionKind.CREATE_JOB: JobWrite,
     ActionKind.ADOPT_JOB: JobWrite,
     ActionKind.UPDATE_JOB: JobWrite,
     ActionKind.UPDATE_JOB_SHARING: ActionParams,
     ActionKind.DELETE_MODEL: ActionParams,
     ActionKind.DELETE_JOB: ActionParams,
-    ActionKind.BLOCKED: ActionParams,
+    ActionKind.BLOCKED: Blocked,
 }
 """The parameters each action kind carries (see :mod:`controller.model.params`)."""
 
@@ -98,6 +110,8 @@ _SUMMARY_GROUP = {
     ActionKind.UPDATE_MODEL_SHARING: "sharing",
     ActionKind.UPDATE_JOB_SHARING: "sharing",
     ActionKind.CREATE_VERSION: "version",
+    ActionKind.BUILD_DEPENDENCIES: "build",
+    ActionKind.TEST_VERSION: "test",
     ActionKind.DELETE_MODEL: "delete",
     ActionKind.DELETE_JOB: "delete",
     ActionKind.BLOCKED: "blocked",
@@ -169,8 +183,8 @@ class Action:
     ``target_id`` is the live object's ID (``None`` for creations). ``params`` carries what
     applying needs beyond the changes themselves, typed by kind (``PARAMS_BY_KIND``): a
     version creation's method, base version, settings and runtime values; a creation's
-    body; a job's entry point. Secret-looking values are held as they are: ``masked()`` is
-    the form a plan is rendered or saved in.
+    body; a job's entry point; a gate step's version, timeout and test request. Secret-looking
+    values are held as they are: ``masked()`` is the form a plan is rendered or saved in.
     """
 
     kind: ActionKind
@@ -186,6 +200,9 @@ class Action:
 
     def __post_init__(self) -> None:
         wanted = PARAMS_BY_KIND[self.kind]
+        if type(self.params) is ActionParams and wanted is Blocked:
+            # A blocked action says nothing more unless it is a failed gate.
+            object.__setattr__(self, "params", Blocked())
         if type(self.params) is not wanted:
             raise TypeError(
                 f"a {self.kind.value} action takes {wanted.__name__}, not "
@@ -242,8 +259,8 @@ class Plan:
         return tuple(a for a in self.actions if a.kind is ActionKind.BLOCKED)
 
     def counts(self) -> Counter[str]:
-        """Changes counted by summary group (create, adopt, update, version, sharing, delete,
-        blocked). The sharing set on an object this plan creates is part of its creation:
+        """Changes counted by summary group (create, adopt, update, version, sharing, build,
+        test, delete, blocked). The sharing set on an object this plan creates is part of its creation:
         it is not counted apart."""
         created = {a.key for a in self.actions if a.kind.is_creation}
         return Counter(
@@ -263,6 +280,10 @@ class Plan:
         ]
         if c["sharing"]:
             parts.append(_counted(c["sharing"], "sharing change"))
+        if c["build"]:
+            parts.append(_counted(c["build"], "dependency build"))
+        if c["test"]:
+            parts.append(_counted(c["test"], "test"))
         if c["adopt"]:
             parts.append(f"{c['adopt']} to adopt")
         parts.append(f"{c['delete']} to delete")

@@ -6,6 +6,7 @@ Public surface (what the engine and service import)::
     read_snapshot(client, *, read_jobs=True, page_size=None) -> LiveSnapshot
     read_sharing(client, model_ids, job_ids, *, concurrency=8) -> (model_sharing, job_sharing)
     with_sharing(snapshot, model_sharing, job_sharing) -> LiveSnapshot
+    read_gates(client, [(model_id, version_id)], *, concurrency=8) -> {model_id: LiveGates}
     FileUpload(source, path)                  # a file to send in a version or job
     RequestCounter()                          # an on_request hook that tallies attempts
     errors: ApiError and its subclasses (see controller.remote.errors)
@@ -31,7 +32,7 @@ from controller.remote.jobs import JobFile
 from controller.remote.modeltests import ModelTestResult
 from controller.remote.multipart import FileUpload
 from controller.remote.requestcounts import RequestCounter, RequestHook, RequestTally
-from controller.remote.snapshots import read_sharing, read_snapshot, with_sharing
+from controller.remote.snapshots import read_gates, read_sharing, read_snapshot, with_sharing
 
 __all__ = [
     "AccountInfo",
@@ -55,6 +56,7 @@ __all__ = [
     "UnauthorizedError",
     "UnexpectedResponseError",
     "ValidationError",
+    "read_gates",
     "read_sharing",
     "read_snapshot",
     "with_sharing",

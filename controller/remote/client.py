@@ -5,7 +5,7 @@
     version = client.create_version_from_latest(model_id, files=[...], files_to_delete=[...])
 
 Calls are grouped by resource in mixins (:mod:`.models`, :mod:`.versions`, :mod:`.jobs`,
-:mod:`.sharing`, :mod:`.modeltests`); requests go through one :class:`Transport` (pooling,
+:mod:`.sharing`, :mod:`.modeltests`, :mod:`.gatecalls`); requests go through one :class:`Transport` (pooling,
 retries, typed errors; see :mod:`.transport` for the retry policy).
 """
 
@@ -18,6 +18,7 @@ import requests
 
 from controller.remote import routes
 from controller.remote.errors import NotFoundError
+from controller.remote.gatecalls import GateCalls
 from controller.remote.jobs import JobCalls
 from controller.remote.models import ModelCalls
 from controller.remote.modeltests import ModelTestCalls
@@ -38,7 +39,7 @@ class AccountInfo:
     organization_id: str | None = None
 
 
-class DataRobotClient(ModelCalls, VersionCalls, JobCalls, SharingCalls, ModelTestCalls):
+class DataRobotClient(ModelCalls, VersionCalls, JobCalls, SharingCalls, ModelTestCalls, GateCalls):
     """Every call the engine makes to DataRobot.
 
     ``on_request`` is called once per HTTP attempt (see :mod:`.counting`); ``session``

@@ -6,7 +6,9 @@ where:
 * a model's ``fields``: the model fields of CustomModelCreate/CustomModelUpdate the answer
   carries (:data:`MODEL_FIELDS`); ``userProvidedId`` and ``gitModelVersion`` have their own
   attributes;
-* a version's ``settings``: :data:`VERSION_SETTINGS`;
+* a version's ``settings``: :data:`VERSION_SETTINGS`, and its training and holdout data
+  flattened (``trainingDatasetId``, ``trainingDatasetVersionId``, ``holdoutDatasetId``,
+  ``partitionColumn``), as the manifest names them;
 * a job's ``fields``: :data:`JOB_FIELDS`.
 
 A payload without an ``id`` raises :class:`MalformedPayloadError`; callers turn it into
@@ -129,7 +131,7 @@ def version_from_api(raw: VersionPayload, model_id: str | None = None) -> LiveVe
         minor=minor,
         is_frozen=bool(raw.get("isFrozen")),
         items=_items(raw.get("items")),
-        settings=_pick(raw, VERSION_SETTINGS),
+        settings=Fields({**_pick(raw, VERSION_SETTINGS), **_training(raw)}),
         runtime_parameters=_parameters(raw.get("runtimeParameters")),
         git=_git(raw.get("gitModelVersion")),
         description=None if description is None else str(description),
@@ -212,6 +214,22 @@ def _id(raw: Any, what: str) -> str:
     if not value or not isinstance(value, str):
         raise MalformedPayloadError(f"a {what} without `id`")
     return value
+
+
+def _training(raw: Any) -> dict[str, Json]:
+    """A version's training and holdout data as the flat settings the manifest names."""
+    training, holdout = raw.get("trainingData"), raw.get("holdoutData")
+    found: dict[str, Json] = {}
+    if isinstance(training, dict) and training.get("datasetId"):
+        found["trainingDatasetId"] = str(training["datasetId"])
+        if training.get("datasetVersionId"):
+            found["trainingDatasetVersionId"] = str(training["datasetVersionId"])
+    if isinstance(holdout, dict):
+        if holdout.get("datasetId"):
+            found["holdoutDatasetId"] = str(holdout["datasetId"])
+        if holdout.get("partitionColumn"):
+            found["partitionColumn"] = str(holdout["partitionColumn"])
+    return found
 
 
 def _pick(raw: Any, names: tuple[str, ...]) -> Fields:

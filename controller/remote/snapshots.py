@@ -4,7 +4,9 @@
 so no per-model request is made), every job and the token's user: ``ceil(models/page) +
 ceil(jobs/page) + 1`` requests, the three lists read side by side. Sharing is read
 separately by :func:`read_sharing`, only for the objects whose manifests declare sharing
-(only the engine knows which), a few at a time.
+(only the engine knows which), a few at a time; so are the gates (dependency build and
+tests) of the newest versions of models whose manifests configure gates, by
+:func:`read_gates`: two requests per such model.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from controller.logs import get_logger
+from controller.model.gates import LiveGates
 from controller.model.live import LiveGrant, LiveSnapshot
 from controller.remote.client import DataRobotClient
 
@@ -96,3 +99,24 @@ def with_sharing(
         model_sharing={**snapshot.model_sharing, **model_sharing},
         job_sharing={**snapshot.job_sharing, **job_sharing},
     )
+
+
+def read_gates(
+    client: DataRobotClient, versions: Iterable[tuple[str, str]], *, concurrency: int = 8
+) -> dict[str, LiveGates]:
+    """The gates of each ``(model ID, newest version ID)``, keyed by model ID."""
+    pairs = sorted(set(versions))
+    if not pairs:
+        return {}
+
+    def read(pair: tuple[str, str]) -> LiveGates:
+        model_id, version_id = pair
+        return LiveGates(
+            version_id=version_id,
+            build_status=client.get_dependency_build(model_id, version_id),
+            tests=tuple(t for t in client.list_model_tests(model_id) if t.version_id == version_id),
+        )
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="gates") as pool:
+        found = list(pool.map(read, pairs))
+    return {model_id: gates for (model_id, _), gates in zip(pairs, found, strict=True)}

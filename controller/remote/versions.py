@@ -130,6 +130,8 @@ class VersionCalls:
             for k, v in values.items()
             if v is not None
         }
+        if "keepTrainingHoldoutData" in body:  # a real boolean in JSON (as TF sends it)
+            body["keepTrainingHoldoutData"] = body["keepTrainingHoldoutData"] == "true"
         if files_to_delete:
             body["filesToDelete"] = list(files_to_delete)
         return self._version_call("PATCH", routes.VERSIONS, model_id, json=body)
@@ -215,7 +217,10 @@ def _version_values(
     runtime_parameter_values: RuntimeValues | None,
     git_model_version: GitModelVersion | None,
 ) -> dict[str, Json]:
-    values: dict[str, Json] = {k: v for k, v in (settings or {}).items() if v is not None}
+    values: dict[str, Json] = {
+        k: v for k, v in (settings or {}).items() if v is not None and k not in TRAINING_SETTINGS
+    }
+    values.update(training_values(settings or {}))
     values["isMajorUpdate"] = "true" if is_major_update else "false"
     if runtime_parameter_values is not None:
         values["runtimeParameterValues"] = json.dumps(
@@ -223,4 +228,35 @@ def _version_values(
         )
     if git_model_version is not None:
         values["gitModelVersion"] = dict(git_model_version.to_api())
+    return values
+
+
+TRAINING_SETTINGS = (
+    "trainingDatasetId",
+    "trainingDatasetVersionId",
+    "holdoutDatasetId",
+    "partitionColumn",
+)
+
+
+def training_values(settings: Mapping[str, Json]) -> dict[str, Json]:
+    """The version create fields for the training settings (API-DELIVERY.md §3):
+    ``trainingData`` and ``holdoutData`` as JSON strings, and ``keepTrainingHoldoutData``
+    false, since new data replaces the inherited; nothing when no training data is set."""
+    dataset = settings.get("trainingDatasetId")
+    if not dataset:
+        return {}
+    training: dict[str, Json] = {"datasetId": dataset}
+    if settings.get("trainingDatasetVersionId"):
+        training["datasetVersionId"] = settings["trainingDatasetVersionId"]
+    values: dict[str, Json] = {
+        "trainingData": json.dumps(training, separators=(",", ":")),
+        "keepTrainingHoldoutData": "false",
+    }
+    if settings.get("holdoutDatasetId"):
+        holdout = {"datasetId": settings["holdoutDatasetId"]}
+        values["holdoutData"] = json.dumps(holdout, separators=(",", ":"))
+    elif settings.get("partitionColumn"):
+        holdout = {"partitionColumn": settings["partitionColumn"]}
+        values["holdoutData"] = json.dumps(holdout, separators=(",", ":"))
     return values

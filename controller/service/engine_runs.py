@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Literal
 
 from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Planned
@@ -19,7 +20,13 @@ from controller.logs import get_logger
 from controller.manifests import ManifestError
 from controller.model.plans import ActionKind
 from controller.service.orchestrator import Orchestrator, Reconciled, Session, open_session
-from controller.service.runs import ActionCounts, ResourceCount, RunOutcome, RunRequest
+from controller.service.runs import (
+    ActionCounts,
+    GateReport,
+    ResourceCount,
+    RunOutcome,
+    RunRequest,
+)
 from controller.settings import ApiSettings, EngineSettings, GitSettings
 from controller.sources import GitSource
 
@@ -38,6 +45,8 @@ _COUNTED_AS = {
     ActionKind.UPDATE_JOB_SHARING: "shared",
     ActionKind.DELETE_MODEL: "deleted",
     ActionKind.DELETE_JOB: "deleted",
+    ActionKind.BUILD_DEPENDENCIES: "builds",
+    ActionKind.TEST_VERSION: "tests",
 }
 
 
@@ -76,7 +85,8 @@ class EngineRunner:
             _check_namespace(source, self.namespace)
 
         # The service holds the namespace lock for its whole life: no locking here.
-        orchestrator = Orchestrator(opened, inspect=inspect)
+        # A long build or test never holds up the next run: it is left pending.
+        orchestrator = Orchestrator(opened, inspect=inspect, wait_for_gates=False)
         try:
             done = orchestrator.reconcile(request.stop)
         except ManifestError as exc:
@@ -101,10 +111,14 @@ def _outcome(done: Reconciled, revision: str | None, last_success: str | None) -
     if result is None:
         return RunOutcome("no-op", revision, resources=_resources(planned, None))
     drift = revision == last_success
+    gates = _gates(result)
+    failed = [g for g in gates if g.result == "failed"]
     return RunOutcome(
         "success" if result.ok else "failed",
         revision,
         counts=_counts(result),
+        gates=gates,
+        failed_gate=f"quality gate ({failed[0].step}) of {failed[0].key}" if failed else None,
         resources=_resources(planned, result),
         drift_fields=_healed(result) if drift else (),
         changes=_changes(result),
@@ -151,7 +165,29 @@ def _counts(result: ApplyResult) -> ActionCounts:
         shared=done["shared"],
         deleted=done["deleted"],
         failed=len(result.failures),
+        builds=done["builds"],
+        tests=done["tests"],
     )
+
+
+def _gates(result: ApplyResult) -> tuple[GateReport, ...]:
+    """Each build and test the run carried out to an end, passed or failed (a step
+    skipped after an earlier failure, or blocked by the plan, did not run)."""
+    reports = []
+    for r in result.results:
+        if not r.action.kind.is_gate or r.outcome not in (Outcome.DONE, Outcome.FAILED):
+            continue
+        step: Literal["build", "test"] = (
+            "build" if r.action.kind is ActionKind.BUILD_DEPENDENCIES else "test"
+        )
+        passed = r.outcome is Outcome.DONE and (
+            step == "build" or result.gate_passed(str(r.action.key)) is not None
+        )
+        detail = (r.detail or r.message).split("\n", 1)[0]
+        reports.append(
+            GateReport(str(r.action.key), step, "passed" if passed else "failed", detail)
+        )
+    return tuple(reports)
 
 
 def _changes(result: ApplyResult) -> tuple[str, ...]:
@@ -188,7 +224,8 @@ def _healed(result: ApplyResult) -> tuple[tuple[str, int], ...]:
 
 def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCount, ...]:
     """Managed resources by kind and state as the run left them: in-sync (nothing to do, or
-    every action on it done), failed (an action failed, was blocked or did not run),
+    every action on it done), pending (a build or test still runs), failed (an action
+    failed, was blocked or did not run),
     orphaned (owned, no manifest, not pruned)."""
     outcomes: dict[str, set[Outcome]] = {}
     if result is not None:
@@ -197,7 +234,12 @@ def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCo
     states: Counter[tuple[str, str]] = Counter()
     for key in sorted(planned.desired.keys()):
         seen = outcomes.get(str(key), {Outcome.DONE})
-        state = "in-sync" if seen == {Outcome.DONE} else "failed"
+        if seen == {Outcome.DONE}:
+            state = "in-sync"
+        elif Outcome.PENDING in seen and not seen & {Outcome.FAILED, Outcome.BLOCKED}:
+            state = "pending"  # a build or test still runs; the next run looks again
+        else:
+            state = "failed"
         states[(key.kind, state)] += 1
     for key in planned.orphans:
         if str(key) not in outcomes:

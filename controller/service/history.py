@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from controller.service.runs import ActionCounts, Result, RunOutcome, Trigger
+from controller.service.runs import ActionCounts, GateReport, Result, RunOutcome, Trigger
 
 
 def isoformat(epoch: float | None) -> str | None:
@@ -34,6 +34,7 @@ class RunRecord:
     drift_corrections: int
     errors: tuple[str, ...]
     drift_fields: tuple[tuple[str, int], ...] = ()
+    gates: tuple[GateReport, ...] = ()
 
     @property
     def finished_at(self) -> float:
@@ -71,6 +72,7 @@ class RunRecord:
             drift_corrections=drift,
             errors=tuple(scrub(e) for e in outcome.errors),
             drift_fields=outcome.drift_fields,
+            gates=tuple(replace(g, detail=scrub(g.detail)) for g in outcome.gates),
         )
 
     def to_json(self) -> dict[str, object]:
@@ -85,6 +87,7 @@ class RunRecord:
             "counts": self.counts.to_json(),
             "driftCorrections": self.drift_corrections,
             "driftFields": dict(self.drift_fields),
+            "gates": [g.to_json() for g in self.gates],
             "errors": list(self.errors),
         }
 

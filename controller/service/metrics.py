@@ -16,7 +16,17 @@ from controller.service.history import RunRecord
 from controller.service.runs import RESULTS, TRIGGERS, RunOutcome
 
 DURATION_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
-ACTION_KINDS = ("created", "updated", "versions", "shared", "deleted", "failed")
+ACTION_KINDS = (
+    "created",
+    "updated",
+    "versions",
+    "shared",
+    "deleted",
+    "failed",
+    "builds",
+    "tests",
+)
+GATE_RESULTS = ("passed", "failed")
 
 
 class ServiceMetrics:
@@ -66,6 +76,19 @@ class ServiceMetrics:
             "dr_gitops_managed_resources",
             "Managed resources after the last run, by kind and state.",
             ["kind", "state"],
+            registry=r,
+        )
+        self.model_tests = Counter(
+            "dr_gitops_model_tests",
+            "Custom model tests of versions carried out by runs, by result (passed; failed: "
+            "a check failed, the test timed out or could not run).",
+            ["result"],
+            registry=r,
+        )
+        self.dependency_builds = Counter(
+            "dr_gitops_dependency_builds",
+            "Dependency builds of versions carried out by runs, by result.",
+            ["result"],
             registry=r,
         )
         self.drift = Counter(
@@ -125,6 +148,9 @@ class ServiceMetrics:
                 self.runs.labels(trigger, result)
         for action in ACTION_KINDS:
             self.actions.labels(action)
+        for gate_result in GATE_RESULTS:
+            self.model_tests.labels(gate_result)
+            self.dependency_builds.labels(gate_result)
 
     def observe_api_request(self, method: str, route: str, status: int) -> None:
         """The engine's HTTP client reports one response (see ``RunRequest.on_api_request``)."""
@@ -141,6 +167,9 @@ class ServiceMetrics:
         for action, count in record.counts.to_json().items():
             if count:
                 self.actions.labels(action).inc(count)
+        for gate in outcome.gates:
+            counter = self.model_tests if gate.step == "test" else self.dependency_builds
+            counter.labels(gate.result).inc()
         if record.drift_corrections:
             self.drift.inc(record.drift_corrections)
         for name, count in record.drift_fields:

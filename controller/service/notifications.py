@@ -135,10 +135,16 @@ def run_notifications(
             note("blocked", f"{len(outcome.blocked)} action(s) blocked at {short}", outcome.blocked)
         )
     if outcome.failed_gate is not None:
+        # A quality gate fails after its version was made: only what follows it is undone.
+        after = (
+            "nothing after that version was done"
+            if outcome.failed_gate.startswith("quality gate")
+            else "nothing was applied"
+        )
         found.append(
             note(
                 "gate-failed",
-                f"Failed gate at {short}: {outcome.failed_gate}; nothing was applied",
+                f"Failed gate at {short}: {outcome.failed_gate}; {after}",
                 record.errors,
             )
         )

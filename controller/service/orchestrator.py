@@ -128,6 +128,9 @@ class Orchestrator:
     applying: Callable[[Plan, threading.Event], AbstractContextManager[Reporter | None]] = _applying
     """Entered around the writes of a plan, it gives the reporter of their progress
     (``apply`` shows a bar, and lets a first Ctrl-C set ``stop`` meanwhile)."""
+    wait_for_gates: bool = True
+    """False leaves builds and tests still running pending (``serve``: a long build never
+    holds up the next run)."""
 
     def reconcile(self, stop: threading.Event) -> Reconciled:
         """One reconcile; raises what planning and the checks raise (nothing written)."""
@@ -188,7 +191,9 @@ class Orchestrator:
         if stop.is_set():
             return Reconciled(planned, plan, stopped=True)
         with self.applying(plan, stop) as reporter:
-            result = s.engine.apply(planned, plan=plan, reporter=reporter, stop=stop)
+            result = s.engine.apply(
+                planned, plan=plan, reporter=reporter, stop=stop, wait_for_gates=self.wait_for_gates
+            )
         return Reconciled(planned, plan, result)
 
 

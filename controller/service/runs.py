@@ -72,7 +72,8 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class ActionCounts:
-    """How many actions of each kind a run applied (``failed``: actions that failed)."""
+    """How many actions of each kind a run applied (``failed``: actions that failed;
+    ``builds`` and ``tests``: quality gate steps that ran to the end)."""
 
     created: int = 0
     updated: int = 0
@@ -80,10 +81,13 @@ class ActionCounts:
     shared: int = 0
     deleted: int = 0
     failed: int = 0
+    builds: int = 0
+    tests: int = 0
 
     @property
     def writes(self) -> int:
-        """Changes made to DataRobot (failed actions excluded)."""
+        """Changes made to DataRobot (failed actions excluded; builds and tests change no
+        object's definition, so they are not counted as drift corrections either)."""
         return self.created + self.updated + self.versions + self.shared + self.deleted
 
     def to_json(self) -> dict[str, int]:
@@ -94,6 +98,8 @@ class ActionCounts:
             "shared": self.shared,
             "deleted": self.deleted,
             "failed": self.failed,
+            "builds": self.builds,
+            "tests": self.tests,
         }
 
 
@@ -109,6 +115,20 @@ class ResourceCount:
 
 
 @dataclass(frozen=True)
+class GateReport:
+    """One quality gate step of a run: ``step`` ``build`` or ``test``; ``result``
+    ``passed`` or ``failed``; ``detail`` says which version and why."""
+
+    key: str
+    step: Literal["build", "test"]
+    result: Literal["passed", "failed"]
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"key": self.key, "step": self.step, "result": self.result, "detail": self.detail}
+
+
+@dataclass(frozen=True)
 class RunOutcome:
     """What one run did, as the engine reports it.
 
@@ -121,6 +141,7 @@ class RunOutcome:
     ``changes`` says per object what was applied (``"CustomModel/x: version 1.3
     created"``), ``blocked`` names the actions the plan refused, and ``failed_gate`` the
     gate that stopped the run (``"manifest validation"``), for notifications.
+    ``gates`` reports each dependency build and custom model test the run carried out.
     """
 
     result: Result
@@ -133,6 +154,7 @@ class RunOutcome:
     changes: tuple[str, ...] = ()
     blocked: tuple[str, ...] = ()
     failed_gate: str | None = None
+    gates: tuple[GateReport, ...] = ()
 
     def __post_init__(self) -> None:
         if self.result not in RESULTS:

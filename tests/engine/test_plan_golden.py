@@ -56,14 +56,16 @@ def test_the_golden_plans_are_valid_plans_that_cover_each_phase(
         kinds.append(sorted({a["kind"] for a in plan["actions"]}))
     assert kinds == [
         [
+            "build-dependencies",
             "create-job",
             "create-model",
             "create-version",
+            "test-version",
             "update-job-sharing",
             "update-model-sharing",
         ],
         [],
-        ["create-version", "delete-job", "update-job"],
+        ["build-dependencies", "create-version", "delete-job", "test-version", "update-job"],
     ]
 
 

@@ -236,3 +236,19 @@ def test_hand_made_objects_are_marked_for_adoption_in_the_schema_modeline_format
         == "# yaml-language-server: $schema=../schemas/custom-model.schema.json"
     )
     assert yaml.safe_load(text)["metadata"] == {"name": "fraud", "adopt": True}
+
+
+def test_training_and_holdout_data_are_written_as_the_version_shows_them() -> None:
+    latest = version(
+        settings={
+            "trainingDatasetId": "6600000000000000000000d1",
+            "trainingDatasetVersionId": "6600000000000000000002d1",
+            "partitionColumn": "partition",
+        }
+    )
+    rendered = model_document(Selected(model(latest=latest), "fraud", False), None, Files(1))
+    block = _spec(to_yaml(rendered.document))["version"]
+    assert block["trainingDatasetId"] == "6600000000000000000000d1"
+    assert block["trainingDatasetVersionId"] == "6600000000000000000002d1"
+    assert block["partitionColumn"] == "partition"
+    assert "holdoutDatasetId" not in block

@@ -36,8 +36,16 @@ def test_every_enum_in_the_manifest_schemas_lists_one_spelling_per_value() -> No
         "custom-job.schema.json:jobType",
         "custom-job.schema.json:role",
         "custom-job.schema.json:shareRecipientType",
+        "custom-model.schema.json:dependencyBuild",
+        "custom-model.schema.json:errorCheck",
+        "custom-model.schema.json:longRunningService",
         "custom-model.schema.json:networkEgressPolicy",
+        "custom-model.schema.json:nullValueImputation",
+        "custom-model.schema.json:performanceCheck",
+        "custom-model.schema.json:predictionVerificationCheck",
         "custom-model.schema.json:role",
+        "custom-model.schema.json:sideEffects",
+        "custom-model.schema.json:stabilityCheck",
         "custom-model.schema.json:targetType",
     ]
 
@@ -47,6 +55,11 @@ def test_every_enum_value_is_accepted_in_any_case_and_sent_as_the_api_spells_it(
 ) -> None:
     model = MODEL.replace("targetType: Binary", "targetType: binary") + (
         "    networkEgressPolicy: Public\n"
+        "    dependencyBuild: Always\n"
+        "    test:\n"
+        "      datasetId: 6600000000000000000000d1\n"
+        "      networkEgressPolicy: public\n"
+        "      checks: {sideEffects: WARN, errorCheck: Fail, performanceCheck: Skip}\n"
         "  sharing:\n"
         "    - {username: alice@example.com, role: owner}\n"
         "    - {username: bob@example.com, role: user}\n"
@@ -64,6 +77,17 @@ def test_every_enum_value_is_accepted_in_any_case_and_sent_as_the_api_spells_it(
     assert scorer.fields["targetType"] == "Binary"
     assert scorer.version is not None
     assert scorer.version.settings["networkEgressPolicy"] == "PUBLIC"
+    gates = scorer.version.gates
+    assert gates is not None
+    assert gates.dependency_build.value == "always"
+    assert gates.test is not None
+    assert gates.test.resources["networkEgressPolicy"] == "PUBLIC"
+    checks = gates.test.checks
+    assert (checks["sideEffects"], checks["errorCheck"], checks["performanceCheck"]) == (
+        "warn",
+        "fail",
+        "skip",
+    )
     assert scorer.sharing is not None
     assert sorted(g.role for g in scorer.sharing) == ["OWNER", "USER"]
     (worker,) = state.jobs

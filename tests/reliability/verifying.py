@@ -181,7 +181,10 @@ def _verify_model(
         expect,
         verdict,
     )
-    _compare_fields(f"{where} version {newest['label']}", model.version.settings, newest, verdict)
+    held_settings = {**newest, **_training_settings(newest)}
+    _compare_fields(
+        f"{where} version {newest['label']}", model.version.settings, held_settings, verdict
+    )
     _verify_values(where, model.version, newest.get("runtimeParameters") or [], verdict)
     wanted_files = {f.path: (root / f.repo_path).read_bytes() for f in model.version.source.files}
     paths = [i["filePath"] for i in newest["items"]]
@@ -289,6 +292,18 @@ def _verify_job(
 
 
 # --- shared comparisons -----------------------------------------------------------------
+
+
+def _training_settings(version: Mapping[str, Any]) -> dict[str, Any]:
+    """The version's training and holdout data under the manifest's flat names."""
+    training = version.get("trainingData") or {}
+    holdout = version.get("holdoutData") or {}
+    return {
+        "trainingDatasetId": training.get("datasetId"),
+        "trainingDatasetVersionId": training.get("datasetVersionId"),
+        "holdoutDatasetId": holdout.get("datasetId"),
+        "partitionColumn": holdout.get("partitionColumn"),
+    }
 
 
 def _compare_fields(

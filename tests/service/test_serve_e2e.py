@@ -95,6 +95,7 @@ def test_serve_applies_at_start_then_on_a_signed_push_and_reports_both(
     assert startup["revision"] == first
     assert startup["counts"] == {
         "created": 2, "updated": 0, "versions": 2, "shared": 0, "deleted": 0, "failed": 0,
+        "builds": 0, "tests": 0,
     }  # fmt: skip
     assert set(managed(workspace)) == {"churn", "fraud"}
     before = served.metrics()

@@ -140,6 +140,12 @@ def _version_block(
         draft.note(path, f"replicas ({replicas!r}) is left out: manifests accept 1 to 8")
     if isinstance(settings.get("requiresHa"), bool):
         out["requiresHa"] = settings["requiresHa"]
+    # Training and holdout data, as the version shows them (the rules are the API's own).
+    for key in ("trainingDatasetId", "trainingDatasetVersionId", "holdoutDatasetId"):
+        if settings.get("trainingDatasetId") and settings.get(key):
+            out[key] = str(settings[key])
+    if settings.get("trainingDatasetId") and settings.get("partitionColumn"):
+        out["partitionColumn"] = str(settings["partitionColumn"])
     policy = str(settings.get("networkEgressPolicy") or "").upper()
     if policy in ("NONE", "PUBLIC"):
         out["networkEgressPolicy"] = policy

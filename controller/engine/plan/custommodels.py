@@ -1,5 +1,5 @@
-"""Custom models: create, adopt or update each declared model, then its version and its
-sharing (pure). Deletions are :mod:`controller.engine.plan.deletions`'."""
+"""Custom models: create, adopt or update each declared model, then its version, its
+sharing and the version's quality gates (pure, see :mod:`.versiongates`). Deletions are :mod:`controller.engine.plan.deletions`'."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from controller.engine.plan.inputs import (
     user_fields,
 )
 from controller.engine.plan.modelversions import first_version, plan_version, records_commit_only
+from controller.engine.plan.versiongates import gate_actions
 from controller.model.desired import DesiredModel
 from controller.model.diffs import ContentEvidence, field_changes
 from controller.model.identity import model_upid
@@ -87,7 +88,12 @@ def update_model(
     if model.sharing is not None:
         current = inputs.live.model_sharing.get(live.id, ())
         actions.extend(plan_sharing(ActionKind.UPDATE_MODEL_SHARING, model, live, current, inputs))
+    actions.extend(gate_actions(model, live, _new_version(actions), inputs.live))
     return actions
+
+
+def _new_version(actions: list[Action]) -> Action | None:
+    return next((a for a in actions if a.kind is ActionKind.CREATE_VERSION), None)
 
 
 def _model_git_change(
@@ -117,7 +123,10 @@ def create_model(model: DesiredModel, inputs: PlanInputs) -> list[Action]:
     ]
     if model.version is not None:
         actions.append(first_version(model, model.version, "first version"))
-    return with_created_sharing(actions, ActionKind.UPDATE_MODEL_SHARING, model, inputs, "model")
+    actions = with_created_sharing(actions, ActionKind.UPDATE_MODEL_SHARING, model, inputs, "model")
+    if any(a.kind is ActionKind.BLOCKED for a in actions):
+        return actions  # nothing is made, so nothing is built or tested
+    return actions + gate_actions(model, None, _new_version(actions), inputs.live)
 
 
 def _model_blocker(changes: tuple[FieldChange, ...], live: LiveModel) -> str | None:
