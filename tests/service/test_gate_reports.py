@@ -7,8 +7,8 @@ import time
 from typing import Any
 
 import requests
-from controller.service.engine_runs import EngineRunner
 
+from controller.service.engine_runs import EngineRunner
 from controller.service.history import RunRecord
 from controller.service.metrics import ServiceMetrics
 from controller.service.notifications import run_notifications
