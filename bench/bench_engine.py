@@ -353,7 +353,7 @@ class Bench:
         run = Run()
         before = self.emulator.stats()
         settings = GitSettings(repo=str(self.repo), cache_dir=self.cache, namespace=NAMESPACE)
-        engine = Engine(self.client, EngineSettings(concurrency=concurrency), environ={})
+        engine = Engine(self.client, EngineSettings(concurrency=concurrency))
         emulator_cpu = self.emulator.cpu_s()
         cpu = time.process_time()
         started = time.perf_counter()

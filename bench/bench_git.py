@@ -93,7 +93,11 @@ def main() -> None:
     cache = root / "cache"
 
     print("local working tree")
-    source = timed("open (no --ref)", None, lambda: open_source(GitSettings(repo=str(work))))
+    source = timed(
+        "open (no --ref)",
+        None,
+        lambda: open_source(GitSettings(repo=str(work)), environ=os.environ),
+    )
     print(f"  {'  git processes to open':<58} {source.git_calls:>8}")
     base = recorded[-1]
     timed(
@@ -117,7 +121,7 @@ def main() -> None:
             ],
         ),
     )
-    again = open_source(GitSettings(repo=str(work)))
+    again = open_source(GitSettings(repo=str(work)), environ=os.environ)
     timed(
         "the same, one commit at a time (prefetch + 2 processes each)",
         again,
@@ -136,17 +140,21 @@ def main() -> None:
 
     print("file:// URL")
     settings = GitSettings(repo=bare.as_uri(), cache_dir=cache)
-    cold = timed("cold open: clone + export", None, lambda: open_source(settings))
+    cold = timed(
+        "cold open: clone + export", None, lambda: open_source(settings, environ=os.environ)
+    )
     print(f"  {'  git processes':<58} {cold.git_calls:>8}")
     cold.close()
-    warm = timed("warm open: fetch + export", None, lambda: open_source(settings))
+    warm = timed(
+        "warm open: fetch + export", None, lambda: open_source(settings, environ=os.environ)
+    )
     print(f"  {'  git processes':<58} {warm.git_calls:>8}")
     warm.close()
 
     print("shallow CI checkout (depth 1)")
     ci = root / "ci"
     subprocess.run(["git", "clone", "-q", "--depth", "1", bare.as_uri(), str(ci)], check=True)
-    shallow = open_source(GitSettings(repo=str(ci)))
+    shallow = open_source(GitSettings(repo=str(ci)), environ=os.environ)
     timed(
         "recorded commit 10 back: deepen, then 1,000 answers",
         shallow,

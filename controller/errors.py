@@ -2,6 +2,7 @@
 
     DrGitopsError
     ├── ConfigError          bad or missing settings (flags, env, drconfig.yaml)
+    │   └── SettingError     one setting's value is impossible (the CLI names its flag)
     ├── ManifestError        manifests failed to load or validate (carries the problems)
     ├── SourceError          git: clone, fetch, checkout, unknown ref
     ├── ApiError             DataRobot answered with an error (see controller.remote.errors)
@@ -23,6 +24,26 @@ class DrGitopsError(Exception):
 
 class ConfigError(DrGitopsError):
     """Settings are missing or malformed."""
+
+
+class SettingError(ConfigError):
+    """One setting's value is impossible. ``setting`` is the settings field, ``detail``
+    what is wrong; ``{name}`` in ``detail`` stands for each other setting named in
+    ``refers``. The message calls settings by their fields; the command line calls them by
+    its flags instead (:meth:`naming`), since only it knows them."""
+
+    def __init__(self, setting: str, detail: str, *, refers: tuple[str, ...] = ()) -> None:
+        self.setting = setting
+        self.detail = detail
+        self.refers = refers
+        super().__init__(self.naming({}))
+
+    def naming(self, names: dict[str, str]) -> str:
+        """The message with each setting called what ``names`` calls it (else its field)."""
+        detail = self.detail
+        for other in self.refers:
+            detail = detail.replace("{" + other + "}", names.get(other, other))
+        return f"{names.get(self.setting, self.setting)} {detail}"
 
 
 class SourceError(DrGitopsError):

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from controller import __version__, logs
-from controller.cli.options import (
+from controller.cli.commands import (
     register_control,
     register_demo,
     register_export,
@@ -21,8 +21,7 @@ from controller.cli.options import (
     register_status,
     register_validate,
 )
-from controller.engine.render import visible
-from controller.errors import DrGitopsError
+from controller.errors import DrGitopsError, SettingError
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -84,6 +83,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Messages carry names taken from DataRobot (lock models, other namespaces, creators):
         # escape control characters so none reaches the terminal or the CI log as one. The
         # lines a message is made of stay lines.
+        if isinstance(exc, SettingError):
+            # The settings name their fields; a person typed flags.
+            from controller.cli.configuration import flag_named
+
+            exc = flag_named(exc)
+        from controller.engine.render import visible  # only on errors: --help stays fast
+
         message = logs.redactor.scrub(str(exc))
         shown = "\n".join(visible(line) for line in message.split("\n"))
         print(f"error: {shown}", file=sys.stderr)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+from controller.cli.configuration import environment
 from controller.errors import ConfigError, DrGitopsError
 from controller.logs import redactor
 from controller.service.operations import OperationsSettings
@@ -109,7 +109,7 @@ def _no_credentials(url: str) -> str:
 
 def run_control(args: argparse.Namespace) -> int:
     """POST one control call to a running ``serve`` and print what it answered."""
-    environ = os.environ
+    environ = environment()
     token = read_token(args.token_file, CONTROL_TOKEN_FILE_ENV, environ, what="control token")
     if token is None:
         raise ConfigError(

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from controller.engine.applier import Applier, ApplySettings
 from controller.engine.evidence import Evidence, EvidenceGatherer
@@ -47,9 +47,9 @@ from controller.remote import (
     read_snapshot,
     with_sharing,
 )
-from controller.settings import EngineSettings, repository_settings_path
-from controller.sources import Checkout, GitSource
-from controller.sources.ci import read_ci
+from controller.repository_settings import repository_settings_path
+from controller.settings import EngineSettings
+from controller.sources import Checkout, CiFacts, GitSource
 
 log = get_logger(__name__)
 T = TypeVar("T")
@@ -73,20 +73,15 @@ class Planned:
 
 
 class Engine:
-    """One engine per command or service run: a client, settings and the CI environment."""
+    """One engine per command or service run: a client, settings and what the CI system
+    says about the commit (``ci``, read at the edge; None outside CI and in the service)."""
 
     def __init__(
-        self,
-        client: DataRobotClient,
-        settings: EngineSettings,
-        *,
-        environ: Mapping[str, str],
-        event: Mapping[str, Any] | None = None,
+        self, client: DataRobotClient, settings: EngineSettings, *, ci: CiFacts | None = None
     ) -> None:
         self._client = client
         self._settings = settings
-        self._environ = environ
-        self._event = event
+        self._ci = ci
 
     # --- planning ------------------------------------------------------------------------
 
@@ -138,8 +133,8 @@ class Engine:
         # Only the targeted objects are read in detail (sharing, evidence); the whole
         # desired state still decides what is owned, so nothing else looks orphaned.
         scope = desired if targets is None else only(desired, targets)
-        revision = source.git_model_version(self._environ, event=self._event)
-        ci = read_ci(self._environ, self._event)
+        revision = source.git_model_version(self._ci)
+        ci = self._ci
         # A pull/merge request pipeline never applies, whatever it checked out.
         pull_request = revision.pull_request_commit_sha is not None or bool(ci and ci.pull_request)
         snapshot = replace(models_read.result(), jobs=self._jobs(jobs_read.result(), desired))
@@ -269,8 +264,8 @@ class Engine:
         stop: threading.Event | None = None, wait_for_gates: bool = True,
     ) -> ApplyResult:  # fmt: skip
         """Apply ``plan`` (default: the one just made) from ``planned``'s checkout;
-        ``wait_for_gates=False`` leaves builds and tests still running pending."""
-        self.check_can_apply(planned)
+        ``wait_for_gates=False`` leaves builds and tests still running pending. The caller
+        has asked :meth:`check_can_apply` first (the orchestrator does, once)."""
         applier = Applier(
             self._client,
             planned.checkout.root,
@@ -286,7 +281,8 @@ class Engine:
 
     def check_can_apply(self, planned: Planned) -> None:
         """Raise ``PlanError`` when this checkout must not be applied (a pull request's, or
-        a working tree with uncommitted changes); callers ask before taking the lock."""
+        a working tree with uncommitted changes); callers ask before taking the lock
+        (:mod:`controller.service.orchestrator`)."""
         if planned.pull_request:
             raise PlanError(
                 "refusing to apply from a pull request: DataRobot would get the pull request's "

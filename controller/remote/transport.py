@@ -31,7 +31,6 @@ Multipart bodies are re-opened for each attempt. The session is shared by thread
 from __future__ import annotations
 
 import functools
-import os
 import random
 import re
 import time
@@ -97,15 +96,14 @@ def prepare_session(session: requests.Session, settings: ApiSettings) -> request
     """Give a session the token (as an auth object, so no ``.netrc`` can override it), the
     User-Agent and the TLS setting.
 
-    Proxies (``HTTPS_PROXY``, ``NO_PROXY``...) and a CA bundle named by
-    ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` are read from the environment once, here:
-    left to requests, they are read again on every request, which costs more than the
-    request itself in a large CI environment.
+    The proxies and the CA bundle the environment names come in ``settings`` (resolved
+    once at the command-line edge): left to requests, the environment is read again on
+    every request, which costs more than the request itself in a large CI environment.
     """
     session.auth = TokenAuth(settings.token, settings.auth_scheme)
     session.headers.update({"User-Agent": settings.user_agent, "Accept": "application/json"})
-    session.proxies.update(requests.utils.get_environ_proxies(settings.endpoint))
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    session.proxies.update(dict(settings.proxies))
+    bundle = settings.ca_bundle
     session.verify = bundle if settings.ssl_verify is True and bundle else settings.ssl_verify
     session.trust_env = False
     return session

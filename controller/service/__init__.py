@@ -4,8 +4,9 @@ The only module of ours that imports apscheduler. The engine plugs in as a ``Run
 (see :mod:`controller.service.runs` for the contract); the CLI calls :func:`serve`.
 """
 
+from controller.service.daemon import Service, serve
 from controller.service.leases import FileLeaseStore, Holder, LeaseRecord, LeaseStore
-from controller.service.locking import LockLost, NamespaceLock, file_lock
+from controller.service.locks import LockLost, NamespaceLock, file_lock
 from controller.service.runs import (
     ActionCounts,
     ApiRequestObserver,
@@ -16,7 +17,6 @@ from controller.service.runs import (
     RunRequest,
     Trigger,
 )
-from controller.service.serving import Service, serve
 
 __all__ = [
     "ActionCounts",

@@ -16,7 +16,7 @@ create custom models can make the lock model first: read back, one made by anyon
 token's user (or a ``trusted_creators`` user) is refused with a :class:`LockError` naming
 its creator, and one made privately (the create is a duplicate, yet no model can be seen)
 is reported as such rather than waited for forever. (The TTL a record claims is capped at
-the local one by the lock, see ``controller.service.locking``.)
+the local one by the lock, see ``controller.service.locks``.)
 
 Errors that say nothing about the lease (DataRobot unreachable, 5xx, rate limited) become
 :class:`~controller.service.leases.LeaseStoreUnavailable`, which a waiting instance rides

@@ -20,7 +20,7 @@ by the service) before this application is called, so they do not reach the webh
 metrics; bodies without one are cut off here after ``limit + 1`` bytes.
 
 With ``--probe-listen``, :func:`probes_only` serves ``/healthz``, ``/readyz`` and
-``/metrics`` on a listener of their own (see ``controller.service.listening``).
+``/metrics`` on a listener of their own (see ``controller.service.listeners``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from prometheus_client import make_wsgi_app
 
 from controller.logs import get_logger
 from controller.service.metrics import ServiceMetrics
-from controller.service.running import Admission
+from controller.service.runner import Admission
 from controller.service.runs import Trigger
 from controller.service.webhooks import (
     DeliveryLog,

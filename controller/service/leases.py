@@ -63,7 +63,7 @@ class Holder:
 @dataclass(frozen=True)
 class LeaseRecord:
     """One lease as stored. Times are Unix seconds on the holder's clock (for people; the
-    lock decides staleness on its own clock, see ``controller.service.locking``)."""
+    lock decides staleness on its own clock, see ``controller.service.locks``)."""
 
     namespace: str
     holder: Holder

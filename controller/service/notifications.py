@@ -17,7 +17,7 @@ Events (the ``events`` a target can choose):
 :class:`NotificationPolicy` (pure, its clock injected) decides what is sent: a failure
 (``failed``, ``blocked``, ``gate-failed``) repeated run after run with the same messages is
 sent once, then again only after ``quiet_period_seconds`` or once it recovered. Changes
-are always sent: each is new. Delivery lives in :mod:`controller.service.notifying`.
+are always sent: each is new. Delivery lives in :mod:`controller.service.notifier`.
 """
 
 from __future__ import annotations

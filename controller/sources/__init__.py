@@ -2,12 +2,12 @@
 
 The only package of ours that runs git. The engine calls::
 
-    with open_source(settings.git) as source:          # GitSettings
+    with open_source(settings.git, environ=env) as source:  # GitSettings
         checkout = source.checkout                      # root, commit, ref, remote, dirty
         source.prefetch(recorded_shas)                  # optional: one round for all
         changes = source.changed_paths(recorded_sha, prefixes=[model_dir])
         blobs = source.blob_shas(prefixes=[model_dir])  # content fallback
-        stamp = source.git_model_version(os.environ, event=load_github_event(os.environ))
+        stamp = source.git_model_version(ci)            # CiFacts from read_ci, or None
         namespace = source.namespace()
 """
 

@@ -24,7 +24,8 @@ from typing import IO
 
 from controller import logs
 from controller.errors import ConfigError, SourceError
-from controller.settings import GitSettings, read_repository_settings
+from controller.repository_settings import read_repository_settings
+from controller.settings import GitSettings
 from controller.sources.checkouts import (
     Checkout,
     ResolvedRef,
@@ -50,16 +51,16 @@ _REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 def open_source(
     settings: GitSettings,
     *,
-    environ: Mapping[str, str] | None = None,
+    environ: Mapping[str, str],
     git: str = "git",
     manifests_path: str | None = None,
 ) -> GitSource:
     """Open ``settings.repo`` at ``settings.ref``. ``environ`` is the environment git runs
-    with (default: this process's, which git would inherit anyway). With ``manifests_path``
+    with (the edge passes the process's, which git would inherit anyway). With ``manifests_path``
     (the manifest root, ``--path``), the repository settings file there, as the checkout
-    holds it, completes ``settings`` (see :class:`~controller.settings.RepositorySettings`).
+    holds it, completes ``settings`` (see :class:`~controller.repository_settings.RepositorySettings`).
     """
-    env = dict(os.environ if environ is None else environ)
+    env = dict(environ)
     if settings.ref is not None:
         check_ref(settings.ref)
     repo = settings.repo

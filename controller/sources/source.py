@@ -21,12 +21,12 @@ from typing import Any, Literal
 from controller import logs
 from controller.errors import ConfigError
 from controller.model.values import GitModelVersion
-from controller.settings import (
-    GitSettings,
+from controller.repository_settings import (
     RepositorySettings,
     parse_repository_settings,
     repository_settings_path,
 )
+from controller.settings import GitSettings
 from controller.sources.changes import (
     ChangedPaths,
     Changes,
@@ -37,7 +37,7 @@ from controller.sources.changes import (
     touching_folders,
 )
 from controller.sources.checkouts import Checkout, read_commits, read_objects
-from controller.sources.ci import read_ci
+from controller.sources.ci import CiFacts
 from controller.sources.commits import CommitInfo, is_full_sha
 from controller.sources.git_model_versions import git_model_version
 from controller.sources.gitrunner import GitResult, GitRunner
@@ -164,14 +164,12 @@ class GitSource:
                 return None
         return namespace or derive_namespace(self.checkout.remote_url, self.checkout.toplevel.name)
 
-    def git_model_version(
-        self, environ: Mapping[str, str], *, event: Mapping[str, Any] | None = None
-    ) -> GitModelVersion:
-        """The ``gitModelVersion`` for what is checked out, from the CI environment
-        (``environ``, and the GitHub event payload) or plain git."""
+    def git_model_version(self, ci: CiFacts | None) -> GitModelVersion:
+        """The ``gitModelVersion`` for what is checked out, from what the CI system says
+        (``ci``, read at the edge; None outside CI) or plain git."""
         return git_model_version(
             self.checkout,
-            read_ci(environ, event),
+            ci,
             commit_url_template=self._settings.commit_url_template,
         )
 

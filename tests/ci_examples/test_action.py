@@ -234,6 +234,7 @@ def hostile_checkout(ci_machine: CiMachine) -> Iterator[Path]:
         "usercustomize.py",
         "controller/__init__.py",
         "controller/post_plan_comment.py",
+        "controller/plancomments.py",
         "controller/cli/__init__.py",
         "dr_gitops/__init__.py",
         "yaml/__init__.py",

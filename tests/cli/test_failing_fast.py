@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from controller.cli import build_parser
-from controller.cli.common import api_settings
+from controller.cli.configuration import api_settings
 from tests.fixtures.workspace import Workspace
 
 

@@ -110,7 +110,7 @@ def test_the_distributions_ship_the_schemas_the_page_templates_and_the_comment_p
     import tarfile
     import zipfile
 
-    shipped = ["controller/post_plan_comment.py"] + [
+    shipped = ["controller/post_plan_comment.py", "controller/plancomments.py"] + [
         f"controller/schemas/{name}"
         for name in ("custom-model.schema.json", "custom-job.schema.json", "plan.schema.json")
     ]

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from controller.cli import build_parser
-from controller.settings import parse_listen
+from controller.cli.configuration import parse_listen
 from emulator.cli import build_parser as emulator_parser
 
 ROOT = Path(__file__).parents[2]
@@ -81,7 +81,7 @@ def _apply_help() -> str:
 
 def test_the_readme_and_help_say_apply_output_json_on_a_terminal_needs_auto_approve() -> None:
     """On a terminal apply shows the plan as text for approval, so `--output json` there is
-    refused without `--auto-approve` (controller/cli/planning.py): both places say so."""
+    refused without `--auto-approve` (controller/cli/apply_command.py): both places say so."""
     (row,) = [
         line
         for line in README.splitlines()

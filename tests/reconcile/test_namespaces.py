@@ -182,7 +182,9 @@ def test_the_settings_file_under_path_sets_the_commit_link_and_excludes(
     settings = workspace.git_settings(namespace=None)
     with open_source(settings, environ={}, manifests_path="models") as source:
         assert source.repository.file == "models/.dr-gitops.yaml"
-        assert source.git_model_version({}).commit_url == f"https://git.example.com/ml/commit/{sha}"
+        assert (
+            source.git_model_version(None).commit_url == f"https://git.example.com/ml/commit/{sha}"
+        )
     applied = workspace.cli("apply", "--repo", str(workspace.repo.path), "--path", "models")
     assert applied.code == 0, applied.err
 

@@ -196,7 +196,7 @@ class Controller:
             settings = EngineSettings(
                 concurrency=self.concurrency, prune=self.prune, max_deletions=MAX_DELETIONS
             )
-            yield Engine(client, settings, environ={}), source
+            yield Engine(client, settings), source
 
     def apply_engine(self) -> tuple[bool, str]:
         try:

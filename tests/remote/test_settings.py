@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from controller.cli.drconfig import load_api_settings, normalize_endpoint
 from controller.errors import ConfigError
 from controller.logs import redactor
-from controller.settings import ApiSettings, load_api_settings, normalize_endpoint
+from controller.settings import ApiSettings
 
 TOKEN = "s3cr3t-token-value-0123"
 ENV = {"DATAROBOT_ENDPOINT": "https://env.example.com", "DATAROBOT_API_TOKEN": TOKEN}
@@ -79,7 +80,7 @@ def test_the_default_config_file_yields_to_the_environment(
     default = tmp_path / ".config" / "datarobot" / "drconfig.yaml"
     default.parent.mkdir(parents=True)
     default.write_text("endpoint: https://file.example.com\ntoken: file-token\n")
-    monkeypatch.setattr("controller.settings.DRCONFIG_PATH", default)
+    monkeypatch.setattr("controller.cli.drconfig.DRCONFIG_PATH", default)
     settings = load_api_settings({}, ENV, None)
     assert (settings.endpoint, settings.token) == ("https://env.example.com/api/v2", TOKEN)
 

@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 
 from controller import logs
+from controller.cli.configuration import parse_listen, read_webhook_secret
 from controller.errors import DrGitopsError
 from controller.service import file_lock, serve
-from controller.settings import ServiceSettings, parse_listen, read_webhook_secret
+from controller.settings import ServiceSettings
 from tests.fixtures.service import FakeRun
 
 
@@ -33,7 +34,7 @@ def main() -> int:
     args = parser.parse_args()
 
     token = os.environ.get("DATAROBOT_API_TOKEN")
-    secret = read_webhook_secret(args.webhook_secret_file)
+    secret = read_webhook_secret(args.webhook_secret_file, os.environ)
     logs.configure(json=True, secrets=[token, secret])
     host, port = parse_listen(args.listen)
     settings = ServiceSettings(
@@ -48,9 +49,10 @@ def main() -> int:
         webhook_min_interval_seconds=0.0,  # the tests send webhooks back to back
         lock_wait=not args.no_wait,
         lock_ttl_seconds=args.lock_ttl,
-        lock_dir=args.lock_dir,
     )
-    lock = file_lock("team-a/models", settings) if settings.lock_dir else None
+    lock = None
+    if args.lock_dir:
+        lock = file_lock("team-a/models", args.lock_dir, ttl_seconds=args.lock_ttl)
     run = FakeRun(
         seconds=args.run_seconds, fail_first=args.fail_first, journal=args.journal, leak=token
     )

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from controller.cli import build_parser
-from controller.settings import parse_listen
+from controller.cli.configuration import parse_listen
 
 ROOT = Path(__file__).resolve().parents[2]
 KUBERNETES = ROOT / "deploy" / "kubernetes"

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import yaml
 
-from controller.settings import (
+from controller.cli.configuration import (
     GIT_SSH_KEY_ENV,
     GIT_SSH_KNOWN_HOSTS_ENV,
     GIT_TOKEN_ENV,
-    GitSettings,
+    git_settings_from,
 )
 from controller.sources.credentials import credentials_for
 from controller.sources.remotes import parse_remote
@@ -96,7 +96,7 @@ def test_a_git_token_from_the_secret_reaches_git_for_https_remotes(deployment, t
     env = materialise(deployment, secrets, tmp_path)
 
     assert env[GIT_TOKEN_ENV] == secrets["dr-gitops"]["git-token"]
-    settings = GitSettings.from_env(env)
+    settings = git_settings_from(env)
     credentials = credentials_for(
         parse_remote("https://github.com/acme/datarobot-models.git"), settings, {}
     )
@@ -108,7 +108,7 @@ def test_an_ssh_key_and_known_hosts_from_a_secret_reach_ssh(deployment, tmp_path
     env = materialise(deployment, example_secrets(), tmp_path)
     mount = tmp_path / "var/run/secrets/dr-gitops-git-ssh"
 
-    settings = GitSettings.from_env(env)
+    settings = git_settings_from(env)
     credentials = credentials_for(
         parse_remote("git@github.com:acme/datarobot-models.git"), settings, {}
     )
@@ -180,7 +180,7 @@ def test_compose_passes_the_git_token_and_mounts_the_ssh_files(tmp_path):
         (tmp_path / secret).write_text("x")
     moved = {k: v.replace("/run/secrets", str(tmp_path)) for k, v in environment.items()}
     credentials = credentials_for(
-        parse_remote("ssh://git@example.com/acme/m.git"), GitSettings.from_env(moved), {}
+        parse_remote("ssh://git@example.com/acme/m.git"), git_settings_from(moved), {}
     )
     assert f"-i {tmp_path / 'git_ssh_key'}" in credentials.env["GIT_SSH_COMMAND"]
 

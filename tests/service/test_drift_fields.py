@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from structlog.testing import capture_logs
 
+from controller.service.engine_runs import EngineRunner
 from controller.service.history import RunRecord
 from controller.service.metrics import ServiceMetrics
-from controller.service.reconciler import EngineRunner
 from controller.service.runs import RunOutcome, RunRequest
 from controller.settings import EngineSettings
 from tests.fixtures.workspace import Workspace

@@ -8,10 +8,10 @@ from typing import Any
 
 import requests
 
+from controller.service.engine_runs import EngineRunner
 from controller.service.history import RunRecord
 from controller.service.metrics import ServiceMetrics
 from controller.service.notifications import run_notifications
-from controller.service.reconciler import EngineRunner
 from controller.service.runs import RunOutcome, RunRequest
 from controller.settings import EngineSettings
 from tests.fixtures.workspace import Workspace

@@ -9,7 +9,7 @@ from structlog.testing import capture_logs
 
 from controller.errors import LockError
 from controller.service import FileLeaseStore, Holder, NamespaceLock
-from controller.service.locking import LockWait
+from controller.service.locks import LockWait
 from tests.service.fakeclock import Clock
 
 NAMESPACE = "team-a/models"

@@ -10,7 +10,7 @@ import pytest
 
 from controller.errors import LockError
 from controller.service import FileLeaseStore, Holder, LeaseRecord, LockLost, NamespaceLock
-from controller.service.locking import holding
+from controller.service.heartbeats import holding
 from tests.service.fakeclock import Clock
 
 NAMESPACE = "team-a/models"

@@ -19,15 +19,15 @@ from controller.cli.notificationfile import load_notifications
 from controller.errors import ConfigError
 from controller.logs import redactor
 from controller.service import NamespaceLock, RunOutcome, RunRequest, Service
+from controller.service.engine_runs import EngineRunner
 from controller.service.history import RunHistory
 from controller.service.metrics import ServiceMetrics
 from controller.service.notifications import (
     NotificationSettings,
     NotificationTarget,
 )
-from controller.service.notifying import Notifier
-from controller.service.reconciler import EngineRunner
-from controller.service.running import Backoff, Runner
+from controller.service.notifier import Notifier
+from controller.service.runner import Backoff, Runner
 from controller.service.runs import ActionCounts
 from controller.settings import EngineSettings
 from tests.fixtures.service import FakeRun, service_settings

@@ -251,7 +251,7 @@ def test_serve_reads_the_mode_and_the_token_files_into_its_settings(
         seen.append(operations)
         return 0
 
-    monkeypatch.setattr("controller.cli.serving.serve", fake_serve)
+    monkeypatch.setattr("controller.cli.serve_command.serve", fake_serve)
     monkeypatch.setenv("DATAROBOT_ENDPOINT", "https://dr.example.com/api/v2")
     monkeypatch.setenv("DATAROBOT_API_TOKEN", "drtoken-00000000000000000000000000")
     monkeypatch.setenv("DR_GITOPS_NAMESPACE", "team/models")

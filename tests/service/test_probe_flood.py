@@ -11,8 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from controller.errors import ConfigError
-from controller.settings import ServiceSettings, parse_listen
+from controller.cli.configuration import flag_named, parse_listen
+from controller.errors import ConfigError, SettingError
+from controller.settings import ServiceSettings
 from tests.fixtures.service import FakeRun, ServiceStarter, request
 
 FLOOD = 260  # more than the main listener's connection limit (200)
@@ -95,9 +96,11 @@ def test_idle_connections_are_dropped_after_the_channel_timeout(
 
 
 def test_the_limits_and_the_probe_listener_are_checked() -> None:
-    with pytest.raises(ConfigError, match="--connection-limit"):
+    with pytest.raises(SettingError) as limit:
         ServiceSettings(http_connection_limit=0)
-    with pytest.raises(ConfigError, match="--channel-timeout"):
+    assert flag_named(limit.value).args[0].startswith("--connection-limit must be greater")
+    with pytest.raises(SettingError) as timeout:
         ServiceSettings(http_channel_timeout_seconds=0)
+    assert flag_named(timeout.value).args[0].startswith("--channel-timeout must be greater")
     with pytest.raises(ConfigError, match="--probe-listen must be HOST:PORT"):
         parse_listen("8081", flag="--probe-listen")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
-from controller.service.reconciler import EngineRunner
+from controller.service.engine_runs import EngineRunner
 from controller.service.runs import ResourceCount, RunOutcome, RunRequest, Trigger
 from controller.settings import EngineSettings
 from emulator.server import EmulatorServer

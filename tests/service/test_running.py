@@ -9,7 +9,7 @@ import pytest
 from controller.service import RunOutcome, RunRequest
 from controller.service.history import RunHistory
 from controller.service.metrics import ServiceMetrics
-from controller.service.running import Backoff, Runner
+from controller.service.runner import Backoff, Runner
 from controller.service.runs import ActionCounts
 
 

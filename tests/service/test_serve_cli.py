@@ -12,7 +12,7 @@ import pytest
 
 from controller import logs
 from controller.cli import main
-from controller.cli.serving import tracked_ref
+from controller.cli.serve_command import tracked_ref
 from controller.service.datarobot_leases import DataRobotLeaseStore
 from controller.settings import ServiceSettings
 from controller.sources import Checkout, CommitInfo, RefKind
@@ -61,7 +61,7 @@ def served_settings(monkeypatch: pytest.MonkeyPatch) -> list[tuple[ServiceSettin
         calls.append((settings, lock))
         return 0
 
-    monkeypatch.setattr("controller.cli.serving.serve", fake_serve)
+    monkeypatch.setattr("controller.cli.serve_command.serve", fake_serve)
     monkeypatch.setenv("DATAROBOT_ENDPOINT", "http://127.0.0.1:9/api/v2")
     monkeypatch.setenv("DATAROBOT_API_TOKEN", API_TOKEN)
     monkeypatch.setenv("DR_GITOPS_GIT_TOKEN", GIT_TOKEN)
@@ -114,7 +114,7 @@ def test_serve_passes_the_lock_flags_on(
 
 
 def test_the_locks_client_gives_up_within_a_tenth_of_the_ttl() -> None:
-    from controller.cli.serving import lock_api
+    from controller.service.apply_lock import lock_api
     from controller.settings import ApiSettings
 
     api = ApiSettings(endpoint="http://127.0.0.1:1/api/v2", token="lock-budget-token-1")

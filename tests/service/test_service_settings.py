@@ -6,13 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from controller.cli.configuration import default_lock_dir, parse_listen, read_webhook_secret
 from controller.errors import ConfigError
-from controller.settings import (
-    ServiceSettings,
-    default_lock_dir,
-    parse_listen,
-    read_webhook_secret,
-)
+from controller.settings import ServiceSettings
 
 
 @pytest.mark.parametrize(

@@ -46,10 +46,12 @@ def test_an_https_token_from_settings_authenticates_and_is_stored_nowhere(
 ) -> None:
     url = _publish(remote_repo, git_http_server)
     settings = git_settings(url, https_username="ci", https_token=TOKEN)
-    with open_source(settings) as source:
+    with open_source(settings, environ=os.environ) as source:
         assert (source.checkout.root / "models/a.py").read_text() == "a"
         assert source.checkout.remote_url == url
-    with open_source(settings) as source:  # the second open fetches with the same header
+    with open_source(
+        settings, environ=os.environ
+    ) as source:  # the second open fetches with the same header
         assert source.git_commands["fetch"] == 1
     assert git_http_server.authorizations
     assert all(a == git_http_server.expected for a in git_http_server.authorizations)
@@ -67,7 +69,7 @@ def test_a_token_written_in_the_url_is_used_then_removed_from_it(
 ) -> None:
     url = _publish(remote_repo, git_http_server)
     with_token = url.replace("http://", f"http://ci:{TOKEN}@")
-    with open_source(git_settings(with_token)) as source:
+    with open_source(git_settings(with_token), environ=os.environ) as source:
         assert source.checkout.remote_url == url
         assert source.checkout.ref_name == "main"
     assert TOKEN not in _cache_text(tmp_path / "cache")
@@ -79,7 +81,7 @@ def test_a_wrong_token_fails_with_an_error_that_does_not_show_it(
     url = _publish(remote_repo, git_http_server)
     wrong = "wrong-token-0123456789"
     with pytest.raises(SourceError) as caught:
-        open_source(git_settings(url, https_username="ci", https_token=wrong))
+        open_source(git_settings(url, https_username="ci", https_token=wrong), environ=os.environ)
     message = str(caught.value)
     assert "cloning" in message
     assert "credentials" in message
@@ -97,7 +99,7 @@ def test_an_https_url_that_cannot_be_reached_never_shows_the_token(
     else:
         settings = git_settings("https://127.0.0.1:9/acme/models.git", https_token=secret)
     with pytest.raises(SourceError) as caught:
-        open_source(settings)
+        open_source(settings, environ=os.environ)
     text = f"{caught.value} {caught.value!r} {caught.value.args}"
     assert secret not in text
     assert "127.0.0.1" in text
@@ -107,7 +109,7 @@ def test_registered_tokens_are_redacted_from_logs(
     remote_repo: RemoteRepo, git_http_server: GitHttpServer, git_settings: MakeSettings
 ) -> None:
     url = _publish(remote_repo, git_http_server)
-    with open_source(git_settings(url, https_username="ci", https_token=TOKEN)):
+    with open_source(git_settings(url, https_username="ci", https_token=TOKEN), environ=os.environ):
         pass
     assert logs.redactor.scrub(f"oops {TOKEN} leaked") == f"oops {logs.REDACTED} leaked"
 
@@ -125,7 +127,7 @@ def test_the_token_is_not_on_any_git_command_line(
     spy.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> {record}\nexec git "$@"\n')
     spy.chmod(spy.stat().st_mode | stat.S_IXUSR)
     settings = git_settings(url, https_username="ci", https_token=TOKEN)
-    with open_source(settings, git=str(spy)):
+    with open_source(settings, git=str(spy), environ=os.environ):
         pass
     argv = record.read_text()
     assert "clone" in argv
@@ -156,7 +158,7 @@ def test_an_ssh_key_is_passed_with_identities_only_and_the_host_key_policy(
         ssh_host_key_checking="yes",
         ssh_program=str(fake_ssh),
     )
-    with open_source(settings) as source:
+    with open_source(settings, environ=os.environ) as source:
         assert (source.checkout.root / "a.py").read_text() == "a"
         assert source.checkout.remote_url == url
     args = record.read_text().splitlines()
@@ -172,7 +174,10 @@ def test_a_missing_ssh_key_is_a_configuration_error(
     git_settings: MakeSettings, tmp_path: Path
 ) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
-        open_source(git_settings("git@github.com:acme/r.git", ssh_key_path=tmp_path / "none"))
+        open_source(
+            git_settings("git@github.com:acme/r.git", ssh_key_path=tmp_path / "none"),
+            environ=os.environ,
+        )
 
 
 def test_existing_git_config_variables_in_the_environment_are_kept(

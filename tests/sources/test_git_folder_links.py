@@ -90,7 +90,7 @@ def test_with_a_ref_the_files_are_the_commits_and_the_link_leads_nowhere(
     git_repo: GitRepo, git_settings: MakeSettings
 ) -> None:
     _repo_with_link(git_repo, "../.git/config")
-    with open_source(git_settings(git_repo.path, ref="main")) as source:
+    with open_source(git_settings(git_repo.path, ref="main"), environ=os.environ) as source:
         root = source.checkout.root
         assert not (root / ".git").exists()
         problems = _problems(root)

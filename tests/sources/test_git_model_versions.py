@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -214,9 +215,9 @@ def test_a_pull_request_checkout_like_actions_checkout_is_stamped_from_a_shallow
         "GITHUB_EVENT_PATH": str(event_path),
         "GITHUB_REF": "refs/pull/17/merge",
     }
-    with open_source(git_settings(ci.path)) as source:
+    with open_source(git_settings(ci.path), environ=os.environ) as source:
         assert source.checkout.shallow
-        stamp = source.git_model_version(env, event=load_github_event(env))
+        stamp = source.git_model_version(read_ci(env, load_github_event(env)))
     assert stamp.to_api() == {
         "commitUrl": f"https://github.com/acme/models/commit/{head}",
         "mainBranchCommitSha": main_tip,

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from controller.cli.configuration import default_cache_dir, git_settings_from
 from controller.errors import ConfigError
-from controller.settings import GitSettings, default_cache_dir
+from controller.settings import GitSettings
 
 
 def test_settings_come_from_dr_gitops_variables_and_flags_win() -> None:
@@ -20,7 +21,7 @@ def test_settings_come_from_dr_gitops_variables_and_flags_win() -> None:
         "DR_GITOPS_COMMIT_URL_TEMPLATE": "https://git.example/{path}/c/{sha}",
         "DR_GITOPS_NAMESPACE": "from-env",
     }
-    settings = GitSettings.from_env(env, repo="https://x/r.git", ref="main", namespace="flag")
+    settings = git_settings_from(env, repo="https://x/r.git", ref="main", namespace="flag")
     assert settings.repo == "https://x/r.git"
     assert settings.ref == "main"
     assert settings.https_token == "tok-123456"
@@ -35,12 +36,12 @@ def test_settings_come_from_dr_gitops_variables_and_flags_win() -> None:
 def test_the_cache_follows_xdg_and_can_be_set() -> None:
     assert default_cache_dir({"XDG_CACHE_HOME": "/xdg", "HOME": "/h"}) == Path("/xdg/dr-gitops")
     env = {"HOME": "/h", "DR_GITOPS_CACHE_DIR": "/var/cache/gitops"}
-    assert GitSettings.from_env(env).cache_dir == Path("/var/cache/gitops")
+    assert git_settings_from(env).cache_dir == Path("/var/cache/gitops")
 
 
 def test_a_bad_host_key_policy_is_refused() -> None:
     with pytest.raises(ConfigError, match="yes, accept-new or no"):
-        GitSettings.from_env({"HOME": "/h", "DR_GITOPS_SSH_STRICT_HOST_KEY_CHECKING": "maybe"})
+        git_settings_from({"HOME": "/h", "DR_GITOPS_SSH_STRICT_HOST_KEY_CHECKING": "maybe"})
 
 
 @pytest.mark.parametrize(

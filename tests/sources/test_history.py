@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from controller.sources import (
@@ -23,7 +24,7 @@ def test_changed_paths_report_additions_modifications_and_deletions(
     base = git_repo.commit("base", {"m/a.py": "a", "m/b.py": "b", "m/c.py": "c"})
     git_repo.remove("m/c.py")
     git_repo.commit("change", {"m/a.py": "a2", "m/new.py": "n"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         changes = source.changed_paths(base)
     assert isinstance(changes, ChangedPaths)
     assert changes.changes == (
@@ -42,7 +43,7 @@ def test_a_rename_is_a_deletion_plus_an_addition(
     base = git_repo.commit("base", {"m/old_name.py": "same content\n" * 20})
     git_repo.git("mv", "m/old_name.py", "m/new_name.py")
     git_repo.commit("rename")
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         changes = source.changed_paths(base)
     assert isinstance(changes, ChangedPaths)
     assert changes.changes == (
@@ -60,7 +61,7 @@ def test_a_mode_only_change_is_no_change_alone_or_in_a_batch(
     ]
     (git_repo.path / "m/run.sh").chmod(0o755)
     git_repo.commit("mode", {"m/edited.py": "new"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         alone = source.changed_paths(bases[-1])
         batch = source.changed_paths_many(bases)
     assert isinstance(alone, ChangedPaths)
@@ -77,7 +78,7 @@ def test_files_at_reads_many_files_of_many_commits_in_one_process(
 ) -> None:
     first = git_repo.commit("one", {"a.yaml": "one\n"})
     second = git_repo.commit("two", {"a.yaml": "two\n", "b.yaml": "b\n"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         calls = source.git_calls
         found = source.files_at([(first, "a.yaml"), (second, "a.yaml"), (first, "b.yaml")])
         assert source.git_calls == calls + 1
@@ -93,7 +94,7 @@ def test_prefixes_limit_the_answer_to_folders_and_files(
 ) -> None:
     base = git_repo.commit("base", {"models/a/x.py": "1", "models/ab/y.py": "1", "top.yaml": "1"})
     git_repo.commit("all", {"models/a/x.py": "2", "models/ab/y.py": "2", "top.yaml": "2"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         only_a = source.changed_paths(base, prefixes=["models/a"])
         file_and_folder = source.changed_paths(base, prefixes=["top.yaml", "models/ab/"])
         everything = source.changed_paths(base, prefixes=["."])
@@ -111,7 +112,7 @@ def test_a_thousand_models_recorded_at_one_commit_cost_one_diff(
     files = {f"models/m{i:04d}/custom.py": f"v1 {i}" for i in range(1000)}
     base = git_repo.commit("base", files)
     git_repo.commit("one change", {"models/m0007/custom.py": "v2"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         before = source.git_calls
         answers = [source.changed_paths(base, prefixes=[f"models/m{i:04d}"]) for i in range(1000)]
         spent = source.git_calls - before
@@ -130,7 +131,7 @@ def test_without_the_ancestry_check_the_diff_is_the_only_subprocess(
 ) -> None:
     base = git_repo.commit("base", {f"m{i}/f.py": "1" for i in range(50)})
     git_repo.commit("change", {"m3/f.py": "2"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         before = source.git_calls
         for i in range(1000):
             source.changed_paths(base, prefixes=[f"m{i % 50}"], require_ancestor=False)
@@ -141,7 +142,7 @@ def test_a_commit_missing_without_a_remote_is_unknown_not_an_error(
     git_repo: GitRepo, git_settings: MakeSettings
 ) -> None:
     git_repo.commit("base", {"a": "1"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         answer = source.changed_paths(MISSING)
         assert isinstance(answer, UnknownChanges)
         assert "not found" in answer.reason
@@ -163,7 +164,7 @@ def test_a_force_pushed_history_makes_the_recorded_commit_unknown(
     rewritten = work.commit("rewritten", {"m/a.py": "3"})
     remote_repo.push(force=True)
     ci = remote_repo.clone(work.path.parent / "ci")  # a fresh checkout after the force push
-    with open_source(git_settings(ci.path)) as source:
+    with open_source(git_settings(ci.path), environ=os.environ) as source:
         assert source.checkout.sha == rewritten
         answer = source.changed_paths(recorded)
         assert isinstance(answer, UnknownChanges)
@@ -188,7 +189,7 @@ def test_a_shallow_clone_fetches_the_recorded_commit_before_answering(
     ci = remote_repo.clone(work.path.parent / "ci", depth=1)
     assert (ci.path / ".git" / "shallow").exists()
     assert ci.git("cat-file", "-t", "HEAD") == "commit"
-    with open_source(git_settings(ci.path)) as source:
+    with open_source(git_settings(ci.path), environ=os.environ) as source:
         assert source.checkout.shallow
         answer = source.changed_paths(recorded, prefixes=["m"])
         assert isinstance(answer, ChangedPaths)
@@ -206,7 +207,7 @@ def test_a_deepen_that_is_not_enough_still_gets_the_commit_by_sha(
         work.commit(f"c{n}", {"m/a.py": str(n + 2)})
     remote_repo.push()
     ci = remote_repo.clone(work.path.parent / "ci", depth=1)
-    with open_source(git_settings(ci.path, fetch_deepen=1)) as source:
+    with open_source(git_settings(ci.path, fetch_deepen=1), environ=os.environ) as source:
         # Present after fetching by SHA, but its ancestry is beyond the shallow boundary.
         answer = source.changed_paths(recorded)
         assert isinstance(answer, UnknownChanges)
@@ -219,7 +220,7 @@ def test_prefetch_checks_many_recorded_commits_at_once(
     git_repo: GitRepo, git_settings: MakeSettings
 ) -> None:
     shas = [git_repo.commit(f"c{n}", {"a": str(n)}) for n in range(5)]
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         before = source.git_calls
         source.prefetch([*shas, MISSING] * 100)
         assert source.git_calls - before == 1
@@ -233,7 +234,7 @@ def test_blob_shas_list_every_file_once_and_match_the_pure_hash(
 ) -> None:
     content = {"m/a.py": "print('a')\n", "m/sub/b.bin": b"\x00\x01binary", "top.yaml": "x: 1\n"}
     sha = git_repo.commit("files", content)
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         blobs = source.blob_shas()
         under_m = source.blob_shas(sha, prefixes=["m"])
         calls = source.git_calls
@@ -256,7 +257,7 @@ def test_commit_facts_name_parents_of_a_merge(
     git_repo.git("checkout", "-q", "main")
     main = git_repo.commit("main moves", {"c": "1"})
     git_repo.git("merge", "-q", "--no-ff", "-m", "Merge feature\n\nbody", "feature")
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         merge = source.checkout.commit
         assert merge.parents == (main, feature)
         assert merge.is_merge
@@ -273,7 +274,7 @@ def test_a_model_recorded_at_the_checked_out_commit_costs_no_git_call(
     git_repo: GitRepo, git_settings: MakeSettings
 ) -> None:
     git_repo.commit("base", {"m/a.py": "1"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         before = source.git_calls
         answer = source.changed_paths(source.checkout.sha, prefixes=["m"])
         assert isinstance(answer, ChangedPaths)

@@ -26,7 +26,7 @@ def test_a_clean_working_tree_is_used_in_place(
     git_repo: GitRepo, git_settings: MakeSettings
 ) -> None:
     sha = git_repo.commit("first", {"models/a/custom.py": "print(1)\n"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         checkout = source.checkout
     assert checkout.root == git_repo.path.resolve()
     assert checkout.toplevel == git_repo.path.resolve()
@@ -43,7 +43,7 @@ def test_a_subfolder_opens_the_whole_repository(
     git_repo: GitRepo, git_settings: MakeSettings
 ) -> None:
     git_repo.commit("first", {"models/a/custom.py": "x"})
-    with open_source(git_settings(git_repo.path / "models")) as source:
+    with open_source(git_settings(git_repo.path / "models"), environ=os.environ) as source:
         assert source.checkout.toplevel == git_repo.path.resolve()
 
 
@@ -54,7 +54,7 @@ def test_a_dirty_working_tree_reports_every_changed_and_untracked_path(
     git_repo.write({"a.yaml": "changed", "new.yaml": "new"})
     git_repo.remove("b.yaml")
     git_repo.git("mv", "c.yaml", "d.yaml")
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         checkout = source.checkout
     assert checkout.dirty
     assert checkout.dirty_paths == ("a.yaml", "b.yaml", "d.yaml", "new.yaml")
@@ -65,7 +65,7 @@ def test_ignored_files_do_not_make_the_tree_dirty(
 ) -> None:
     git_repo.commit("first", {".gitignore": "*.pyc\n", "a.py": "x"})
     git_repo.write({"a.pyc": b"\0"})
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         assert not source.checkout.dirty
 
 
@@ -80,7 +80,7 @@ def test_another_ref_is_exported_without_touching_the_working_tree(
     status_before = git_repo.git("status", "--porcelain")
     index_before = (git_repo.path / ".git" / "index").read_bytes()
 
-    with open_source(git_settings(git_repo.path, ref=old)) as source:
+    with open_source(git_settings(git_repo.path, ref=old), environ=os.environ) as source:
         checkout = source.checkout
         assert not checkout.working_tree
         assert checkout.sha == old
@@ -102,9 +102,9 @@ def test_re_exporting_another_commit_removes_deleted_files(
     first = git_repo.commit("first", {"a.py": "a", "b.py": "b"})
     git_repo.remove("b.py")
     second = git_repo.commit("second", {"c.py": "c"})
-    with open_source(git_settings(git_repo.path, ref=first)) as source:
+    with open_source(git_settings(git_repo.path, ref=first), environ=os.environ) as source:
         assert _files(source.checkout.root) == ["a.py", "b.py"]
-    with open_source(git_settings(git_repo.path, ref=second)) as source:
+    with open_source(git_settings(git_repo.path, ref=second), environ=os.environ) as source:
         assert _files(source.checkout.root) == ["a.py", "c.py"]
 
 
@@ -113,10 +113,10 @@ def test_branches_and_tags_resolve_by_name(git_repo: GitRepo, git_settings: Make
     git_repo.git("tag", "-a", "v1", "-m", "release one")
     git_repo.git("branch", "release")
     git_repo.commit("second", {"a": "2"})
-    with open_source(git_settings(git_repo.path, ref="v1")) as source:
+    with open_source(git_settings(git_repo.path, ref="v1"), environ=os.environ) as source:
         assert (source.checkout.sha, source.checkout.ref_kind) == (first, "tag")
         assert source.checkout.ref_name == "v1"
-    with open_source(git_settings(git_repo.path, ref="release")) as source:
+    with open_source(git_settings(git_repo.path, ref="release"), environ=os.environ) as source:
         assert (source.checkout.sha, source.checkout.ref_kind) == (first, "branch")
 
 
@@ -125,7 +125,7 @@ def test_an_unknown_ref_is_a_source_error_naming_the_ref(
 ) -> None:
     git_repo.commit("first", {"a": "1"})
     with pytest.raises(SourceError, match="no-such-branch") as caught:
-        open_source(git_settings(git_repo.path, ref="no-such-branch"))
+        open_source(git_settings(git_repo.path, ref="no-such-branch"), environ=os.environ)
     assert caught.value.ref == "no-such-branch"
     assert "check the spelling" in str(caught.value)
 
@@ -136,7 +136,7 @@ def test_refs_that_look_like_options_or_hold_spaces_are_refused(
 ) -> None:
     git_repo.commit("first", {"a": "1"})
     with pytest.raises(SourceError, match="not a valid git ref"):
-        open_source(git_settings(git_repo.path, ref=ref))
+        open_source(git_settings(git_repo.path, ref=ref), environ=os.environ)
 
 
 def test_a_folder_that_is_not_a_repository_is_a_clear_error(
@@ -144,14 +144,14 @@ def test_a_folder_that_is_not_a_repository_is_a_clear_error(
 ) -> None:
     (tmp_path / "plain").mkdir()
     with pytest.raises(SourceError, match="reading the repository"):
-        open_source(git_settings(tmp_path / "plain"))
+        open_source(git_settings(tmp_path / "plain"), environ=os.environ)
 
 
 def test_a_repository_without_commits_is_a_clear_error(
     git_repo: GitRepo, git_settings: MakeSettings
 ) -> None:
     with pytest.raises(SourceError, match="reading the repository"):
-        open_source(git_settings(git_repo.path))
+        open_source(git_settings(git_repo.path), environ=os.environ)
 
 
 def test_the_remote_url_is_reported_without_credentials(
@@ -161,16 +161,16 @@ def test_the_remote_url_is_reported_without_credentials(
     remote_repo.work.git(
         "remote", "set-url", "origin", "https://bot:tok3n-value@github.com/acme/models.git"
     )
-    with open_source(git_settings(remote_repo.work.path)) as source:
+    with open_source(git_settings(remote_repo.work.path), environ=os.environ) as source:
         assert source.checkout.remote_url == "https://github.com/acme/models.git"
         assert source.namespace() == "github.com/acme/models"
 
 
 def test_a_configured_namespace_wins(git_repo: GitRepo, git_settings: MakeSettings) -> None:
     git_repo.commit("first", {"a": "1"})
-    with open_source(git_settings(git_repo.path, namespace="team-a")) as source:
+    with open_source(git_settings(git_repo.path, namespace="team-a"), environ=os.environ) as source:
         assert source.namespace() == "team-a"
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         assert source.namespace() == "repo"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from controller.settings import GitSettings
@@ -21,12 +22,12 @@ def test_fifty_distinct_recorded_commits_cost_a_handful_of_git_processes(
 ) -> None:
     shas = _history(git_repo, 50)
     settings = GitSettings(repo=str(git_repo.path), cache_dir=tmp_path / "cache")
-    with open_source(settings) as source:
+    with open_source(settings, environ=os.environ) as source:
         before = source.git_calls
         many = source.changed_paths_many(shas)
         cost = source.git_calls - before
     assert cost <= 5, cost
-    with open_source(settings) as source:
+    with open_source(settings, environ=os.environ) as source:
         one_by_one = {sha: source.changed_paths(sha) for sha in shas}
     assert set(many) == set(shas)
     for sha in shas:
@@ -43,7 +44,7 @@ def test_commits_off_the_branch_are_unknown_in_the_batch_too(
     side = _history(git_repo, 3)
     git_repo.git("checkout", "-q", "main")
     settings = GitSettings(repo=str(git_repo.path), cache_dir=tmp_path / "cache")
-    with open_source(settings) as source:
+    with open_source(settings, environ=os.environ) as source:
         answers = source.changed_paths_many(shas + side + ["f" * 40])
     assert all(isinstance(answers[s], ChangedPaths) for s in shas)
     assert all(isinstance(answers[s], UnknownChanges) for s in side)

@@ -9,10 +9,10 @@ import jsonschema
 import pytest
 import yaml
 
+from controller.cli.configuration import git_settings_from
 from controller.engine.export.exporter import settings_text
 from controller.errors import ConfigError
-from controller.settings import (
-    GitSettings,
+from controller.repository_settings import (
     RepositorySettings,
     parse_repository_settings,
     read_repository_settings,
@@ -116,13 +116,13 @@ def test_a_symbolic_link_is_refused_so_it_cannot_read_a_file_outside(tmp_path: P
 
 def test_flags_and_environment_win_over_the_file() -> None:
     file = _parse("namespace: team/file\ncommitUrlTemplate: https://f/{sha}\n")
-    given = GitSettings.from_env({"DR_GITOPS_NAMESPACE": "team/env"}, cache_dir=Path("/c"))
+    given = git_settings_from({"DR_GITOPS_NAMESPACE": "team/env"}, cache_dir=Path("/c"))
     merged = given.with_repository(file)
     assert (merged.namespace, merged.namespace_from) == ("team/env", "$DR_GITOPS_NAMESPACE")
     assert merged.commit_url_template == "https://f/{sha}"
-    flag = GitSettings.from_env({}, namespace="team/flag", cache_dir=Path("/c"))
+    flag = git_settings_from({}, namespace="team/flag", cache_dir=Path("/c"))
     assert flag.with_repository(file).namespace == "team/flag"
-    nothing = GitSettings.from_env({}, cache_dir=Path("/c")).with_repository(file)
+    nothing = git_settings_from({}, cache_dir=Path("/c")).with_repository(file)
     assert (nothing.namespace, nothing.namespace_from) == ("team/file", FILE)
 
 

@@ -41,7 +41,7 @@ from controller.model.desired import KIND_JOB, KIND_MODEL
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveGrant, LiveJob, LiveModel
 from controller.remote import ApiError, DataRobotClient, ValidationError, read_snapshot
-from controller.settings import REPOSITORY_SETTINGS_FILE
+from controller.repository_settings import REPOSITORY_SETTINGS_FILE
 
 log = get_logger(__name__)
 

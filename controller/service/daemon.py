@@ -11,14 +11,8 @@ was lost, on a second signal, or when the run outlived the grace period (the loc
 left to expire, since the run may still be writing). Losing the lock asks the run to start
 no new action at once.
 
-A heartbeat that cannot reach the lock store (a DataRobot outage) is not a lost lock at once:
-at the first heartbeat (every third of the TTL) that finds more than half the TTL gone
-without a refresh, the service *suspends*, asking the run in progress to
-start no new action and starting no other, and reports not ready; the heartbeat goes on,
-ten times a TTL, and the first refresh that succeeds within the TTL (the lease is still
-ours: nobody could take it over yet) resumes it with a run. A refresh that finds the lease
-taken over, or none succeeding within the TTL (a contender may be taking it over), is a
-lost lock.
+The heartbeat, and what a heartbeat that cannot reach the lock store does (suspend applying,
+then resume, or stop), is :class:`~controller.service.heartbeats.LeaseKeeper`'s.
 """
 
 from __future__ import annotations
@@ -36,13 +30,14 @@ from apscheduler.triggers.interval import IntervalTrigger
 from controller.errors import LockError
 from controller.logs import get_logger, redactor
 from controller.service.endpoints import EndpointConfig, ServiceApp, probes_only
+from controller.service.heartbeats import LeaseKeeper
 from controller.service.history import RunHistory, RunRecord, isoformat
-from controller.service.listening import Listener
-from controller.service.locking import LockLost, NamespaceLock
+from controller.service.listeners import Listener
+from controller.service.locks import NamespaceLock
 from controller.service.metrics import ServiceMetrics
-from controller.service.notifying import Notifier
+from controller.service.notifier import Notifier
 from controller.service.operations import Operations, OperationsSettings
-from controller.service.running import Admission, Backoff, Runner
+from controller.service.runner import Admission, Backoff, Runner
 from controller.service.runs import RunFn, RunOutcome, Trigger
 from controller.settings import ServiceSettings
 
@@ -107,7 +102,7 @@ class Service:
         self._signals_handled = 0
         self._exit_code = 0
         self._state = "starting"
-        self._suspended_since: float | None = None  # monotonic; see _suspend
+        self._keeper = LeaseKeeper(lock, self) if lock is not None else None
         app = ServiceApp(
             EndpointConfig(
                 webhook_secret=settings.webhook_secret,
@@ -253,68 +248,30 @@ class Service:
             log.debug("reschedule_skipped", exc_info=True)
 
     def _heartbeat(self) -> None:
-        assert self.lock is not None
-        try:
-            self.lock.refresh()
-        except LockLost as exc:
-            self._lock_lost(str(exc))
-        except Exception as exc:
-            since = self.lock.seconds_since_refresh() or 0.0
-            log.warning("namespace_lock_refresh_failed", error=exc, seconds_since_refresh=since)
-            # Stop applying well before a contender could call the lease stale; past the TTL
-            # a contender may be taking it over, and a late refresh would prove nothing.
-            if since >= self.lock.ttl_seconds:
-                self._lock_lost(
-                    f"the namespace lock could not be refreshed for {since:.0f}s, longer "
-                    f"than its TTL ({self.lock.ttl_seconds:g}s)"
-                )
-            elif since > self.lock.ttl_seconds / 2:
-                self._suspend(since)
-        else:
-            self._resume()
+        assert self._keeper is not None
+        self._keeper.beat(stopping=self._stop.is_set())
 
-    def _suspend(self, since: float) -> None:
-        """The lock could not be refreshed for a while: apply nothing until it can be."""
-        assert self.lock is not None
+    # The LeaseKeeper's effects (controller.service.heartbeats.KeeperEffects):
+
+    def pause_writes(self) -> None:
         self.metrics.lock_held.set(0)
-        self.runner.stop_event.set()  # the run in progress starts no new action, even when
-        if self._suspended_since is not None or self._stop.is_set():  # shutting down
-            return
-        self._suspended_since = time.monotonic() - since  # when it was last refreshed
-        log.error(
-            "namespace_lock_unconfirmed",
-            seconds_since_refresh=round(since, 1),
-            action="applying suspended until the lock can be refreshed",
-        )
+        self.runner.stop_event.set()
+
+    def suspended(self, heartbeat_seconds: float) -> None:
         self.runner.hold()
         self._state = "suspended"
-        self._heartbeat_every(self.lock.ttl_seconds / 10)  # catch the end of the outage
+        self._heartbeat_every(heartbeat_seconds)
 
-    def _resume(self) -> None:
-        if self._suspended_since is None or self._stop.is_set():
-            return
-        assert self.lock is not None
-        unconfirmed = time.monotonic() - self._suspended_since
-        if unconfirmed >= self.lock.ttl_seconds:
-            # A contender may have judged the lease stale meanwhile and be taking it over:
-            # a refresh that lands now proves nothing. Stop; a restart waits for the lock.
-            self._lock_lost(
-                f"the namespace lock could not be refreshed for {unconfirmed:.0f}s, longer "
-                f"than its TTL ({self.lock.ttl_seconds:g}s)"
-            )
-            return
-        log.warning(
-            "namespace_lock_confirmed",
-            suspended_seconds=round(time.monotonic() - self._suspended_since, 1),
-            action="applying resumed",
-        )
-        self._suspended_since = None
+    def resumed(self, heartbeat_seconds: float) -> None:
         self.metrics.lock_held.set(1)
         self.runner.stop_event.clear()
         self._state = "running"
-        self._heartbeat_every(self.lock.heartbeat_seconds)
+        self._heartbeat_every(heartbeat_seconds)
         self.runner.release()
         self.runner.request("schedule", queue_if_busy=True)
+
+    def lost(self, reason: str) -> None:
+        self._lock_lost(reason)
 
     def _heartbeat_every(self, seconds: float) -> None:
         try:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from controller.errors import ConfigError
-from controller.settings import (
+from controller.repository_settings import (
     RepositorySettings,
     RepositorySettingsError,
     read_repository_settings,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
-from controller import logs
-from controller.cli.common import api_settings
+from controller.cli.configuration import api_settings, environment, register_secrets
 from controller.engine.export import Exporter, ExportReport, ExportSettings
 from controller.remote import DataRobotClient
 
@@ -22,8 +20,8 @@ def run_export(args: argparse.Namespace) -> int:
         force=args.force,
         concurrency=args.concurrency,
     )
-    api = api_settings(args, os.environ)
-    logs.redactor.register(api.token)
+    api = api_settings(args, environment())
+    register_secrets(api.token)
     with DataRobotClient(api) as client:
         report = Exporter(client, settings).run()
     if args.output == "json":

@@ -20,12 +20,12 @@ pause (garbage collection, a suspended VM).
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from controller.errors import LockError
@@ -38,7 +38,6 @@ from controller.service.leases import (
     LeaseStore,
     LeaseStoreUnavailable,
 )
-from controller.settings import ServiceSettings, default_lock_dir
 
 log = get_logger(__name__)
 
@@ -334,61 +333,8 @@ def _describe_record(record: LeaseRecord | None) -> dict[str, object]:
     }
 
 
-def file_lock(namespace: str, settings: ServiceSettings) -> NamespaceLock:
-    """The namespace lock kept as a file in ``settings.lock_dir`` (default:
-    :func:`controller.settings.default_lock_dir`), with ``settings.lock_ttl_seconds``."""
-    directory = settings.lock_dir or default_lock_dir()
+def file_lock(namespace: str, directory: Path, *, ttl_seconds: float) -> NamespaceLock:
+    """The namespace lock kept as a file in ``directory`` (resolved at the edge: ``--lock-dir``,
+    else ``$XDG_STATE_HOME/dr-gitops/locks``)."""
     store = FileLeaseStore(directory, namespace)
-    return NamespaceLock(store, namespace=namespace, ttl_seconds=settings.lock_ttl_seconds)
-
-
-@contextlib.contextmanager
-def holding(
-    lock: NamespaceLock,
-    *,
-    wait: bool,
-    timeout: float | None = None,
-    on_wait: Callable[[LockWait], None] | None = None,
-) -> Iterator[threading.Event]:
-    """Hold ``lock`` for a one-shot command, heart-beating it from a background thread.
-
-    Yields an event that is set if the lock is lost mid-way (the caller should stop
-    starting new writes). Released on exit, whatever happens. ``on_wait`` hears, while
-    waiting, whom it waits for (see :meth:`NamespaceLock.acquire`).
-    """
-    lock.acquire(wait=wait, timeout=timeout, on_wait=on_wait)
-    lost = threading.Event()
-    done = threading.Event()
-
-    def beat() -> None:
-        while not done.wait(lock.heartbeat_seconds):
-            try:
-                lock.refresh()
-            except LockLost as exc:
-                log.error("namespace_lock_lost", namespace=lock.namespace, error=str(exc))
-                lost.set()
-                return
-            except Exception as exc:
-                since = lock.seconds_since_refresh() or 0.0
-                log.warning(
-                    "namespace_lock_heartbeat_failed",
-                    error=f"{type(exc).__name__}: {exc}",
-                    seconds_since_refresh=round(since, 3),
-                )
-                # Stop writing well before a contender could call the lease stale.
-                if since > lock.ttl_seconds * 2 / 3:
-                    log.error("namespace_lock_lost", namespace=lock.namespace, error=str(exc))
-                    lost.set()
-                    return
-
-    thread = threading.Thread(target=beat, name="lock-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield lost
-    finally:
-        done.set()
-        thread.join(timeout=5)
-        try:
-            lock.release()
-        except Exception as exc:  # the lease then expires after its TTL
-            log.warning("namespace_lock_release_failed", error=f"{type(exc).__name__}: {exc}")
+    return NamespaceLock(store, namespace=namespace, ttl_seconds=ttl_seconds)

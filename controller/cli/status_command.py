@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from collections.abc import Mapping
 from typing import Any
 
-from controller import logs
-from controller.cli.common import api_settings, git_settings, session, use_color
+from controller.cli.configuration import (
+    api_settings,
+    environment,
+    git_settings,
+    register_secrets,
+)
+from controller.cli.sessions import session, use_color
 from controller.engine.statuses import (
     STATUS_FORMAT,
     ObjectStatus,
@@ -45,7 +49,7 @@ _STATE_COLORS = {
 
 
 def run_status(args: argparse.Namespace) -> int:
-    environ = os.environ
+    environ = environment()
     if args.repo is not None:
         with session(args, environ=environ) as s:
             planned = s.engine.plan(s.source)
@@ -55,7 +59,7 @@ def run_status(args: argparse.Namespace) -> int:
     else:
         namespace = _namespace(args, environ)
         api = api_settings(args, environ)
-        logs.redactor.register(api.token)
+        register_secrets(api.token)
         with DataRobotClient(api) as client:
             report = read_owned(client, namespace)
     if args.output == "json":

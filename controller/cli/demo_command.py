@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import controller
-from controller.cli.common import use_color
+from controller.cli.configuration import register_secrets
+from controller.cli.sessions import use_color
 from controller.engine.reconciling import Engine
 from controller.engine.render import render_result, render_text
 from controller.errors import ConfigError, DrGitopsError
@@ -51,6 +52,7 @@ def run_demo(args: argparse.Namespace) -> int:
             _say(f"The DataRobot emulator is serving at {server.api_url} (token {server.token!r}).")
             _say(f"A git repository with the example manifests is at {repo}.\n")
             api = ApiSettings(endpoint=server.api_url, token=server.token)
+            register_secrets(api.token)
             git = GitSettings(repo=str(repo), cache_dir=Path(tmp) / "cache", namespace=NAMESPACE)
 
             def step(title: str, apply: bool) -> bool:
@@ -75,7 +77,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def _step(title: str, api: ApiSettings, git: GitSettings, *, apply: bool, color: bool) -> bool:
     _say(f"== {title}\n")
     with open_source(git, environ={}, manifests_path="") as source, DataRobotClient(api) as client:
-        engine = Engine(client, EngineSettings(), environ={})
+        engine = Engine(client, EngineSettings())
         planned = engine.plan(source)
         if not apply or planned.plan.is_empty:
             print(render_text(planned.plan, color=color))

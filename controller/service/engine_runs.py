@@ -1,4 +1,6 @@
-"""The run function of ``dr-gitops serve``: each run fetches git, plans and applies.
+"""The run function of ``dr-gitops serve``: each run fetches git, then is the one
+reconcile of :mod:`controller.service.orchestrator`, and says what it did as a
+:class:`~controller.service.runs.RunOutcome`.
 
 It fulfils the contract of :mod:`controller.service.runs` with the real engine.
 """
@@ -7,11 +9,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
 
 from controller.engine.outcomes import ApplyResult, Outcome
-from controller.engine.reconciling import Engine, Planned
+from controller.engine.reconciling import Planned
 from controller.engine.render import render_text
 from controller.engine.statuses import StatusReport, read_owned
 from controller.errors import DrGitopsError, LockError
@@ -20,6 +23,7 @@ from controller.manifests import ManifestError
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
 from controller.service.objectstates import ObjectState, applied_objects, planned_objects
+from controller.service.orchestrator import Orchestrator, Reconciled, Session, open_session
 from controller.service.runs import (
     ActionCounts,
     GateReport,
@@ -28,7 +32,7 @@ from controller.service.runs import (
     RunRequest,
 )
 from controller.settings import ApiSettings, EngineSettings, GitSettings
-from controller.sources import GitSource, open_source
+from controller.sources import GitSource
 
 log = get_logger(__name__)
 
@@ -57,15 +61,14 @@ _COUNTED_AS = {
     ActionKind.UPDATE_DEPLOYMENT_SHARING: "shared",
     ActionKind.DELETE_DEPLOYMENT: "deleted",
 }
-# Variables that would make a service run look like a CI pipeline's.
-_CI_MARKERS = ("GITHUB_", "GITLAB_", "CI_", "CI")
 
 
 @dataclass(frozen=True)
 class EngineRunner:
     """``RunFn`` for the service: settings in, one reconcile per call.
 
-    ``namespace`` is the namespace ``serve`` started under, whose lock it holds: a run
+    ``environ`` is the environment git runs with. ``namespace`` is the namespace ``serve``
+    started under, whose lock it holds: a run
     whose checkout says another (a merged ``.dr-gitops.yaml`` that changes ``namespace:``)
     fails before planning, since it would write under a namespace it holds no lock for.
     """
@@ -80,66 +83,89 @@ class EngineRunner:
         def observe(method: str, route: str, status: int | str, _elapsed: float) -> None:
             request.on_api_request(method, route, status if isinstance(status, int) else 0)
 
-        revision: str | None = None
-        # A service is not a CI pipeline: gitModelVersion comes from plain git.
-        environ = {k: v for k, v in self.environ.items() if not k.startswith(_CI_MARKERS)}
+        def opened() -> AbstractContextManager[Session]:
+            # A service is not a CI pipeline: gitModelVersion comes from plain git.
+            return open_session(
+                self.git, self.api, self.engine, environ=self.environ, ci=None, on_request=observe
+            )
+
+        revision: list[str] = []
+
+        def inspect(source: GitSource) -> None:
+            revision.append(source.checkout.sha)
+            request.on_revision(source.checkout.sha)
+            _check_pushed(source, request.pushed_revision)
+            _check_namespace(source, self.namespace)
+
+        # The service holds the namespace lock for its whole life: no locking here.
+        # A long build or test never holds up the next run: it is left pending.
+        refreshed: list[StatusReport | None] = []
+
+        def read_again(s: Session, done: Reconciled) -> None:
+            # The objects after the writes, for the status page's newest versions.
+            if done.result is not None and done.result.results:
+                refreshed.append(_read_again(s.client, done.planned))
+
+        # Observe mode and a suspended service plan and report: nothing is approved.
+        orchestrator = Orchestrator(
+            opened,
+            inspect=inspect,
+            approve=lambda _plan: not request.dry_run,
+            after_apply=read_again,
+            wait_for_gates=False,
+        )
         try:
-            with (
-                open_source(
-                    self.git, environ=self.environ, manifests_path=self.engine.path
-                ) as source,
-                DataRobotClient(self.api, on_request=observe) as client,
-            ):
-                revision = source.checkout.sha
-                request.on_revision(revision)
-                _check_pushed(source, request.pushed_revision)
-                _check_namespace(source, self.namespace)
-                engine = Engine(client, self.engine, environ=environ)
-                planned = engine.plan(source)
-                if planned.plan.is_empty:
-                    return RunOutcome(
-                        "no-op",
-                        revision,
-                        resources=_resources(planned, None),
-                        objects=applied_objects(planned, None, revision),
-                    )
-                if request.dry_run:
-                    return _dry_run(planned, revision)
-                if request.stop_requested:
-                    return RunOutcome("failed", revision, errors=("stopped before applying",))
-                # A long build or test never holds up the next run: it is left pending.
-                result = engine.apply(planned, stop=request.stop, wait_for_gates=False)
-                refreshed = _read_again(client, planned) if result.results else None
+            done = orchestrator.reconcile(request.stop)
         except ManifestError as exc:
             log.warning("run_failed", error=str(exc))
             return RunOutcome(
-                "failed", revision, errors=(str(exc),), failed_gate="manifest validation"
+                "failed", _last(revision), errors=(str(exc),), failed_gate="manifest validation"
             )
         except DrGitopsError as exc:
             log.warning("run_failed", error=str(exc))
-            return RunOutcome("failed", revision, errors=(str(exc),))
-        drift = revision == request.last_success_revision
-        gates = _gates(result)
-        failed = [g for g in gates if g.result == "failed"]
+            return RunOutcome("failed", _last(revision), errors=(str(exc),))
+        read = refreshed[0] if refreshed else None
+        return _outcome(done, _last(revision) or "", request.last_success_revision, read)
+
+
+def _last(revisions: list[str]) -> str | None:
+    return revisions[-1] if revisions else None
+
+
+def _outcome(
+    done: Reconciled, revision: str, last_success: str | None, refreshed: StatusReport | None
+) -> RunOutcome:
+    planned, result = done.planned, done.result
+    if done.declined:
+        # Observe mode or suspended: the plan is reported, nothing applied.
+        return _dry_run(planned, revision)
+    if done.stopped:
+        return RunOutcome("failed", revision, errors=("stopped before applying",))
+    if result is None:
         return RunOutcome(
-            "success" if result.ok else "failed",
+            "no-op",
             revision,
-            counts=_counts(result),
-            gates=gates,
-            failed_gate=f"quality gate ({failed[0].step}) of {failed[0].key}" if failed else None,
-            resources=_resources(planned, result),
-            drift_fields=_healed(result) if drift else (),
-            changes=_changes(result),
-            blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
-            objects=applied_objects(planned, result, revision, refreshed),
-            plan=render_text(planned.plan),
-            errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
-            + (
-                ("stopped before every action ran; the next run continues",)
-                if result.stopped
-                else ()
-            ),
+            resources=_resources(planned, None),
+            objects=applied_objects(planned, None, revision),
         )
+    drift = revision == last_success
+    gates = _gates(result)
+    failed = [g for g in gates if g.result == "failed"]
+    return RunOutcome(
+        "success" if result.ok else "failed",
+        revision,
+        counts=_counts(result),
+        gates=gates,
+        failed_gate=f"quality gate ({failed[0].step}) of {failed[0].key}" if failed else None,
+        resources=_resources(planned, result),
+        drift_fields=_healed(result) if drift else (),
+        changes=_changes(result),
+        blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
+        objects=applied_objects(planned, result, revision, refreshed),
+        plan=render_text(planned.plan),
+        errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
+        + (("stopped before every action ran; the next run continues",) if result.stopped else ()),
+    )
 
 
 def _dry_run(planned: Planned, revision: str) -> RunOutcome:
