@@ -206,7 +206,7 @@ def test_ignored_paths_are_those_under_or_above_the_folders_asked_about(
             "other/.env": "SECRET=3\n",
         }
     )
-    with open_source(git_settings(git_repo.path)) as source:
+    with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         ignored = source.ignored(["models/a", "models/b", "build/m"])
     assert ignored == ("build/", "models/a/.env", "models/a/build/")
 
