@@ -3,9 +3,9 @@ off, its label edited) and counts the fields, like any other drift."""
 
 from __future__ import annotations
 
-from controller.service.engine_runs import EngineRunner
 from structlog.testing import capture_logs
 
+from controller.service.engine_runs import EngineRunner
 from controller.service.runs import RunRequest
 from controller.settings import EngineSettings
 from tests.delivery.helpers import edit_deployment, served, start

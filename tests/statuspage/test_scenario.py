@@ -9,10 +9,9 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from controller.service.notifier import Notifier
-
 from controller.service.metrics import ServiceMetrics
 from controller.service.notifications import NotificationSettings, NotificationTarget
+from controller.service.notifier import Notifier
 from tests.fixtures.statuspage import wait
 from tests.fixtures.workspace import Workspace
 from tests.service.test_notifications import Receiver, receiver  # noqa: F401 (a fixture)
