@@ -5,7 +5,7 @@
     │   └── SettingError     one setting's value is impossible (the CLI names its flag)
     ├── ManifestError        manifests failed to load or validate (carries the problems)
     ├── SourceError          git: clone, fetch, checkout, unknown ref
-    ├── ApiError             DataRobot answered with an error (see controller.remote.errors)
+    ├── ApiError             DataRobot answered with an error (see controller.remote.apierrors)
     ├── PlanError            a plan cannot be made or applied (stale plan, forbidden change)
     └── LockError            another controller holds the namespace
 

@@ -9,11 +9,10 @@ Public surface (what the engine and service import)::
     read_gates(client, [(model_id, version_id)], *, concurrency=8) -> {model_id: LiveGates}
     FileUpload(source, path)                  # a file to send in a version or job
     RequestCounter()                          # an on_request hook that tallies attempts
-    errors: ApiError and its subclasses (see controller.remote.errors)
+    errors: ApiError and its subclasses (see controller.remote.apierrors)
 """
 
-from controller.remote.client import AccountInfo, DataRobotClient
-from controller.remote.errors import (
+from controller.remote.apierrors import (
     ApiConnectionError,
     ApiError,
     ConflictError,
@@ -28,6 +27,7 @@ from controller.remote.errors import (
     UnexpectedResponseError,
     ValidationError,
 )
+from controller.remote.client import AccountInfo, DataRobotClient
 from controller.remote.jobs import JobFile
 from controller.remote.modeltests import ModelTestResult
 from controller.remote.multipart import FileUpload

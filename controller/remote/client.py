@@ -17,8 +17,8 @@ from types import TracebackType
 import requests
 
 from controller.remote import routes
+from controller.remote.apierrors import NotFoundError
 from controller.remote.deployments import DeploymentCalls
-from controller.remote.errors import NotFoundError
 from controller.remote.gatecalls import GateCalls
 from controller.remote.jobs import JobCalls
 from controller.remote.models import ModelCalls

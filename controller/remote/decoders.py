@@ -12,7 +12,7 @@ where:
 * a job's ``fields``: :data:`JOB_FIELDS`.
 
 A payload without an ``id`` raises :class:`MalformedPayloadError`; callers turn it into
-:class:`~controller.remote.errors.UnexpectedResponseError` naming the route (see
+:class:`~controller.remote.apierrors.UnexpectedResponseError` naming the route (see
 :func:`decoding`).
 """
 
@@ -32,7 +32,7 @@ from controller.model.live import (
     LiveVersion,
 )
 from controller.model.values import Fields, GitModelVersion, Json, Scalar
-from controller.remote.errors import UnexpectedResponseError
+from controller.remote.apierrors import UnexpectedResponseError
 from controller.remote.payloads import (
     ItemPayload,
     JobPayload,

@@ -15,8 +15,8 @@ from typing import Any
 from controller.model.delivery import LiveDeployment
 from controller.model.live import LiveGrant
 from controller.model.values import Fields, Json
+from controller.remote.apierrors import NotFoundError
 from controller.remote.decoders import MalformedPayloadError, decoding, job_grant_from_api
-from controller.remote.errors import NotFoundError
 from controller.remote.pages import paginate
 from controller.remote.poller import wait_for_status
 from controller.remote.sharing import Entry, job_role_entry

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from controller.model.gates import LiveTest
 from controller.model.values import Fields, Json
 from controller.remote import routes
-from controller.remote.errors import ConflictError, NotFoundError, UnexpectedResponseError
+from controller.remote.apierrors import ConflictError, NotFoundError, UnexpectedResponseError
 from controller.remote.transport import Transport, json_body
 
 BUILD = "customModels/{customModelId}/versions/{customModelVersionId}/dependencyBuild/"

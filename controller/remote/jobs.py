@@ -15,8 +15,8 @@ from typing import Any
 from controller.model.live import LiveJob
 from controller.model.values import Json
 from controller.remote import routes
+from controller.remote.apierrors import NotFoundError, UnexpectedResponseError
 from controller.remote.decoders import decoding, job_from_api
-from controller.remote.errors import NotFoundError, UnexpectedResponseError
 from controller.remote.multipart import FileUpload, multipart_body
 from controller.remote.pages import paginate
 from controller.remote.transport import Transport, json_body

@@ -8,8 +8,8 @@ from typing import Any
 from controller.model.live import LiveModel
 from controller.model.values import GitModelVersion, Json
 from controller.remote import routes
+from controller.remote.apierrors import NotFoundError
 from controller.remote.decoders import decoding, model_from_api
-from controller.remote.errors import NotFoundError
 from controller.remote.pages import paginate
 from controller.remote.transport import Transport, json_body
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from controller.model.values import Json
 from controller.remote import routes
-from controller.remote.errors import UnexpectedResponseError
+from controller.remote.apierrors import UnexpectedResponseError
 from controller.remote.poller import wait_for_status
 from controller.remote.routes import template_for_path
 from controller.remote.transport import Transport

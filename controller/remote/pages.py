@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from controller.logs import get_logger
-from controller.remote.errors import UnexpectedResponseError
+from controller.remote.apierrors import UnexpectedResponseError
 from controller.remote.routes import API_PREFIX
 from controller.remote.transport import Transport, json_body
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from controller.remote import routes
-from controller.remote.errors import OperationFailedError, UnexpectedResponseError
+from controller.remote.apierrors import OperationFailedError, UnexpectedResponseError
 from controller.remote.transport import Transport, json_body
 
 FAILED = frozenset({"ERROR", "ABORTED", "FAILED"})

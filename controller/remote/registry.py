@@ -18,8 +18,8 @@ from controller.model.delivery import (
     PredictionEnvironment,
 )
 from controller.model.values import Json
+from controller.remote.apierrors import OperationFailedError
 from controller.remote.decoders import MalformedPayloadError, decoding
-from controller.remote.errors import OperationFailedError
 from controller.remote.pages import paginate
 from controller.remote.poller import wait_for_status
 from controller.remote.routes import API_PREFIX

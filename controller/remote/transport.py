@@ -45,7 +45,7 @@ from urllib3.util.retry import Retry
 
 from controller.logs import get_logger
 from controller.remote import requestcounts
-from controller.remote.errors import (
+from controller.remote.apierrors import (
     ApiConnectionError,
     ApiError,
     OutcomeUnknownError,

@@ -25,8 +25,8 @@ import requests
 from controller.model.live import LiveVersion
 from controller.model.values import GitModelVersion, Json
 from controller.remote import routes
+from controller.remote.apierrors import ApiConnectionError
 from controller.remote.decoders import decoding, version_from_api
-from controller.remote.errors import ApiConnectionError
 from controller.remote.multipart import FileUpload, multipart_body
 from controller.remote.pages import paginate
 from controller.remote.transport import Transport, json_body

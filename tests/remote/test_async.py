@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from controller.remote import DataRobotClient, RequestCounter, errors
+from controller.remote import DataRobotClient, RequestCounter, apierrors
 from controller.remote.poller import wait_for_status
 from controller.remote.transport import Transport
 from controller.settings import ApiSettings
@@ -50,7 +50,7 @@ def test_a_failing_model_test_is_an_operation_failure_with_the_servers_message(
     version = dr_client.create_version(
         model.id, files=[], settings={"baseEnvironmentId": ENVIRONMENT_ID}
     )
-    with pytest.raises(errors.OperationFailedError) as caught:
+    with pytest.raises(apierrors.OperationFailedError) as caught:
         dr_client.run_model_test(model.id, version.id, dataset_id=DATASET_ID, timeout=10)
     assert "ERROR" in str(caught.value)
     assert "Custom model testing failed" in str(caught.value)
@@ -99,17 +99,17 @@ def test_the_poller_waits_while_running_and_returns_the_303_location() -> None:
 @pytest.mark.parametrize("state", ["ERROR", "ABORTED"])
 def test_the_poller_raises_when_the_operation_failed(state: str) -> None:
     http, sleeps = _poller(response(200, {"status": state, "message": "image build failed"}))
-    with pytest.raises(errors.OperationFailedError, match="image build failed"):
+    with pytest.raises(apierrors.OperationFailedError, match="image build failed"):
         wait_for_status(http, STATUS_URL, timeout=30, sleep=sleeps.append)
 
 
 def test_the_poller_gives_up_at_its_deadline() -> None:
     http, _ = _poller(*[response(200, {"status": "RUNNING"})] * 50)
-    with pytest.raises(errors.OperationFailedError, match="still RUNNING"):
+    with pytest.raises(apierrors.OperationFailedError, match="still RUNNING"):
         wait_for_status(http, STATUS_URL, timeout=0.05, sleep=time.sleep)
 
 
 def test_a_status_without_status_is_unexpected() -> None:
     http, sleeps = _poller(response(200, {"hello": "world"}))
-    with pytest.raises(errors.UnexpectedResponseError):
+    with pytest.raises(apierrors.UnexpectedResponseError):
         wait_for_status(http, STATUS_URL, timeout=30, sleep=sleeps.append)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from controller.model.live import LiveGrant, LiveItem, LiveRuntimeParameter
+from controller.remote.apierrors import UnexpectedResponseError
 from controller.remote.decoders import (
     MODEL_FIELDS,
     VERSION_SETTINGS,
@@ -26,7 +27,6 @@ from controller.remote.decoders import (
     runtime_parameter_from_api,
     version_from_api,
 )
-from controller.remote.errors import UnexpectedResponseError
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

@@ -5,26 +5,26 @@ from __future__ import annotations
 import pytest
 
 from controller.errors import DrGitopsError
-from controller.remote import errors
-from controller.remote.errors import error_class_for, parse_error_body
+from controller.remote import apierrors
+from controller.remote.apierrors import error_class_for, parse_error_body
 
 
 @pytest.mark.parametrize(
     ("method", "status", "cls"),
     [
-        ("GET", 401, errors.UnauthorizedError),
-        ("GET", 403, errors.ForbiddenError),
-        ("GET", 404, errors.NotFoundError),
-        ("DELETE", 409, errors.ConflictError),
-        ("POST", 422, errors.ValidationError),
-        ("GET", 429, errors.RateLimitedError),
-        ("POST", 413, errors.RequestRejectedError),
-        ("GET", 400, errors.RequestRejectedError),
-        ("GET", 503, errors.ServerError),
-        ("GET", 500, errors.ServerError),
-        ("POST", 503, errors.OutcomeUnknownError),
-        ("PATCH", 500, errors.OutcomeUnknownError),
-        ("DELETE", 502, errors.OutcomeUnknownError),
+        ("GET", 401, apierrors.UnauthorizedError),
+        ("GET", 403, apierrors.ForbiddenError),
+        ("GET", 404, apierrors.NotFoundError),
+        ("DELETE", 409, apierrors.ConflictError),
+        ("POST", 422, apierrors.ValidationError),
+        ("GET", 429, apierrors.RateLimitedError),
+        ("POST", 413, apierrors.RequestRejectedError),
+        ("GET", 400, apierrors.RequestRejectedError),
+        ("GET", 503, apierrors.ServerError),
+        ("GET", 500, apierrors.ServerError),
+        ("POST", 503, apierrors.OutcomeUnknownError),
+        ("PATCH", 500, apierrors.OutcomeUnknownError),
+        ("DELETE", 502, apierrors.OutcomeUnknownError),
     ],
 )
 def test_each_status_has_its_error_class(method: str, status: int, cls: type) -> None:
@@ -32,12 +32,12 @@ def test_each_status_has_its_error_class(method: str, status: int, cls: type) ->
 
 
 def test_every_api_error_is_a_dr_gitops_error() -> None:
-    assert issubclass(errors.OutcomeUnknownError, errors.ApiError)
-    assert issubclass(errors.ApiError, DrGitopsError)
+    assert issubclass(apierrors.OutcomeUnknownError, apierrors.ApiError)
+    assert issubclass(apierrors.ApiError, DrGitopsError)
 
 
 def test_a_validation_error_names_route_status_fields_request_id_and_next_step() -> None:
-    error = errors.ValidationError(
+    error = apierrors.ValidationError(
         method="POST",
         route="/api/v2/customModels/",
         status=422,
@@ -57,7 +57,7 @@ def test_a_validation_error_names_route_status_fields_request_id_and_next_step()
 
 
 def test_an_outcome_unknown_error_tells_the_user_a_rerun_is_safe() -> None:
-    error = errors.OutcomeUnknownError(
+    error = apierrors.OutcomeUnknownError(
         method="POST", route="/api/v2/customModels/", detail="connection dropped", attempts=1
     )
     assert "got no answer: connection dropped" in str(error)
@@ -65,7 +65,9 @@ def test_an_outcome_unknown_error_tells_the_user_a_rerun_is_safe() -> None:
 
 
 def test_attempts_are_mentioned_when_there_were_several() -> None:
-    error = errors.ServerError(method="GET", route="/api/v2/customModels/", status=503, attempts=5)
+    error = apierrors.ServerError(
+        method="GET", route="/api/v2/customModels/", status=503, attempts=5
+    )
     assert "after 5 attempts" in str(error)
 
 
@@ -73,7 +75,7 @@ def test_server_messages_are_scrubbed_of_known_secrets_and_shortened() -> None:
     from controller.logs import redactor
 
     redactor.register("leaky-token-4321")
-    error = errors.RequestRejectedError(
+    error = apierrors.RequestRejectedError(
         method="GET",
         route="/api/v2/x/",
         status=400,
@@ -87,7 +89,7 @@ def test_a_request_id_echoing_the_token_is_scrubbed_too() -> None:
     from controller.logs import redactor
 
     redactor.register("echoed-token-8765")
-    error = errors.ServerError(
+    error = apierrors.ServerError(
         method="GET", route="/api/v2/x/", status=500, request_id="Bearer echoed-token-8765"
     )
     assert "echoed-token-8765" not in str(error)
@@ -117,15 +119,15 @@ def test_error_bodies_are_read_whatever_their_shape(
 
 def test_a_long_list_of_field_errors_is_cut_short() -> None:
     problems = {f"data.{i}.username": "given more than once" for i in range(99)}
-    error = errors.ValidationError(method="PATCH", route="/r/", status=422, errors=problems)
+    error = apierrors.ValidationError(method="PATCH", route="/r/", status=422, errors=problems)
     assert "and 89 more" in str(error)
     assert len(error.errors) == 99
 
 
 def test_a_missing_top_level_list_points_at_the_endpoint_not_at_a_deleted_object() -> None:
-    wrong = errors.NotFoundError(method="GET", route="/api/v2/customModels/", status=404)
+    wrong = apierrors.NotFoundError(method="GET", route="/api/v2/customModels/", status=404)
     assert "check DATAROBOT_ENDPOINT" in str(wrong)
-    gone = errors.NotFoundError(
+    gone = apierrors.NotFoundError(
         method="GET", route="/api/v2/customModels/{customModelId}/", status=404
     )
     assert "deleted meanwhile" in str(gone)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from controller.model.plans import GrantChange
-from controller.remote import DataRobotClient, RequestCounter, errors
+from controller.remote import DataRobotClient, RequestCounter, apierrors
 from controller.settings import ApiSettings
 from emulator.server import EmulatorServer
 from tests.fixtures.remote import (
@@ -67,7 +67,7 @@ def test_503_after_a_create_is_outcome_unknown_and_a_reread_finds_exactly_one(
     emulator: EmulatorServer, dr_client: DataRobotClient
 ) -> None:
     set_faults(emulator, script=[_rule("POST", MODELS, status=503, when="after")])
-    with pytest.raises(errors.OutcomeUnknownError) as caught:
+    with pytest.raises(apierrors.OutcomeUnknownError) as caught:
         dr_client.create_model(model_fields("born-twice"))
     assert caught.value.status == 503
     assert caught.value.attempts == 1
@@ -80,7 +80,7 @@ def test_503_before_a_create_is_outcome_unknown_and_a_reread_finds_none(
     emulator: EmulatorServer, dr_client: DataRobotClient
 ) -> None:
     set_faults(emulator, script=[_rule("POST", MODELS, status=503, when="before")])
-    with pytest.raises(errors.OutcomeUnknownError):
+    with pytest.raises(apierrors.OutcomeUnknownError):
         dr_client.create_model(model_fields("never-made"))
     assert dr_client.list_models() == []
 
@@ -90,7 +90,7 @@ def test_a_dropped_connection_after_a_create_is_outcome_unknown(
     emulator: EmulatorServer, dr_client: DataRobotClient, mode: str
 ) -> None:
     set_faults(emulator, script=[_rule("POST", MODELS, dropConnection=mode, when="after")])
-    with pytest.raises(errors.OutcomeUnknownError) as caught:
+    with pytest.raises(apierrors.OutcomeUnknownError) as caught:
         dr_client.create_model(model_fields("dropped"))
     assert caught.value.status is None
     assert len(dr_client.list_models()) == 1
@@ -102,7 +102,7 @@ def test_a_version_create_answered_503_after_the_write_makes_one_version(
     model = dr_client.create_model(model_fields("versioned"))
     route = f"{MODELS}{{customModelId}}/versions/"
     set_faults(emulator, script=[_rule("PATCH", route, status=503, when="after")])
-    with pytest.raises(errors.OutcomeUnknownError):
+    with pytest.raises(apierrors.OutcomeUnknownError):
         dr_client.create_version_with_settings(
             model.id, settings={"baseEnvironmentId": "64d2ba178dd3f0b1fa2162f0", "replicas": 2}
         )
@@ -132,7 +132,7 @@ def test_a_get_failing_every_time_gives_up_after_the_retry_count(
     emulator: EmulatorServer, dr_client: DataRobotClient
 ) -> None:
     set_faults(emulator, script=[_rule("GET", MODELS, status=503, times=50)])
-    with pytest.raises(errors.ServerError) as caught:
+    with pytest.raises(apierrors.ServerError) as caught:
         dr_client.list_models()
     assert caught.value.attempts == dr_client.settings.max_retries + 1
 
@@ -165,7 +165,7 @@ def test_latency_beyond_the_read_timeout_retries_reads_and_fails_writes(
         set_faults(emulator, script=[_rule("GET", MODELS, latencyMs=800)])
         assert client.list_models() == []
         set_faults(emulator, script=[_rule("POST", MODELS, latencyMs=800)])
-        with pytest.raises(errors.OutcomeUnknownError, match="read timeout"):
+        with pytest.raises(apierrors.OutcomeUnknownError, match="read timeout"):
             client.create_model(model_fields("slow"))
     with DataRobotClient(fast_settings(emulator)) as client:
         deadline = time.monotonic() + 5
@@ -198,9 +198,9 @@ def test_a_server_that_is_not_there_is_a_connection_error_naming_the_endpoint() 
     )
     counter = RequestCounter()
     with DataRobotClient(settings, on_request=counter) as client:
-        with pytest.raises(errors.ApiConnectionError, match="DATAROBOT_ENDPOINT") as caught:
+        with pytest.raises(apierrors.ApiConnectionError, match="DATAROBOT_ENDPOINT") as caught:
             client.list_models()
-        with pytest.raises(errors.ApiConnectionError):
+        with pytest.raises(apierrors.ApiConnectionError):
             client.create_model(model_fields("nowhere"))
     # Refused: nothing listens there, so nothing is resent (resending only delays the error).
     assert caught.value.attempts == 1
@@ -228,7 +228,7 @@ def test_random_faults_at_a_high_rate_never_duplicate_a_create(
             try:
                 dr_client.create_model(model_fields(f"m{index}"))
                 break
-            except errors.OutcomeUnknownError:
+            except apierrors.OutcomeUnknownError:
                 if any(m.user_provided_id == key for m in dr_client.list_models()):
                     break
     ids = [m.user_provided_id for m in dr_client.list_models()]
@@ -254,7 +254,7 @@ def test_a_job_update_answered_503_after_the_write_is_unknown_and_landed_once(
 ) -> None:
     job = _job(dr_client, tmp_path)
     set_faults(emulator, script=[_rule("PATCH", JOB_ROUTE, status=503, when="after")])
-    with pytest.raises(errors.OutcomeUnknownError):
+    with pytest.raises(apierrors.OutcomeUnknownError):
         dr_client.update_job(job.id, {"description": "after the fault"})
     assert dr_client.get_job(job.id).fields["description"] == "after the fault"
     assert emulator_stats(emulator)["routes"][f"PATCH {JOB_ROUTE}"]["statuses"] == {"503": 1}
@@ -308,7 +308,7 @@ def test_sharing_answered_503_after_the_write_is_unknown_and_landed_once(
         target = _job(dr_client, tmp_path).id
         route, update, read = ROLES_ROUTE, dr_client.update_job_roles, dr_client.get_job_roles
     set_faults(emulator, script=[_rule("PATCH", route, status=503, when="after")])
-    with pytest.raises(errors.OutcomeUnknownError):
+    with pytest.raises(apierrors.OutcomeUnknownError):
         update(target, [grant])
     roles = {g.name: g.role for g in read(target)}
     assert roles["alice@example.com"] == "USER"  # the engine re-reads, then resends if needed

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.remote import DataRobotClient, RequestCounter, errors
+from controller.remote import DataRobotClient, RequestCounter, apierrors
 from controller.settings import ApiSettings
 from emulator.server import EmulatorServer
 from tests.fixtures.remote import ENVIRONMENT_ID, emulator_stats, set_faults, write_files
@@ -132,7 +132,7 @@ def test_a_list_that_changes_between_pages_is_read_again_whole(
 def test_a_deleted_job_is_gone(dr_client: DataRobotClient) -> None:
     job = dr_client.create_job({"name": "doomed", "jobType": "default"})
     dr_client.delete_job(job.id)
-    with pytest.raises(errors.NotFoundError):
+    with pytest.raises(apierrors.NotFoundError):
         dr_client.get_job(job.id)
 
 
@@ -145,7 +145,7 @@ def test_a_job_create_answered_503_after_the_write_is_not_resent(
         emulator,
         script=[{"method": "POST", "route": "/api/v2/customJobs/", "status": 503, "when": "after"}],
     )
-    with pytest.raises(errors.OutcomeUnknownError):
+    with pytest.raises(apierrors.OutcomeUnknownError):
         dr_client.create_job(JOB, files=files)
     assert len(dr_client.list_jobs()) == 1
     assert emulator_stats(emulator)["routes"]["POST /api/v2/customJobs/"]["count"] == 1
@@ -153,5 +153,5 @@ def test_a_job_create_answered_503_after_the_write_is_not_resent(
 
 def test_a_missing_item_is_not_found(dr_client: DataRobotClient) -> None:
     job = dr_client.create_job({"name": "x", "jobType": "default"})
-    with pytest.raises(errors.NotFoundError):
+    with pytest.raises(apierrors.NotFoundError):
         dr_client.get_job_item(job.id, "0" * 24)

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from controller.model.values import GitModelVersion
-from controller.remote import DataRobotClient, RequestCounter, errors
+from controller.remote import DataRobotClient, RequestCounter, apierrors
 from emulator.server import EmulatorServer
 from tests.fixtures.remote import (
     ENVIRONMENT_ID,
@@ -46,7 +46,7 @@ def test_a_second_model_with_the_same_user_provided_id_is_a_validation_error(
     dr_client: DataRobotClient,
 ) -> None:
     dr_client.create_model(model_fields("unique"))
-    with pytest.raises(errors.ValidationError) as caught:
+    with pytest.raises(apierrors.ValidationError) as caught:
         dr_client.create_model(model_fields("unique"))
     assert (caught.value.server_message or "").startswith(
         "Cannot create a custom model with a user provided ID"
@@ -54,7 +54,7 @@ def test_a_second_model_with_the_same_user_provided_id_is_a_validation_error(
 
 
 def test_an_invalid_body_names_the_field_the_server_rejected(dr_client: DataRobotClient) -> None:
-    with pytest.raises(errors.ValidationError) as caught:
+    with pytest.raises(apierrors.ValidationError) as caught:
         dr_client.create_model(model_fields("bad", targetType="Sideways"))
     assert "targetType" in caught.value.errors
 
@@ -94,10 +94,10 @@ def test_a_deleted_model_is_gone_and_deleting_it_again_is_not_found(
 ) -> None:
     model = dr_client.create_model(model_fields("doomed"))
     dr_client.delete_model(model.id)
-    with pytest.raises(errors.NotFoundError) as caught:
+    with pytest.raises(apierrors.NotFoundError) as caught:
         dr_client.get_model(model.id)
     assert caught.value.route == "/api/v2/customModels/{customModelId}/"
-    with pytest.raises(errors.NotFoundError):
+    with pytest.raises(apierrors.NotFoundError):
         dr_client.delete_model(model.id)
 
 
@@ -110,7 +110,7 @@ def test_a_deployed_model_cannot_be_deleted_and_says_why(
     deploy = f"{emulator.url}/__emulator__/customModels/{model.id}/deploy"
     requests.post(deploy, json={}, timeout=10).raise_for_status()
     assert dr_client.get_model(model.id).deployments_count == 1
-    with pytest.raises(errors.ConflictError) as caught:
+    with pytest.raises(apierrors.ConflictError) as caught:
         dr_client.delete_model(model.id)
     assert caught.value.status == 409
     assert "deployed" in str(caught.value)
@@ -134,7 +134,7 @@ def test_a_server_without_account_info_means_an_unknown_user(
 
 def test_a_wrong_token_is_unauthorized_with_advice(emulator: EmulatorServer) -> None:
     client = DataRobotClient(fast_settings(emulator, token="not-the-token"))
-    with client, pytest.raises(errors.UnauthorizedError) as caught:
+    with client, pytest.raises(apierrors.UnauthorizedError) as caught:
         client.list_models()
     assert "DATAROBOT_API_TOKEN" in str(caught.value)
     assert "not-the-token" not in str(caught.value)

@@ -15,7 +15,7 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
-from controller.remote import RequestCounter, errors
+from controller.remote import RequestCounter, apierrors
 from controller.remote.multipart import FileUpload, multipart_body
 from controller.remote.transport import Transport, build_session
 from controller.settings import ApiSettings
@@ -97,7 +97,7 @@ def test_get_gives_up_after_the_retry_count_with_a_server_error() -> None:
     h = Harness(
         *[response(503, {"message": "busy"}, headers={"X-DataRobot-Request-ID": "r-9"})] * 4
     )
-    with pytest.raises(errors.ServerError) as caught:
+    with pytest.raises(apierrors.ServerError) as caught:
         h.call()
     assert caught.value.attempts == 4
     assert caught.value.request_id == "r-9"
@@ -121,7 +121,7 @@ def test_a_post_is_resent_after_429_because_the_server_did_not_act() -> None:
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_a_post_answered_5xx_is_never_resent(status: int) -> None:
     h = Harness(response(status, {"message": "oops"}))
-    with pytest.raises(errors.OutcomeUnknownError) as caught:
+    with pytest.raises(apierrors.OutcomeUnknownError) as caught:
         h.call("POST", json={"name": "x"})
     assert caught.value.status == status
     assert len(h.session.sent) == 1
@@ -139,7 +139,7 @@ def test_a_refused_connection_fails_at_once_naming_the_endpoint_and_its_source(
     method: str,
 ) -> None:
     h = Harness(*[_refused()] * 4, source="the environment")
-    with pytest.raises(errors.ApiConnectionError) as caught:
+    with pytest.raises(apierrors.ApiConnectionError) as caught:
         h.call(method, json={})
     assert h.outcomes() == ["connect_error"]
     assert h.sleeps == []
@@ -151,7 +151,7 @@ def test_a_refused_connection_fails_at_once_naming_the_endpoint_and_its_source(
 @pytest.mark.parametrize("failure", [_dropped(), requests.ReadTimeout("read timed out")])
 def test_a_write_whose_answer_was_lost_is_outcome_unknown(failure: Exception) -> None:
     h = Harness(failure)
-    with pytest.raises(errors.OutcomeUnknownError) as caught:
+    with pytest.raises(apierrors.OutcomeUnknownError) as caught:
         h.call("PATCH", json={})
     assert caught.value.status is None
     assert len(h.session.sent) == 1
@@ -172,14 +172,14 @@ def test_an_idempotent_patch_is_retried_like_a_get() -> None:
 
 def test_a_delete_is_retried_and_ends_outcome_unknown_when_it_never_answers() -> None:
     h = Harness(*[_dropped()] * 4)
-    with pytest.raises(errors.OutcomeUnknownError):
+    with pytest.raises(apierrors.OutcomeUnknownError):
         h.call("DELETE")
     assert len(h.session.sent) == 4
 
 
 def test_an_unreachable_server_is_a_connection_error_for_reads() -> None:
     h = Harness(*[_refused()] * 4)
-    with pytest.raises(errors.ApiConnectionError) as caught:
+    with pytest.raises(apierrors.ApiConnectionError) as caught:
         h.call()
     assert "Connection refused" in str(caught.value)
     assert "DATAROBOT_ENDPOINT" in str(caught.value)
@@ -187,7 +187,7 @@ def test_an_unreachable_server_is_a_connection_error_for_reads() -> None:
 
 def test_connect_timeouts_are_retried_within_max_retries() -> None:
     h = Harness(*[requests.exceptions.ConnectTimeout("timed out")] * 5, max_retries=2)
-    with pytest.raises(errors.ApiConnectionError) as caught:
+    with pytest.raises(apierrors.ApiConnectionError) as caught:
         h.call()
     assert caught.value.attempts == 3
     assert h.outcomes() == ["connect_timeout"] * 3
@@ -195,7 +195,7 @@ def test_connect_timeouts_are_retried_within_max_retries() -> None:
 
 def test_tls_failures_are_not_retried_and_point_at_ssl_settings() -> None:
     h = Harness(requests.exceptions.SSLError("certificate verify failed"))
-    with pytest.raises(errors.ApiConnectionError) as caught:
+    with pytest.raises(apierrors.ApiConnectionError) as caught:
         h.call()
     assert "DATAROBOT_SSL_VERIFY" in str(caught.value)
     assert h.outcomes() == ["tls_error"]
@@ -203,7 +203,7 @@ def test_tls_failures_are_not_retried_and_point_at_ssl_settings() -> None:
 
 def test_a_retry_after_beyond_the_time_budget_fails_at_once() -> None:
     h = Harness(response(429, {"message": "slow down"}, headers={"Retry-After": "3600"}))
-    with pytest.raises(errors.RateLimitedError) as caught:
+    with pytest.raises(apierrors.RateLimitedError) as caught:
         h.call()
     assert caught.value.retry_after == 3600
     assert "asked to wait 3600s more" in str(caught.value)
@@ -218,7 +218,7 @@ def test_the_total_time_budget_bounds_the_backoff() -> None:
         backoff_max=100.0,
         max_retry_time=10.0,
     )
-    with pytest.raises(errors.ServerError):
+    with pytest.raises(apierrors.ServerError):
         h.call()
     assert sum(h.sleeps) <= 10.0
 
@@ -282,7 +282,7 @@ def test_links_to_another_origin_are_rebased_on_our_endpoint(url: str, expected:
 
 def test_a_link_outside_the_api_is_refused() -> None:
     http = Transport(_settings(), session=FakeSession.of())  # type: ignore[arg-type]
-    with pytest.raises(errors.UnexpectedResponseError):
+    with pytest.raises(apierrors.UnexpectedResponseError):
         http.own_url("https://evil.example.com/login")
 
 
@@ -295,7 +295,7 @@ def test_the_token_is_in_no_error_message() -> None:
     ]
     for failure in failures:
         h = Harness(failure, max_retries=0)
-        with pytest.raises(errors.ApiError) as caught:
+        with pytest.raises(apierrors.ApiError) as caught:
             h.call("POST")
         assert TOKEN not in str(caught.value)
         assert TOKEN not in repr(caught.value.__dict__)

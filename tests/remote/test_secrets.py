@@ -17,7 +17,7 @@ import structlog
 from structlog.testing import capture_logs
 
 from controller import logs
-from controller.remote import DataRobotClient, errors, read_snapshot
+from controller.remote import DataRobotClient, apierrors, read_snapshot
 from emulator.server import EmulatorServer
 from tests.fixtures.remote import fast_settings, model_fields, set_faults, write_files
 
@@ -64,7 +64,7 @@ def _exercise(client: DataRobotClient, emulator: EmulatorServer, tmp_path: Path)
     for call in calls:
         try:
             call()
-        except errors.ApiError as exc:
+        except apierrors.ApiError as exc:
             seen.extend([str(exc), repr(exc), repr(vars(exc))])
     return seen
 
@@ -82,7 +82,7 @@ def test_the_token_appears_in_no_error_log_or_output(
         texts = _exercise(client, emulator, tmp_path)
         texts.append(repr(client) + repr(client.settings) + repr(client.http.session.auth))
     with DataRobotClient(fast_settings(emulator, token=WRONG_TOKEN)) as stranger:
-        with pytest.raises(errors.UnauthorizedError) as caught:
+        with pytest.raises(apierrors.UnauthorizedError) as caught:
             stranger.list_models()
         texts.append(str(caught.value))
         logging.getLogger("dr-gitops-test").warning("settings: %r", stranger.settings)

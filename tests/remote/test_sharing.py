@@ -9,7 +9,7 @@ import pytest
 
 from controller.model.live import LiveGrant
 from controller.model.plans import GrantChange
-from controller.remote import DataRobotClient, RequestCounter, errors
+from controller.remote import DataRobotClient, RequestCounter, apierrors
 from controller.remote.sharing import job_role_entry, model_access_entry
 from controller.settings import ApiSettings
 from emulator.server import EmulatorServer
@@ -62,13 +62,13 @@ def test_model_access_is_granted_changed_and_revoked_from_grant_changes(
 
 def test_revoking_the_last_owner_is_a_conflict(dr_client: DataRobotClient) -> None:
     model = dr_client.create_model(model_fields("guarded"))
-    with pytest.raises(errors.ConflictError, match="409"):
+    with pytest.raises(apierrors.ConflictError, match="409"):
         dr_client.update_model_access(model.id, [GrantChange("user", BOT, "OWNER", None)])
 
 
 def test_granting_an_unknown_user_is_a_validation_error(dr_client: DataRobotClient) -> None:
     model = dr_client.create_model(model_fields("stranger"))
-    with pytest.raises(errors.ValidationError):
+    with pytest.raises(apierrors.ValidationError):
         dr_client.update_model_access(
             model.id, [GrantChange("user", "nobody@nowhere", None, "USER")]
         )
@@ -134,9 +134,9 @@ def test_sharing_lists_are_read_across_pages(emulator: EmulatorServer) -> None:
 
 
 def test_sharing_of_a_missing_object_is_not_found(dr_client: DataRobotClient) -> None:
-    with pytest.raises(errors.NotFoundError):
+    with pytest.raises(apierrors.NotFoundError):
         dr_client.get_model_access("0" * 24)
-    with pytest.raises(errors.NotFoundError):
+    with pytest.raises(apierrors.NotFoundError):
         dr_client.get_job_roles("0" * 24)
 
 

@@ -15,7 +15,7 @@ from controller.model.plans import GrantChange
 from controller.remote import (
     DataRobotClient,
     RequestCounter,
-    errors,
+    apierrors,
     pages,
     read_sharing,
     read_snapshot,
@@ -174,7 +174,7 @@ def test_sharing_reads_run_side_by_side_up_to_the_bound(
 def test_a_failed_sharing_read_is_raised(
     dr_client: DataRobotClient, populated: dict[str, list[str]]
 ) -> None:
-    with pytest.raises(errors.NotFoundError):
+    with pytest.raises(apierrors.NotFoundError):
         read_sharing(dr_client, [*populated["models"], "0" * 24], [], concurrency=4)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from controller.model.live import LiveModel
 from controller.model.values import GitModelVersion
-from controller.remote import DataRobotClient, FileUpload, RequestCounter, errors
+from controller.remote import DataRobotClient, FileUpload, RequestCounter, apierrors
 from emulator.server import EmulatorServer
 from tests.fixtures.remote import ENVIRONMENT_ID, model_fields, set_faults, write_files
 
@@ -188,5 +188,5 @@ def test_a_multipart_version_create_is_resent_after_429_with_its_files(
 
 
 def test_a_missing_model_is_not_found_for_version_calls(dr_client: DataRobotClient) -> None:
-    with pytest.raises(errors.NotFoundError):
+    with pytest.raises(apierrors.NotFoundError):
         dr_client.list_versions("0" * 24)
