@@ -3,7 +3,8 @@ production pinned; promotion is a pull request that moves the pin (issue 18)."""
 
 from __future__ import annotations
 
-from controller.engine.render import headline, render_markdown
+from controller.engine.descriptions import headline
+from controller.engine.render import render_markdown
 from controller.model.plans import ActionKind
 from tests.delivery.helpers import edit_deployment, served, start
 from tests.fixtures.workspace import Workspace

@@ -20,8 +20,8 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
+from controller.engine.descriptions import detail_lines
 from controller.engine.render import (
-    detail_lines,
     markdown_text,
     render_markdown,
     render_text,

@@ -15,11 +15,11 @@ The manifests are paired with live objects once, by
 
 Adding an action kind (a dependency build, a model test, a registration...):
 
-1. a member of ``ActionKind`` (its summary group beside it, its symbol and headline in
-   ``controller.engine.render``) and a frozen parameter class in
-   :mod:`controller.model.params` (with ``to_json``/``from_json``, and ``masked`` when it
-   holds values a plan must not show), listed in ``PARAMS_BY_KIND``; its JSON goes into
-   ``schemas/plan.schema.json``;
+1. a member of ``ActionKind`` (its summary group beside it, its symbol in
+   ``controller.engine.render``, its headline in ``controller.engine.descriptions``) and a
+   frozen parameter class in :mod:`controller.model.params` (with ``to_json``/``from_json``,
+   and ``masked`` when it holds values a plan must not show), listed in ``PARAMS_BY_KIND``;
+   its JSON goes into ``schemas/plan.schema.json``;
 2. one planner module here that returns the kind's actions, called from the module of the
    object it belongs to (or from ``planner`` for a kind of its own);
 3. one handler in the applier (``controller.engine.applier``), listed in its handler table.
