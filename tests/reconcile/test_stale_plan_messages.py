@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controller.engine.reconciling import stale_entries
+from controller.engine.saved_plans import stale_entries
 from controller.model.plans import BasisEntry
 from tests.fixtures.workspace import Workspace
 
