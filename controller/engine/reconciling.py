@@ -35,7 +35,8 @@ from controller.manifests import load_desired_state
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
-from controller.model.plans import BasisEntry, Plan, first_difference
+from controller.model.plan_json import first_difference
+from controller.model.plans import BasisEntry, Plan
 from controller.model.values import GitModelVersion, valid_ref_name
 from controller.remote import (
     ApiError,
