@@ -58,7 +58,8 @@ from controller.engine import reconciling
 from controller.engine.evidence import EvidenceGatherer
 from controller.engine.reconciling import Engine, Planned
 from controller.engine.render import render_markdown, render_text
-from controller.model.plans import ActionKind, plan_to_json
+from controller.model.plan_json import plan_to_json
+from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
 from controller.settings import ApiSettings, EngineSettings, GitSettings
 from controller.sources import open_source

@@ -30,7 +30,8 @@ from controller.cli.sessions import use_color
 from controller.engine.outcomes import ApplyResult, Outcome, Reporter
 from controller.engine.render import render_result, render_text
 from controller.errors import ConfigError
-from controller.model.plans import Plan, plan_to_json
+from controller.model.plan_json import plan_to_json
+from controller.model.plans import Plan
 from controller.service.apply_lock import ApplyLocking
 from controller.service.locks import LockWait
 from controller.service.orchestrator import Moment, Orchestrator, Reconciled, open_session

@@ -11,7 +11,8 @@ from controller.cli.sessions import session, use_color
 from controller.engine.reconciling import relevant_dirty_paths
 from controller.engine.render import render_markdown, render_text
 from controller.errors import PlanError
-from controller.model.plans import MARKDOWN_PART_BREAK, plan_to_json
+from controller.model.plan_json import plan_to_json
+from controller.model.plans import MARKDOWN_PART_BREAK
 
 
 def run_plan(args: argparse.Namespace) -> int:

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from controller.errors import ConfigError, PlanError
-from controller.model.plans import Plan, plan_from_json, plan_to_json
+from controller.model.plan_json import plan_from_json, plan_to_json
+from controller.model.plans import Plan
 
 
 def save_plan(plan: Plan, path: Path) -> None:

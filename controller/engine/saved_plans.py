@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from controller.errors import PlanError
-from controller.model.plans import BasisEntry, Plan, first_difference
+from controller.model.plan_json import first_difference
+from controller.model.plans import BasisEntry, Plan
 from controller.model.values import GitModelVersion, valid_ref_name
 
 

@@ -11,13 +11,12 @@ from jsonschema import Draft202012Validator
 from controller.engine.render import render_markdown, render_text
 from controller.model.desired import ResourceKey
 from controller.model.params import DeliveryParams
+from controller.model.plan_json import plan_from_json, plan_to_json
 from controller.model.plans import (
     Action,
     ActionKind,
     FieldChange,
     Plan,
-    plan_from_json,
-    plan_to_json,
 )
 from controller.model.values import Fields
 

@@ -20,13 +20,11 @@ from controller.model.params import (
     VersionCreate,
     VersionMethod,
 )
+from controller.model.plan_json import first_difference, plan_from_json, plan_to_json
 from controller.model.plans import (
     Action,
     ActionKind,
     Plan,
-    first_difference,
-    plan_from_json,
-    plan_to_json,
 )
 from controller.model.secrets import MASK
 from tests.engine import builders as b

@@ -50,7 +50,7 @@ from controller.manifests import ManifestError, load_desired_state
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot
-from controller.model.plans import plan_to_json
+from controller.model.plan_json import plan_to_json
 from controller.model.values import GitModelVersion
 from controller.remote.decoders import (
     job_from_api,

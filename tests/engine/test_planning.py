@@ -18,7 +18,8 @@ from controller.model.params import (
     VersionMethod,
     VersionRef,
 )
-from controller.model.plans import ActionKind, FileChangeKind, plan_from_json, plan_to_json
+from controller.model.plan_json import plan_from_json, plan_to_json
+from controller.model.plans import ActionKind, FileChangeKind
 from tests.engine import builders as b
 
 NO_CHANGE = ContentEvidence(changed_repo_paths=frozenset())

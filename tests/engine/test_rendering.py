@@ -12,7 +12,8 @@ from controller.engine.render import render_markdown, render_text
 from controller.model.desired import SharingGrant
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot
-from controller.model.plans import MARKDOWN_MARKER, plan_to_json
+from controller.model.plan_json import plan_to_json
+from controller.model.plans import MARKDOWN_MARKER
 from tests.engine import builders as b
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
