@@ -14,12 +14,20 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import Any
 
+from controller.engine.chains import (
+    Chain,
+    action_params,
+    deleted_items,
+    plan_chains,
+    runtime_values,
+    version_number,
+)
 from controller.engine.deployer import DELIVERY_HANDLERS, Deployer, GateFailures
 from controller.engine.gatekeeper import Gatekeeper, GatePending, GateSteps
 from controller.engine.outcomes import ActionResult, ApplyResult, LoggingReporter, Outcome, Reporter
@@ -28,11 +36,9 @@ from controller.logs import get_logger
 from controller.model.identity import Stamp, items_digest, read_stamp, stamped
 from controller.model.live import LiveJob, LiveVersion
 from controller.model.params import (
-    ActionParams,
     JobWrite,
     ModelAdopt,
     ModelCreate,
-    ParameterValue,
     VersionCreate,
     VersionMetadata,
     VersionMethod,
@@ -48,16 +54,6 @@ from controller.remote import (
 )
 
 log = get_logger(__name__)
-P = TypeVar("P", bound=ActionParams)
-
-
-@dataclass
-class _Chain:
-    """The actions of one manifest, and what earlier ones learnt (the object's ID)."""
-
-    actions: list[Action]
-    object_id: str | None = None
-    results: list[ActionResult] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -93,7 +89,7 @@ class Applier:
         self._gates = GateSteps(Gatekeeper(remote, stop=self._stop, wait=settings.wait_for_gates))
 
     def apply(self, plan: Plan) -> ApplyResult:
-        chains, deletions = _chains(plan.actions)
+        chains, deletions = plan_chains(plan.actions)
         # Deployments serve what the model chains register: they run once those are done.
         deployments = [c for c in chains if c.actions[0].key.kind == "Deployment"]
         chains = [c for c in chains if c.actions[0].key.kind != "Deployment"]
@@ -120,7 +116,7 @@ class Applier:
         stopped = self._stop.is_set() and len(results) < len(plan.actions)
         return ApplyResult(tuple(results), stopped=stopped, gates=self._gates.results())
 
-    def _run_chain(self, chain: _Chain) -> None:
+    def _run_chain(self, chain: Chain) -> None:
         for index, action in enumerate(chain.actions):
             if self._stop.is_set():
                 return
@@ -131,7 +127,7 @@ class Applier:
                     chain.results.append(ActionResult(rest, Outcome.SKIPPED, result.skips()))
                 return
 
-    def _run_action(self, chain: _Chain, action: Action) -> ActionResult:
+    def _run_action(self, chain: Chain, action: Action) -> ActionResult:
         self._reporter.started(action)
         started = time.monotonic()
         if action.kind is ActionKind.BLOCKED:
@@ -152,7 +148,7 @@ class Applier:
         self._reporter.finished(result)
         return result
 
-    def _dispatch(self, chain: _Chain, action: Action) -> tuple[str, str]:
+    def _dispatch(self, chain: Chain, action: Action) -> tuple[str, str]:
         delivery = DELIVERY_HANDLERS.get(action.kind)
         if delivery is not None:
             return delivery(self._deployer, chain.object_id or action.target_id, action)
@@ -162,7 +158,7 @@ class Applier:
     # --- models ---------------------------------------------------------------------------
 
     def _create_model(self, _: str | None, action: Action) -> tuple[str, str]:
-        body = _params(action, ModelCreate).body.to_dict()
+        body = action_params(action, ModelCreate).body.to_dict()
         try:
             created = self._remote.create_model(body, git_model_version=self._revision)
         except (OutcomeUnknownError, ValidationError) as exc:
@@ -185,7 +181,7 @@ class Applier:
         body: dict[str, Any] = {
             c.field: c.new for c in action.fields if not c.field.startswith("gitModelVersion.")
         }
-        adopt = _params(action, ModelAdopt) if action.kind is ActionKind.ADOPT_MODEL else None
+        adopt = action_params(action, ModelAdopt) if action.kind is ActionKind.ADOPT_MODEL else None
         if adopt is not None:
             desired = body.get("description", adopt.description)
             stamp = Stamp(self._settings.namespace, action.key.name)
@@ -202,14 +198,14 @@ class Applier:
 
     def _create_version(self, model_id: str | None, action: Action) -> tuple[str, str]:
         assert model_id
-        params = _params(action, VersionCreate)
+        params = action_params(action, VersionCreate)
         settings = {k: v for k, v in params.settings.items() if v is not None}
         description = settings.pop("description", None)  # only the metadata PATCH sets it
         base = params.base.label if params.base else None
         common: dict[str, Any] = {
             "is_major_update": params.major,
             "settings": settings,
-            "runtime_parameter_values": _runtime_values(params.runtime_values),
+            "runtime_parameter_values": runtime_values(params.runtime_values),
             "git_model_version": self._revision,
         }
         if model_id not in self._created:
@@ -229,7 +225,7 @@ class Applier:
                 version = self._remote.create_version_from_latest(
                     model_id,
                     files=self._uploads(action),
-                    files_to_delete=_deleted_items(action),
+                    files_to_delete=deleted_items(action),
                     **common,
                 )
             else:
@@ -253,7 +249,7 @@ class Applier:
         superseded by hand since, does not count)."""
         if not self._commit:
             return None
-        base = _version_number(base_label)
+        base = version_number(base_label)
         versions = self._remote.list_versions(model_id, main_branch_commit_sha=self._commit)
         return next((v for v in versions if (v.major, v.minor) > base), None)
 
@@ -270,7 +266,7 @@ class Applier:
 
     def _update_version_metadata(self, model_id: str | None, action: Action) -> tuple[str, str]:
         assert model_id
-        version = _params(action, VersionMetadata).version
+        version = action_params(action, VersionMetadata).version
         changes = {c.field: c.new for c in action.fields}
         required = changes.get("requiredMetadataValues")
         self._remote.update_version_metadata(
@@ -297,12 +293,12 @@ class Applier:
     # --- jobs -----------------------------------------------------------------------------
 
     def _create_job(self, _: str | None, action: Action) -> tuple[str, str]:
-        params = _params(action, JobWrite)
+        params = action_params(action, JobWrite)
         body = params.body.to_dict()
         description = str(body.get("description") or "")
         stamp = Stamp(self._settings.namespace, action.key.name, self._commit)
         body["description"] = stamped(description, stamp)
-        values = _runtime_values(params.runtime_values)
+        values = runtime_values(params.runtime_values)
         existing = self._find_job(action.key.name)
         if existing is not None:
             # Made by an earlier run that died before it knew: finish it instead.
@@ -336,10 +332,10 @@ class Applier:
         body = {
             c.field: c.new for c in action.fields if c.field not in ("entryPoint", "description")
         }
-        params = _params(action, JobWrite)
-        values = _runtime_values(params.runtime_values) if action.runtime else None
+        params = action_params(action, JobWrite)
+        values = runtime_values(params.runtime_values) if action.runtime else None
         uploads = self._uploads(action)
-        deleted = _deleted_items(action)
+        deleted = deleted_items(action)
         description = str(params.body.get("description") or "")
         if uploads or deleted:
             # New items get new IDs, which the stamp records: it can only follow.
@@ -374,7 +370,7 @@ class Applier:
             self._settings.namespace, action.key.name, self._commit, items_digest(by_path.values())
         )
         wanted: dict[str, Any] = {"description": stamped(description, stamp)}
-        entry = _params(action, JobWrite).entry_point
+        entry = action_params(action, JobWrite).entry_point
         if entry:
             if entry not in by_path:
                 raise PlanError(
@@ -409,42 +405,6 @@ class Applier:
             call()
         except OutcomeUnknownError:
             call()
-
-
-def _params(action: Action, kind: type[P]) -> P:
-    """The action's parameters, of the type its kind carries (``PARAMS_BY_KIND``)."""
-    if not isinstance(action.params, kind):  # never from a plan: actions check their params
-        raise PlanError(f"{action.key}: a {action.kind.value} action without its parameters")
-    return action.params
-
-
-def _runtime_values(values: tuple[ParameterValue, ...]) -> list[dict[str, Json]] | None:
-    """The ``runtimeParameterValues`` list to send, if there are any."""
-    return [v.to_api() for v in values] or None
-
-
-def _version_number(label: str | None) -> tuple[int, int]:
-    """``(major, minor)`` of a label like ``"1.2"``; ``(-1, -1)`` when there is none."""
-    major, _, minor = str(label or "").partition(".")
-    try:
-        return int(major), int(minor or 0)
-    except ValueError:
-        return (-1, -1)
-
-
-def _deleted_items(action: Action) -> list[str]:
-    return [f.item_id for f in action.files if f.change is FileChangeKind.DELETE and f.item_id]
-
-
-def _chains(actions: Sequence[Action]) -> tuple[list[_Chain], list[_Chain]]:
-    by_key: dict[object, _Chain] = {}
-    deletions: list[_Chain] = []
-    for action in actions:
-        if action.kind.is_deletion:
-            deletions.append(_Chain([action]))
-        else:
-            by_key.setdefault(action.key, _Chain([])).actions.append(action)
-    return list(by_key.values()), deletions
 
 
 _Handler = Callable[[Applier, str | None, Action], tuple[str, str]]
