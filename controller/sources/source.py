@@ -3,9 +3,10 @@
 The engine asks, per distinct recorded commit, whether it is known and an ancestor of the
 checkout, and which paths changed since; and, for the content fallback, the blob SHA-1 of
 every file at a commit. Every answer is cached, so asking for 1,000 models recorded at the
-same commit costs what asking once does. Missing commits are fetched (a shallow clone is
-deepened first) before an answer of "unknown" is given; nothing here raises for a commit
-that cannot be found.
+same commit costs what asking once does. Presence and ancestry are the
+:class:`~controller.sources.commit_graph.CommitGraph`'s: missing commits are fetched (a
+shallow clone is deepened first) before an answer of "unknown" is given; nothing here raises
+for a commit that cannot be found.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 from controller import logs
 from controller.errors import ConfigError
@@ -38,13 +38,13 @@ from controller.sources.changes import (
 )
 from controller.sources.checkouts import Checkout, read_commits, read_objects
 from controller.sources.ci import CiFacts
+from controller.sources.commit_graph import CommitGraph
 from controller.sources.commits import CommitInfo, is_full_sha
 from controller.sources.git_model_versions import git_model_version
 from controller.sources.gitrunner import GitResult, GitRunner
 from controller.sources.remotes import derive_namespace, display_url
 
 log = logs.get_logger(__name__)
-Ancestry = Literal["yes", "no", "missing"]
 
 
 class GitSource:
@@ -69,18 +69,20 @@ class GitSource:
         self.checkout = checkout
         self._runner = runner
         self._git_dir = git_dir
-        self._common_dir = common_dir
-        self._remote = remote if settings.fetch_missing_commits else None
         self._settings = settings
         self._given = settings
         self.repository = RepositorySettings()
         self._manifests_path = ""
         self._lock_file = lock
         self._mutex = threading.RLock()
-        self._present: set[str] = {checkout.sha}
-        self._unavailable: set[str] = set()
-        self._deepened = False
-        self._ancestry: dict[tuple[str, str], Ancestry] = {}
+        self._graph = CommitGraph(
+            runner=runner,
+            git_dir=git_dir,
+            common_dir=common_dir,
+            head=checkout.sha,
+            remote=remote if settings.fetch_missing_commits else None,
+            settings=settings,
+        )
         self._diffs: dict[tuple[str, str], Changes] = {}
         self._trees: dict[str, Mapping[str, str]] = {}
         self._tree_paths: dict[str, tuple[str, ...]] = {}
@@ -180,7 +182,7 @@ class GitSource:
         with self._mutex:
             if is_full_sha(rev):
                 self.prefetch([rev])
-                if rev not in self._present:
+                if rev not in self._graph.present:
                     return None
             return read_commits(self._runner, self._git_dir, [rev])[0]
 
@@ -188,24 +190,19 @@ class GitSource:
         """True when the commit is in the local repository, after fetching it if needed."""
         with self._mutex:
             self.prefetch([sha])
-            return sha in self._present
+            return sha in self._graph.present
 
     def prefetch(self, shas: Iterable[str]) -> None:
         """Make the given commits present, with one presence check for all of them and at
         most two fetches (deepen a shallow clone, then fetch the rest by SHA)."""
         with self._mutex:
-            wanted = sorted({s for s in shas if s not in self._present} - self._unavailable)
-            if not wanted:
-                return
-            missing = self._check_present(wanted)
-            if missing and self._remote is not None:
-                missing = self._fetch_missing(missing)
-            self._unavailable.update(missing)
+            self._graph.prefetch(shas)
 
     def is_ancestor(self, ancestor: str, descendant: str | None = None) -> bool:
         """True when ``ancestor`` is reachable from ``descendant`` (default: the checkout).
         False when it is not, or when either commit cannot be found."""
-        return self._ancestry_of(ancestor, descendant or self.checkout.sha) == "yes"
+        with self._mutex:
+            return self._graph.ancestry_of(ancestor, descendant or self.checkout.sha) == "yes"
 
     # -- changes and contents ----------------------------------------------------------
 
@@ -229,7 +226,7 @@ class GitSource:
         head = head or self.checkout.sha
         with self._mutex:
             if require_ancestor:
-                ancestry = self._ancestry_of(base, head)
+                ancestry = self._graph.ancestry_of(base, head)
                 if ancestry != "yes":
                     reason = (
                         f"commit {base[:12]} is not an ancestor of {head[:12]} (history rewritten?)"
@@ -254,9 +251,12 @@ class GitSource:
         wanted = sorted(set(bases))
         with self._mutex:
             self.prefetch(wanted)
-            present = [b for b in wanted if b in self._present and (b, head) not in self._ancestry]
+            graph = self._graph
+            present = [
+                b for b in wanted if b in graph.present and graph.cached_ancestry(b, head) is None
+            ]
             if len(present) > 2:
-                self._walk_ancestry(present, head)
+                graph.walk_ancestry(present, head)
             answers = {
                 b: self.changed_paths(b, head, require_ancestor=True)
                 for b in wanted
@@ -270,22 +270,7 @@ class GitSource:
 
     def _diff_due(self, base: str, head: str) -> bool:
         """A diff still to compute for an ancestor ``base`` of ``head``."""
-        return self._ancestry.get((base, head)) == "yes" and (base, head) not in self._diffs
-
-    def _walk_ancestry(self, bases: list[str], head: str) -> None:
-        infos = read_commits(self._runner, self._git_dir, bases)
-        dates = [i.authored_at for i in infos if i is not None]
-        if not dates:
-            return
-        # Committer dates are never older than author dates, so walking back to a day before
-        # the oldest author date reaches every ancestor among them (clock skew aside: a commit
-        # the walk misses is checked alone by changed_paths).
-        since = int((min(dates) - timedelta(days=1)).timestamp())
-        walked = self._git("rev-list", f"--max-age={since}", head).stdout.decode("ascii").split()
-        reachable = set(walked)
-        for base in bases:
-            if base in reachable:
-                self._ancestry[(base, head)] = "yes"
+        return self._graph.cached_ancestry(base, head) == "yes" and (base, head) not in self._diffs
 
     def _diff_many(self, bases: list[str], head: str) -> None:
         # "HEAD BASE" reads as commit HEAD with parent BASE: a diff from BASE to HEAD. With
@@ -295,7 +280,7 @@ class GitSource:
         result = self._git(*args, "--format=%H %P", input=lines)
         for base, output in split_diff_blocks(result.stdout, head).items():
             self._diffs[(base, head)] = parse_raw_diff(output, base, head)
-        self._present.update(bases)
+        self._graph.present.update(bases)
 
     def ignored(self, folders: Iterable[str]) -> tuple[str, ...]:
         """Paths under ``folders`` that git ignores and does not track (a folder ends in
@@ -357,54 +342,25 @@ class GitSource:
     def _git(self, *args: str, **options: Any) -> GitResult:
         return self._runner.run(f"--git-dir={self._git_dir}", *args, **options)
 
-    def _is_shallow(self) -> bool:
-        return (self._common_dir / "shallow").exists()
-
-    def _ancestry_of(self, ancestor: str, descendant: str) -> Ancestry:
-        key = (ancestor, descendant)
-        with self._mutex:
-            if ancestor == descendant and ancestor in self._present:
-                return "yes"
-            if key not in self._ancestry:
-                self._ancestry[key] = self._ask_ancestry(ancestor, descendant)
-            return self._ancestry[key]
-
-    def _ask_ancestry(self, ancestor: str, descendant: str) -> Ancestry:
-        for attempt in range(2):
-            result = self._git("merge-base", "--is-ancestor", ancestor, descendant, ok=(0, 1, 128))
-            if result.returncode == 0:
-                self._present.update((ancestor, descendant))
-                return "yes"
-            if result.returncode == 128:
-                self.prefetch([ancestor, descendant])
-                if {ancestor, descendant} & self._unavailable:
-                    return "missing"
-            elif attempt == 0 and self._can_deepen():
-                # In a shallow clone the path between them may simply not be here yet.
-                self._deepen()
-            else:
-                return "no"
-        return "no"
-
     def _diff(self, base: str, head: str) -> Changes:
         key = (base, head)
         if key in self._diffs:
             return self._diffs[key]
-        if base == head and base in self._present:  # nothing changed since the last apply
+        if base == head and base in self._graph.present:  # nothing changed since the last apply
             self._diffs[key] = ChangedPaths(base, head, ())
             return self._diffs[key]
         args = ("diff-tree", "-r", "-z", "--no-renames", "--raw", base, head)
         result = self._git(*args, ok=(0, 128))
         if result.returncode == 128:
             self.prefetch([base, head])
-            if {base, head} & self._unavailable:
+            if {base, head} & self._graph.unavailable:
                 answer: Changes = UnknownChanges(
                     base, head, f"commit {base[:12]} was not found, even after fetching"
                 )
                 self._diffs[key] = answer
                 return answer
             result = self._git(*args)
-        self._present.update(key)
+        self._graph.present.update(key)
         answer = parse_raw_diff(result.stdout, base, head)
         self._diffs[key] = answer
         log.debug("git_changed_paths", base=base, head=head, changes=len(answer.changes))
@@ -424,59 +380,3 @@ class GitSource:
             if len(fields) == 3 and fields[1] == b"blob":
                 blobs[path.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
         return MappingProxyType(blobs)
-
-    def _check_present(self, shas: list[str]) -> list[str]:
-        entries = read_objects(self._runner, self._git_dir, [f"{s}^{{commit}}" for s in shas])
-        missing = []
-        for sha, entry in zip(shas, entries, strict=True):
-            if entry.sha:
-                self._present.add(sha)
-            else:
-                missing.append(sha)
-        return missing
-
-    def _fetch_missing(self, missing: list[str]) -> list[str]:
-        if self._can_deepen():
-            self._deepen()
-            missing = self._check_present(missing)
-        fetchable = [s for s in missing if is_full_sha(s)]
-        if fetchable:
-            depth = ("--depth=1",) if self._is_shallow() else ()
-            if self._fetch(depth, fetchable, purpose="fetching recorded commits"):
-                missing = self._check_present(missing)
-        return missing
-
-    def _can_deepen(self) -> bool:
-        return self._remote is not None and not self._deepened and self._is_shallow()
-
-    def _deepen(self) -> None:
-        self._deepened = True
-        self._fetch(
-            (f"--deepen={self._settings.fetch_deepen}",),
-            [self.checkout.sha],
-            purpose="deepening the shallow clone",
-        )
-
-    def _fetch(self, options: tuple[str, ...], refspecs: list[str], *, purpose: str) -> bool:
-        """Fetch from the remote; a failure is logged (scrubbed) and answered with False,
-        because a missing commit only means "compare contents instead"."""
-        assert self._remote is not None  # callers check
-        result = self._git(
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--no-auto-gc",
-            *options,
-            self._remote,
-            *refspecs,
-            ok=(0, 1, 128),
-            timeout=self._settings.network_timeout_seconds,
-        )
-        if result.returncode != 0:
-            log.warning(
-                "git_fetch_failed",
-                purpose=purpose,
-                error=self._runner.failure(result, purpose),
-            )
-        return result.returncode == 0
