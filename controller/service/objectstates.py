@@ -16,6 +16,11 @@ apply, from each action's outcome:
 ``orphaned``    owned by the namespace, but no manifest declares it
 ==============  ===============================================================
 
+A custom model whose manifest asks for a test (``spec.version.test``) also gets its last
+test result: ``passed``, ``failed`` or ``pending`` from the run's test action when it ran one,
+otherwise from the snapshot's newest test of the newest version (``none``: not tested yet).
+Objects without a test have no result (``None``).
+
 After a run that wrote, the objects are read again (two list requests) so that the page
 shows the newest version and commit, not the ones the plan started from.
 """
@@ -38,7 +43,9 @@ class ObjectState:
     """One managed object for the status page (no secrets: names, IDs, labels, commits).
 
     ``commit_url`` is the newest version's ``gitModelVersion.commitUrl`` when it has one;
-    ``actions`` the plan's action kinds for it; ``reason`` why it is not in sync.
+    ``actions`` the plan's action kinds for it; ``reason`` why it is not in sync;
+    ``test_result`` the last test of a model whose manifest asks for one (``passed``,
+    ``failed``, ``pending`` or ``none``; ``None`` when it asks for no test).
     """
 
     kind: str
@@ -52,6 +59,10 @@ class ObjectState:
     updated: str | None = None
     actions: tuple[str, ...] = ()
     reason: str | None = None
+    test_result: str | None = None
+
+
+TEST_RESULTS = ("passed", "failed", "pending", "none")
 
 
 def planned_objects(planned: Planned, revision: str) -> tuple[ObjectState, ...]:
@@ -59,7 +70,11 @@ def planned_objects(planned: Planned, revision: str) -> tuple[ObjectState, ...]:
     from controller.engine.statuses import planned_statuses
 
     report = planned_statuses(planned.plan, planned.desired, planned.snapshot, revision=revision)
-    return tuple(_state(o, str(o.state), _commit_urls(planned)) for o in report.objects)
+    tests = _test_results(planned, None, report.objects)
+    return tuple(
+        _state(o, str(o.state), _commit_urls(planned), tests.get((o.kind, o.name)))
+        for o in report.objects
+    )
 
 
 def applied_objects(
@@ -82,6 +97,7 @@ def applied_objects(
         outcomes.setdefault((r.action.key.kind, r.action.key.name), set()).add(r.outcome)
     fresh = {(o.kind, o.name): o for o in refreshed.objects} if refreshed is not None else {}
     urls = _commit_urls(planned)
+    tests = _test_results(planned, result, report.objects)
     states = []
     for status in report.objects:
         key = (status.kind, status.name)
@@ -102,7 +118,7 @@ def applied_objects(
             )
         elif refreshed is not None and seen == {Outcome.DONE} and status.id is not None:
             continue  # it existed, every action on it was done, and it is gone: pruned
-        states.append(_state(status, state, urls))
+        states.append(_state(status, state, urls, tests.get(key)))
     return tuple(states)
 
 
@@ -127,7 +143,63 @@ def _commit_urls(planned: Planned) -> dict[str, tuple[str, str]]:
     return urls
 
 
-def _state(status: ObjectStatus, state: str, urls: dict[str, tuple[str, str]]) -> ObjectState:
+def _test_results(
+    planned: Planned, result: ApplyResult | None, statuses: tuple[ObjectStatus, ...]
+) -> dict[tuple[str, str], str]:
+    """(kind, name) → the last test result of each model whose manifest asks for a test:
+    the run's own test when it carried one out or left one running, else the newest test
+    of the newest version in the snapshot the plan was made from."""
+    from controller.engine.outcomes import Outcome
+    from controller.model.gates import FAILED_TEST, PASSED_TEST, RUNNING_TEST
+    from controller.model.plans import ActionKind
+
+    ran: dict[tuple[str, str], str] = {}
+    for r in result.results if result is not None else ():
+        if r.action.kind is not ActionKind.TEST_VERSION:
+            continue
+        key = (r.action.key.kind, r.action.key.name)
+        if r.outcome is Outcome.PENDING:
+            ran[key] = "pending"
+        elif r.outcome is Outcome.DONE:
+            passed = result is not None and result.gate_passed(str(r.action.key)) is not None
+            ran[key] = "passed" if passed else "failed"
+        elif r.outcome is Outcome.FAILED:
+            ran[key] = "failed"
+    models = {m.id: m for m in planned.snapshot.models}
+    ids = {(o.kind, o.name): o.id for o in statuses}
+    found: dict[tuple[str, str], str] = {}
+    for model in planned.desired.models:
+        gates = model.version.gates if model.version is not None else None
+        if gates is None or gates.test is None:
+            continue
+        key = (model.key.kind, model.key.name)
+        if key in ran:
+            found[key] = ran[key]
+            continue
+        live = models.get(ids.get(key) or "")
+        latest = live.latest_version if live is not None else None
+        state = planned.snapshot.model_gates.get(live.id) if live is not None else None
+        tests = state.tests if state is not None and latest is not None else ()
+        newest = next((t for t in tests if latest and t.version_id == latest.id), None)
+        if newest is None:
+            found[key] = "none"
+        elif newest.overall_status in RUNNING_TEST:
+            found[key] = "pending"
+        elif newest.overall_status in PASSED_TEST:
+            found[key] = "passed"
+        elif newest.overall_status in FAILED_TEST:
+            found[key] = "failed"
+        else:
+            found[key] = "none"  # canceled or aborted: not tested to an end
+    return found
+
+
+def _state(
+    status: ObjectStatus,
+    state: str,
+    urls: dict[str, tuple[str, str]],
+    test_result: str | None = None,
+) -> ObjectState:
     sha, url = urls.get(status.id or "", ("", ""))
     if url and status.commit != sha:
         # Read again after a new version: its URL is the same template at the new commit.
@@ -144,4 +216,5 @@ def _state(status: ObjectStatus, state: str, urls: dict[str, tuple[str, str]]) -
         updated=status.updated,
         actions=status.actions,
         reason=None if state == "in-sync" else status.reason,
+        test_result=test_result,
     )

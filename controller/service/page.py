@@ -190,6 +190,7 @@ def _object(item: ObjectState, web_url: str | None) -> dict[str, Any]:
         "state_label": _STATE_LABELS.get(item.state, item.state),
         "reason": item.reason,
         "actions": ", ".join(item.actions),
+        "test_result": item.test_result,
     }
 
 

@@ -8,6 +8,8 @@ import html
 import re
 from typing import Any
 
+import requests
+
 from controller.service.history import RunRecord
 from controller.service.objectstates import ObjectState
 from controller.service.operations import OperationsSettings
@@ -16,6 +18,7 @@ from controller.service.runs import ActionCounts, GateReport, RunOutcome
 from tests.fixtures.statuspage import object_states, parsed
 from tests.fixtures.workspace import NAMESPACE, Workspace
 
+DATASET = "6600000000000000000000d3"
 HOSTILE_NAME = '<script>alert("pr")</script>'
 HOSTILE_DESCRIPTION = '"><img src=x onerror=alert(1)>'
 
@@ -191,3 +194,44 @@ def test_a_run_page_lists_its_quality_gates_escaped() -> None:
     assert '<table id="gates">' in page
     assert page.count('<span class="state state-failed">failed</span>') == 1
     assert "errorCheck: &lt;b&gt;boom&lt;/b&gt;" in page
+
+
+def _test_results(page: str) -> dict[str, str]:
+    """``KIND/name`` → the objects table's "Last test" cell."""
+    rows = re.findall(
+        r'<tr data-kind="([^"]+)" data-name="([^"]+)"[^>]*>.*?data-test="([^"]*)"', page, re.S
+    )
+    return {f"{kind}/{name}": result for kind, name, result in rows}
+
+
+def test_each_tested_model_shows_its_last_test_result(
+    workspace: Workspace, live_service: Any
+) -> None:
+    workspace.emulator.configure(dependencyBuildMs=0, modelTestMs=0, trainingDataMs=0)
+    rule = {"outcome": "fail", "check": "errorCheck", "fileContains": "# break-me"}
+    requests.put(
+        f"{workspace.emulator.url}/__emulator__/modelTests", json={"rules": [rule]}, timeout=10
+    ).raise_for_status()
+    gates = {"test": {"datasetId": DATASET}}
+    workspace.add_model("good", version=gates)
+    workspace.add_model("bad", version=gates, files={"custom.py": "# break-me\n"})
+    workspace.add_model("plain")
+    workspace.commit("two tested models and one without a test")
+
+    observed = live_service(mode="observe")  # nothing exists yet: nothing was tested
+    assert _test_results(observed.page()) == {
+        "CustomModel/bad": "none",
+        "CustomModel/good": "none",
+        "CustomModel/plain": "",
+    }
+    observed.stop()
+
+    live = live_service()  # the run's own tests
+    expected = {"CustomModel/bad": "failed", "CustomModel/good": "passed", "CustomModel/plain": ""}
+    page = live.page()
+    assert _test_results(page) == expected
+    assert '<th scope="col">Last test</th>' in page
+    assert live.objects()["CustomModel/bad"] == "failed"
+
+    live.reconcile()  # no test runs now: the results come from the tests DataRobot holds
+    assert _test_results(live.page()) == expected
