@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from controller.engine.outcomes import ApplyResult, Outcome
     from controller.engine.reconciling import Planned
     from controller.engine.statuses import ObjectStatus, StatusReport
+    from controller.model.delivery import LiveDeployment
 
 STATES = ("in-sync", "drifted", "missing", "pending", "failed", "blocked", "orphaned")
 
@@ -45,7 +46,8 @@ class ObjectState:
     ``commit_url`` is the newest version's ``gitModelVersion.commitUrl`` when it has one;
     ``actions`` the plan's action kinds for it; ``reason`` why it is not in sync;
     ``test_result`` the last test of a model whose manifest asks for one (``passed``,
-    ``failed``, ``pending`` or ``none``; ``None`` when it asks for no test).
+    ``failed``, ``pending`` or ``none``; ``None`` when it asks for no test); ``serves``
+    the model a deployment serves (``fraud 1.2``: its custom model and version label).
     """
 
     kind: str
@@ -60,21 +62,26 @@ class ObjectState:
     actions: tuple[str, ...] = ()
     reason: str | None = None
     test_result: str | None = None
+    serves: str | None = None
 
 
 TEST_RESULTS = ("passed", "failed", "pending", "none")
 
 
-def planned_objects(planned: Planned, revision: str) -> tuple[ObjectState, ...]:
-    """Each object's state in the plan, nothing applied (observe mode, suspended)."""
+def planned_objects(
+    planned: Planned, revision: str, deployments: tuple[LiveDeployment, ...] | None = None
+) -> tuple[ObjectState, ...]:
+    """Each object's state in the plan, nothing applied (observe mode, suspended);
+    ``deployments`` as listed after the run (``None``: not read)."""
     from controller.engine.statuses import planned_statuses
 
     report = planned_statuses(planned.plan, planned.desired, planned.snapshot, revision=revision)
     tests = _test_results(planned, None, report.objects)
-    return tuple(
+    objects = tuple(
         _state(o, str(o.state), _commit_urls(planned), tests.get((o.kind, o.name)))
         for o in report.objects
     )
+    return objects + _deployments(planned, None, deployments)
 
 
 def applied_objects(
@@ -82,11 +89,13 @@ def applied_objects(
     result: ApplyResult | None,
     revision: str,
     refreshed: StatusReport | None = None,
+    deployments: tuple[LiveDeployment, ...] | None = None,
 ) -> tuple[ObjectState, ...]:
     """Each object's state once ``result`` was applied (``None``: nothing was to apply).
 
     ``refreshed`` (the namespace read again after the writes) gives the newest versions,
-    IDs and commits; the states still come from the plan and the outcomes.
+    IDs and commits; the states still come from the plan and the outcomes. ``deployments``
+    (listed after the run) give each Deployment manifest's ID and the model it serves.
     """
     from controller.engine.outcomes import Outcome
     from controller.engine.statuses import planned_statuses
@@ -119,7 +128,53 @@ def applied_objects(
         elif refreshed is not None and seen == {Outcome.DONE} and status.id is not None:
             continue  # it existed, every action on it was done, and it is gone: pruned
         states.append(_state(status, state, urls, tests.get(key)))
-    return tuple(states)
+    return tuple(states) + _deployments(planned, result, deployments)
+
+
+def _deployments(
+    planned: Planned, result: ApplyResult | None, live: tuple[LiveDeployment, ...] | None
+) -> tuple[ObjectState, ...]:
+    """One row per Deployment manifest: its state from the plan and the outcomes (as for
+    models), and from ``live`` (listed after the run) its ID and the model it serves."""
+    from controller.engine.deliveries import deployment_upid
+    from controller.engine.outcomes import Outcome
+
+    by_upid = {d.user_provided_id: d for d in live or () if d.user_provided_id}
+    rows = []
+    for wanted in planned.desired.deployments:
+        key = wanted.key
+        actions = [a for a in planned.plan.actions if a.key == key]
+        blocked = [a for a in planned.plan.blocked if a.key == key]
+        seen = {
+            r.outcome for r in (result.results if result is not None else ()) if r.action.key == key
+        }
+        found = by_upid.get(deployment_upid(planned.namespace, key.name))
+        reason: str | None
+        if blocked:
+            state, reason = "blocked", blocked[0].reason
+        elif seen:
+            state = "in-sync" if seen == {Outcome.DONE} else _worst(seen)
+            reason = actions[0].reason if actions else None
+        elif actions:
+            exists = found is not None or any(not a.kind.is_creation for a in actions)
+            state = ("failed" if result is not None else "drifted") if exists else "missing"
+            reason = actions[0].reason
+        else:
+            state, reason = "in-sync", None
+        served = found.version_label if found is not None else None
+        rows.append(
+            ObjectState(
+                kind=key.kind,
+                name=key.name,
+                display_name=wanted.label,
+                state=state,
+                id=found.id if found is not None else None,
+                actions=tuple(a.kind.value for a in actions),
+                reason=None if state == "in-sync" else reason,
+                serves=f"{wanted.model} {served}" if served else None,
+            )
+        )
+    return tuple(rows)
 
 
 def _worst(seen: set[Outcome]) -> str:

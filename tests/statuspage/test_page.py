@@ -15,6 +15,7 @@ from controller.service.objectstates import ObjectState
 from controller.service.operations import OperationsSettings
 from controller.service.page import PageFacts, RunPages, render_index, render_run
 from controller.service.runs import ActionCounts, GateReport, RunOutcome
+from tests.delivery.helpers import start as start_deployments
 from tests.fixtures.statuspage import object_states, parsed
 from tests.fixtures.workspace import NAMESPACE, Workspace
 
@@ -235,3 +236,36 @@ def test_each_tested_model_shows_its_last_test_result(
 
     live.reconcile()  # no test runs now: the results come from the tests DataRobot holds
     assert _test_results(live.page()) == expected
+
+
+def _served(page: str) -> dict[str, str]:
+    """``KIND/name`` → the objects table's "Deployment model" cell."""
+    rows = re.findall(
+        r'<tr data-kind="([^"]+)" data-name="([^"]+)"[^>]*>.*?data-serves="([^"]*)"', page, re.S
+    )
+    return {f"{kind}/{name}": model for kind, name, model in rows}
+
+
+def test_each_deployment_is_an_object_showing_the_model_version_it_serves(
+    workspace: Workspace, live_service: Any
+) -> None:
+    start_deployments(workspace)  # staging on latest, production pinned to 1.0
+    live = live_service()
+    states = live.objects()
+    assert states["Deployment/fraud-staging"] == "in-sync"
+    assert states["Deployment/fraud-prod"] == "in-sync"
+    page = live.page()
+    assert _served(page) == {
+        "CustomModel/fraud": "",
+        "Deployment/fraud-prod": "fraud 1.0",
+        "Deployment/fraud-staging": "fraud 1.0",
+    }
+    assert '<th scope="col">Deployment model</th>' in page
+    prod = next(d for d in workspace.client.list_deployments() if d.label == "Fraud (production)")
+    assert f"{workspace.emulator.url}/deployments/{prod.id}/overview" in parsed(page).hrefs
+
+    workspace.repo.write({"models/fraud/custom.py": "# a change: version 2.0\n"})
+    workspace.commit("a new version: staging follows it, production stays pinned")
+    live.reconcile()
+    assert _served(live.page())["Deployment/fraud-staging"] == "fraud 2.0"
+    assert _served(live.page())["Deployment/fraud-prod"] == "fraud 1.0"
