@@ -16,6 +16,11 @@ apply, from each action's outcome:
 ``orphaned``    owned by the namespace, but no manifest declares it
 ==============  ===============================================================
 
+A custom model whose manifest asks for a test (``spec.version.test``) also gets its last
+test result: ``passed``, ``failed`` or ``pending`` from the run's test action when it ran one,
+otherwise from the snapshot's newest test of the newest version (``none``: not tested yet).
+Objects without a test have no result (``None``).
+
 After a run that wrote, the objects are read again (two list requests) so that the page
 shows the newest version and commit, not the ones the plan started from.
 """
@@ -29,6 +34,7 @@ if TYPE_CHECKING:
     from controller.engine.outcomes import ApplyResult, Outcome
     from controller.engine.reconciling import Planned
     from controller.engine.statuses import ObjectStatus, StatusReport
+    from controller.model.delivery import LiveDeployment
 
 STATES = ("in-sync", "drifted", "missing", "pending", "failed", "blocked", "orphaned")
 
@@ -38,7 +44,10 @@ class ObjectState:
     """One managed object for the status page (no secrets: names, IDs, labels, commits).
 
     ``commit_url`` is the newest version's ``gitModelVersion.commitUrl`` when it has one;
-    ``actions`` the plan's action kinds for it; ``reason`` why it is not in sync.
+    ``actions`` the plan's action kinds for it; ``reason`` why it is not in sync;
+    ``test_result`` the last test of a model whose manifest asks for one (``passed``,
+    ``failed``, ``pending`` or ``none``; ``None`` when it asks for no test); ``serves``
+    the model a deployment serves (``fraud 1.2``: its custom model and version label).
     """
 
     kind: str
@@ -52,14 +61,27 @@ class ObjectState:
     updated: str | None = None
     actions: tuple[str, ...] = ()
     reason: str | None = None
+    test_result: str | None = None
+    serves: str | None = None
 
 
-def planned_objects(planned: Planned, revision: str) -> tuple[ObjectState, ...]:
-    """Each object's state in the plan, nothing applied (observe mode, suspended)."""
+TEST_RESULTS = ("passed", "failed", "pending", "none")
+
+
+def planned_objects(
+    planned: Planned, revision: str, deployments: tuple[LiveDeployment, ...] | None = None
+) -> tuple[ObjectState, ...]:
+    """Each object's state in the plan, nothing applied (observe mode, suspended);
+    ``deployments`` as listed after the run (``None``: not read)."""
     from controller.engine.statuses import planned_statuses
 
     report = planned_statuses(planned.plan, planned.desired, planned.snapshot, revision=revision)
-    return tuple(_state(o, str(o.state), _commit_urls(planned)) for o in report.objects)
+    tests = _test_results(planned, None, report.objects)
+    objects = tuple(
+        _state(o, str(o.state), _commit_urls(planned), tests.get((o.kind, o.name)))
+        for o in report.objects
+    )
+    return objects + _deployments(planned, None, deployments)
 
 
 def applied_objects(
@@ -67,11 +89,13 @@ def applied_objects(
     result: ApplyResult | None,
     revision: str,
     refreshed: StatusReport | None = None,
+    deployments: tuple[LiveDeployment, ...] | None = None,
 ) -> tuple[ObjectState, ...]:
     """Each object's state once ``result`` was applied (``None``: nothing was to apply).
 
     ``refreshed`` (the namespace read again after the writes) gives the newest versions,
-    IDs and commits; the states still come from the plan and the outcomes.
+    IDs and commits; the states still come from the plan and the outcomes. ``deployments``
+    (listed after the run) give each Deployment manifest's ID and the model it serves.
     """
     from controller.engine.outcomes import Outcome
     from controller.engine.statuses import planned_statuses
@@ -82,6 +106,7 @@ def applied_objects(
         outcomes.setdefault((r.action.key.kind, r.action.key.name), set()).add(r.outcome)
     fresh = {(o.kind, o.name): o for o in refreshed.objects} if refreshed is not None else {}
     urls = _commit_urls(planned)
+    tests = _test_results(planned, result, report.objects)
     states = []
     for status in report.objects:
         key = (status.kind, status.name)
@@ -102,8 +127,54 @@ def applied_objects(
             )
         elif refreshed is not None and seen == {Outcome.DONE} and status.id is not None:
             continue  # it existed, every action on it was done, and it is gone: pruned
-        states.append(_state(status, state, urls))
-    return tuple(states)
+        states.append(_state(status, state, urls, tests.get(key)))
+    return tuple(states) + _deployments(planned, result, deployments)
+
+
+def _deployments(
+    planned: Planned, result: ApplyResult | None, live: tuple[LiveDeployment, ...] | None
+) -> tuple[ObjectState, ...]:
+    """One row per Deployment manifest: its state from the plan and the outcomes (as for
+    models), and from ``live`` (listed after the run) its ID and the model it serves."""
+    from controller.engine.deliveries import deployment_upid
+    from controller.engine.outcomes import Outcome
+
+    by_upid = {d.user_provided_id: d for d in live or () if d.user_provided_id}
+    rows = []
+    for wanted in planned.desired.deployments:
+        key = wanted.key
+        actions = [a for a in planned.plan.actions if a.key == key]
+        blocked = [a for a in planned.plan.blocked if a.key == key]
+        seen = {
+            r.outcome for r in (result.results if result is not None else ()) if r.action.key == key
+        }
+        found = by_upid.get(deployment_upid(planned.namespace, key.name))
+        reason: str | None
+        if blocked:
+            state, reason = "blocked", blocked[0].reason
+        elif seen:
+            state = "in-sync" if seen == {Outcome.DONE} else _worst(seen)
+            reason = actions[0].reason if actions else None
+        elif actions:
+            exists = found is not None or any(not a.kind.is_creation for a in actions)
+            state = ("failed" if result is not None else "drifted") if exists else "missing"
+            reason = actions[0].reason
+        else:
+            state, reason = "in-sync", None
+        served = found.version_label if found is not None else None
+        rows.append(
+            ObjectState(
+                kind=key.kind,
+                name=key.name,
+                display_name=wanted.label,
+                state=state,
+                id=found.id if found is not None else None,
+                actions=tuple(a.kind.value for a in actions),
+                reason=None if state == "in-sync" else reason,
+                serves=f"{wanted.model} {served}" if served else None,
+            )
+        )
+    return tuple(rows)
 
 
 def _worst(seen: set[Outcome]) -> str:
@@ -127,7 +198,63 @@ def _commit_urls(planned: Planned) -> dict[str, tuple[str, str]]:
     return urls
 
 
-def _state(status: ObjectStatus, state: str, urls: dict[str, tuple[str, str]]) -> ObjectState:
+def _test_results(
+    planned: Planned, result: ApplyResult | None, statuses: tuple[ObjectStatus, ...]
+) -> dict[tuple[str, str], str]:
+    """(kind, name) → the last test result of each model whose manifest asks for a test:
+    the run's own test when it carried one out or left one running, else the newest test
+    of the newest version in the snapshot the plan was made from."""
+    from controller.engine.outcomes import Outcome
+    from controller.model.gates import FAILED_TEST, PASSED_TEST, RUNNING_TEST
+    from controller.model.plans import ActionKind
+
+    ran: dict[tuple[str, str], str] = {}
+    for r in result.results if result is not None else ():
+        if r.action.kind is not ActionKind.TEST_VERSION:
+            continue
+        key = (r.action.key.kind, r.action.key.name)
+        if r.outcome is Outcome.PENDING:
+            ran[key] = "pending"
+        elif r.outcome is Outcome.DONE:
+            passed = result is not None and result.gate_passed(str(r.action.key)) is not None
+            ran[key] = "passed" if passed else "failed"
+        elif r.outcome is Outcome.FAILED:
+            ran[key] = "failed"
+    models = {m.id: m for m in planned.snapshot.models}
+    ids = {(o.kind, o.name): o.id for o in statuses}
+    found: dict[tuple[str, str], str] = {}
+    for model in planned.desired.models:
+        gates = model.version.gates if model.version is not None else None
+        if gates is None or gates.test is None:
+            continue
+        key = (model.key.kind, model.key.name)
+        if key in ran:
+            found[key] = ran[key]
+            continue
+        live = models.get(ids.get(key) or "")
+        latest = live.latest_version if live is not None else None
+        state = planned.snapshot.model_gates.get(live.id) if live is not None else None
+        tests = state.tests if state is not None and latest is not None else ()
+        newest = next((t for t in tests if latest and t.version_id == latest.id), None)
+        if newest is None:
+            found[key] = "none"
+        elif newest.overall_status in RUNNING_TEST:
+            found[key] = "pending"
+        elif newest.overall_status in PASSED_TEST:
+            found[key] = "passed"
+        elif newest.overall_status in FAILED_TEST:
+            found[key] = "failed"
+        else:
+            found[key] = "none"  # canceled or aborted: not tested to an end
+    return found
+
+
+def _state(
+    status: ObjectStatus,
+    state: str,
+    urls: dict[str, tuple[str, str]],
+    test_result: str | None = None,
+) -> ObjectState:
     sha, url = urls.get(status.id or "", ("", ""))
     if url and status.commit != sha:
         # Read again after a new version: its URL is the same template at the new commit.
@@ -144,4 +271,5 @@ def _state(status: ObjectStatus, state: str, urls: dict[str, tuple[str, str]]) -
         updated=status.updated,
         actions=status.actions,
         reason=None if state == "in-sync" else status.reason,
+        test_result=test_result,
     )

@@ -174,8 +174,12 @@ def _common(facts: PageFacts) -> dict[str, Any]:
 def _object(item: ObjectState, web_url: str | None) -> dict[str, Any]:
     link = None
     if web_url and item.id:
-        segment = "custom-models" if item.kind == "CustomModel" else "custom-jobs"
-        link = f"{web_url}/registry/{segment}/{quote(item.id, safe='')}"
+        ident = quote(item.id, safe="")
+        if item.kind == "Deployment":
+            link = f"{web_url}/deployments/{ident}/overview"
+        else:
+            segment = "custom-models" if item.kind == "CustomModel" else "custom-jobs"
+            link = f"{web_url}/registry/{segment}/{ident}"
     return {
         "kind": item.kind,
         "name": item.name,
@@ -190,6 +194,8 @@ def _object(item: ObjectState, web_url: str | None) -> dict[str, Any]:
         "state_label": _STATE_LABELS.get(item.state, item.state),
         "reason": item.reason,
         "actions": ", ".join(item.actions),
+        "test_result": item.test_result,
+        "serves": item.serves,
     }
 
 

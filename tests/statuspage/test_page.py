@@ -8,14 +8,18 @@ import html
 import re
 from typing import Any
 
+import requests
+
 from controller.service.history import RunRecord
 from controller.service.objectstates import ObjectState
 from controller.service.operations import OperationsSettings
 from controller.service.page import PageFacts, RunPages, render_index, render_run
 from controller.service.runs import ActionCounts, GateReport, RunOutcome
+from tests.delivery.helpers import start as start_deployments
 from tests.fixtures.statuspage import object_states, parsed
 from tests.fixtures.workspace import NAMESPACE, Workspace
 
+DATASET = "6600000000000000000000d3"
 HOSTILE_NAME = '<script>alert("pr")</script>'
 HOSTILE_DESCRIPTION = '"><img src=x onerror=alert(1)>'
 
@@ -191,3 +195,77 @@ def test_a_run_page_lists_its_quality_gates_escaped() -> None:
     assert '<table id="gates">' in page
     assert page.count('<span class="state state-failed">failed</span>') == 1
     assert "errorCheck: &lt;b&gt;boom&lt;/b&gt;" in page
+
+
+def _test_results(page: str) -> dict[str, str]:
+    """``KIND/name`` → the objects table's "Last test" cell."""
+    rows = re.findall(
+        r'<tr data-kind="([^"]+)" data-name="([^"]+)"[^>]*>.*?data-test="([^"]*)"', page, re.S
+    )
+    return {f"{kind}/{name}": result for kind, name, result in rows}
+
+
+def test_each_tested_model_shows_its_last_test_result(
+    workspace: Workspace, live_service: Any
+) -> None:
+    workspace.emulator.configure(dependencyBuildMs=0, modelTestMs=0, trainingDataMs=0)
+    rule = {"outcome": "fail", "check": "errorCheck", "fileContains": "# break-me"}
+    requests.put(
+        f"{workspace.emulator.url}/__emulator__/modelTests", json={"rules": [rule]}, timeout=10
+    ).raise_for_status()
+    gates = {"test": {"datasetId": DATASET}}
+    workspace.add_model("good", version=gates)
+    workspace.add_model("bad", version=gates, files={"custom.py": "# break-me\n"})
+    workspace.add_model("plain")
+    workspace.commit("two tested models and one without a test")
+
+    observed = live_service(mode="observe")  # nothing exists yet: nothing was tested
+    assert _test_results(observed.page()) == {
+        "CustomModel/bad": "none",
+        "CustomModel/good": "none",
+        "CustomModel/plain": "",
+    }
+    observed.stop()
+
+    live = live_service()  # the run's own tests
+    expected = {"CustomModel/bad": "failed", "CustomModel/good": "passed", "CustomModel/plain": ""}
+    page = live.page()
+    assert _test_results(page) == expected
+    assert '<th scope="col">Last test</th>' in page
+    assert live.objects()["CustomModel/bad"] == "failed"
+
+    live.reconcile()  # no test runs now: the results come from the tests DataRobot holds
+    assert _test_results(live.page()) == expected
+
+
+def _served(page: str) -> dict[str, str]:
+    """``KIND/name`` → the objects table's "Deployment model" cell."""
+    rows = re.findall(
+        r'<tr data-kind="([^"]+)" data-name="([^"]+)"[^>]*>.*?data-serves="([^"]*)"', page, re.S
+    )
+    return {f"{kind}/{name}": model for kind, name, model in rows}
+
+
+def test_each_deployment_is_an_object_showing_the_model_version_it_serves(
+    workspace: Workspace, live_service: Any
+) -> None:
+    start_deployments(workspace)  # staging on latest, production pinned to 1.0
+    live = live_service()
+    states = live.objects()
+    assert states["Deployment/fraud-staging"] == "in-sync"
+    assert states["Deployment/fraud-prod"] == "in-sync"
+    page = live.page()
+    assert _served(page) == {
+        "CustomModel/fraud": "",
+        "Deployment/fraud-prod": "fraud 1.0",
+        "Deployment/fraud-staging": "fraud 1.0",
+    }
+    assert '<th scope="col">Deployment model</th>' in page
+    prod = next(d for d in workspace.client.list_deployments() if d.label == "Fraud (production)")
+    assert f"{workspace.emulator.url}/deployments/{prod.id}/overview" in parsed(page).hrefs
+
+    workspace.repo.write({"models/fraud/custom.py": "# a change: version 2.0\n"})
+    workspace.commit("a new version: staging follows it, production stays pinned")
+    live.reconcile()
+    assert _served(live.page())["Deployment/fraud-staging"] == "fraud 2.0"
+    assert _served(live.page())["Deployment/fraud-prod"] == "fraud 1.0"
