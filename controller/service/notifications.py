@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, get_args
 
 from controller.service.history import RunRecord
 from controller.service.runs import RunOutcome
@@ -39,16 +39,7 @@ EventKind: TypeAlias = Literal[
     "recovered",
     "drift-detected",
 ]
-EVENT_KINDS: tuple[EventKind, ...] = (
-    "applied",
-    "drift-corrected",
-    "failed",
-    "blocked",
-    "gate-failed",
-    "lock-lost",
-    "recovered",
-    "drift-detected",
-)
+EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
 # Sent once while they repeat (then again after the quiet period or a recovery).
 FAILURE_KINDS: frozenset[EventKind] = frozenset(
     {"failed", "blocked", "gate-failed", "drift-detected"}
