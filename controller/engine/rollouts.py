@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from controller.engine.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.ownership import Matches
-from controller.engine.promotions import add_delivery
+from controller.engine.plan.deliveries import DeliveryInputs, deployment_upid
+from controller.engine.plan.promotions import add_delivery
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.live import LiveModel, LiveSnapshot
 from controller.model.params import delivery_params

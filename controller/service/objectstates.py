@@ -136,8 +136,8 @@ def _deployments(
 ) -> tuple[ObjectState, ...]:
     """One row per Deployment manifest: its state from the plan and the outcomes (as for
     models), and from ``live`` (listed after the run) its ID and the model it serves."""
-    from controller.engine.deliveries import deployment_upid
     from controller.engine.outcomes import Outcome
+    from controller.engine.plan.deliveries import deployment_upid
 
     by_upid = {d.user_provided_id: d for d in live or () if d.user_provided_id}
     rows = []

@@ -8,7 +8,12 @@ Modules, one concern each:
 - ``inputs``: :class:`PlanInputs` and the facts every module asks of them;
 - ``custommodels``, ``modelversions``, ``customjobs``: what each declared object needs;
 - ``access``: sharing, of existing objects and of the ones a plan creates;
-- ``deletions``: pruning; ``basis``: the digests a saved plan is checked against.
+- ``deletions``: pruning; ``basis``: the digests a saved plan is checked against;
+- delivery, added to the plan of models and jobs by :func:`add_delivery`:
+  ``deliveries`` (:class:`DeliveryInputs`, a deployment's ``userProvidedId``),
+  ``registrations`` (registered versions), ``promotions`` (deployments),
+  ``retirements`` (deployments whose manifest is gone). What reads DataRobot for them is
+  :mod:`controller.engine.rollouts`; what applies them, :mod:`controller.engine.deployer`.
 
 The manifests are paired with live objects once, by
 :func:`controller.engine.ownership.match`, and that :class:`MatchResult` is handed in.
@@ -28,5 +33,6 @@ Adding an action kind (a dependency build, a model test, a registration...):
 from controller.engine.plan.basis import plan_basis
 from controller.engine.plan.inputs import PlanInputs, foreign_creator
 from controller.engine.plan.planner import make_plan
+from controller.engine.plan.promotions import add_delivery
 
-__all__ = ["PlanInputs", "foreign_creator", "make_plan", "plan_basis"]
+__all__ = ["PlanInputs", "add_delivery", "foreign_creator", "make_plan", "plan_basis"]

@@ -20,9 +20,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from controller.engine.deliveries import DeliveryInputs, deployment_upid
-from controller.engine.registrations import new_version, plan_registration
-from controller.engine.retirements import deployment_basis, deployment_deletions, orphan_warning
+from controller.engine.plan.deliveries import DeliveryInputs, deployment_upid
+from controller.engine.plan.registrations import new_version, plan_registration
+from controller.engine.plan.retirements import (
+    deployment_basis,
+    deployment_deletions,
+    orphan_warning,
+)
 from controller.errors import PlanError
 from controller.model.delivery import (
     LATEST,

@@ -3,7 +3,7 @@ next version of its registered model, right after the model's own actions."""
 
 from __future__ import annotations
 
-from controller.engine.deliveries import DeliveryInputs
+from controller.engine.plan.deliveries import DeliveryInputs
 from controller.model.desired import DesiredModel, ResourceKey
 from controller.model.params import DeliveryParams, VersionCreate, VersionMethod
 from controller.model.plans import Action, ActionKind, FieldChange, Plan
