@@ -10,10 +10,10 @@ from dataclasses import replace
 from controller.engine.ownership import Matches
 from controller.engine.plan.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.plan.promotions import add_delivery
+from controller.model.deliveryparams import ModelReplacement
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.live import LiveModel, LiveSnapshot
-from controller.model.params import delivery_params
-from controller.model.plans import ActionKind, Plan
+from controller.model.plans import Plan
 from controller.remote import DataRobotClient
 from controller.remote.deliveryreads import DeliveryNeeds, read_delivery
 from controller.settings import EngineSettings
@@ -79,14 +79,13 @@ def _with_validations(client: DataRobotClient, plan: Plan) -> Plan:
     replacement validation says now (``params.validation``); a read, no change."""
     actions = []
     for action in plan.actions:
-        target = delivery_params(action.params).get("target")
-        package = target.get("packageId") if isinstance(target, dict) else None
-        if action.kind is ActionKind.REPLACE_DEPLOYMENT_MODEL and package and action.target_id:
-            check = client.validate_replacement(action.target_id, str(package))
+        params = action.params
+        if isinstance(params, ModelReplacement) and params.target.package_id and action.target_id:
+            check = client.validate_replacement(action.target_id, params.target.package_id)
             action = replace(
                 action,
                 reason=f"{action.reason}; validation {check.status}",
-                params=delivery_params(action.params).replace(validation=check.to_json()),
+                params=replace(params, validation=check),
             )
         actions.append(action)
     return plan.with_actions(tuple(actions))

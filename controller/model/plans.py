@@ -12,11 +12,17 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from controller.model.deliveryparams import (
+    DeploymentCreate,
+    DeploymentSettings,
+    ModelReplacement,
+    RegisteredModelUpdate,
+    VersionRegistration,
+)
 from controller.model.desired import ResourceKey
 from controller.model.params import (
     ActionParams,
     Blocked,
-    DeliveryParams,
     DependencyBuild,
     JobWrite,
     ModelAdopt,
@@ -125,12 +131,12 @@ PARAMS_BY_KIND: dict[ActionKind, type[ActionParams]] = {
     ActionKind.DELETE_MODEL: ActionParams,
     ActionKind.DELETE_JOB: ActionParams,
     ActionKind.BLOCKED: Blocked,
-    ActionKind.REGISTER_VERSION: DeliveryParams,
-    ActionKind.UPDATE_REGISTERED_MODEL: DeliveryParams,
-    ActionKind.CREATE_DEPLOYMENT: DeliveryParams,
-    ActionKind.REPLACE_DEPLOYMENT_MODEL: DeliveryParams,
+    ActionKind.REGISTER_VERSION: VersionRegistration,
+    ActionKind.UPDATE_REGISTERED_MODEL: RegisteredModelUpdate,
+    ActionKind.CREATE_DEPLOYMENT: DeploymentCreate,
+    ActionKind.REPLACE_DEPLOYMENT_MODEL: ModelReplacement,
     ActionKind.UPDATE_DEPLOYMENT: ActionParams,
-    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: DeliveryParams,
+    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: DeploymentSettings,
     ActionKind.UPDATE_DEPLOYMENT_SHARING: ActionParams,
     ActionKind.DELETE_DEPLOYMENT: ActionParams,
 }

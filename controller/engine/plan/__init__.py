@@ -22,7 +22,8 @@ Adding an action kind (a dependency build, a model test, a registration...):
 
 1. a member of ``ActionKind`` (its summary group beside it, its symbol in
    ``controller.engine.render``, its headline in ``controller.engine.descriptions``) and a
-   frozen parameter class in :mod:`controller.model.params` (with ``to_json``/``from_json``,
+   frozen parameter class in :mod:`controller.model.params` (delivery kinds:
+   :mod:`controller.model.deliveryparams`) (with ``to_json``/``from_json``,
    and ``masked`` when it holds values a plan must not show), listed in ``PARAMS_BY_KIND``;
    its JSON goes into ``schemas/plan.schema.json``;
 2. one planner module here that returns the kind's actions, called from the module of the

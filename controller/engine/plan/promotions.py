@@ -37,12 +37,18 @@ from controller.model.delivery import (
     is_commit_pin,
     settings_changes,
 )
+from controller.model.deliveryparams import (
+    DeploymentBody,
+    DeploymentCreate,
+    DeploymentSettings,
+    DeploymentTarget,
+    ModelReplacement,
+    VersionRegistration,
+)
 from controller.model.desired import ResourceKey
 from controller.model.diffs import grant_changes
 from controller.model.live import LiveGrant, LiveModel, LiveSnapshot
-from controller.model.params import DeliveryParams, delivery_params
 from controller.model.plans import Action, ActionKind, FieldChange, Plan
-from controller.model.values import Fields, Json
 
 
 @dataclass(frozen=True)
@@ -54,14 +60,13 @@ class _Target:
     package: LivePackage | None = None
     version_id: str | None = None
 
-    def to_params(self, model: str, pin: str) -> Fields:
-        return Fields(
+    def to_params(self, model: str, pin: str) -> DeploymentTarget:
+        return DeploymentTarget(
             model=model,
             pin=pin,
-            versionLabel=self.label,
-            packageId=self.package.id if self.package else None,
-            versionId=self.package.version_id if self.package else self.version_id,
-            pending=self.package is None,
+            version_label=self.label,
+            package_id=self.package.id if self.package else None,
+            version_id=self.package.version_id if self.package else self.version_id,
         )
 
 
@@ -143,9 +148,11 @@ def _target(
 ) -> _Target | str:
     """What the deployment should serve, or why that cannot be told."""
     pin = deployment.version
-    pending_label = str(delivery_params(register.params).get("versionLabel")) if register else None
-    pending_id = delivery_params(register.params).get("versionId") if register else None
-    pending = _Target(pending_label or "", None, str(pending_id) if pending_id else None)
+    registration = register.params if register is not None else None
+    assert registration is None or isinstance(registration, VersionRegistration)
+    pending_label = registration.version_label if registration else None
+    pending_id = registration.version_id if registration else None
+    pending = _Target(pending_label or "", None, pending_id)
     if pin == LATEST:
         if register is not None:
             return pending
@@ -217,13 +224,9 @@ def _plan_deployment(
             f"custom models (there are: {names}); fix spec.predictionEnvironment"
         )
         return [Action(ActionKind.BLOCKED, key, reason, target_id, target_name)]
-    params = Fields(
-        target=target.to_params(deployment.model, deployment.version).to_dict(),
-        reason=deployment.replacement_reason,
-        settings=deployment.settings.to_dict(),
-    )
+    serves = target.to_params(deployment.model, deployment.version)
     if live is None:
-        return _create(deployment, target, environment, upid, params, inputs)
+        return _create(deployment, target, environment, upid, serves, inputs)
     actions: list[Action] = []
     if target.package is None or target.package.id != live.package_id:
         actions.append(
@@ -236,7 +239,7 @@ def _plan_deployment(
                 live.id,
                 live.label,
                 fields=(FieldChange("version", live.version_label, target.label),),
-                params=DeliveryParams(params),
+                params=ModelReplacement(serves, deployment.replacement_reason, deployment.settings),
             )
         )
     changes = _field_changes(deployment, live)
@@ -261,7 +264,7 @@ def _plan_deployment(
                 live.id,
                 live.label,
                 fields=settings,
-                params=DeliveryParams(Fields(settings=deployment.settings.to_dict())),
+                params=DeploymentSettings(deployment.settings),
             )
         )
     if deployment.sharing is not None:
@@ -300,19 +303,19 @@ def _create(
     target: _Target,
     environment: str,
     upid: str,
-    params: Fields,
+    serves: DeploymentTarget,
     inputs: DeliveryInputs,
 ) -> list[Action]:
-    body: dict[str, Json] = {
-        "label": deployment.label,
-        "predictionEnvironmentId": environment,
-        "userProvidedId": upid,
-        "importance": deployment.importance,
-        "description": deployment.description,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
+    body = DeploymentBody(
+        label=deployment.label,
+        prediction_environment_id=environment,
+        user_provided_id=upid,
+        importance=deployment.importance,
+        description=deployment.description,
+    )
     key = deployment.key
-    fields = [FieldChange(k, None, v) for k, v in sorted(body.items()) if k != "userProvidedId"]
+    declared = body.to_json()
+    fields = [FieldChange(k, None, v) for k, v in sorted(declared.items()) if k != "userProvidedId"]
     fields.append(FieldChange("version", None, target.label))
     actions = [
         Action(
@@ -320,7 +323,9 @@ def _create(
             key,
             f"create deployment {deployment.label!r} serving {target.label}",
             fields=tuple(fields),
-            params=DeliveryParams(params.replace(body=body)),
+            params=DeploymentCreate(
+                serves, body, deployment.replacement_reason, deployment.settings
+            ),
         )
     ]
     if deployment.settings:
@@ -330,7 +335,7 @@ def _create(
                 key,
                 "settings of the new deployment",
                 fields=settings_changes(deployment.settings, None),
-                params=DeliveryParams(Fields(settings=deployment.settings.to_dict())),
+                params=DeploymentSettings(deployment.settings),
             )
         )
     if deployment.sharing is not None:
