@@ -33,6 +33,7 @@ from controller.engine.targets import limited_plan, only, targeted_keys
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state
+from controller.model.delivery import LiveDeployment
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
@@ -67,6 +68,9 @@ class Planned:
     evidence: Evidence
     pull_request: bool
     orphans: tuple[ResourceKey, ...] = ()
+    deployments: tuple[LiveDeployment, ...] | None = None
+    """The deployments the plan read (``None``: the manifests declare none and nothing
+    is pruned, so they were not read)."""
 
     @property
     def namespace(self) -> str:
@@ -190,7 +194,7 @@ class Engine:
             ),
             matched,
         )
-        plan = with_delivery(
+        plan, delivery = with_delivery(
             plan, self._client, self._settings, source, desired, snapshot, models, elsewhere
         )
         if targets is not None:
@@ -208,7 +212,16 @@ class Engine:
             downloads=evidence.downloads,
             git_calls=source.git_calls,
         )
-        return Planned(plan, desired, snapshot, checkout, evidence, pull_request, matched.orphans)
+        return Planned(
+            plan,
+            desired,
+            snapshot,
+            checkout,
+            evidence,
+            pull_request,
+            matched.orphans,
+            delivery.deployments if delivery is not None else None,
+        )
 
     def _namespace_notes(
         self,

@@ -10,6 +10,7 @@ from dataclasses import replace
 from controller.engine.ownership import Matches
 from controller.engine.plan.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.plan.promotions import add_delivery
+from controller.model.delivery import LiveDelivery
 from controller.model.deliveryparams import ModelReplacement
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.live import LiveModel, LiveSnapshot
@@ -29,13 +30,14 @@ def with_delivery(
     snapshot: LiveSnapshot,
     models: Matches[LiveModel],
     elsewhere: frozenset[ResourceKey],
-) -> Plan:
-    """The plan with registration and deployments (read only when the manifests declare
-    some, or with ``--prune``)."""
+) -> tuple[Plan, LiveDelivery | None]:
+    """The plan with registration and deployments, and the registry and deployments it
+    was made from (read only when the manifests declare some, or with ``--prune``;
+    ``None`` when not read)."""
     pruning = settings.prune  # owned deployments whose manifest is gone are shown
     wanted = desired.deployments or any(m.registry for m in desired.models)
     if not wanted and not pruning:
-        return plan
+        return plan, None
     namespace = source.namespace()
     commits = set()
     for d in desired.deployments:
@@ -71,7 +73,7 @@ def with_delivery(
             declared_elsewhere=elsewhere,
         ),
     )
-    return _with_validations(client, plan)
+    return _with_validations(client, plan), delivery
 
 
 def _with_validations(client: DataRobotClient, plan: Plan) -> Plan:

@@ -8,7 +8,7 @@ It fulfils the contract of :mod:`controller.service.runs` with the real engine.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
@@ -20,7 +20,6 @@ from controller.engine.statuses import StatusReport, read_owned
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger
 from controller.manifests import ManifestError
-from controller.model.delivery import LiveDeployment
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
 from controller.service.objectstates import ObjectState, applied_objects, planned_objects
@@ -126,24 +125,7 @@ class EngineRunner:
             log.warning("run_failed", error=str(exc))
             return RunOutcome("failed", _last(revision), errors=(str(exc),))
         read = refreshed[0] if refreshed else None
-        deployments = self._deployments(done.planned, observe)
-        return _outcome(
-            done, _last(revision) or "", request.last_success_revision, read, deployments
-        )
-
-    def _deployments(
-        self, planned: Planned, observe: Callable[[str, str, int | str, float], None]
-    ) -> tuple[LiveDeployment, ...] | None:
-        """The deployments as the run left them (one list request, only when manifests
-        declare some), for what each serves; ``None`` when they cannot be read."""
-        if not planned.desired.deployments:
-            return None
-        try:
-            with DataRobotClient(self.api, on_request=observe) as client:
-                return tuple(client.list_deployments())
-        except DrGitopsError as exc:
-            log.warning("deployments_not_read_again", error=str(exc))
-            return None
+        return _outcome(done, _last(revision) or "", request.last_success_revision, read)
 
 
 def _last(revisions: list[str]) -> str | None:
@@ -155,12 +137,11 @@ def _outcome(
     revision: str,
     last_success: str | None,
     refreshed: StatusReport | None,
-    deployments: tuple[LiveDeployment, ...] | None = None,
 ) -> RunOutcome:
     planned, result = done.planned, done.result
     if done.declined:
         # Observe mode or suspended: the plan is reported, nothing applied.
-        return _dry_run(planned, revision, deployments)
+        return _dry_run(planned, revision)
     if done.stopped:
         return RunOutcome("failed", revision, errors=("stopped before applying",))
     if result is None:
@@ -168,7 +149,7 @@ def _outcome(
             "no-op",
             revision,
             resources=_resources(planned, None),
-            objects=applied_objects(planned, None, revision, None, deployments),
+            objects=applied_objects(planned, None, revision, None),
         )
     drift = revision == last_success
     gates = _gates(result)
@@ -183,19 +164,17 @@ def _outcome(
         drift_fields=_healed(result) if drift else (),
         changes=_changes(result),
         blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
-        objects=applied_objects(planned, result, revision, refreshed, deployments),
+        objects=applied_objects(planned, result, revision, refreshed),
         plan=render_text(planned.plan),
         errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
         + (("stopped before every action ran; the next run continues",) if result.stopped else ()),
     )
 
 
-def _dry_run(
-    planned: Planned, revision: str, deployments: tuple[LiveDeployment, ...] | None = None
-) -> RunOutcome:
+def _dry_run(planned: Planned, revision: str) -> RunOutcome:
     """A run that plans and applies nothing (observe mode, suspended): the objects get
     their states in the plan, which is kept as the pending plan."""
-    objects = planned_objects(planned, revision, deployments)
+    objects = planned_objects(planned, revision)
     log.info(
         "run_planned_only",
         actions=len(planned.plan.actions),
