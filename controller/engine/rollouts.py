@@ -10,6 +10,7 @@ from dataclasses import replace
 from controller.engine.ownership import Matches
 from controller.engine.plan.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.plan.promotions import add_delivery
+from controller.manifests import deployment_changes
 from controller.model.delivery import LiveDelivery
 from controller.model.deliveryparams import ModelReplacement
 from controller.model.desired import DesiredState, ResourceKey
@@ -71,9 +72,35 @@ def with_delivery(
             allow_deployment_deletion=settings.allow_deployment_deletion,
             max_deletions=settings.max_deletions,
             declared_elsewhere=elsewhere,
+            changed_in_git=_changed_in_git(source, settings, desired),
         ),
     )
     return _with_validations(client, plan), delivery
+
+
+def _changed_in_git(
+    source: GitSource, settings: EngineSettings, desired: DesiredState
+) -> dict[str, frozenset[str] | None]:
+    """Per Deployment with ``heal: false``, the manifest keys git changed since the
+    baseline (``EngineSettings.drift_baseline``, else the checkout's first parent; at the
+    first commit every manifest is new). One ``git cat-file`` for all of them."""
+    unhealed = [d for d in desired.deployments if not d.heal]
+    head = source.checkout.sha
+    base = settings.drift_baseline
+    if base is None and unhealed:
+        parents = source.checkout.commit.parents
+        base = parents[0] if parents else None
+    if not unhealed or base == head:
+        return {}
+    files = sorted({d.location.file for d in unhealed})
+    then = source.files_at([(base, f) for f in files]) if base else {}
+    changed: dict[str, frozenset[str] | None] = {}
+    for file in files:
+        path = source.checkout.root / file
+        now = path.read_bytes() if path.is_file() else b""
+        changed |= deployment_changes(then.get((base or "", file)), now, file)
+    names = {d.key.name for d in unhealed}
+    return {name: keys for name, keys in changed.items() if name in names}
 
 
 def _with_validations(client: DataRobotClient, plan: Plan) -> Plan:

@@ -289,8 +289,23 @@ class BasisEntry:
 
 
 @dataclass(frozen=True)
+class DriftReport:
+    """An object changed outside git that the plan leaves as it is (a Deployment with
+    ``heal: false``): what differs (``fields``, ``sharing``) and why it is not put back."""
+
+    key: ResourceKey
+    target_id: str | None
+    reason: str
+    fields: tuple[FieldChange, ...] = ()
+    sharing: tuple[GrantChange, ...] = ()
+
+
+@dataclass(frozen=True)
 class Plan:
-    """A deterministic, ordered list of actions, with what it was computed from."""
+    """A deterministic, ordered list of actions, with what it was computed from.
+
+    ``drift`` names the objects changed outside git that the plan reports and does not
+    put back (they are not actions: a plan with drift only is empty)."""
 
     namespace: str
     revision: GitModelVersion | None
@@ -299,6 +314,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     unchanged: int = 0
     format: int = PLAN_FORMAT
+    drift: tuple[DriftReport, ...] = ()
 
     @property
     def is_empty(self) -> bool:

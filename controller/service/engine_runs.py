@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from controller.engine.outcomes import ApplyResult, Outcome
@@ -85,8 +85,10 @@ class EngineRunner:
 
         def opened() -> AbstractContextManager[Session]:
             # A service is not a CI pipeline: gitModelVersion comes from plain git.
+            # What changed in git since the last successful run is not drift (heal: false).
+            engine = replace(self.engine, drift_baseline=request.last_success_revision)
             return open_session(
-                self.git, self.api, self.engine, environ=self.environ, ci=None, on_request=observe
+                self.git, self.api, engine, environ=self.environ, ci=None, on_request=observe
             )
 
         revision: list[str] = []
@@ -139,6 +141,9 @@ def _outcome(
     refreshed: StatusReport | None,
 ) -> RunOutcome:
     planned, result = done.planned, done.result
+    for report in planned.plan.drift:
+        fields = [c.field for c in report.fields] + (["sharing"] if report.sharing else [])
+        log.info("drift_reported", key=str(report.key), fields=fields, healed=False)
     if done.declined:
         # Observe mode or suspended: the plan is reported, nothing applied.
         return _dry_run(planned, revision)
@@ -302,16 +307,19 @@ def _healed(result: ApplyResult) -> tuple[tuple[str, int], ...]:
 def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCount, ...]:
     """Managed resources by kind and state as the run left them: in-sync (nothing to do, or
     every action on it done), pending (a build or test still runs), failed (an action
-    failed, was blocked or did not run),
-    orphaned (owned, no manifest, not pruned)."""
+    failed, was blocked or did not run), drifted (changed outside git and left so:
+    ``heal: false``), orphaned (owned, no manifest, not pruned)."""
     outcomes: dict[str, set[Outcome]] = {}
     if result is not None:
         for r in result.results:
             outcomes.setdefault(str(r.action.key), set()).add(r.outcome)
     states: Counter[tuple[str, str]] = Counter()
+    reported = {d.key for d in planned.plan.drift}
     for key in sorted(planned.desired.keys()):
         seen = outcomes.get(str(key), {Outcome.DONE})
-        if seen == {Outcome.DONE}:
+        if seen == {Outcome.DONE} and key in reported:
+            state = "drifted"  # heal: false: changed outside git, reported and left
+        elif seen == {Outcome.DONE}:
             state = "in-sync"
         elif Outcome.PENDING in seen and not seen & {Outcome.FAILED, Outcome.BLOCKED}:
             state = "pending"  # a build or test still runs; the next run looks again

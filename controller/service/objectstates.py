@@ -8,7 +8,8 @@ apply, from each action's outcome:
 ==============  ===============================================================
 ``in-sync``     nothing to do, or every action on it was applied
 ``drifted``     the plan has actions for it that were not applied (observe mode,
-                suspended)
+                suspended), or it was changed outside git and is left so
+                (a Deployment with ``heal: false``)
 ``missing``     its manifest's object does not exist yet (and was not created)
 ``pending``     a dependency build or model test of its new version still runs
 ``failed``      an action on it failed or did not run
@@ -162,7 +163,8 @@ def _deployments(planned: Planned, result: ApplyResult | None) -> tuple[ObjectSt
             state = ("failed" if result is not None else "drifted") if exists else "missing"
             reason = actions[0].reason
         else:
-            state, reason = "in-sync", None
+            drift = [d for d in planned.plan.drift if d.key == key]
+            state, reason = ("drifted", drift[0].reason) if drift else ("in-sync", None)
         rows.append(
             ObjectState(
                 kind=key.kind,

@@ -63,6 +63,8 @@ def test_a_serve_run_lists_deployments_once_and_shows_what_each_serves(
     outcome = runner(request)
 
     assert outcome.result == "no-op", outcome.errors
-    assert calls.count(("GET", "/api/v2/deployments/")) == 1  # the plan's list, used by the page too
+    assert (
+        calls.count(("GET", "/api/v2/deployments/")) == 1
+    )  # the plan's list, used by the page too
     serves = {o.name: o.serves for o in outcome.objects if o.kind == "Deployment"}
     assert serves == {"fraud-prod": "fraud 1.0", "fraud-staging": "fraud 1.0"}

@@ -27,6 +27,7 @@ from controller.engine.plan.retirements import (
     deployment_deletions,
     orphan_warning,
 )
+from controller.engine.plan.unhealed import split_drift
 from controller.errors import PlanError
 from controller.model.delivery import (
     LATEST,
@@ -48,7 +49,7 @@ from controller.model.deliveryparams import (
 from controller.model.desired import ResourceKey
 from controller.model.diffs import grant_changes
 from controller.model.live import LiveGrant, LiveModel, LiveSnapshot
-from controller.model.plans import Action, ActionKind, FieldChange, Plan
+from controller.model.plans import Action, ActionKind, DriftReport, FieldChange, Plan
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
     # A model the plan left unchanged is changed now if it gets registered.
     touched = {a.key for a in plan.actions}
     unchanged = -sum(1 for key, acts in by_model.items() if acts and key not in touched)
-    reported: list[str] = []
+    reported: list[DriftReport] = []
     for deployment in sorted(inputs.desired.deployments, key=lambda d: d.key):
         planned = _plan_deployment(deployment, plan, registering, inputs, reported)
         deployments += planned
@@ -101,11 +102,13 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
             f"--max-deletions {inputs.max_deletions}. Check that no manifest is missing by "
             "mistake; raise --max-deletions to allow it"
         )
-    warnings = plan.warnings + tuple(reported) + orphan_warning(inputs)
+    drift = tuple(f"{r.key}: {r.reason}" for r in reported)
+    warnings = plan.warnings + drift + orphan_warning(inputs)
     return replace(
         plan,
         actions=actions,
         warnings=warnings,
+        drift=plan.drift + tuple(reported),
         unchanged=plan.unchanged + unchanged,
         basis=tuple(
             sorted(plan.basis + deployment_basis(inputs), key=lambda e: (e.key, e.object_id))
@@ -203,7 +206,7 @@ def _plan_deployment(
     plan: Plan,
     registering: Mapping[ResourceKey, Action],
     inputs: DeliveryInputs,
-    reported: list[str],
+    reported: list[DriftReport],
 ) -> list[Action]:
     key = deployment.key
     model_key = ResourceKey("CustomModel", deployment.model)
@@ -281,20 +284,12 @@ def _plan_deployment(
                     sharing=sharing,
                 )
             )
-    if not deployment.heal:
-        # A new version for the deployment to serve comes from git; the rest is drift.
-        drift = [
-            a
-            for a in actions
-            if not (a.kind is ActionKind.REPLACE_DEPLOYMENT_MODEL and target.package is None)
-        ]
-        if drift:
-            what = "; ".join(a.reason for a in drift)
-            reported.append(
-                f"{key}: the deployment differs from its manifest ({what}); heal: false, so "
-                "it is reported and left as it is"
-            )
-            return [a for a in actions if a not in drift]
+    changed = inputs.changed_since_baseline(key.name)
+    actions, drift = split_drift(
+        deployment, actions, changed, inputs.delivery.settings.get(live.id)
+    )
+    if drift is not None:
+        reported.append(drift)
     return actions
 
 
