@@ -152,9 +152,12 @@ def _deployments(planned: Planned, result: ApplyResult | None) -> tuple[ObjectSt
             if r.action.key == key and r.outcome is Outcome.DONE and _serves(params):
                 deployment_id = r.object_id or deployment_id
                 served = _serves(params)
+        drift = [d for d in planned.plan.drift if d.key == key]
         reason: str | None
         if blocked:
             state, reason = "blocked", blocked[0].reason
+        elif seen and seen == {Outcome.DONE} and drift:
+            state, reason = "drifted", drift[0].reason  # heal: false: git's part applied
         elif seen:
             state = "in-sync" if seen == {Outcome.DONE} else _worst(seen)
             reason = actions[0].reason if actions else None
@@ -163,7 +166,6 @@ def _deployments(planned: Planned, result: ApplyResult | None) -> tuple[ObjectSt
             state = ("failed" if result is not None else "drifted") if exists else "missing"
             reason = actions[0].reason
         else:
-            drift = [d for d in planned.plan.drift if d.key == key]
             state, reason = ("drifted", drift[0].reason) if drift else ("in-sync", None)
         rows.append(
             ObjectState(

@@ -141,3 +141,26 @@ def test_serve_counts_a_deployment_that_does_not_heal_as_drifted_and_writes_noth
     assert state.state == "drifted"
     assert "label" in (state.reason or "")
     assert workspace.client.get_deployment(prod).label == "edited by hand"
+
+
+def test_serve_applies_what_git_changed_since_its_last_successful_run(
+    workspace: Workspace,
+) -> None:
+    prod = unhealed(workspace)
+    applied = workspace.repo.head()
+    workspace.client.update_deployment(prod, {"label": "edited by hand"})
+    edit_deployment(workspace, "fraud-prod", importance="LOW")
+    workspace.commit("production: low importance")
+    edit_deployment(workspace, "fraud-prod", description="Scores live transactions.")
+    workspace.commit("production: a description")  # two commits since the last run
+
+    runner = EngineRunner(workspace.git_settings(), workspace.api, EngineSettings(), {})
+    outcome = runner(RunRequest(run_id="r2", trigger="schedule", last_success_revision=applied))
+
+    assert outcome.result == "success", outcome.errors
+    deployment = workspace.client.get_deployment(prod)
+    assert (deployment.importance, deployment.description) == ("LOW", "Scores live transactions.")
+    assert deployment.label == "edited by hand"
+    (state,) = [o for o in outcome.objects if o.name == "fraud-prod"]
+    assert state.state == "drifted"  # git's changes applied; the label is reported, left
+    assert outcome.resources_by_kind_and_state()[("Deployment", "drifted")] == 1
