@@ -126,8 +126,7 @@ def deployment_id_clashes(
             problems.append(
                 documents[deployment.key].problem(
                     ("spec", "deploymentId"),
-                    f"deployment {deployment.deployment_id} is claimed by {earlier.key} "
-                    "already",
+                    f"deployment {deployment.deployment_id} is claimed by {earlier.key} already",
                     "keep one manifest per deployment: remove one of them, or remove "
                     "spec.deploymentId here to create a new deployment",
                 )
