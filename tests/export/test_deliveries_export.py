@@ -154,7 +154,8 @@ def test_round_trip_adopts_deployments_by_id_and_plans_no_write(
     assert not [a for a in plan["actions"] if a["kind"] == "register-version"]
     assert [a["kind"] for a in plan["actions"]] == ["adopt-model"] * 3 + ["adopt-job"] * 2
     (note,) = [w for w in plan["warnings"] if "adopted by spec.deploymentId" in w]
-    assert "Deployment/fraud-production" in note and ids["staging"] in note
+    assert "Deployment/fraud-production" in note
+    assert ids["staging"] in note
 
     applied = workspace.cli("apply", "--repo", str(repo))
     assert applied.code == 0, applied.out + applied.err
