@@ -202,3 +202,25 @@ def test_deployment_id_claimed_by_another_owner_is_refused(
     assert blocked["kind"] == "blocked"
     assert "other-team/fraud" in blocked["reason"], blocked["reason"]
     assert NAMESPACE not in blocked["reason"]
+
+
+def test_status_lists_deployments_with_what_they_serve_and_their_state(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    repo, ids, _ = _export(workspace, tmp_path)
+    workspace.client.update_deployment(ids["staging"], {"label": "Renamed by hand"})
+
+    result = workspace.cli("status", "--repo", str(repo), "--output", "json")
+
+    assert result.code == 0, result.err
+    rows = {
+        o["name"]: (o["id"], o["version"], o["state"])
+        for o in json.loads(result.out)["objects"]
+        if o["kind"] == "Deployment"
+    }
+    assert rows == {
+        "fraud-production": (ids["production"], "1.1", "in-sync"),
+        "fraud-staging": (ids["staging"], "1.1", "drifted"),
+    }
+    text = workspace.cli("status", "--repo", str(repo)).out
+    assert "Deployment/fraud-staging: deployment fields differ: label" in text
