@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from controller.remote import DataRobotClient
+from tests.delivery.helpers import start
 from tests.export.seeding import seed_account
 from tests.fixtures.workspace import NAMESPACE, Workspace
 
@@ -184,6 +185,13 @@ def test_adopted_deployment_drift_is_planned_against_its_id(
         ("update-deployment", "Deployment/fraud-staging", ids["staging"]),
         ("update-deployment-settings", "Deployment/fraud-production", ids["production"]),
     }
+    applied = workspace.cli("apply", "--repo", str(repo))
+    assert applied.code == 0, applied.out + applied.err
+    assert workspace.client.get_deployment(ids["staging"]).label == "Fraud (staging)"
+    settings = workspace.client.get_deployment_settings(ids["production"])
+    assert settings["targetDrift"] == {"enabled": True}
+    again = workspace.cli("plan", "--repo", str(repo), "--detailed-exitcode")
+    assert again.code == 0, again.out
 
 
 def test_deployment_id_claimed_by_another_owner_is_refused(
@@ -224,3 +232,24 @@ def test_status_lists_deployments_with_what_they_serve_and_their_state(
     }
     text = workspace.cli("status", "--repo", str(repo)).out
     assert "Deployment/fraud-staging: deployment fields differ: label" in text
+
+
+def test_export_of_deployments_this_namespace_made_keeps_their_names(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    start(workspace)
+    workspace.converge()
+    out = tmp_path / "out"
+
+    exported = workspace.cli("export", "--namespace", NAMESPACE, "--out", str(out))
+
+    assert exported.code == 0, exported.out + exported.err
+    prod = yaml.safe_load((out / "deployments/fraud-prod.yaml").read_text())["spec"]
+    assert "deploymentId" not in prod  # found by userProvidedId, as before
+    assert (prod["label"], prod["model"], prod["version"]) == ("Fraud (production)", "fraud", "1.0")
+    assert prod["predictionEnvironmentId"] == PRODUCTION
+    assert prod["importance"] == "HIGH"
+    staging = yaml.safe_load((out / "deployments/fraud-staging.yaml").read_text())["spec"]
+    assert staging["predictionEnvironmentId"] == STAGING
+    model = yaml.safe_load((out / "models/fraud.yaml").read_text())["spec"]
+    assert model["registry"] == {"name": "Fraud detector"}
