@@ -53,10 +53,8 @@ def render_report(report: ExportReport) -> str:
     width = max((len(o.key) for o in report.exported), default=0)
     for obj in report.exported:
         how = "adopt" if obj.adopt else "owned"  # a deployment: by spec.deploymentId
-        lines.append(
-            f"  {obj.key:<{width}}  {how}  {obj.display_name!r} ({obj.object_id}), "
-            f"{_count(obj.files, 'file')}"
-        )
+        files = "" if obj.kind == "Deployment" else f", {_count(obj.files, 'file')}"
+        lines.append(f"  {obj.key:<{width}}  {how}  {obj.display_name!r} ({obj.object_id}){files}")
         lines += [f"      note: {n}" for n in obj.notes]
     if report.filtered_out:
         lines.append(f"Left out by --name-filter / --only-owned: {report.filtered_out}")

@@ -17,10 +17,13 @@ from controller.model.plans import Action, ActionKind, BasisEntry
 def _orphans(inputs: DeliveryInputs) -> list[tuple[ResourceKey, LiveDeployment]]:
     prefix = upid_prefix(inputs.namespace)
     declared = {d.key.name for d in inputs.desired.deployments}
+    # A deployment a manifest names by spec.deploymentId is never pruned (even when that
+    # claim is refused: the manifest blocks until someone decides).
+    claimed = {d.deployment_id for d in inputs.desired.deployments if d.deployment_id}
     found = []
     for live in inputs.delivery.deployments:
         upid = live.user_provided_id or ""
-        if not upid.startswith(prefix):
+        if not upid.startswith(prefix) or live.id in claimed:
             continue
         name = upid[len(prefix) :]
         key = ResourceKey("Deployment", name)
