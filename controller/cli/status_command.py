@@ -54,8 +54,7 @@ def run_status(args: argparse.Namespace) -> int:
     if args.repo is not None:
         with session(args, environ=environ) as s:
             planned = s.engine.plan(s.source)
-            # One deployment list, only when manifests declare deployments (what each serves).
-            listed = read_deployments(s.client) if planned.desired.deployments else ()
+            listed = read_deployments(s.client)  # one list: what each serves, orphans
         report = planned_statuses(
             planned.plan,
             planned.desired,

@@ -158,11 +158,11 @@ def planned_statuses(
     *,
     revision: str,
     jobs_readable: bool = True,
-    deployments: tuple[LiveDeployment, ...] = (),
+    deployments: tuple[LiveDeployment, ...] | None = None,
 ) -> StatusReport:
     """Every manifest's object and every orphan, each with its state in ``plan`` (made
-    from ``desired``, ``snapshot`` and the live ``deployments`` without ``--target``, at
-    the commit ``revision``)."""
+    from ``desired`` and ``snapshot`` without ``--target``, at the commit ``revision``);
+    deployments too when the live ``deployments`` are given (``None``: not listed)."""
     namespace = plan.namespace
     models = match_models(desired, snapshot, namespace)
     jobs = match_jobs(desired, snapshot, namespace)
@@ -178,6 +178,18 @@ def planned_statuses(
         found.append(_orphaned(_model_status(key, live_model), by_key.get(key, [])))
     for key, live_job in jobs.orphans.items():
         found.append(_orphaned(_job_status(key, live_job), by_key.get(key, [])))
+    if deployments is not None:
+        found += _deployment_rows(desired, deployments, namespace, by_key)
+    return StatusReport(namespace, _sorted(found), revision, jobs_readable)
+
+
+def _deployment_rows(
+    desired: DesiredState,
+    deployments: tuple[LiveDeployment, ...],
+    namespace: str,
+    by_key: Mapping[ResourceKey, list[Action]],
+) -> list[ObjectStatus]:
+    found = []
     served = match_deployments(desired.deployments, deployments, namespace)
     for wanted in desired.deployments:
         found.append(_managed(wanted.key, wanted.label, served, by_key))
@@ -185,7 +197,7 @@ def planned_statuses(
     for key, live in _owned_deployments(deployments, namespace):
         if key not in declared:
             found.append(_orphaned(_deployment_status(key, live), by_key.get(key, [])))
-    return StatusReport(namespace, _sorted(found), revision, jobs_readable)
+    return found
 
 
 def _managed(
