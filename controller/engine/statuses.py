@@ -97,19 +97,22 @@ class StatusReport:
         return {k: sum(o.kind == k for o in self.objects) for k in kinds}
 
 
-def read_owned(client: DataRobotClient, namespace: str) -> StatusReport:
+def read_owned(
+    client: DataRobotClient, namespace: str, *, with_deployments: bool = True
+) -> StatusReport:
     """Every object ``namespace`` owns, read with the model and job list requests only.
 
     Where custom jobs are not enabled for the token (403/404 on their list), jobs are left
-    out and ``jobs_readable`` is false.
+    out and ``jobs_readable`` is false. ``with_deployments=False`` skips the deployment list
+    (the service's read after a run lists deployments on its own).
     """
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="status") as pool:
         models = pool.submit(client.list_models)
         jobs = pool.submit(_jobs_or_refusal, client)
-        listed = pool.submit(read_deployments, client)
+        listed = pool.submit(read_deployments, client) if with_deployments else None
         snapshot = LiveSnapshot(models=tuple(models.result()))
         read = jobs.result()
-        deployments = listed.result()
+        deployments = listed.result() if listed is not None else ()
     if isinstance(read, ApiError):
         return owned_statuses(snapshot, namespace, jobs_readable=False, deployments=deployments)
     return owned_statuses(
