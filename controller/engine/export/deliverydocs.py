@@ -31,7 +31,7 @@ from controller.model.delivery import (
     LivePackage,
     is_label_pin,
 )
-from controller.model.identity import DESCRIPTION_MAX, owned_model_name
+from controller.model.identity import owned_model_name
 from controller.model.live import LiveGrant, LiveModel
 from controller.model.values import Fields
 
@@ -84,8 +84,10 @@ def choose_deployments(
     models: Sequence[Selected[LiveModel]],
     packages: Sequence[LivePackage],
     namespace: str | None,
+    registered: frozenset[str] | None = None,
 ) -> tuple[tuple[ChosenDeployment, ...], tuple[Skipped, ...]]:
-    """The deployments serving a version of an exported model, named; and those left out."""
+    """The deployments serving a version of an exported model, named; and those left out.
+    ``registered``: the IDs of the models exported with ``spec.registry`` (default: all)."""
     by_model = {s.live.id: s for s in models}
     package_by_id = {p.id: p for p in packages}
     names = NameAllocator()
@@ -100,6 +102,11 @@ def choose_deployments(
             continue  # serves no exported model
         label = live.version_label or (package.version_label if package else None)
         reason = _refusal(live, label, namespace)
+        if reason is None and registered is not None and selected.live.id not in registered:
+            reason = (
+                f"its model {selected.name!r} is exported without spec.registry (its registered "
+                "model is archived or not visible to this token)"
+            )
         if reason:
             skipped.append(Skipped(KIND_DEPLOYMENT, live.label, live.id, reason))
             continue
@@ -156,7 +163,7 @@ def deployment_document(
         )
     spec["label"] = live.label
     if live.description:
-        spec["description"] = live.description[:DESCRIPTION_MAX]
+        spec["description"] = live.description  # kept whole: validate names one too long
     spec["model"] = chosen.model
     spec["version"] = chosen.version
     draft.note(

@@ -121,6 +121,11 @@ class Exporter:
             selection.models,
             self._delivery.packages,
             self._settings.namespace,
+            frozenset(
+                s.live.id
+                for s in selection.models
+                if registry_block(s.live, self._delivery) is not None
+            ),
         )
         with ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="export") as pool:
             models = list(pool.map(self._export_model, selection.models))
