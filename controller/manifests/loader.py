@@ -15,7 +15,11 @@ from pathlib import Path
 
 from controller import logs
 from controller.manifests.context import BuildContext, SchemaVerdict
-from controller.manifests.deployspecs import build_deployment, deployment_model_problems
+from controller.manifests.deployspecs import (
+    build_deployment,
+    deployment_id_clashes,
+    deployment_model_problems,
+)
 from controller.manifests.discovery import looks_like_manifest, scan_yaml
 from controller.manifests.jobspecs import build_job
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
@@ -322,6 +326,7 @@ def _build(
     problems += _adoption_clashes(models, jobs)
     declared = frozenset(name for kind, name in first_seen if kind == KIND_MODEL)
     problems += deployment_model_problems(deployments, models, deployment_documents, declared)
+    problems += deployment_id_clashes(deployments, deployment_documents)
     state = DesiredState(
         tuple(sorted(models, key=lambda m: m.key)),
         tuple(sorted(jobs, key=lambda j: j.key)),
