@@ -44,7 +44,7 @@ from controller.manifests.yamlparser import Document, decode, parse_documents
 
 log = logs.get_logger(__name__)
 
-FORMAT = (2, marshal.version, sys.version_info[:2])
+FORMAT = (3, marshal.version, sys.version_info[:2])
 MAX_ENTRIES = 200_000
 _Key = tuple[str, bytes]
 _CheckKey = tuple[str, bytes, int, str]  # file, digest, document index, kind
@@ -173,7 +173,7 @@ def file_name(repo_root: Path) -> str:
 
 
 def _pack(documents: list[Document]) -> bytes | None:
-    plain = [(d.file, d.index, d.line, d.data, tuple(d.lines.items())) for d in documents]
+    plain = [(d.file, d.index, d.line, d.data, dict(d.lines)) for d in documents]
     try:
         return marshal.dumps(plain)
     except ValueError:  # a value marshal cannot write (a date): parse this file every time
@@ -183,10 +183,12 @@ def _pack(documents: list[Document]) -> bytes | None:
 def _unpack(packed: bytes) -> list[Document] | None:
     try:
         plain: Any = marshal.loads(packed)  # noqa: S302 (see the docstring)
-        return [
-            Document(file, index, line, data, dict(lines))
-            for file, index, line, data, lines in plain
+        documents = [
+            Document(file, index, line, data, lines) for file, index, line, data, lines in plain
         ]
+        if not all(isinstance(d.lines, dict) for d in documents):
+            return None
+        return documents
     except (EOFError, ValueError, TypeError):
         return None
 
