@@ -86,14 +86,17 @@ class YamlCache:
             return {}, {}
         try:
             with self.path.open("rb") as handle:
-                stamp, entries, checks = marshal.load(handle)  # noqa: S302 (see the docstring)
+                stored: Any = marshal.load(handle)  # noqa: S302 (see the docstring)
         except FileNotFoundError:
             return {}, {}
         except (OSError, EOFError, ValueError, TypeError) as exc:
             log.warning("yaml_cache_unreadable", path=str(self.path), error=str(exc))
             return {}, {}
-        if stamp != self.stamp or not isinstance(entries, dict) or not isinstance(checks, dict):
+        if not isinstance(stored, tuple) or len(stored) != 3 or stored[0] != self.stamp:
             return {}, {}  # another format, other limits or another controller: start again
+        _, entries, checks = stored
+        if not isinstance(entries, dict) or not isinstance(checks, dict):
+            return {}, {}
         return entries, checks
 
     def documents(self, raw: bytes, file: str, limits: ManifestLimits) -> list[Document]:

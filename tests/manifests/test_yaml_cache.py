@@ -3,6 +3,7 @@ metadata file is not parsed again, a changed one is, and a bad cache file is ign
 
 from __future__ import annotations
 
+import marshal
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,19 @@ def test_another_controller_version_does_not_read_this_ones_cache(
     assert _state(root, cache) == first
     assert sorted(work["parse"]) == ["models/scorer.yaml", "models/scorer/model-metadata.yaml"]
     assert work["schema"] == ["models/scorer.yaml"]
+
+
+def test_a_cache_file_of_the_earlier_format_is_read_as_empty_and_replaced(
+    manifest_repo: ManifestRepo, tmp_path: Path, work: dict[str, list[str]]
+) -> None:
+    root, cache = manifest_repo.with_model().root, tmp_path / "cache"
+    first = _state(root, cache)
+    stored = cache / file_name(root)
+    stored.write_bytes(marshal.dumps(((1, marshal.version), {})))  # (stamp, entries)
+    _clear(work)
+
+    assert _state(root, cache) == first
+    assert work["schema"] == ["models/scorer.yaml"]
+    _clear(work)
+    assert _state(root, cache) == first
+    assert work["schema"] == []
