@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,10 +67,11 @@ def scan_yaml(root: Path, max_depth: int) -> YamlScan:
                 if not entry.name.startswith(".") and entry.name not in _SKIPPED_DIRS:
                     stack.append((Path(entry.path), depth + 1))
             elif entry.name.endswith(YAML_SUFFIXES):
-                mode = entry.stat(follow_symlinks=False).st_mode
-                if stat.S_ISLNK(mode):
+                # The entry's type as the folder listing gives it (no stat of every file;
+                # os.scandir falls back to lstat where the file system does not say).
+                if entry.is_symlink():
                     links.append(Path(entry.path))
-                elif stat.S_ISREG(mode):
+                elif entry.is_file(follow_symlinks=False):
                     files.append(Path(entry.path))
     return YamlScan(tuple(sorted(files)), tuple(sorted(links)), too_deep)
 
