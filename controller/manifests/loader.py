@@ -213,18 +213,19 @@ class _Reader:
                 )
             )
 
-    def read(self, path: Path) -> None:
-        rel = path.relative_to(self.root).as_posix()
-        with path.open("rb") as handle:
+    def read(self, path: str) -> None:
+        """Read the file at ``path`` (a string under the root, as the search gives it)."""
+        rel = _relative(path, self.root)
+        with open(path, "rb") as handle:
             raw = handle.read(self.limits.max_yaml_bytes + 1)
         if not looks_like_manifest(raw):
-            if path.name in _METADATA_NAMES and len(raw) <= self.limits.max_yaml_bytes:
+            if os.path.basename(path) in _METADATA_NAMES and len(raw) <= self.limits.max_yaml_bytes:
                 self.metadata[rel] = raw  # read once: runtime parameters are defined here
             return
         self.files += 1
         self.manifest_files.add(rel)
         if len(raw) > self.limits.max_yaml_bytes:
-            size = path.stat().st_size
+            size = os.stat(path).st_size
             self.problems.append(
                 Problem(
                     rel,
@@ -278,6 +279,13 @@ class _Reader:
             self.problems.append(document.problem(("kind",), message, hint))
         else:
             self.manifests.append((kind, document))
+
+
+def _relative(path: str, root: Path) -> str:
+    top = os.fspath(root)
+    if path.startswith(top) and path[len(top) : len(top) + 1] == os.sep:
+        return path[len(top) + 1 :].replace(os.sep, "/")
+    return Path(path).relative_to(root).as_posix()
 
 
 def _build(
