@@ -130,12 +130,14 @@ def applied_objects(
 
 def _deployments(planned: Planned, result: ApplyResult | None) -> tuple[ObjectState, ...]:
     """One row per Deployment manifest: its state from the plan and the outcomes (as for
-    models); its ID and the model it serves as the plan read them, or as a creation or
-    replacement of this run left them."""
+    models); its ID and the model it serves as the plan read them (by ``userProvidedId``,
+    or adopted by ``spec.deploymentId``), or as a creation or replacement of this run left
+    them."""
     from controller.engine.outcomes import Outcome
-    from controller.engine.plan.deliveries import deployment_upid
+    from controller.engine.ownership import match_deployments
 
-    by_upid = {d.user_provided_id: d for d in planned.deployments or () if d.user_provided_id}
+    live = planned.deployments or ()
+    matches = match_deployments(planned.desired.deployments, live, planned.namespace)
     rows = []
     for wanted in planned.desired.deployments:
         key = wanted.key
@@ -144,7 +146,7 @@ def _deployments(planned: Planned, result: ApplyResult | None) -> tuple[ObjectSt
         seen = {
             r.outcome for r in (result.results if result is not None else ()) if r.action.key == key
         }
-        found = by_upid.get(deployment_upid(planned.namespace, key.name))
+        found = matches.live_for(key)  # by userProvidedId, or adopted by spec.deploymentId
         deployment_id = found.id if found is not None else None
         served = found.version_label if found is not None else None
         for r in result.results if result is not None else ():

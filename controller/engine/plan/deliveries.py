@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from controller.engine.ownership import Matches
+from controller.engine.ownership import DeploymentMatches, Matches, match_deployments
 from controller.model.delivery import LiveDelivery
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import model_upid
@@ -36,6 +37,14 @@ class DeliveryInputs:
 
     def changed_since_baseline(self, name: str) -> frozenset[str] | None:
         return self.changed_in_git.get(name, frozenset())
+
+    @cached_property
+    def deployments(self) -> DeploymentMatches:
+        """Each Deployment manifest's live deployment (``userProvidedId`` or
+        ``spec.deploymentId``), once per plan."""
+        return match_deployments(
+            self.desired.deployments, self.delivery.deployments, self.namespace
+        )
 
 
 def deployment_upid(namespace: str, name: str) -> str:

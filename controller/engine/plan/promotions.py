@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from controller.engine.plan.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.plan.registrations import new_version, plan_registration
 from controller.engine.plan.retirements import (
+    adoption_note,
     deployment_basis,
     deployment_deletions,
     orphan_warning,
@@ -103,7 +104,7 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
             "mistake; raise --max-deletions to allow it"
         )
     drift = tuple(f"{r.key}: {r.reason}" for r in reported)
-    warnings = plan.warnings + drift + orphan_warning(inputs)
+    warnings = plan.warnings + drift + orphan_warning(inputs) + adoption_note(inputs)
     return replace(
         plan,
         actions=actions,
@@ -212,7 +213,10 @@ def _plan_deployment(
     model_key = ResourceKey("CustomModel", deployment.model)
     live_model = inputs.models.live_for(model_key)
     upid = deployment_upid(inputs.namespace, key.name)
-    live = inputs.delivery.deployment_with_upid(upid)
+    refused = inputs.deployments.conflicts.get(key)
+    if refused is not None:
+        return [Action(ActionKind.BLOCKED, key, refused)]
+    live = inputs.deployments.live_for(key)
     target = _target(
         deployment, live_model, new_version(plan, model_key), registering.get(model_key), inputs
     )
