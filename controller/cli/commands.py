@@ -274,8 +274,6 @@ def register_status(sub: Subparsers) -> None:
         "Writes nothing.",
     )
     parser = _add_command(sub, "status", texts)
-    status_help = "text (a table) or json (schemas/status.schema.json) (default: text)"
-    _add_output(parser, ("text", "json"), status_help)
     add_source_options(
         parser,
         repo_help="compare with the manifests of this git repository: a local path or a URL "
@@ -283,6 +281,8 @@ def register_status(sub: Subparsers) -> None:
     )
     add_api_options(parser)
     add_engine_options(parser, applies=False)
+    status_help = "text (a table) or json (schemas/status.schema.json) (default: text)"
+    _add_output(parser, ("text", "json"), status_help)
 
 
 def register_demo(sub: Subparsers) -> None:
