@@ -58,6 +58,8 @@ class Ticks:
         self.emulator = emulator
         self.count = 0
         self.last_success: str | None = None
+        self.reused: dict[str, int] = {}
+        self.hits = self.misses = 0
 
     def tick(self, label: str, profile: cProfile.Profile | None = None) -> dict[str, Any]:
         self.count += 1
@@ -86,11 +88,17 @@ class Ticks:
         if outcome.result in ("success", "no-op"):
             self.last_success = outcome.revision
         requests = sum(routes.values())
+        memory, pages = self.runner.memory.reused, self.runner.pages
+        reused = ",".join(f"{k}" for k, v in memory.items() if v > self.reused.get(k, 0))
+        self.reused = dict(memory)
+        hits, misses = pages.hits - self.hits, pages.misses - self.misses
+        self.hits, self.misses = pages.hits, pages.misses
         print(
             f"  {label:<28} {outcome.result:<8} wall {wall:6.2f} s  CPU controller {cpu_s:6.2f} s"
             f"  emulator {emu:6.2f} s  requests {requests}"
             f"  load {os.getloadavg()[0]:.1f}"
         )
+        print(f"    reused: {reused or 'nothing'}; list pages decoded {misses}, taken over {hits}")
         if outcome.errors:
             print(f"    errors: {list(outcome.errors)[:3]}")
         if label.startswith(("first", "drift", "git")) or requests > 200:

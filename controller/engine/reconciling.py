@@ -30,6 +30,7 @@ from controller.engine.plan import PlanInputs, make_plan
 from controller.engine.rollouts import with_delivery
 from controller.engine.saved_plans import plan_to_apply
 from controller.engine.targets import limited_plan, only, targeted_keys
+from controller.engine.tickmemory import TickMemory, checkout_key
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state
@@ -75,14 +76,21 @@ class Planned:
 
 class Engine:
     """One engine per command or service run: a client, settings and what the CI system
-    says about the commit (``ci``, read at the edge; None outside CI and in the service)."""
+    says about the commit (``ci``, read at the edge; None outside CI and in the service).
+    ``memory`` is what ``serve`` keeps from one run to the next (:mod:`.tickmemory`)."""
 
     def __init__(
-        self, client: DataRobotClient, settings: EngineSettings, *, ci: CiFacts | None = None
+        self,
+        client: DataRobotClient,
+        settings: EngineSettings,
+        *,
+        ci: CiFacts | None = None,
+        memory: TickMemory | None = None,
     ) -> None:
         self._client = client
         self._settings = settings
         self._ci = ci
+        self._memory = memory if memory is not None else TickMemory(keep=False)
 
     # --- planning ------------------------------------------------------------------------
 
@@ -121,14 +129,18 @@ class Engine:
         # (a warning, or a deletion with --prune), and serve counts it as orphaned.
         jobs_read = _Background(self._jobs_or_refusal)
         exclude = source.repository.exclude
-        desired = _without_ignored(
-            load_desired_state(
-                checkout.root,
-                checkout.root / self._settings.path,
-                default_exclude=exclude,
-                cache_dir=source.cache_dir,
+        memory = self._memory
+        desired = memory.desired(
+            checkout_key(checkout, self._settings.path, exclude, str(source.cache_dir)),
+            lambda: _without_ignored(
+                load_desired_state(
+                    checkout.root,
+                    checkout.root / self._settings.path,
+                    default_exclude=exclude,
+                    cache_dir=source.cache_dir,
+                ),
+                source,
             ),
-            source,
         )
         targets = targeted_keys(self._settings.targets, desired)
         # Only the targeted objects are read in detail (sharing, evidence); the whole
@@ -139,7 +151,9 @@ class Engine:
         # A pull/merge request pipeline never applies, whatever it checked out.
         pull_request = revision.pull_request_commit_sha is not None or bool(ci and ci.pull_request)
         snapshot = replace(models_read.result(), jobs=self._jobs(jobs_read.result(), desired))
-        matched = match(desired, snapshot, namespace)
+        matched = memory.matched(
+            desired, snapshot, namespace, lambda: match(desired, snapshot, namespace)
+        )
         models, jobs = matched.models, matched.jobs
         notes = self._namespace_notes(
             source, desired, snapshot, models, jobs, revision, pull_request
@@ -171,25 +185,25 @@ class Engine:
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
-        evidence = gatherer.gather(scope, matched)
-        elsewhere = declared_elsewhere(self._settings, checkout.root, desired, exclude)
-        plan = make_plan(
-            PlanInputs(
-                desired=desired,
-                live=snapshot,
-                namespace=namespace,
-                revision=revision,
-                model_evidence=evidence.models,
-                job_evidence=evidence.jobs,
-                refresh_metadata=not pull_request,
-                prune=self._settings.prune,
-                max_deletions=self._settings.max_deletions,
-                allow_empty=self._settings.allow_empty,
-                declared_elsewhere=elsewhere,
-                trusted_creators=self._settings.trusted_creators,
-            ),
-            matched,
+        evidence = memory.evidence(scope, matched, lambda: gatherer.gather(scope, matched))
+        elsewhere = memory.elsewhere(
+            desired, lambda: declared_elsewhere(self._settings, checkout.root, desired, exclude)
         )
+        inputs = PlanInputs(
+            desired=desired,
+            live=snapshot,
+            namespace=namespace,
+            revision=revision,
+            model_evidence=evidence.models,
+            job_evidence=evidence.jobs,
+            refresh_metadata=not pull_request,
+            prune=self._settings.prune,
+            max_deletions=self._settings.max_deletions,
+            allow_empty=self._settings.allow_empty,
+            declared_elsewhere=elsewhere,
+            trusted_creators=self._settings.trusted_creators,
+        )
+        plan = memory.plan(inputs, matched, lambda: make_plan(inputs, matched))
         plan = with_delivery(
             plan, self._client, self._settings, source, desired, snapshot, models, elsewhere
         )

@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Planned
 from controller.engine.render import render_text
 from controller.engine.statuses import StatusReport, read_owned
+from controller.engine.tickmemory import TickMemory
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger
 from controller.manifests import ManifestError
 from controller.model.delivery import LiveDeployment
 from controller.model.plans import ActionKind
-from controller.remote import DataRobotClient
+from controller.remote import DataRobotClient, PageMemo
 from controller.service.objectstates import ObjectState, applied_objects, planned_objects
 from controller.service.orchestrator import Orchestrator, Reconciled, Session, open_session
 from controller.service.runs import (
@@ -72,6 +73,12 @@ class EngineRunner:
     started under, whose lock it holds: a run
     whose checkout says another (a merged ``.dr-gitops.yaml`` that changes ``namespace:``)
     fails before planning, since it would write under a namespace it holds no lock for.
+
+    ``memory`` and ``pages`` live as long as the runner: a run whose commit (and uncommitted
+    files) and DataRobot did not move since the last run takes over that run's desired
+    state, decoded list pages, matching and plan instead of computing them again
+    (:mod:`controller.engine.tickmemory`). Every run still reads DataRobot, so drift made by
+    hand is seen by the next run.
     """
 
     git: GitSettings
@@ -79,6 +86,8 @@ class EngineRunner:
     engine: EngineSettings
     environ: Mapping[str, str]
     namespace: str | None = None
+    memory: TickMemory = field(default_factory=TickMemory, compare=False, repr=False)
+    pages: PageMemo = field(default_factory=PageMemo, compare=False, repr=False)
 
     def __call__(self, request: RunRequest) -> RunOutcome:
         def observe(method: str, route: str, status: int | str, _elapsed: float) -> None:
@@ -87,8 +96,17 @@ class EngineRunner:
         def opened() -> AbstractContextManager[Session]:
             # A service is not a CI pipeline: gitModelVersion comes from plain git.
             return open_session(
-                self.git, self.api, self.engine, environ=self.environ, ci=None, on_request=observe
+                self.git,
+                self.api,
+                self.engine,
+                environ=self.environ,
+                ci=None,
+                on_request=observe,
+                memory=self.memory,
+                pages=self.pages,
             )
+
+        self.pages.next_tick()  # pages neither this run nor the last read are forgotten
 
         revision: list[str] = []
 
