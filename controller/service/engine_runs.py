@@ -88,6 +88,7 @@ class EngineRunner:
     namespace: str | None = None
     memory: TickMemory = field(default_factory=TickMemory, compare=False, repr=False)
     pages: PageMemo = field(default_factory=PageMemo, compare=False, repr=False)
+    quiet: QuietRuns = field(default_factory=lambda: QuietRuns(), compare=False, repr=False)
 
     def __call__(self, request: RunRequest) -> RunOutcome:
         def observe(method: str, route: str, status: int | str, _elapsed: float) -> None:
@@ -146,7 +147,12 @@ class EngineRunner:
         read = refreshed[0] if refreshed else None
         deployments = self._deployments(done.planned, observe)
         return _outcome(
-            done, _last(revision) or "", request.last_success_revision, read, deployments
+            done,
+            _last(revision) or "",
+            request.last_success_revision,
+            read,
+            deployments,
+            self.quiet,
         )
 
     def _deployments(
@@ -164,6 +170,34 @@ class EngineRunner:
             return None
 
 
+class QuietRuns:
+    """The object states and counts of the last run that had nothing to do, for the next
+    one planned from the same desired state, snapshot, checkout and plan (at 10,000 models
+    working them out again costs more than the rest of such a run)."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple[object, ...], RunOutcome] | None = None
+
+    def outcome(
+        self,
+        planned: Planned,
+        revision: str,
+        deployments: tuple[LiveDeployment, ...] | None,
+    ) -> RunOutcome:
+        key = (planned.plan, planned.snapshot, planned.checkout, revision, deployments)
+        kept = self._kept
+        if kept is not None and kept[0][0] is planned.desired and kept[0][1:] == key:
+            return kept[1]
+        outcome = RunOutcome(
+            "no-op",
+            revision,
+            resources=_resources(planned, None),
+            objects=applied_objects(planned, None, revision, None, deployments),
+        )
+        self._kept = ((planned.desired, *key), outcome)
+        return outcome
+
+
 def _last(revisions: list[str]) -> str | None:
     return revisions[-1] if revisions else None
 
@@ -174,6 +208,7 @@ def _outcome(
     last_success: str | None,
     refreshed: StatusReport | None,
     deployments: tuple[LiveDeployment, ...] | None = None,
+    quiet: QuietRuns | None = None,
 ) -> RunOutcome:
     planned, result = done.planned, done.result
     if done.declined:
@@ -182,12 +217,7 @@ def _outcome(
     if done.stopped:
         return RunOutcome("failed", revision, errors=("stopped before applying",))
     if result is None:
-        return RunOutcome(
-            "no-op",
-            revision,
-            resources=_resources(planned, None),
-            objects=applied_objects(planned, None, revision, None, deployments),
-        )
+        return (quiet or QuietRuns()).outcome(planned, revision, deployments)
     drift = revision == last_success
     gates = _gates(result)
     failed = [g for g in gates if g.result == "failed"]
