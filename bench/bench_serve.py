@@ -10,7 +10,7 @@ emulator's, and the API requests by route. Then, as checks that drift is still s
 model changed by hand in DataRobot (the next tick heals it), and one file changed in git
 (the next tick applies it). No assertion on time: the figures are printed.
 
-    .venv/bin/python bench/bench_serve.py [--models 1000,10000] [--files 5] [--ticks 3]
+    .venv/bin/python bench/bench_serve.py [--models 1000] [--files 5] [--ticks 3]
         [--concurrency 8] [--sharing] [--latency-ms 0] [--profile]
 
 Compare the CPU seconds of the no-change ticks (the median is shown) at the sizes of one run.
@@ -174,7 +174,10 @@ def one_size(models: int, args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--models", default="1000,10000", type=lambda s: [int(n) for n in s.split(",")]
+        "--models",
+        default="1000",
+        type=lambda s: [int(n) for n in s.split(",")],
+        help="sizes, one after the other (issue 20: 1000,10000)",
     )
     parser.add_argument("--files", type=int, default=5, help="files per model source folder")
     parser.add_argument("--ticks", type=int, default=3, help="no-change ticks to measure")
