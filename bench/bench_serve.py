@@ -5,8 +5,8 @@ emulator in its own process, and calls the service's real run function
 (:class:`controller.service.engine_runs.EngineRunner`, the orchestrator inside) as the
 service's worker thread does, one run per tick. The first tick applies every model; then
 ``--ticks`` ticks with nothing changed. Each tick prints its result, wall time, the
-controller's CPU seconds (this process, every thread: ``time.process_time``), the
-emulator's, and the API requests by route. Then, as checks that drift is still seen: one
+controller's CPU seconds (this process, every thread: ``time.process_time``), its git
+processes', the emulator's, and the API requests by route. Then, as checks that drift is still seen: one
 model changed by hand in DataRobot (the next tick heals it), and one file changed in git
 (the next tick applies it). No assertion on time: the figures are printed.
 
@@ -23,6 +23,7 @@ import cProfile
 import io
 import os
 import pstats
+import resource
 import statistics
 import sys
 import tempfile
@@ -75,6 +76,7 @@ class Ticks:
             on_api_request=counted,
         )
         emulator_cpu = self.emulator.cpu_s()
+        children = _children_cpu()
         cpu = time.process_time()
         started = time.perf_counter()
         if profile is not None:
@@ -84,6 +86,7 @@ class Ticks:
             profile.disable()
         wall = time.perf_counter() - started
         cpu_s = time.process_time() - cpu
+        git_s = _children_cpu() - children
         emu = (self.emulator.cpu_s() or 0.0) - (emulator_cpu or 0.0)
         if outcome.result in ("success", "no-op"):
             self.last_success = outcome.revision
@@ -95,7 +98,7 @@ class Ticks:
         self.hits, self.misses = pages.hits, pages.misses
         print(
             f"  {label:<28} {outcome.result:<8} wall {wall:6.2f} s  CPU controller {cpu_s:6.2f} s"
-            f"  emulator {emu:6.2f} s  requests {requests}"
+            f"  git {git_s:5.2f} s  emulator {emu:6.2f} s  requests {requests}"
             f"  load {os.getloadavg()[0]:.1f}"
         )
         print(f"    reused: {reused or 'nothing'}; list pages decoded {misses}, taken over {hits}")
@@ -106,6 +109,12 @@ class Ticks:
                 print(f"    {n:6d} {route}")
         return {"result": outcome.result, "wall": wall, "cpu": cpu_s, "requests": requests,
                 "changes": outcome.changes}  # fmt: skip
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the child processes waited for so far (git; not the emulator)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def change_by_hand(emulator: Emulator, api: ApiSettings) -> str:
