@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 from controller.engine.applier import Applier, ApplySettings
 from controller.engine.evidence import Evidence, EvidenceGatherer
 from controller.engine.outcomes import ApplyResult, Reporter
-from controller.engine.ownership import Matches, held_elsewhere, match
+from controller.engine.ownership import MatchResult, held_elsewhere, match
 from controller.engine.plan import PlanInputs, make_plan
 from controller.engine.rollouts import with_delivery
 from controller.engine.saved_plans import plan_to_apply
@@ -36,7 +36,7 @@ from controller.logs import get_logger
 from controller.manifests import load_desired_state
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
-from controller.model.live import LiveJob, LiveModel, LiveSnapshot
+from controller.model.live import LiveJob, LiveSnapshot
 from controller.model.plans import Plan
 from controller.model.values import GitModelVersion
 from controller.remote import (
@@ -192,9 +192,7 @@ class Engine:
             if gated
             else None
         )
-        notes = self._namespace_notes(
-            source, desired, snapshot, models, jobs, revision, pull_request
-        )
+        notes = self._namespace_notes(source, desired, snapshot, matched, revision, pull_request)
         gatherer = EvidenceGatherer(
             source, self._client, checkout.root, concurrency=self._settings.concurrency
         )
@@ -246,8 +244,7 @@ class Engine:
         source: GitSource,
         desired: DesiredState,
         snapshot: LiveSnapshot,
-        models: Matches[LiveModel],
-        jobs: Matches[LiveJob],
+        matched: MatchResult,
         revision: GitModelVersion,
         pull_request: bool,
     ) -> tuple[str, ...]:
@@ -267,7 +264,15 @@ class Engine:
                     f"longer manages those of {before!r}"
                 )
         trusted = self._settings.trusted_creators
-        held = held_elsewhere(desired, snapshot, namespace, models, jobs, trusted)
+        held = self._memory.derived(
+            "held elsewhere",
+            matched,
+            desired,
+            trusted,
+            make=lambda: held_elsewhere(
+                desired, snapshot, namespace, matched.models, matched.jobs, trusted
+            ),
+        )
         for other, objects in held.items():
             listed = _listed(list(objects))
             if not source.namespace_pinned:

@@ -71,21 +71,15 @@ class TickMemory:
     def __init__(self, *, keep: bool = True) -> None:
         self._keep = keep
         self._lock = threading.Lock()
-        self._desired: _Kept[DesiredState] | None = None
-        self._matched: _Kept[MatchResult] | None = None
-        self._evidence: _Kept[Evidence] | None = None
-        self._elsewhere: _Kept[frozenset[ResourceKey]] | None = None
-        self._plan: _Kept[Plan] | None = None
+        self._kept: dict[str, _Kept[object]] = {}
         self.reused: dict[str, int] = {}
 
     def desired(self, key: Hashable | None, load: Callable[[], DesiredState]) -> DesiredState:
         """The desired state loaded for ``key`` last tick, or ``load()`` (remembered)."""
-        kept = self._desired
-        if key is not None and kept is not None and kept.key == (key,):
-            return self._count("desired", kept.value)
-        value = load()
-        self._desired = self._store(_Kept((key,), value)) if key is not None else None
-        return value
+        if key is None:
+            self._kept.pop("desired", None)
+            return load()
+        return self._recall("desired", (key,), load)
 
     def matched(
         self,
@@ -94,54 +88,43 @@ class TickMemory:
         namespace: str,
         match: Callable[[], MatchResult],
     ) -> MatchResult:
-        kept = self._matched
-        if kept is not None and _same(kept.key, (desired, snapshot, namespace)):
-            return self._count("matched", kept.value)
-        value = match()
-        self._matched = self._store(_Kept((desired, snapshot, namespace), value))
-        return value
+        return self._recall("matched", (desired, snapshot, namespace), match)
+
+    def derived(self, name: str, matched: MatchResult, *key: object, make: Callable[[], T]) -> T:
+        """What is worked out from ``matched`` alone (and ``key``): the last value while
+        ``matched`` is the remembered matching."""
+        return self._recall(name, (matched, *key), make)
 
     def evidence(
         self, scope: DesiredState, matched: MatchResult, gather: Callable[[], Evidence]
     ) -> Evidence:
-        kept = self._evidence
-        if kept is not None and _same(kept.key, (scope, matched)):
-            return self._count("evidence", kept.value)
-        value = gather()
-        self._evidence = self._store(_Kept((scope, matched), value))
-        return value
+        return self._recall("evidence", (scope, matched), gather)
 
     def elsewhere(
         self, desired: DesiredState, load: Callable[[], frozenset[ResourceKey]]
     ) -> frozenset[ResourceKey]:
-        kept = self._elsewhere
-        if kept is not None and _same(kept.key, (desired,)):
-            return self._count("elsewhere", kept.value)
-        value = load()
-        self._elsewhere = self._store(_Kept((desired,), value))
-        return value
+        return self._recall("elsewhere", (desired,), load)
 
     def plan(self, inputs: PlanInputs, matched: MatchResult, make: Callable[[], Plan]) -> Plan:
-        """The last plan when ``inputs`` equal its inputs and ``matched`` is its matching."""
-        kept = self._plan
-        if kept is not None and kept.key[1] is matched and kept.key[0] == inputs:
-            return self._count("plan", kept.value)
+        """The last plan when ``matched`` is its matching and ``inputs`` equal its inputs."""
+        return self._recall("plan", (matched, inputs), make)
+
+    def _recall(self, name: str, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        kept = self._kept.get(name)
+        if kept is not None and _same(kept.key, key):
+            with self._lock:
+                self.reused[name] = self.reused.get(name, 0) + 1
+            return kept.value  # type: ignore[return-value]
         value = make()
-        self._plan = self._store(_Kept((inputs, matched), value))
-        return value
-
-    def _store(self, kept: _Kept[T]) -> _Kept[T] | None:
-        return kept if self._keep else None
-
-    def _count(self, what: str, value: T) -> T:
-        with self._lock:
-            self.reused[what] = self.reused.get(what, 0) + 1
+        if self._keep:
+            self._kept[name] = _Kept(key, value)
         return value
 
 
 def _same(kept: tuple[object, ...], now: tuple[object, ...]) -> bool:
     """The desired state and matching are the same *objects* (never compared field by
-    field: that costs as much as loading); anything else, equal."""
+    field: that costs as much as loading); anything else, equal. In order: the first
+    difference ends the comparison."""
     if len(kept) != len(now):
         return False
     for old, new in zip(kept, now, strict=True):

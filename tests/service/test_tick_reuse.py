@@ -52,7 +52,7 @@ def test_a_run_with_nothing_changed_reuses_the_last_runs_work(workspace: Workspa
     again = ticks.tick()  # nothing moved
     assert again.result == "no-op"
     assert memory.reused == {
-        "desired": 2, "elsewhere": 2, "matched": 1, "evidence": 1, "plan": 1,
+        "desired": 2, "elsewhere": 2, "matched": 1, "held elsewhere": 1, "evidence": 1, "plan": 1,
     }  # fmt: skip
     assert again is quiet  # the object states of the status page: not worked out again
     assert [o.name for o in again.objects] == ["m0", "m1", "m2"]
