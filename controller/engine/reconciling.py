@@ -383,6 +383,8 @@ def _listed(items: list[str], limit: int = 5) -> str:
 
 
 def _relevant_dirty(desired: DesiredState, checkout: Checkout) -> list[str]:
+    if not checkout.dirty_paths:
+        return []  # a clean checkout (10,000 source folders need not be listed for it)
     root = desired.root
     folders = tuple(
         "" if s.dir in ("", ".") else s.dir.rstrip("/") + "/" for s in desired.sources()
