@@ -74,8 +74,7 @@ class Planned:
     pull_request: bool
     orphans: tuple[ResourceKey, ...] = ()
     deployments: tuple[LiveDeployment, ...] | None = None
-    """The deployments the plan read (``None``: the manifests declare none and nothing
-    is pruned, so they were not read)."""
+    """The deployments the plan read (``None``: none declared nor pruned, so not read)."""
 
     @property
     def namespace(self) -> str:
@@ -223,7 +222,7 @@ class Engine:
             trusted_creators=self._settings.trusted_creators,
         )
         plan = memory.plan(inputs, matched, lambda: make_plan(inputs, matched))
-        plan, delivery = with_delivery(
+        plan, read = with_delivery(
             plan, self._client, self._settings, source, desired, snapshot, models, elsewhere
         )
         if targets is not None:
@@ -241,16 +240,8 @@ class Engine:
             downloads=evidence.downloads,
             git_calls=source.git_calls,
         )
-        return Planned(
-            plan,
-            desired,
-            snapshot,
-            checkout,
-            evidence,
-            pull_request,
-            matched.orphans,
-            delivery.deployments if delivery is not None else None,
-        )
+        orphans = matched.orphans
+        return Planned(plan, desired, snapshot, checkout, evidence, pull_request, orphans, read)
 
     def _namespace_notes(
         self,

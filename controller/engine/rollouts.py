@@ -11,7 +11,7 @@ from controller.engine.ownership import Matches
 from controller.engine.plan.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.plan.promotions import add_delivery
 from controller.manifests import deployment_changes
-from controller.model.delivery import LiveDelivery
+from controller.model.delivery import LiveDeployment
 from controller.model.deliveryparams import ModelReplacement
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.live import LiveModel, LiveSnapshot
@@ -31,9 +31,9 @@ def with_delivery(
     snapshot: LiveSnapshot,
     models: Matches[LiveModel],
     elsewhere: frozenset[ResourceKey],
-) -> tuple[Plan, LiveDelivery | None]:
-    """The plan with registration and deployments, and the registry and deployments it
-    was made from (read only when the manifests declare some, or with ``--prune``;
+) -> tuple[Plan, tuple[LiveDeployment, ...] | None]:
+    """The plan with registration and deployments, and the deployments it was made
+    from (read only when the manifests declare some, or with ``--prune``;
     ``None`` when not read)."""
     pruning = settings.prune  # owned deployments whose manifest is gone are shown
     wanted = desired.deployments or any(m.registry for m in desired.models)
@@ -77,7 +77,7 @@ def with_delivery(
             changed_in_git=_changed_in_git(source, settings, desired),
         ),
     )
-    return _with_validations(client, plan), delivery
+    return _with_validations(client, plan), delivery.deployments
 
 
 def _changed_in_git(
