@@ -63,11 +63,11 @@ def test_basis_digests_look_up_each_dataclass_type_once(monkeypatch: pytest.Monk
     original = canonical.fields
 
     def counted(value: Any) -> Any:
-        looked_up.append(type(value))
+        looked_up.append(value if isinstance(value, type) else type(value))
         return original(value)
 
     monkeypatch.setattr(canonical, "fields", counted)
-    monkeypatch.setattr(canonical, "_FIELD_NAMES", {})
+    monkeypatch.setattr(canonical, "_SHAPES", {})
     desired = [b.desired_model(f"model-{n:03d}") for n in range(50)]
     state = b.state(*desired)
     snapshot = LiveSnapshot(
