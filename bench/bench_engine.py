@@ -35,7 +35,6 @@ import contextlib
 import cProfile
 import dataclasses
 import io
-import json
 import math
 import os
 import pstats
@@ -54,11 +53,11 @@ from typing import Any, ClassVar
 import requests
 
 from controller import logs
+from controller.cli.planfiles import write_plan_json
 from controller.engine import reconciling
 from controller.engine.evidence import EvidenceGatherer
 from controller.engine.reconciling import Engine, Planned
 from controller.engine.render import render_markdown, render_text
-from controller.model.plan_json import plan_to_json
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient
 from controller.settings import ApiSettings, EngineSettings, GitSettings
@@ -397,13 +396,19 @@ def render_times(planned: Planned) -> dict[str, float]:
     out: dict[str, float] = {}
     for name, render in (
         ("text", lambda: render_text(planned.plan)),
-        ("json", lambda: json.dumps(plan_to_json(planned.plan))),
+        ("json", lambda: _stream_json(planned)),
         ("markdown", lambda: render_markdown(planned.plan)),
     ):
         started = time.perf_counter()
         render()
         out[name] = time.perf_counter() - started
     return out
+
+
+def _stream_json(planned: Planned) -> None:
+    """`plan --output json`: the document written as it is encoded, as the CLI does."""
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        write_plan_json(planned.plan, out)
 
 
 def cpu_note(run: Run) -> str:
