@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from controller.errors import ConfigError, PlanError
-from controller.model.plan_json import plan_from_json, plan_to_json
+from controller.model.plan_json import plan_from_json, plan_json_text
 from controller.model.plans import Plan
 
 
@@ -22,7 +22,7 @@ def save_plan(plan: Plan, path: Path) -> None:
 def write_plan_json(plan: Plan, out: TextIO) -> None:
     """The plan's JSON document, indented, and a newline, written as it is encoded: at
     10,000 models the document is tens of megabytes, never held as one string."""
-    json.dump(plan_to_json(plan), out, indent=2)
+    out.writelines(plan_json_text(plan))
     out.write("\n")
 
 
