@@ -44,5 +44,6 @@ def test_the_pieces_are_the_document_json_dumps_writes(live_count: int) -> None:
 
 def test_a_plan_without_actions_or_basis_and_with_warnings() -> None:
     plan = dataclasses.replace(_plan(0, 0), warnings=("one\nline", "two"))
-    assert not plan.actions and not plan.basis
+    assert not plan.actions
+    assert not plan.basis
     assert "".join(plan_json_text(plan)) == json.dumps(plan_to_json(plan), indent=2)
