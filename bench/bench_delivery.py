@@ -8,6 +8,11 @@ model packages, deployments): a handful of requests, not one per object; only de
 that declare settings cost one settings read each.
 
     .venv/bin/python bench/bench_delivery.py [--models 1000] [--deployments 200] [--in-process]
+        [--export]
+
+``--export`` then exports the account (``dr-gitops export --namespace``) and prints the
+requests by route and the CPU seconds (this process, the emulator), and whether the export
+wrote the registry blocks and Deployment manifests.
 """
 
 from __future__ import annotations
@@ -58,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deployments", type=int, default=200)
     parser.add_argument("--files", type=int, default=3)
     parser.add_argument("--in-process", action="store_true")
+    parser.add_argument("--export", action="store_true", help="then export the account")
     args = parser.parse_args(argv)
     if args.deployments > args.models:
         parser.error("--deployments must not exceed --models (one deployment per model)")
@@ -93,7 +99,38 @@ def main(argv: list[str] | None = None) -> int:
             f"models and {args.deployments} deployments "
             f"({sum(1 for n in range(args.deployments) if n % 10 == 0)} declare settings)"
         )
+        if args.export:
+            export(bench, Path(tmp) / "exported", args.models, args.deployments)
     return 0
+
+
+def export(bench: Bench, out: Path, models: int, deployments: int) -> None:
+    """Export the account with the bench's namespace; print requests and CPU seconds."""
+    from controller.engine.export import Exporter, ExportSettings
+
+    before = bench.emulator.stats()
+    emulator_cpu = bench.emulator.cpu_s()
+    cpu, started = time.process_time(), time.perf_counter()
+    report = Exporter(
+        bench.client, ExportSettings(out=out, namespace=bench_engine.NAMESPACE, concurrency=8)
+    ).run()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - started
+    served = Served.between(before, bench.emulator.stats())
+    written = sum(1 for o in report.exported if o.kind == "Deployment")
+    registries = sum("registry:" in p.read_text() for p in (out / "models").glob("*.yaml"))
+    other = bench.emulator.cpu_s()
+    emulator = f", emulator {other - emulator_cpu:.1f} CPU s" if other and emulator_cpu else ""
+    print(
+        f"export: {models} models ({registries} with spec.registry), {written} of "
+        f"{deployments} deployments written, ok={report.ok}; {served.total} requests, "
+        f"{served.writes} writes; {wall:.1f} s wall, {cpu:.1f} CPU s here{emulator}"
+    )
+    delivery = {
+        r: c
+        for r, c in served.routes.items()
+        if any(w in r for w in ("modelPackages", "registeredModels", "deployments"))
+    }
+    bench_engine.show_routes(Served(delivery, 0))
 
 
 if __name__ == "__main__":

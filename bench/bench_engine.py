@@ -303,7 +303,7 @@ class StepTimer:
 
         for name in ("load_desired_state", "read_snapshot", "read_sharing", "make_plan"):
             self._wrap(reconciling, name, name)
-        self._wrap(reconciling, "match", "match")
+        self._wrap(reconciling, "match", "match")  # one matcher for models and jobs
         self._wrap(EvidenceGatherer, "gather", "gather")
         self._wrap(GitSource, "git_model_version", "git_model_version")
         return self

@@ -323,13 +323,16 @@ def register_demo(sub: Subparsers) -> None:
 def register_export(sub: Subparsers) -> None:
     parser = sub.add_parser(
         "export",
-        help="write existing DataRobot models and jobs as manifests (onboarding)",
+        help="write existing DataRobot models, jobs and deployments as manifests (onboarding)",
         description=(
             "Read every custom model (with its newest version) and custom job the token can "
             "see, and write one manifest per object under --out, with the files of the "
             "version or job beside it, so that `dr-gitops plan` on the exported folder shows "
             "adoption only. Objects made by hand get `metadata.adopt: true`; objects owned by "
-            "--namespace keep their names. Secret-looking runtime values are never written. "
+            "--namespace keep their names. A model with registered versions gets "
+            "`spec.registry`, and each deployment serving a version of an exported model a "
+            "Deployment manifest pinned to the version it serves (made elsewhere: adopted by "
+            "`spec.deploymentId`, no write). Secret-looking runtime values are never written. "
             "Exits 1 when a file could not be exported (everything else is written) or the "
             "result does not validate."
         ),

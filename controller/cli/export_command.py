@@ -42,15 +42,19 @@ def run_export(args: argparse.Namespace) -> int:
 def render_report(report: ExportReport) -> str:
     """The report for people: what was written, what was not, and what to do next."""
     models = sum(o.kind == "CustomModel" for o in report.exported)
-    jobs = len(report.exported) - models
-    lines = [f"Exported {_count(models, 'model')} and {_count(jobs, 'job')} to {report.out}"]
+    deployments = sum(o.kind == "Deployment" for o in report.exported)
+    jobs = len(report.exported) - models - deployments
+    counted = f"{_count(models, 'model')} and {_count(jobs, 'job')}"
+    if deployments:
+        counted = f"{_count(models, 'model')}, {_count(jobs, 'job')} and " + _count(
+            deployments, "deployment"
+        )
+    lines = [f"Exported {counted} to {report.out}"]
     width = max((len(o.key) for o in report.exported), default=0)
     for obj in report.exported:
-        how = "adopt" if obj.adopt else "owned"
-        lines.append(
-            f"  {obj.key:<{width}}  {how}  {obj.display_name!r} ({obj.object_id}), "
-            f"{_count(obj.files, 'file')}"
-        )
+        how = "adopt" if obj.adopt else "owned"  # a deployment: by spec.deploymentId
+        files = "" if obj.kind == "Deployment" else f", {_count(obj.files, 'file')}"
+        lines.append(f"  {obj.key:<{width}}  {how}  {obj.display_name!r} ({obj.object_id}){files}")
         lines += [f"      note: {n}" for n in obj.notes]
     if report.filtered_out:
         lines.append(f"Left out by --name-filter / --only-owned: {report.filtered_out}")

@@ -26,6 +26,7 @@ from controller.engine.statuses import (
     StatusReport,
     SyncState,
     planned_statuses,
+    read_deployments,
     read_owned,
 )
 from controller.errors import ConfigError, SourceError
@@ -53,8 +54,13 @@ def run_status(args: argparse.Namespace) -> int:
     if args.repo is not None:
         with session(args, environ=environ) as s:
             planned = s.engine.plan(s.source)
+            listed = read_deployments(s.client)  # one list: what each serves, orphans
         report = planned_statuses(
-            planned.plan, planned.desired, planned.snapshot, revision=planned.checkout.sha
+            planned.plan,
+            planned.desired,
+            planned.snapshot,
+            revision=planned.checkout.sha,
+            deployments=listed,
         )
     else:
         namespace = _namespace(args, environ)
@@ -183,7 +189,11 @@ def _summary(report: StatusReport) -> str:
         parts = [f"{n} {_STATE_WORDS[SyncState(s)]}" for s, n in counts.items() if n]
         return f"{total} {noun}" + (f": {', '.join(parts)}." if parts else ".")
     models, jobs = counts["CustomModel"], counts["CustomJob"]
-    return (
+    deployments = counts["Deployment"]
+    listed = (
         f"{total} {noun} owned: {models} model{'' if models == 1 else 's'}, "
-        f"{jobs} job{'' if jobs == 1 else 's'}."
+        f"{jobs} job{'' if jobs == 1 else 's'}"
     )
+    if deployments:
+        listed += f", {deployments} deployment{'' if deployments == 1 else 's'}"
+    return listed + "."

@@ -4,8 +4,9 @@ deployment is named in DataRobot."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from controller.engine.ownership import Matches
+from controller.engine.ownership import DeploymentMatches, Matches, match_deployments
 from controller.model.delivery import LiveDelivery
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import model_upid
@@ -28,6 +29,14 @@ class DeliveryInputs:
     declared_elsewhere: frozenset[ResourceKey] = frozenset()
     gate_blocked: frozenset[str] = field(default_factory=frozenset)
     """Custom model version IDs a blocking gate failed for: never registered."""
+
+    @cached_property
+    def deployments(self) -> DeploymentMatches:
+        """Each Deployment manifest's live deployment (``userProvidedId`` or
+        ``spec.deploymentId``), once per plan."""
+        return match_deployments(
+            self.desired.deployments, self.delivery.deployments, self.namespace
+        )
 
 
 def deployment_upid(namespace: str, name: str) -> str:

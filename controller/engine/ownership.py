@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from controller.model.delivery import DesiredDeployment, LiveDeployment
 from controller.model.desired import (
     KIND_JOB,
     KIND_MODEL,
@@ -29,6 +30,7 @@ from controller.model.identity import (
 from controller.model.identity import (
     is_lock_upid,
     lock_namespace_prefix,
+    model_upid,
     owned_model_name,
     read_stamp,
     upid_prefix,
@@ -289,3 +291,77 @@ def held_elsewhere(
         if stamp is not None and stamp.namespace != namespace and stamp.name in wanted_jobs:
             found[stamp.namespace].append(f"{KIND_JOB}/{stamp.name} (id {job.id})")
     return {ns: tuple(sorted(objects)) for ns, objects in sorted(found.items())}
+
+
+# --- deployments -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeploymentMatches:
+    """Deployment manifests paired with live deployments.
+
+    ``owned``: found by ``userProvidedId = <namespace>/<metadata.name>`` (made by
+    dr-gitops); ``adopted``: found by ``spec.deploymentId`` (made elsewhere; the ID is the
+    identity, as DataRobot sets ``userProvidedId`` only at creation); ``conflicts``: the
+    manifests that may not have the deployment they name, with why.
+    """
+
+    owned: Mapping[ResourceKey, LiveDeployment] = field(default_factory=dict)
+    adopted: Mapping[ResourceKey, LiveDeployment] = field(default_factory=dict)
+    conflicts: Mapping[ResourceKey, str] = field(default_factory=dict)
+
+    def live_for(self, key: ResourceKey) -> LiveDeployment | None:
+        return self.owned.get(key) or self.adopted.get(key)
+
+
+def match_deployments(
+    desired: Sequence[DesiredDeployment], live: Sequence[LiveDeployment], namespace: str
+) -> DeploymentMatches:
+    """Pair each Deployment manifest with its live deployment (see :class:`DeploymentMatches`).
+
+    A manifest with ``spec.deploymentId`` is refused when that deployment does not exist,
+    when its ``userProvidedId`` belongs to another manifest of this namespace or to anyone
+    else (another namespace, another tool), or when this namespace also made a deployment
+    for the manifest (two deployments, one manifest)."""
+    prefix = upid_prefix(namespace)
+    by_id = {d.id: d for d in live}
+    by_upid = {d.user_provided_id: d for d in live if d.user_provided_id}
+    owned: dict[ResourceKey, LiveDeployment] = {}
+    adopted: dict[ResourceKey, LiveDeployment] = {}
+    conflicts: dict[ResourceKey, str] = {}
+    for deployment in desired:
+        key = deployment.key
+        upid = model_upid(namespace, key.name)
+        made = by_upid.get(upid)
+        if deployment.deployment_id is None:
+            if made is not None:
+                owned[key] = made
+            continue
+        wanted = by_id.get(deployment.deployment_id)
+        theirs = wanted.user_provided_id if wanted is not None else None
+        if wanted is None:
+            conflicts[key] = (
+                f"spec.deploymentId {deployment.deployment_id}: no such deployment (deleted, "
+                "or not visible to this token); remove spec.deploymentId to create a new one"
+            )
+        elif theirs == upid:
+            owned[key] = wanted
+        elif made is not None:
+            conflicts[key] = (
+                f"spec.deploymentId names deployment {wanted.id}, but this namespace made "
+                f"deployment {made.id} for this manifest already; keep one of them: remove "
+                f"spec.deploymentId, or delete deployment {made.id}"
+            )
+        elif theirs and theirs.startswith(prefix):
+            conflicts[key] = (
+                f"deployment {wanted.id} belongs to Deployment/{theirs[len(prefix) :]} of this "
+                "namespace (its userProvidedId); a deployment has one manifest"
+            )
+        elif theirs:
+            conflicts[key] = (
+                f"deployment {wanted.id} carries userProvidedId {theirs!r}: another namespace "
+                "or tool manages it, so dr-gitops does not adopt it"
+            )
+        else:
+            adopted[key] = wanted
+    return DeploymentMatches(owned, adopted, conflicts)

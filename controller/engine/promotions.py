@@ -22,7 +22,12 @@ from dataclasses import dataclass, replace
 
 from controller.engine.deliveries import DeliveryInputs, deployment_upid
 from controller.engine.registrations import new_version, plan_registration
-from controller.engine.retirements import deployment_basis, deployment_deletions, orphan_warning
+from controller.engine.retirements import (
+    adoption_note,
+    deployment_basis,
+    deployment_deletions,
+    orphan_warning,
+)
 from controller.errors import PlanError
 from controller.model.delivery import (
     LATEST,
@@ -92,7 +97,7 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
             f"--max-deletions {inputs.max_deletions}. Check that no manifest is missing by "
             "mistake; raise --max-deletions to allow it"
         )
-    warnings = plan.warnings + tuple(reported) + orphan_warning(inputs)
+    warnings = plan.warnings + tuple(reported) + orphan_warning(inputs) + adoption_note(inputs)
     return replace(
         plan,
         actions=actions,
@@ -198,7 +203,10 @@ def _plan_deployment(
     model_key = ResourceKey("CustomModel", deployment.model)
     live_model = inputs.models.live_for(model_key)
     upid = deployment_upid(inputs.namespace, key.name)
-    live = inputs.delivery.deployment_with_upid(upid)
+    refused = inputs.deployments.conflicts.get(key)
+    if refused is not None:
+        return [Action(ActionKind.BLOCKED, key, refused)]
+    live = inputs.deployments.live_for(key)
     target = _target(
         deployment, live_model, new_version(plan, model_key), registering.get(model_key), inputs
     )

@@ -17,10 +17,13 @@ from controller.model.plans import Action, ActionKind, BasisEntry
 def _orphans(inputs: DeliveryInputs) -> list[tuple[ResourceKey, LiveDeployment]]:
     prefix = upid_prefix(inputs.namespace)
     declared = {d.key.name for d in inputs.desired.deployments}
+    # A deployment a manifest names by spec.deploymentId is never pruned (even when that
+    # claim is refused: the manifest blocks until someone decides).
+    claimed = {d.deployment_id for d in inputs.desired.deployments if d.deployment_id}
     found = []
     for live in inputs.delivery.deployments:
         upid = live.user_provided_id or ""
-        if not upid.startswith(prefix):
+        if not upid.startswith(prefix) or live.id in claimed:
             continue
         name = upid[len(prefix) :]
         key = ResourceKey("Deployment", name)
@@ -74,13 +77,30 @@ def orphan_warning(inputs: DeliveryInputs) -> tuple[str, ...]:
     )
 
 
+def adoption_note(inputs: DeliveryInputs) -> tuple[str, ...]:
+    """The deployments managed through ``spec.deploymentId`` (adopted: no write), said."""
+    adopted = sorted(inputs.deployments.adopted)
+    if not adopted:
+        return ()
+    names = ", ".join(f"{k} ({inputs.deployments.adopted[k].id})" for k in adopted[:10])
+    more = f" and {len(adopted) - 10} more" if len(adopted) > 10 else ""
+    return (
+        f"{len(adopted)} deployment(s) adopted by spec.deploymentId: {names}{more}. Adopting "
+        "writes nothing; the ID in the manifest is their identity (DataRobot sets a "
+        "deployment's userProvidedId only when it is created), and --prune never deletes them",
+    )
+
+
 def deployment_basis(inputs: DeliveryInputs) -> tuple[BasisEntry, ...]:
     """Digests of the deployments the plan read (for the stale-plan check)."""
     prefix = upid_prefix(inputs.namespace)
+    adopted = {live.id: key.name for key, live in inputs.deployments.adopted.items()}
     entries = []
     for live in inputs.delivery.deployments:
         upid = live.user_provided_id or ""
-        if not upid.startswith(prefix):
+        if live.id in adopted:
+            upid = prefix + adopted[live.id]
+        elif not upid.startswith(prefix):
             continue
         settings = inputs.delivery.settings.get(live.id)
         facts = {

@@ -45,10 +45,12 @@ def with_delivery(
             commits.add((d.version, found.sha, live.id))
     needs = DeliveryNeeds(
         settings_of=frozenset(
-            deployment_upid(namespace, d.key.name) for d in desired.deployments if d.settings
+            d.deployment_id or deployment_upid(namespace, d.key.name)
+            for d in desired.deployments
+            if d.settings
         ),
         sharing_of=frozenset(
-            deployment_upid(namespace, d.key.name)
+            d.deployment_id or deployment_upid(namespace, d.key.name)
             for d in desired.deployments
             if d.sharing is not None
         ),

@@ -2,10 +2,12 @@
 
 ``dr-gitops status`` (like ``flux get`` and ``terraform state list``) is built here:
 
-* :func:`read_owned` reads the live models and jobs with list requests only (each model
-  page embeds the newest version) and lists every object the namespace owns, found the way
-  the planner finds them (:mod:`controller.engine.ownership`: ``userProvidedId`` for models,
-  the stamp for jobs and adopted models).
+* :func:`read_owned` reads the live models, jobs and deployments with list requests only
+  (each model page embeds the newest version) and lists every object the namespace owns,
+  found the way the planner finds them (:mod:`controller.engine.ownership`:
+  ``userProvidedId`` for models and deployments, the stamp for jobs and adopted models;
+  a deployment adopted by ``spec.deploymentId`` is known from its manifest only, so it is
+  listed with ``--repo``).
 * :func:`owned_statuses` (pure) does the same from a snapshot; :func:`planned_statuses`
   (pure) adds each object's state from the engine's plan: *in-sync* (the plan has no action
   for it), *drifted* (it has), *missing* (its manifest's object does not exist yet),
@@ -22,9 +24,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
-from controller.engine.ownership import Matches, match_jobs, match_models
+from controller.engine.ownership import (
+    DeploymentMatches,
+    Matches,
+    match_deployments,
+    match_jobs,
+    match_models,
+)
+from controller.model.delivery import KIND_DEPLOYMENT, LiveDeployment
 from controller.model.desired import KIND_JOB, KIND_MODEL, DesiredState, ResourceKey
-from controller.model.identity import read_stamp
+from controller.model.identity import owned_model_name, read_stamp
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 from controller.model.plans import Action, ActionKind, Plan
 from controller.remote import ApiError, DataRobotClient, ForbiddenError, NotFoundError
@@ -47,7 +56,8 @@ class ObjectStatus:
     """One object of the namespace: what DataRobot holds, and its state when known.
 
     ``id`` is ``None`` only for a manifest whose object does not exist yet (*missing*).
-    ``version`` is the newest version's label (models only), ``commit`` the commit it was
+    ``version`` is the newest version's label (models) or the label of the version a
+    deployment serves (deployments), ``commit`` the commit it was
     made from (``gitModelVersion.mainBranchCommitSha``; for jobs, their stamp's).
     ``actions`` are the kinds of the plan's actions for it; ``reason`` says why it is not
     in sync (the first action's reason) or why it is blocked.
@@ -83,23 +93,31 @@ class StatusReport:
         """Objects per state (every state named, zero included), or per kind without."""
         if self.with_states:
             return {s.value: sum(o.state is s for o in self.objects) for s in SyncState}
-        return {k: sum(o.kind == k for o in self.objects) for k in (KIND_MODEL, KIND_JOB)}
+        kinds = (KIND_MODEL, KIND_JOB, KIND_DEPLOYMENT)
+        return {k: sum(o.kind == k for o in self.objects) for k in kinds}
 
 
-def read_owned(client: DataRobotClient, namespace: str) -> StatusReport:
+def read_owned(
+    client: DataRobotClient, namespace: str, *, with_deployments: bool = True
+) -> StatusReport:
     """Every object ``namespace`` owns, read with the model and job list requests only.
 
     Where custom jobs are not enabled for the token (403/404 on their list), jobs are left
-    out and ``jobs_readable`` is false.
+    out and ``jobs_readable`` is false. ``with_deployments=False`` skips the deployment list
+    (the service's read after a run lists deployments on its own).
     """
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="status") as pool:
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="status") as pool:
         models = pool.submit(client.list_models)
         jobs = pool.submit(_jobs_or_refusal, client)
+        listed = pool.submit(read_deployments, client) if with_deployments else None
         snapshot = LiveSnapshot(models=tuple(models.result()))
         read = jobs.result()
+        deployments = listed.result() if listed is not None else ()
     if isinstance(read, ApiError):
-        return owned_statuses(snapshot, namespace, jobs_readable=False)
-    return owned_statuses(LiveSnapshot(models=snapshot.models, jobs=read), namespace)
+        return owned_statuses(snapshot, namespace, jobs_readable=False, deployments=deployments)
+    return owned_statuses(
+        LiveSnapshot(models=snapshot.models, jobs=read), namespace, deployments=deployments
+    )
 
 
 def _jobs_or_refusal(client: DataRobotClient) -> tuple[LiveJob, ...] | ApiError:
@@ -109,16 +127,30 @@ def _jobs_or_refusal(client: DataRobotClient) -> tuple[LiveJob, ...] | ApiError:
         return exc
 
 
+def read_deployments(client: DataRobotClient) -> tuple[LiveDeployment, ...]:
+    """Every deployment (one list), or none where deployments are not enabled."""
+    try:
+        return tuple(client.list_deployments())
+    except (ForbiddenError, NotFoundError):
+        return ()
+
+
 def owned_statuses(
-    snapshot: LiveSnapshot, namespace: str, *, jobs_readable: bool = True
+    snapshot: LiveSnapshot,
+    namespace: str,
+    *,
+    jobs_readable: bool = True,
+    deployments: tuple[LiveDeployment, ...] = (),
 ) -> StatusReport:
-    """Every object of ``snapshot`` that ``namespace`` owns, without states."""
+    """Every object of ``snapshot`` (and of ``deployments``) that ``namespace`` owns,
+    without states."""
     # Matched against no manifests, every object the namespace claims is an "orphan".
     nothing = DesiredState()
     models = match_models(nothing, snapshot, namespace)
     jobs = match_jobs(nothing, snapshot, namespace)
     found = [_model_status(k, m) for k, m in models.orphans.items()]
     found += [_job_status(k, j) for k, j in jobs.orphans.items()]
+    found += [_deployment_status(k, d) for k, d in _owned_deployments(deployments, namespace)]
     return StatusReport(namespace, _sorted(found), jobs_readable=jobs_readable)
 
 
@@ -129,9 +161,11 @@ def planned_statuses(
     *,
     revision: str,
     jobs_readable: bool = True,
+    deployments: tuple[LiveDeployment, ...] | None = None,
 ) -> StatusReport:
     """Every manifest's object and every orphan, each with its state in ``plan`` (made
-    from ``desired`` and ``snapshot`` without ``--target``, at the commit ``revision``)."""
+    from ``desired`` and ``snapshot`` without ``--target``, at the commit ``revision``);
+    deployments too when the live ``deployments`` are given (``None``: not listed)."""
     namespace = plan.namespace
     models = match_models(desired, snapshot, namespace)
     jobs = match_jobs(desired, snapshot, namespace)
@@ -147,13 +181,32 @@ def planned_statuses(
         found.append(_orphaned(_model_status(key, live_model), by_key.get(key, [])))
     for key, live_job in jobs.orphans.items():
         found.append(_orphaned(_job_status(key, live_job), by_key.get(key, [])))
+    if deployments is not None:
+        found += _deployment_rows(desired, deployments, namespace, by_key)
     return StatusReport(namespace, _sorted(found), revision, jobs_readable)
+
+
+def _deployment_rows(
+    desired: DesiredState,
+    deployments: tuple[LiveDeployment, ...],
+    namespace: str,
+    by_key: Mapping[ResourceKey, list[Action]],
+) -> list[ObjectStatus]:
+    found = []
+    served = match_deployments(desired.deployments, deployments, namespace)
+    for wanted in desired.deployments:
+        found.append(_managed(wanted.key, wanted.label, served, by_key))
+    declared = {d.key for d in desired.deployments}
+    for key, live in _owned_deployments(deployments, namespace):
+        if key not in declared:
+            found.append(_orphaned(_deployment_status(key, live), by_key.get(key, [])))
+    return found
 
 
 def _managed(
     key: ResourceKey,
     display_name: str,
-    matches: Matches[LiveModel] | Matches[LiveJob],
+    matches: Matches[LiveModel] | Matches[LiveJob] | DeploymentMatches,
     by_key: Mapping[ResourceKey, list[Action]],
 ) -> ObjectStatus:
     live = matches.live_for(key)
@@ -161,6 +214,8 @@ def _managed(
         status = _model_status(key, live)
     elif isinstance(live, LiveJob):
         status = _job_status(key, live)
+    elif isinstance(live, LiveDeployment):
+        status = _deployment_status(key, live)
     else:
         status = ObjectStatus(key.kind, key.name, None, display_name or key.name)
     actions = by_key.get(key, [])
@@ -229,6 +284,24 @@ def _job_status(key: ResourceKey, job: LiveJob) -> ObjectStatus:
     )
 
 
+def _deployment_status(key: ResourceKey, deployment: LiveDeployment) -> ObjectStatus:
+    return ObjectStatus(
+        KIND_DEPLOYMENT, key.name, deployment.id, deployment.label, deployment.version_label
+    )
+
+
+def _owned_deployments(
+    deployments: tuple[LiveDeployment, ...], namespace: str
+) -> list[tuple[ResourceKey, LiveDeployment]]:
+    """The deployments ``namespace`` made (``userProvidedId``), by key."""
+    found = []
+    for live in deployments:
+        name = owned_model_name(namespace, live.user_provided_id)
+        if name is not None:
+            found.append((ResourceKey(KIND_DEPLOYMENT, name), live))
+    return found
+
+
 def _sorted(found: list[ObjectStatus]) -> tuple[ObjectStatus, ...]:
-    order = {KIND_MODEL: 0, KIND_JOB: 1}
+    order = {KIND_MODEL: 0, KIND_JOB: 1, KIND_DEPLOYMENT: 2}
     return tuple(sorted(found, key=lambda o: (order.get(o.kind, 2), o.name, o.id or "")))

@@ -3,8 +3,8 @@ lister, the limits, and which parts of the document already failed the schema.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller.manifests.limits import ManifestLimits
@@ -20,6 +20,9 @@ class BuildContext:
     lister: SourceLister
     limits: ManifestLimits
     parsed: YamlCache  # the metadata files of sources are parsed through it too
+    # The metadata files the manifest search read already, by repository path (each file
+    # is read once); others are read from the disk.
+    metadata: Mapping[str, bytes] = field(default_factory=dict)
 
 
 class SchemaVerdict:
@@ -31,6 +34,8 @@ class SchemaVerdict:
 
     def clean(self, path: FieldPath, *, but: Sequence[FieldPath] = ()) -> bool:
         """No schema error at or under ``path``, except under the ``but`` paths."""
+        if not self.paths:
+            return True  # the usual case: a valid document (no paths to spell out)
         prefix = dotted(path)
         skipped = [dotted(b) for b in but]
         return not any(

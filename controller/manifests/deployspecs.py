@@ -96,6 +96,7 @@ def build_deployment(
         settings=api_settings(settings),
         sharing=sharing,
         heal=bool(spec.get("heal", True)),
+        deployment_id=spec.get("deploymentId"),
     )
     return deployment, problems
 
@@ -109,6 +110,28 @@ def api_settings(settings: dict[str, Any]) -> Fields:
         elif isinstance(value, dict):
             out[key] = dict(value)
     return Fields(out)
+
+
+def deployment_id_clashes(
+    deployments: Sequence[DesiredDeployment], documents: dict[ResourceKey, Document]
+) -> list[Problem]:
+    """Two manifests may not adopt the same deployment (``spec.deploymentId``)."""
+    first: dict[str, DesiredDeployment] = {}
+    problems = []
+    for deployment in sorted(deployments, key=lambda d: (d.location.file, d.location.document)):
+        if deployment.deployment_id is None:
+            continue
+        earlier = first.setdefault(deployment.deployment_id, deployment)
+        if earlier is not deployment:
+            problems.append(
+                documents[deployment.key].problem(
+                    ("spec", "deploymentId"),
+                    f"deployment {deployment.deployment_id} is claimed by {earlier.key} already",
+                    "keep one manifest per deployment: remove one of them, or remove "
+                    "spec.deploymentId here to create a new deployment",
+                )
+            )
+    return problems
 
 
 def deployment_model_problems(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,18 +40,21 @@ class YamlScan:
     named pipe or device that happens to end in ``.yaml``, whose read would block), links,
     and the first folder found nested deeper than the limit (searched no further)."""
 
-    files: tuple[Path, ...]
+    files: tuple[str, ...]
     links: tuple[Path, ...]
     too_deep: Path | None = None
 
 
 def scan_yaml(root: Path, max_depth: int) -> YamlScan:
     """Every YAML file and link under ``root``, walked without recursion (``os.walk``
-    recurses, and a folder nested a thousand levels deep exhausts Python's stack)."""
-    files: list[Path] = []
-    links: list[Path] = []
-    too_deep: Path | None = None
-    stack: list[tuple[Path, int]] = [(root, 0)]
+    recurses, and a folder nested a thousand levels deep exhausts Python's stack).
+
+    Paths are kept as strings (a ``Path`` per file cost a tenth of loading 10,000 unchanged
+    manifests), sorted part by part as ``Path`` objects sort."""
+    files: list[str] = []
+    links: list[str] = []
+    too_deep: str | None = None
+    stack: list[tuple[str, int]] = [(os.fspath(root), 0)]
     while stack:
         folder, depth = stack.pop()
         if depth > max_depth:
@@ -66,14 +68,23 @@ def scan_yaml(root: Path, max_depth: int) -> YamlScan:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 if not entry.name.startswith(".") and entry.name not in _SKIPPED_DIRS:
-                    stack.append((Path(entry.path), depth + 1))
+                    stack.append((entry.path, depth + 1))
             elif entry.name.endswith(YAML_SUFFIXES):
-                mode = entry.stat(follow_symlinks=False).st_mode
-                if stat.S_ISLNK(mode):
-                    links.append(Path(entry.path))
-                elif stat.S_ISREG(mode):
-                    files.append(Path(entry.path))
-    return YamlScan(tuple(sorted(files)), tuple(sorted(links)), too_deep)
+                # The entry's type as the folder listing gives it (no stat of every file;
+                # os.scandir falls back to lstat where the file system does not say).
+                if entry.is_symlink():
+                    links.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(entry.path)
+    return YamlScan(
+        tuple(sorted(files, key=_parts)),
+        tuple(Path(link) for link in sorted(links, key=_parts)),
+        Path(too_deep) if too_deep is not None else None,
+    )
+
+
+def _parts(path: str) -> list[str]:
+    return path.split(os.sep)
 
 
 def looks_like_manifest(raw: bytes) -> bool:

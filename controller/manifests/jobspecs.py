@@ -135,7 +135,12 @@ def _job_files(
     )
     problems += found
     definitions, found = read_definitions(
-        context.repo_root, listing.source, KIND_JOB, context.limits, context.parsed
+        context.repo_root,
+        listing.source,
+        KIND_JOB,
+        context.limits,
+        context.parsed,
+        context.metadata,
     )
     if found or not clean["runtimeParameters"]:
         return listing.source, entry_point, (), (), problems + found

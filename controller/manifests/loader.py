@@ -15,13 +15,18 @@ from pathlib import Path
 
 from controller import logs
 from controller.manifests.context import BuildContext, SchemaVerdict
-from controller.manifests.deployspecs import build_deployment, deployment_model_problems
+from controller.manifests.deployspecs import (
+    build_deployment,
+    deployment_id_clashes,
+    deployment_model_problems,
+)
 from controller.manifests.discovery import looks_like_manifest, scan_yaml
 from controller.manifests.jobspecs import build_job
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
 from controller.manifests.modelspecs import build_model
 from controller.manifests.problems import ManifestError, Problem, sort_problems
-from controller.manifests.schemas import check_schema, did_you_mean, with_api_spelling
+from controller.manifests.runtimeparams import METADATA_FILES
+from controller.manifests.schemas import did_you_mean
 from controller.manifests.sourcefiles import SourceLister
 from controller.manifests.yamlcache import YamlCache
 from controller.manifests.yamlparser import Document, YamlProblem
@@ -37,6 +42,7 @@ from controller.model.desired import (
 
 API_VERSION = "dr-gitops/v1"
 KINDS = (KIND_MODEL, KIND_JOB, KIND_DEPLOYMENT)
+_METADATA_NAMES = frozenset(METADATA_FILES.values())
 
 log = logs.get_logger(__name__)
 
@@ -183,6 +189,7 @@ class _Reader:
     manifests: list[tuple[str, Document]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     manifest_files: set[str] = field(default_factory=set)
+    metadata: dict[str, bytes] = field(default_factory=dict)  # repository path → bytes
     files: int = 0
 
     def link(self, path: Path) -> None:
@@ -210,16 +217,19 @@ class _Reader:
                 )
             )
 
-    def read(self, path: Path) -> None:
-        rel = path.relative_to(self.root).as_posix()
-        with path.open("rb") as handle:
+    def read(self, path: str) -> None:
+        """Read the file at ``path`` (a string under the root, as the search gives it)."""
+        rel = _relative(path, self.root)
+        with open(path, "rb") as handle:
             raw = handle.read(self.limits.max_yaml_bytes + 1)
         if not looks_like_manifest(raw):
+            if os.path.basename(path) in _METADATA_NAMES and len(raw) <= self.limits.max_yaml_bytes:
+                self.metadata[rel] = raw  # read once: runtime parameters are defined here
             return
         self.files += 1
         self.manifest_files.add(rel)
         if len(raw) > self.limits.max_yaml_bytes:
-            size = path.stat().st_size
+            size = os.stat(path).st_size
             self.problems.append(
                 Problem(
                     rel,
@@ -275,11 +285,18 @@ class _Reader:
             self.manifests.append((kind, document))
 
 
+def _relative(path: str, root: Path) -> str:
+    top = os.fspath(root)
+    if path.startswith(top) and path[len(top) : len(top) + 1] == os.sep:
+        return path[len(top) + 1 :].replace(os.sep, "/")
+    return Path(path).relative_to(root).as_posix()
+
+
 def _build(
     reader: _Reader, root: Path, limits: ManifestLimits, default_exclude: Sequence[str] = ()
 ) -> tuple[DesiredState, list[Problem]]:
     lister = SourceLister(root, limits, frozenset(reader.manifest_files), default_exclude)
-    context = BuildContext(root, lister, limits, reader.parsed)
+    context = BuildContext(root, lister, limits, reader.parsed, reader.metadata)
     problems: list[Problem] = []
     first_seen: dict[tuple[str, str], Document] = {}
     models: list[DesiredModel] = []
@@ -287,8 +304,7 @@ def _build(
     deployments: list[DesiredDeployment] = []
     deployment_documents: dict[ResourceKey, Document] = {}
     for kind, raw in reader.manifests:
-        document = with_api_spelling(kind, raw)
-        schema_problems = check_schema(kind, document)
+        document, schema_problems = reader.parsed.checked(kind, raw)
         problems += schema_problems
         verdict = SchemaVerdict(schema_problems)
         if not verdict.clean(("metadata",)):
@@ -322,6 +338,7 @@ def _build(
     problems += _adoption_clashes(models, jobs)
     declared = frozenset(name for kind, name in first_seen if kind == KIND_MODEL)
     problems += deployment_model_problems(deployments, models, deployment_documents, declared)
+    problems += deployment_id_clashes(deployments, deployment_documents)
     state = DesiredState(
         tuple(sorted(models, key=lambda m: m.key)),
         tuple(sorted(jobs, key=lambda j: j.key)),

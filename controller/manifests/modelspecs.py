@@ -193,7 +193,12 @@ def build_version(
     if listing.source is None:
         return None, problems
     definitions, found = read_definitions(
-        context.repo_root, listing.source, KIND_MODEL, context.limits, context.parsed
+        context.repo_root,
+        listing.source,
+        KIND_MODEL,
+        context.limits,
+        context.parsed,
+        context.metadata,
     )
     if found or not verdict.clean((*path, "runtimeParameters")):
         return None, problems + found

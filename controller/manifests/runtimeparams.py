@@ -35,9 +35,15 @@ Definitions = tuple[RuntimeParameterDefinition, ...]
 
 
 def read_definitions(
-    repo_root: Path, source: Source, kind: str, limits: ManifestLimits, parsed: YamlCache
+    repo_root: Path,
+    source: Source,
+    kind: str,
+    limits: ManifestLimits,
+    parsed: YamlCache,
+    known: Mapping[str, bytes] | None = None,
 ) -> tuple[Definitions | None, list[Problem]]:
-    """The definitions in the source's metadata file; ``None`` when it has no such file."""
+    """The definitions in the source's metadata file; ``None`` when it has no such file.
+    ``known``: bytes of files read already, by repository path (read from disk otherwise)."""
     name = METADATA_FILES[kind]
     found = [f for f in source.files if f.path == name]
     if not found:
@@ -47,7 +53,10 @@ def read_definitions(
         message = f"{name} is larger than {limits.max_yaml_bytes} bytes"
         return None, [Problem(repo_path, 1, 0, "", message, "shorten it")]
     try:
-        documents = parsed.documents((repo_root / repo_path).read_bytes(), repo_path, limits)
+        raw = known.get(repo_path) if known is not None else None
+        if raw is None:
+            raw = (repo_root / repo_path).read_bytes()
+        documents = parsed.documents(raw, repo_path, limits)
     except YamlProblem as exc:
         return None, [exc.problem]
     document = documents[0] if documents else None

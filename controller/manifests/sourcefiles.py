@@ -22,6 +22,7 @@ Policy (documented in the schemas):
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -64,16 +65,27 @@ def compile_excludes(
     patterns: Sequence[str],
 ) -> tuple[pathspec.GitIgnoreSpec | None, list[Finding]]:
     """The exclude patterns as one matcher, or the findings about bad patterns."""
+    spec, findings = _compiled(tuple(patterns))
+    return spec, list(findings)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(
+    patterns: tuple[str, ...],
+) -> tuple[pathspec.GitIgnoreSpec | None, tuple[Finding, ...]]:
+    # Remembered by patterns: thousands of manifests repeat the same few exclude lists, and
+    # checking and compiling one took a quarter of loading an unchanged repository. The
+    # matcher is only read (RE2 sets), so sharing it between folders and runs is safe.
     findings = [
         Finding(problem.message, problem.hint, exclude_index=index)
         for index, pattern in enumerate(patterns)
         if (problem := pattern_problem(pattern)) is not None
     ]
     if findings:
-        return None, findings
+        return None, tuple(findings)
     if not patterns:
-        return None, []
-    return compile_patterns(patterns), []
+        return None, ()
+    return compile_patterns(patterns), ()
 
 
 def _git_dirs(root: str) -> tuple[str, ...]:

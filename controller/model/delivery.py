@@ -71,6 +71,8 @@ class DesiredDeployment:
     settings: Fields = field(default_factory=Fields)
     sharing: tuple[SharingGrant, ...] | None = None
     heal: bool = True
+    deployment_id: str | None = None
+    """``spec.deploymentId``: an existing deployment adopted by ID (its identity then)."""
 
     @property
     def pinned_to_commit(self) -> bool:
@@ -180,6 +182,9 @@ class LiveDelivery:
 
     def deployment_with_upid(self, upid: str) -> LiveDeployment | None:
         return next((d for d in self.deployments if d.user_provided_id == upid), None)
+
+    def deployment_with_id(self, deployment_id: str) -> LiveDeployment | None:
+        return next((d for d in self.deployments if d.id == deployment_id), None)
 
 
 def settings_changes(desired: Fields, live: Fields | None) -> tuple[FieldChange, ...]:

@@ -25,8 +25,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class DeliveryNeeds:
-    """What beyond the lists a plan needs: the ``userProvidedId`` of deployments whose
-    settings or sharing are declared, whether environments are named, and ``(pin as
+    """What beyond the lists a plan needs: the ``userProvidedId`` (or, for a deployment
+    adopted by ID, the ID) of deployments whose settings or sharing are declared, whether environments are named, and ``(pin as
     written, full commit SHA, custom model ID)`` of commit pins."""
 
     settings_of: frozenset[str] = frozenset()
@@ -51,6 +51,7 @@ def read_delivery(
             pool.submit(client.list_prediction_environments) if needs.environments else None
         )
         by_upid = {d.user_provided_id: d.id for d in deployments.result() if d.user_provided_id}
+        by_upid.update({d.id: d.id for d in deployments.result()})  # adopted: by ID
         settings = _each(
             client.get_deployment_settings,
             [by_upid[u] for u in sorted(needs.settings_of) if u in by_upid],

@@ -215,7 +215,7 @@ def _read_again(client: DataRobotClient, planned: Planned) -> StatusReport | Non
     """The namespace's objects after the writes (list requests), for their newest
     versions; ``None`` when they cannot be read (the page then shows the planned ones)."""
     try:
-        return read_owned(client, planned.namespace)
+        return read_owned(client, planned.namespace, with_deployments=False)
     except DrGitopsError as exc:
         log.warning("objects_not_read_again", error=str(exc))
         return None

@@ -136,10 +136,10 @@ def _deployments(
 ) -> tuple[ObjectState, ...]:
     """One row per Deployment manifest: its state from the plan and the outcomes (as for
     models), and from ``live`` (listed after the run) its ID and the model it serves."""
-    from controller.engine.deliveries import deployment_upid
     from controller.engine.outcomes import Outcome
+    from controller.engine.ownership import match_deployments
 
-    by_upid = {d.user_provided_id: d for d in live or () if d.user_provided_id}
+    matches = match_deployments(planned.desired.deployments, live or (), planned.namespace)
     rows = []
     for wanted in planned.desired.deployments:
         key = wanted.key
@@ -148,7 +148,7 @@ def _deployments(
         seen = {
             r.outcome for r in (result.results if result is not None else ()) if r.action.key == key
         }
-        found = by_upid.get(deployment_upid(planned.namespace, key.name))
+        found = matches.live_for(key)  # by userProvidedId, or adopted by spec.deploymentId
         reason: str | None
         if blocked:
             state, reason = "blocked", blocked[0].reason

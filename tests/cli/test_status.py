@@ -16,7 +16,11 @@ from tests.fixtures.workspace import NAMESPACE, Workspace
 SCHEMA = json.loads(
     (Path(__file__).parents[2] / "schemas" / "status.schema.json").read_text(encoding="utf-8")
 )
-LISTS = {"GET /api/v2/customModels/", "GET /api/v2/customJobs/"}
+LISTS = {
+    "GET /api/v2/customModels/",
+    "GET /api/v2/customJobs/",
+    "GET /api/v2/deployments/",
+}
 
 
 def _applied(workspace: Workspace, models: int = 3) -> str:
@@ -72,7 +76,7 @@ def test_status_lists_what_the_namespace_owns_with_list_requests_only(
     assert first["updated"]
     assert "state" not in first
     assert doc["objects"][3]["commit"] == workspace.repo.head()  # from the job's stamp
-    assert doc["counts"] == {"CustomModel": 3, "CustomJob": 1}
+    assert doc["counts"] == {"CustomModel": 3, "CustomJob": 1, "Deployment": 0}
     # One list request per kind (a page each here), none per object; nothing written.
     assert set(_requests_since(workspace, before)) == LISTS
     assert workspace.writes() == writes

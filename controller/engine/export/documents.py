@@ -40,9 +40,13 @@ from controller.model.values import Fields
 
 
 def model_document(
-    selected: Selected[LiveModel], sharing: tuple[LiveGrant, ...] | None, files: Files
+    selected: Selected[LiveModel],
+    sharing: tuple[LiveGrant, ...] | None,
+    files: Files,
+    registry: dict[str, Any] | None = None,
 ) -> Rendered:
-    """The ``CustomModel`` manifest of a live model and its newest version."""
+    """The ``CustomModel`` manifest of a live model and its newest version (``registry``:
+    its ``spec.registry`` block, see :mod:`.deliverydocs`)."""
     live = selected.live
     version = live.latest_version
     label = f", version {version.label}" if version else ", no version"
@@ -60,6 +64,8 @@ def model_document(
             comment_out(draft, "version", settings, files, f"version {version.label}")
     elif version is not None:
         draft.note(("spec",), f"version {version.label} holds no files, so it is not managed here")
+    if registry is not None:
+        spec["registry"] = registry
     add_sharing(spec, sharing, KIND_MODEL, draft)
     return draft.done(manifest(KIND_MODEL, selected, spec))
 

@@ -9,14 +9,19 @@ from typing import Any
 
 from controller.engine.export.selection import Selected
 from controller.engine.export.yamltext import Commented, Path, block
+from controller.model.delivery import KIND_DEPLOYMENT
 from controller.model.desired import KIND_JOB, KIND_MODEL
 from controller.model.live import LiveGrant, LiveRuntimeParameter
 from controller.model.secrets import is_sensitive
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
 _RECIPIENT_ORDER = {"user": 0, "group": 1, "organization": 2}
-SCHEMA_FILES = {KIND_MODEL: "custom-model.schema.json", KIND_JOB: "custom-job.schema.json"}
-FOLDERS = {KIND_MODEL: "models", KIND_JOB: "jobs"}
+SCHEMA_FILES = {
+    KIND_MODEL: "custom-model.schema.json",
+    KIND_JOB: "custom-job.schema.json",
+    KIND_DEPLOYMENT: "deployment.schema.json",
+}
+FOLDERS = {KIND_MODEL: "models", KIND_JOB: "jobs", KIND_DEPLOYMENT: "deployments"}
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from controller.engine.export.deliverydocs import (
+    ChosenDeployment,
+    choose_deployments,
+    deployment_document,
+    registry_block,
+)
 from controller.engine.export.documents import job_document, model_document
 from controller.engine.export.drafts import FOLDERS, SCHEMA_FILES, Files, Missing, Rendered
 from controller.engine.export.folder import (
@@ -37,10 +43,20 @@ from controller.logs import get_logger
 from controller.manifests import SETTINGS_SCHEMA_FILE, load, schema_text, settings_schema_text
 from controller.manifests.discovery import looks_like_manifest
 from controller.manifests.sourcefiles import ALWAYS_SKIPPED, SKIPPED_SUFFIXES
+from controller.model.delivery import KIND_DEPLOYMENT, LiveDelivery
 from controller.model.desired import KIND_JOB, KIND_MODEL
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveGrant, LiveJob, LiveModel
-from controller.remote import ApiError, DataRobotClient, ValidationError, read_snapshot
+from controller.model.values import Fields
+from controller.remote import (
+    ApiError,
+    DataRobotClient,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+    read_snapshot,
+)
+from controller.remote.deliveryreads import DeliveryNeeds, read_delivery
 from controller.repository_settings import REPOSITORY_SETTINGS_FILE
 
 log = get_logger(__name__)
@@ -85,6 +101,7 @@ class Exporter:
         self._settings = settings
         self._out = settings.out
         self._controller: str | None = None
+        self._delivery = LiveDelivery()
 
     def run(self) -> ExportReport:
         check_out_dir(self._out, force=self._settings.force)
@@ -98,10 +115,23 @@ class Exporter:
         self._controller = snapshot.controller_user
         self._out.mkdir(parents=True, exist_ok=True)
         earlier = self._manifests_present()
+        self._delivery = self._read_delivery() if selection.models else LiveDelivery()
+        chosen, left_out = choose_deployments(
+            self._delivery.deployments,
+            selection.models,
+            self._delivery.packages,
+            self._settings.namespace,
+            frozenset(
+                s.live.id
+                for s in selection.models
+                if registry_block(s.live, self._delivery) is not None
+            ),
+        )
         with ThreadPoolExecutor(self._settings.concurrency, thread_name_prefix="export") as pool:
             models = list(pool.map(self._export_model, selection.models))
             jobs = list(pool.map(self._export_job, selection.jobs))
-        exported = tuple(obj for obj, _ in models + jobs)
+            deployments = list(pool.map(self._export_deployment, chosen))
+        exported = tuple(obj for obj, _ in models + jobs) + tuple(deployments)
         report = ExportReport(
             out=self._out,
             endpoint=self._client.settings.endpoint,
@@ -109,7 +139,7 @@ class Exporter:
             exported=exported,
             warnings=_left_over(earlier - {o.manifest for o in exported}),
             failures=tuple(f for _, failures in models + jobs for f in failures),
-            skipped=selection.skipped,
+            skipped=selection.skipped + left_out,
             filtered_out=selection.filtered_out,
         )
         self._write_top_level(report)
@@ -118,6 +148,7 @@ class Exporter:
             "export_done",
             models=len(models),
             jobs=len(jobs),
+            deployments=len(deployments),
             failures=len(report.failures),
             skipped=len(report.skipped),
         )
@@ -135,7 +166,8 @@ class Exporter:
         files = Files()
         if version is not None and version.items:
             files = self._download(live, folder)
-        rendered = model_document(selected, sharing, files)
+        registry = registry_block(live, self._delivery)
+        rendered = model_document(selected, sharing, files, registry)
         return self._finish(KIND_MODEL, selected, rendered, sharing, files, folder, manifest)
 
     def _download(self, live: LiveModel, folder: Path) -> Files:
@@ -173,6 +205,46 @@ class Exporter:
         files = Files(count, tuple(missing))
         rendered = job_document(selected, sharing, files)
         return self._finish(KIND_JOB, selected, rendered, sharing, files, folder, manifest)
+
+    # --- registry and deployments --------------------------------------------------------
+
+    def _read_delivery(self) -> LiveDelivery:
+        """Registered models, their versions and deployments: one list each. Where the
+        registry or deployments are not enabled for the token, none are exported."""
+        try:
+            return read_delivery(self._client, DeliveryNeeds())
+        except (ForbiddenError, NotFoundError) as exc:
+            log.warning("export_deliveries_unreadable", error=str(exc))
+            return LiveDelivery()
+
+    def _export_deployment(self, chosen: ChosenDeployment) -> ExportedObject:
+        live = chosen.live
+        settings: Fields | None
+        sharing: tuple[LiveGrant, ...] | None
+        try:
+            settings = self._client.get_deployment_settings(live.id)
+        except ApiError as exc:
+            log.warning("export_settings_unreadable", name=chosen.name, error=str(exc))
+            settings = None
+        try:
+            sharing = self._client.get_deployment_roles(live.id)
+        except ApiError as exc:
+            log.warning("export_sharing_unreadable", name=chosen.name, error=str(exc))
+            sharing = None
+        rendered = deployment_document(chosen, settings, sharing)
+        _, manifest = self._paths(KIND_DEPLOYMENT, chosen.name)
+        write_text(manifest, to_yaml(rendered.document))
+        log.info("export_object_written", kind=KIND_DEPLOYMENT, name=chosen.name, files=0)
+        return ExportedObject(
+            kind=KIND_DEPLOYMENT,
+            name=chosen.name,
+            display_name=live.label,
+            object_id=live.id,
+            manifest=manifest.relative_to(self._out).as_posix(),
+            files=0,
+            adopt=not chosen.owned,
+            notes=rendered.notes,
+        )
 
     # --- shared --------------------------------------------------------------------------
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from controller.engine.export.report import ExportReport
+from controller.model.delivery import KIND_DEPLOYMENT
 from controller.model.desired import KIND_JOB, KIND_MODEL
 
 
 def readme_text(report: ExportReport) -> str:
     """Markdown for the exported folder (deterministic: no dates, no secrets)."""
     models, jobs = report.count(KIND_MODEL), report.count(KIND_JOB)
-    adopted = sum(o.adopt for o in report.exported)
+    adopted = sum(o.adopt for o in report.exported if o.kind != KIND_DEPLOYMENT)
     pinned = (
         f"# the namespace, {report.namespace}, is pinned in .dr-gitops.yaml"
         if report.namespace
@@ -28,6 +29,7 @@ def readme_text(report: ExportReport) -> str:
         "models/<name>.yaml   a CustomModel manifest      models/<name>/   its version's files",
         "jobs/<name>.yaml     a CustomJob manifest        jobs/<name>/     its files",
         "```",
+        *_deliveries(report),
         "",
         _ownership(report, adopted),
         "",
@@ -51,8 +53,24 @@ def readme_text(report: ExportReport) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _deliveries(report: ExportReport) -> list[str]:
+    deployments = [o for o in report.exported if o.kind == KIND_DEPLOYMENT]
+    if not deployments:
+        return []
+    by_id = sum(o.adopt for o in deployments)
+    return [
+        "",
+        f"`deployments/<name>.yaml` holds {_count(len(deployments), 'Deployment manifest')}, "
+        "one per deployment serving a version of an exported model, pinned to the version it "
+        "serves; models with registered versions carry `spec.registry`. "
+        f"{_count(by_id, 'deployment')} made outside this namespace carry "
+        "`spec.deploymentId`: the plan adopts each by that ID and writes nothing for it "
+        "(DataRobot sets a deployment's `userProvidedId` only when it is created).",
+    ]
+
+
 def _ownership(report: ExportReport, adopted: int) -> str:
-    owned = len(report.exported) - adopted
+    owned = sum(not o.adopt for o in report.exported if o.kind != KIND_DEPLOYMENT)
     text = (
         f"{_count(adopted, 'object')} made by hand carry `metadata.adopt: true`: the first "
         "`dr-gitops apply` takes each one over (it finds it by its display name, `spec.name`) "
