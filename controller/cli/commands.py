@@ -37,50 +37,60 @@ def _command(module: str, name: str) -> Command:
     return run
 
 
+def _add_command(
+    sub: Subparsers, name: str, texts: tuple[str, str], run: str | None = None
+) -> argparse.ArgumentParser:
+    """The parser of command ``name`` with its (``--help`` line, description), running
+    ``run`` (``module:function``; default ``controller.cli.NAME_command:run_NAME``)."""
+    short, long = texts
+    parser = sub.add_parser(name, help=short, description=long)
+    module, _, function = (run or f"controller.cli.{name}_command:run_{name}").partition(":")
+    parser.set_defaults(run=_command(module, function))
+    return parser
+
+
+def _add_output(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    formats: tuple[str, ...],
+    help: str,
+) -> None:
+    """``--output FORMAT`` (the first of ``formats`` is the default)."""
+    parser.add_argument("--output", choices=list(formats), default=formats[0], help=help)
+
+
 def register_validate(sub: Subparsers) -> None:
-    parser = sub.add_parser(
-        "validate",
-        help="check manifests and their source folders, without contacting DataRobot",
-        description=(
-            "Check every manifest under PATH: YAML, the JSON Schemas, rules between fields, "
-            "source folders, entry points and runtime parameters. Lists every problem as "
-            "`file:line: document N: field: message (what to do)`; exits 1 when any is an "
-            "error. Files are named relative to the git repository holding PATH."
-        ),
+    texts = (
+        "check manifests and their source folders, without contacting DataRobot",
+        "Check every manifest under PATH: YAML, the JSON Schemas, rules between fields, "
+        "source folders, entry points and runtime parameters. Lists every problem as "
+        "`file:line: document N: field: message (what to do)`; exits 1 when any is an "
+        "error. Files are named relative to the git repository holding PATH.",
     )
+    parser = _add_command(sub, "validate", texts)
     parser.add_argument(
         "path", nargs="?", default=".", metavar="PATH", help="folder to check (default: .)"
     )
-    parser.add_argument(
-        "--output",
-        choices=["text", "json"],
-        default="text",
-        help="text for people, json (a list of problems) for machines (default: text)",
+    _add_output(
+        parser,
+        ("text", "json"),
+        "text for people, json (a list of problems) for machines (default: text)",
     )
-    parser.set_defaults(run=_command("controller.cli.validate_command", "run_validate"))
 
 
 def register_plan_and_apply(sub: Subparsers) -> None:
-    plan = sub.add_parser(
-        "plan",
-        help="show what apply would change in DataRobot (writes nothing)",
-        description=(
-            "Compare the manifests with DataRobot and print the actions that would make them "
-            "equal: models, versions, jobs, runtime values and sharing, with field- and "
-            "file-level differences. Writes nothing to DataRobot."
-        ),
+    texts = (
+        "show what apply would change in DataRobot (writes nothing)",
+        "Compare the manifests with DataRobot and print the actions that would make them "
+        "equal: models, versions, jobs, runtime values and sharing, with field- and "
+        "file-level differences. Writes nothing to DataRobot.",
     )
-    add_source_options(plan)
-    add_api_options(plan)
-    add_engine_options(plan, applies=False)
-    add_prune_options(plan)
-    add_target_options(plan)
+    plan = _add_command(sub, "plan", texts)
+    _add_shared_options(plan, applies=False)
     out = plan.add_argument_group("output")
-    out.add_argument(
-        "--output",
-        choices=["text", "json", "markdown"],
-        default="text",
-        help="text (like terraform plan), json (schemas/plan.schema.json) or markdown (a PR "
+    _add_output(
+        out,
+        ("text", "json", "markdown"),
+        "text (like terraform plan), json (schemas/plan.schema.json) or markdown (a PR "
         "comment; long plans are split into parts separated by a line "
         f"'{MARKDOWN_PART_BREAK}') (default: text)",
     )
@@ -93,33 +103,25 @@ def register_plan_and_apply(sub: Subparsers) -> None:
         help="exit 2 when there are changes, 0 when there are none, 1 on errors (a plan "
         "with a blocked action exits 1 with or without this flag)",
     )
-    plan.set_defaults(run=_command("controller.cli.plan_command", "run_plan"))
 
-    apply = sub.add_parser(
-        "apply",
-        help="make DataRobot equal to the manifests",
-        description=(
-            "Plan, then apply the plan: create and update models, versions and jobs, set "
-            "runtime values and sharing, and (with --prune) delete owned objects whose "
-            "manifests are gone. With PLANFILE, apply exactly a plan saved by `plan --out`, "
-            "refusing it when DataRobot changed since or when the file is not the plan the "
-            "manifests at its commit make. When there is something to apply, it "
-            "holds the namespace lock (the same as `serve`) while applying."
-        ),
+    texts = (
+        "make DataRobot equal to the manifests",
+        "Plan, then apply the plan: create and update models, versions and jobs, set "
+        "runtime values and sharing, and (with --prune) delete owned objects whose "
+        "manifests are gone. With PLANFILE, apply exactly a plan saved by `plan --out`, "
+        "refusing it when DataRobot changed since or when the file is not the plan the "
+        "manifests at its commit make. When there is something to apply, it "
+        "holds the namespace lock (the same as `serve`) while applying.",
     )
+    apply = _add_command(sub, "apply", texts)
     apply.add_argument(
         "planfile", nargs="?", type=Path, metavar="PLANFILE", help="a plan saved by `plan --out`"
     )
-    add_source_options(apply)
-    add_api_options(apply)
-    add_engine_options(apply)
-    add_prune_options(apply)
-    add_target_options(apply)
-    apply.add_argument(
-        "--output",
-        choices=["text", "json"],
-        default="text",
-        help="text or json (default: text); on a terminal, json needs --auto-approve (the "
+    _add_shared_options(apply, applies=True)
+    _add_output(
+        apply,
+        ("text", "json"),
+        "text or json (default: text); on a terminal, json needs --auto-approve (the "
         "plan is shown for approval as text)",
     )
     apply.add_argument(
@@ -130,21 +132,27 @@ def register_plan_and_apply(sub: Subparsers) -> None:
     )
     # A CI job should not hang for ever behind a running service: give up after 15 minutes.
     add_lock_options(apply, timeout=900.0)
-    apply.set_defaults(run=_command("controller.cli.apply_command", "run_apply"))
+
+
+def _add_shared_options(parser: argparse.ArgumentParser, *, applies: bool) -> None:
+    """What ``plan`` and ``apply`` share: repository, DataRobot, engine, pruning, targets."""
+    add_source_options(parser)
+    add_api_options(parser)
+    add_engine_options(parser, applies=applies)
+    add_prune_options(parser)
+    add_target_options(parser)
 
 
 def register_serve(sub: Subparsers) -> None:
-    parser = sub.add_parser(
-        "serve",
-        help="keep DataRobot equal to a branch: poll, take webhooks, heal drift",
-        description=(
-            "Run as a service: reconcile on an interval (and at once on a GitHub or GitLab "
-            "push webhook), fetching git first each time, and serve /healthz, /readyz, "
-            "/metrics, /status and /webhooks/{github,gitlab} on --listen. Only one "
-            "controller applies to a namespace at a time (see --lock). SIGTERM lets a running "
-            "apply finish, then exits 0."
-        ),
+    texts = (
+        "keep DataRobot equal to a branch: poll, take webhooks, heal drift",
+        "Run as a service: reconcile on an interval (and at once on a GitHub or GitLab "
+        "push webhook), fetching git first each time, and serve /healthz, /readyz, "
+        "/metrics, /status and /webhooks/{github,gitlab} on --listen. Only one "
+        "controller applies to a namespace at a time (see --lock). SIGTERM lets a running "
+        "apply finish, then exits 0.",
     )
+    parser = _add_command(sub, "serve", texts)
     add_source_options(parser, repo_required=True)
     add_api_options(parser)
     add_engine_options(parser)
@@ -208,20 +216,8 @@ def register_serve(sub: Subparsers) -> None:
                        help="how long SIGTERM waits for a running apply (default: 240)")  # fmt: skip
     group.add_argument("--readiness-window", type=float, default=None, metavar="SECONDS",
                        help="/readyz fails when no run succeeded this recently (default: 3 intervals)")  # fmt: skip
-    group.add_argument(
-        "--prune",
-        action="store_true",
-        help="delete owned objects whose manifests are gone (with --path, never what the "
-        "rest of the repository declares)",
-    )
-    group.add_argument("--max-deletions", type=int, default=5, metavar="N",
-                       help="refuse to prune more than N objects in one run (default: 5)")  # fmt: skip
-    group.add_argument("--allow-empty", action="store_true",
-                       help="allow pruning when the manifests declare nothing")  # fmt: skip
-    group.add_argument("--allow-deployment-deletion", action="store_true",
-                       help="with --prune, also delete owned deployments whose manifests are gone")  # fmt: skip
+    add_prune_options(parser)
     add_lock_options(parser)
-    parser.set_defaults(run=_command("controller.cli.serve_command", "run_serve"))
 
 
 def register_control(sub: Subparsers) -> None:
@@ -246,12 +242,9 @@ def register_control(sub: Subparsers) -> None:
         ),
     }
     for name, (short, long) in helps.items():
-        parser = sub.add_parser(
-            name,
-            help=short,
-            description=long + " Needs the service's control token (serve "
-            "--control-token-file); exits 1 when the call is refused.",
-        )
+        needs = " Needs the service's control token (serve --control-token-file); exits 1 when "
+        texts = (short, long + needs + "the call is refused.")
+        parser = _add_command(sub, name, texts, "controller.cli.servicecalls:run_control")
         parser.add_argument(
             "--service",
             metavar="URL",
@@ -266,24 +259,21 @@ def register_control(sub: Subparsers) -> None:
         )
         parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                             help="how long to wait for the answer (default: 10)")  # fmt: skip
-        parser.set_defaults(run=_command("controller.cli.servicecalls", "run_control"))
 
 
 def register_status(sub: Subparsers) -> None:
-    parser = sub.add_parser(
-        "status",
-        help="list what the namespace owns in DataRobot and whether it is in sync (reads only)",
-        description=(
-            "List every custom model and custom job the namespace owns in DataRobot (kind, "
-            "name, ID, newest version and the commit it was made from, last update), like "
-            "`flux get` or `terraform state list`. With --repo, compare them with the "
-            "manifests (the plan `dr-gitops plan` makes) and give each a state: in sync, "
-            "drifted, missing (not created yet), blocked or orphaned (owned, but no manifest "
-            "declares it). Without --repo, the namespace comes from --namespace or "
-            "$DR_GITOPS_NAMESPACE, else from the repository in the current directory. "
-            "Writes nothing."
-        ),
+    texts = (
+        "list what the namespace owns in DataRobot and whether it is in sync (reads only)",
+        "List every custom model and custom job the namespace owns in DataRobot (kind, "
+        "name, ID, newest version and the commit it was made from, last update), like "
+        "`flux get` or `terraform state list`. With --repo, compare them with the "
+        "manifests (the plan `dr-gitops plan` makes) and give each a state: in sync, "
+        "drifted, missing (not created yet), blocked or orphaned (owned, but no manifest "
+        "declares it). Without --repo, the namespace comes from --namespace or "
+        "$DR_GITOPS_NAMESPACE, else from the repository in the current directory. "
+        "Writes nothing.",
     )
+    parser = _add_command(sub, "status", texts)
     add_source_options(
         parser,
         repo_help="compare with the manifests of this git repository: a local path or a URL "
@@ -291,52 +281,42 @@ def register_status(sub: Subparsers) -> None:
     )
     add_api_options(parser)
     add_engine_options(parser, applies=False)
-    parser.add_argument(
-        "--output",
-        choices=["text", "json"],
-        default="text",
-        help="text (a table) or json (schemas/status.schema.json) (default: text)",
-    )
-    parser.set_defaults(run=_command("controller.cli.status_command", "run_status"))
+    status_help = "text (a table) or json (schemas/status.schema.json) (default: text)"
+    _add_output(parser, ("text", "json"), status_help)
 
 
 def register_demo(sub: Subparsers) -> None:
-    parser = sub.add_parser(
-        "demo",
-        help="apply the example manifests to an embedded DataRobot emulator",
-        description=(
-            "Start the DataRobot API emulator in this process on a free port, copy the example "
-            "manifests into a temporary git repository, and show plan, apply, an empty second "
-            "plan, then a one-line change making exactly one new version. Nothing leaves this "
-            "machine. Needs the emulator extra: pip install 'dr-gitops[emulator]'."
-        ),
+    texts = (
+        "apply the example manifests to an embedded DataRobot emulator",
+        "Start the DataRobot API emulator in this process on a free port, copy the example "
+        "manifests into a temporary git repository, and show plan, apply, an empty second "
+        "plan, then a one-line change making exactly one new version. Nothing leaves this "
+        "machine. Needs the emulator extra: pip install 'dr-gitops[emulator]'.",
     )
+    parser = _add_command(sub, "demo", texts)
     parser.add_argument(
         "--example",
         type=Path,
         metavar="DIR",
         help="manifest folder to use (default: manifests-example next to the package)",
     )
-    parser.set_defaults(run=_command("controller.cli.demo_command", "run_demo"))
 
 
 def register_export(sub: Subparsers) -> None:
-    parser = sub.add_parser(
-        "export",
-        help="write existing DataRobot models, jobs and deployments as manifests (onboarding)",
-        description=(
-            "Read every custom model (with its newest version) and custom job the token can "
-            "see, and write one manifest per object under --out, with the files of the "
-            "version or job beside it, so that `dr-gitops plan` on the exported folder shows "
-            "adoption only. Objects made by hand get `metadata.adopt: true`; objects owned by "
-            "--namespace keep their names. A model with registered versions gets "
-            "`spec.registry`, and each deployment serving a version of an exported model a "
-            "Deployment manifest pinned to the version it serves (made elsewhere: adopted by "
-            "`spec.deploymentId`, no write). Secret-looking runtime values are never written. "
-            "Exits 1 when a file could not be exported (everything else is written) or the "
-            "result does not validate."
-        ),
+    texts = (
+        "write existing DataRobot models, jobs and deployments as manifests (onboarding)",
+        "Read every custom model (with its newest version) and custom job the token can "
+        "see, and write one manifest per object under --out, with the files of the "
+        "version or job beside it, so that `dr-gitops plan` on the exported folder shows "
+        "adoption only. Objects made by hand get `metadata.adopt: true`; objects owned by "
+        "--namespace keep their names. A model with registered versions gets "
+        "`spec.registry`, and each deployment serving a version of an exported model a "
+        "Deployment manifest pinned to the version it serves (made elsewhere: adopted by "
+        "`spec.deploymentId`, no write). Secret-looking runtime values are never written. "
+        "Exits 1 when a file could not be exported (everything else is written) or the "
+        "result does not validate.",
     )
+    parser = _add_command(sub, "export", texts)
     parser.add_argument(
         "--out", required=True, type=Path, metavar="DIR", help="folder to write (new or empty)"
     )
@@ -381,10 +361,6 @@ def register_export(sub: Subparsers) -> None:
         metavar="N",
         help="objects downloaded at once (default: 4)",
     )
-    parser.add_argument(
-        "--output", choices=["text", "json"], default="text", help="text or json (default: text)"
-    )
+    _add_output(parser, ("text", "json"), "text or json (default: text)")
     add_api_options(parser)
-    parser.set_defaults(
-        run=_command("controller.cli.export_command", "run_export"), only_owned=False
-    )
+    parser.set_defaults(only_owned=False)

@@ -8,10 +8,12 @@ one new version, and the plan after it is empty again.
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,11 @@ from typing import Any
 import controller
 from controller.cli.configuration import register_secrets
 from controller.cli.sessions import use_color
-from controller.engine.reconciling import Engine
 from controller.engine.render import render_result, render_text
 from controller.errors import ConfigError, DrGitopsError
-from controller.remote import DataRobotClient
+from controller.model.plans import Plan
+from controller.service.orchestrator import Moment, Orchestrator, open_session
 from controller.settings import ApiSettings, EngineSettings, GitSettings
-from controller.sources import open_source
 
 NAMESPACE = "demo/manifests-example"
 _GIT_ENV = {
@@ -75,16 +76,24 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _step(title: str, api: ApiSettings, git: GitSettings, *, apply: bool, color: bool) -> bool:
+    """One step: a plan shown, or (``apply``) applied as ``apply`` and ``serve`` do, through
+    the :class:`Orchestrator` (no namespace lock: the emulator is this process's own)."""
     _say(f"== {title}\n")
-    with open_source(git, environ={}, manifests_path="") as source, DataRobotClient(api) as client:
-        engine = Engine(client, EngineSettings())
-        planned = engine.plan(source)
-        if not apply or planned.plan.is_empty:
-            print(render_text(planned.plan, color=color))
-            return True
-        result = engine.apply(planned)
-        print(render_result(result, color=color))
-        return result.ok
+    session = functools.partial(open_session, git, api, EngineSettings(), environ={}, ci=None)
+    if not apply:
+        with session() as s:
+            print(render_text(s.engine.plan(s.source).plan, color=color))
+        return True
+
+    def show(plan: Plan, _moment: Moment) -> None:
+        if plan.is_empty:  # else the result is shown
+            print(render_text(plan, color=color))
+
+    done = Orchestrator(open_session=session, show=show).reconcile(threading.Event())
+    if done.result is None:
+        return True
+    print(render_result(done.result, color=color))
+    return done.result.ok
 
 
 def _change_one_value(repo: Path) -> bool:

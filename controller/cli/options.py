@@ -140,7 +140,7 @@ def add_prune_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=5,
         metavar="N",
-        help="refuse to prune more than N objects (default: 5)",
+        help="refuse to prune more than N objects in one run (default: 5)",
     )
     group.add_argument(
         "--allow-empty",

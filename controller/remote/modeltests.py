@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 from controller.model.values import Json
 from controller.remote import routes
 from controller.remote.apierrors import UnexpectedResponseError
+from controller.remote.gatecalls import GateCalls
 from controller.remote.poller import wait_for_status
 from controller.remote.routes import template_for_path
-from controller.remote.transport import Transport
 
 PASSED = frozenset({"succeeded", "warning", "skipped"})
 
@@ -31,10 +31,9 @@ class ModelTestResult:
         return self.overall_status.lower() in PASSED
 
 
-class ModelTestCalls:
-    """Calls on ``customModelTests/``; mixed into ``DataRobotClient``."""
-
-    http: Transport
+class ModelTestCalls(GateCalls):
+    """Starting a test and waiting for its result in one call (the gates' own calls, which
+    the engine uses, start and poll separately); mixed into ``DataRobotClient``."""
 
     def start_model_test(
         self,
@@ -48,20 +47,14 @@ class ModelTestCalls:
 
         ``options`` holds other CustomModelTests fields (``configuration``, memory, ...).
         """
-        body: dict[str, Any] = {
-            "customModelId": model_id,
-            "customModelVersionId": version_id,
-            **(options or {}),
-        }
+        body: dict[str, Json] = dict(options or {})
         if dataset_id is not None:
             body["datasetId"] = dataset_id
-        response = self.http.request("POST", routes.MODEL_TESTS, json=body)
-        location = response.headers.get("Location")
+        location = self.create_model_test(model_id, version_id, body)
         if not location:
             raise UnexpectedResponseError(
                 method="POST",
                 route=routes.API_PREFIX + routes.MODEL_TESTS,
-                status=response.status_code,
                 detail="no Location header to poll",
             )
         return location

@@ -25,7 +25,6 @@ With ``--probe-listen``, :func:`probes_only` serves ``/healthz``, ``/readyz`` an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from prometheus_client import make_wsgi_app
 
 from controller.logs import get_logger
+from controller.service.answers import json_answer
 from controller.service.metrics import ServiceMetrics
 from controller.service.runner import Admission
 from controller.service.runs import Trigger
@@ -49,16 +49,6 @@ from controller.service.webhooks import (
 
 log = get_logger(__name__)
 
-_REASONS = {
-    200: "OK",
-    202: "Accepted",
-    400: "Bad Request",
-    401: "Unauthorized",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    413: "Content Too Large",
-    503: "Service Unavailable",
-}
 _Judge = Callable[..., WebhookVerdict]
 # (path, method, environ, start_response) -> an answer, or None to route it here
 _Extra = Callable[[str, str, WSGIEnvironment, StartResponse], Iterable[bytes] | None]
@@ -108,20 +98,20 @@ class ServiceApp:
                 return answer
         if path in _WEBHOOKS:
             if method != "POST":
-                return _json(start_response, 405, {"error": "use POST"}, [("Allow", "POST")])
+                return json_answer(start_response, 405, {"error": "use POST"}, [("Allow", "POST")])
             return self._webhook(path, environ, start_response)
         if path not in ("/healthz", "/readyz", "/metrics", "/status"):
-            return _json(start_response, 404, {"error": f"no route {path}"})
+            return json_answer(start_response, 404, {"error": f"no route {path}"})
         if method not in ("GET", "HEAD"):
-            return _json(start_response, 405, {"error": "use GET"}, [("Allow", "GET, HEAD")])
+            return json_answer(start_response, 405, {"error": "use GET"}, [("Allow", "GET, HEAD")])
         if path == "/metrics":
             return self._metrics_app(environ, start_response)  # type: ignore[no-any-return]
         if path == "/healthz":
-            return _json(start_response, 200, {"status": "alive"})
+            return json_answer(start_response, 200, {"status": "alive"})
         if path == "/readyz":
             ready, body = self._readiness()
-            return _json(start_response, 200 if ready else 503, body)
-        return _json(start_response, 200, self._status())
+            return json_answer(start_response, 200 if ready else 503, body)
+        return json_answer(start_response, 200, self._status())
 
     def _webhook(
         self, path: str, environ: WSGIEnvironment, start_response: StartResponse
@@ -129,7 +119,7 @@ class ServiceApp:
         source, trigger, judge = _WEBHOOKS[path]
         secret = self._config.webhook_secret
         if not secret:
-            return _json(
+            return json_answer(
                 start_response,
                 404,
                 {"error": "webhooks are disabled: no webhook secret is configured"},
@@ -139,7 +129,7 @@ class ServiceApp:
             self._metrics.webhook(source, "too-large")
             log.warning("webhook_refused", source=source, reason="body too large")
             limit = self._config.max_body_bytes
-            return _json(start_response, 413, {"error": f"body larger than {limit} bytes"})
+            return json_answer(start_response, 413, {"error": f"body larger than {limit} bytes"})
         headers = _headers(environ)
         verdict: WebhookVerdict = judge(
             headers, body, secret=secret, tracked_ref=self._config.tracked_ref
@@ -168,7 +158,7 @@ class ServiceApp:
             pushed_revision=verdict.revision,
             run=answer.get("run"),
         )
-        return _json(start_response, verdict.status, answer)
+        return json_answer(start_response, verdict.status, answer)
 
 
 _PROBE_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -181,7 +171,9 @@ def probes_only(app: ServiceApp) -> Callable[[WSGIEnvironment, StartResponse], I
     def serve_probe(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         if path not in _PROBE_ROUTES:
-            return _json(start_response, 404, {"error": f"no route {path} on the probe listener"})
+            return json_answer(
+                start_response, 404, {"error": f"no route {path} on the probe listener"}
+            )
         return app(environ, start_response)
 
     return serve_probe
@@ -210,22 +202,3 @@ def _headers(environ: Mapping[str, Any]) -> dict[str, str]:
     if environ.get("CONTENT_TYPE"):
         headers["content-type"] = str(environ["CONTENT_TYPE"])
     return headers
-
-
-def _json(
-    start_response: StartResponse,
-    status: int,
-    body: Mapping[str, Any],
-    extra_headers: list[tuple[str, str]] | None = None,
-) -> list[bytes]:
-    payload = json.dumps(body, indent=None, separators=(",", ":")).encode() + b"\n"
-    start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(payload))),
-            ("Cache-Control", "no-store"),
-            *(extra_headers or []),
-        ],
-    )
-    return [payload]

@@ -36,6 +36,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from prometheus_client import Counter, Gauge
 
 from controller.logs import get_logger
+from controller.service.answers import html_answer, json_answer
 from controller.service.history import RunRecord, isoformat
 from controller.service.page import PageFacts, RunPages, render_index, render_run
 from controller.service.runs import RunOutcome, Trigger
@@ -52,8 +53,6 @@ _CONTROL = {
 _PAGES = ("/", "/status")
 _RENDERED_KEPT = 64
 _FRESH_SECONDS = 1.0  # a page may be this much older than the facts (it refreshes in 15 s)
-_REASONS = {200: "OK", 202: "Accepted", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -183,14 +182,14 @@ class Operations:
         once its read token is checked, and every other route)."""
         if path in _CONTROL:
             if method != "POST":
-                return _answer(start_response, 405, {"error": "use POST"}, [("Allow", "POST")])
+                return json_answer(start_response, 405, {"error": "use POST"}, [("Allow", "POST")])
             return self._control(_CONTROL[path], environ, start_response)
         if path not in _PAGES and not path.startswith("/runs/"):
             return None
         if method not in ("GET", "HEAD"):
-            return _answer(start_response, 405, {"error": "use GET"}, [("Allow", "GET, HEAD")])
+            return json_answer(start_response, 405, {"error": "use GET"}, [("Allow", "GET, HEAD")])
         if not self._may_read(environ):
-            return _answer(
+            return json_answer(
                 start_response,
                 401,
                 {"error": "this page needs the read token (--read-token-file)"},
@@ -198,7 +197,7 @@ class Operations:
             )
         if path == "/status":
             return None
-        return _html(start_response, *self._page(path))
+        return html_answer(start_response, *self._page(path))
 
     def _page(self, path: str) -> tuple[int, str]:
         """The page at ``path``: rendered again only when what it shows changed. Finished
@@ -240,7 +239,7 @@ class Operations:
         token = self.settings.control_token
         if not token:
             self._calls.labels(action, "disabled").inc()
-            return _answer(
+            return json_answer(
                 start_response,
                 403,
                 {"error": "control calls are disabled: start serve with --control-token-file"},
@@ -248,7 +247,7 @@ class Operations:
         if not _matches(_presented(environ, basic=False), (token,)):
             self._calls.labels(action, "unauthorized").inc()
             log.warning("control_refused", control=action, reason="missing or wrong token")
-            return _answer(
+            return json_answer(
                 start_response,
                 401,
                 {"error": "missing or wrong bearer token"},
@@ -267,7 +266,7 @@ class Operations:
         self._calls.labels(action, "done").inc()
         log.info("control_done", control=action, **body)
         status = 503 if body.get("run") == "stopping" else 200
-        return _answer(start_response, status, {**body, **self.to_json()})
+        return json_answer(start_response, status, {**body, **self.to_json()})
 
     def _may_read(self, environ: WSGIEnvironment) -> bool:
         wanted = self.settings.read_token
@@ -324,43 +323,3 @@ def _matches(presented: str | None, accepted: tuple[str, ...]) -> bool:
     given = presented.encode()
     # Every token is compared, in constant time, whichever matches.
     return sum(hmac.compare_digest(given, t.encode()) for t in accepted) > 0
-
-
-def _answer(
-    start_response: StartResponse,
-    status: int,
-    body: Mapping[str, Any],
-    extra: list[tuple[str, str]] | None = None,
-) -> list[bytes]:
-    payload = json.dumps(body, separators=(",", ":")).encode() + b"\n"
-    start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
-        [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(payload))),
-            ("Cache-Control", "no-store"),
-            *(extra or []),
-        ],
-    )
-    return [payload]
-
-
-def _html(start_response: StartResponse, status: int, text: str) -> list[bytes]:
-    payload = text.encode("utf-8")  # (cheap next to rendering)
-    start_response(
-        f"{status} {_REASONS.get(status, 'Error')}",
-        [
-            ("Content-Type", "text/html; charset=utf-8"),
-            ("Content-Length", str(len(payload))),
-            ("Cache-Control", "no-store"),
-            # Nothing on the page runs or loads from elsewhere (no script at all).
-            (
-                "Content-Security-Policy",
-                "default-src 'none'; style-src 'unsafe-inline'; "
-                "img-src 'self'; frame-ancestors 'none'",
-            ),
-            ("X-Content-Type-Options", "nosniff"),
-            ("Referrer-Policy", "no-referrer"),
-        ],
-    )
-    return [payload]

@@ -37,17 +37,15 @@ from emulator.domain import filesets
 from emulator.errors import ApiError, invalid, not_found
 from emulator.paging import BOOL_STRINGS, enum_arg, envelope, page
 from emulator.routes.models import find_model
-from emulator.routes.versions import BASE, find_version
+from emulator.routes.versions import BASE, find_version, store_version
 from emulator.routing import accepted, api, emulator, extra, respond
 from emulator.statuses import new_status
 from emulator.store import Store
 from emulator.training import settle_version
 from emulator.versioning import (
-    add_version,
     new_items,
     next_number,
     resolve_environment,
-    version_fields,
 )
 from emulator.views import latest_version
 
@@ -365,7 +363,7 @@ def _pulled_files(repository: dict[str, Any], source: Any) -> list[tuple[str, st
 
 def _from_repository(customModelId: str, *, from_latest: bool) -> Response:
     emu = emulator()
-    store, reference = emu.store, emu.reference
+    store = emu.store
     model = find_model(customModelId, WRITE)
     data = read_body().data
     repository = store.repositories.get(data["repositoryId"])
@@ -390,18 +388,7 @@ def _from_repository(customModelId: str, *, from_latest: bool) -> Response:
         )
     base = copy.deepcopy(latest["items"]) if (from_latest and latest) else []
     items = filesets.apply_changes(base, uploaded, [])
-    fields = version_fields(
-        store,
-        reference,
-        model,
-        latest,
-        data,
-        number=number,
-        environment=environment,
-        items=items,
-        training_seconds=emu.duration("trainingDataMs"),
-    )
-    version = add_version(store, model, fields)
+    version = store_version(model, latest, data, number, environment, items, {})
     location = f"/api/v2/customModels/{model['id']}/versions/{version['id']}/"
     status = new_status("customModelVersion", location, _ready_at(), "Pull from repository")
     return accepted(status["id"])

@@ -39,7 +39,7 @@ BASE = "/api/v2/customModels/{customModelId}/versions/"
 
 
 def _create(model_id: str, *, from_latest: bool) -> Response:
-    store, reference = emulator().store, emulator().reference
+    store = emulator().store
     model = find_model(model_id, WRITE)
     body: Body = read_body(files=True)
     data = body.data
@@ -57,21 +57,35 @@ def _create(model_id: str, *, from_latest: bool) -> Response:
         )
     except filesets.InvalidFiles as exc:
         raise invalid(exc.errors) from None
+    extra = {"gitModelVersion": data["gitModelVersion"]} if "gitModelVersion" in data else {}
+    version = store_version(model, latest, data, number, environment, items, extra)
+    return respond(version_view(store, version), 201)
+
+
+def store_version(
+    model: dict[str, Any],
+    latest: dict[str, Any] | None,
+    data: dict[str, Any],
+    number: tuple[int, int],
+    environment: tuple[str, str],
+    items: list[dict[str, Any]],
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """A new version of ``model`` holding ``items`` (uploaded, or pulled from a remote
+    repository), with the fields ``data`` asks for and ``extra`` on top; stored."""
+    emu = emulator()
     fields = version_fields(
-        store,
-        reference,
+        emu.store,
+        emu.reference,
         model,
         latest,
         data,
         number=number,
         environment=environment,
         items=items,
-        training_seconds=emulator().duration("trainingDataMs"),
+        training_seconds=emu.duration("trainingDataMs"),
     )
-    if "gitModelVersion" in data:
-        fields["gitModelVersion"] = data["gitModelVersion"]
-    version = add_version(store, model, fields)
-    return respond(version_view(store, version), 201)
+    return add_version(emu.store, model, {**fields, **extra})
 
 
 @api("POST", BASE)

@@ -5,7 +5,7 @@ keys winning, as GitLab does). ``rule_matches`` evaluates the ``$VAR == "value"`
 ``$A == $B`` clauses (joined by ``&&``) the example uses and refuses anything else, so a
 change that needs more is noticed. ``run_script`` runs ``before_script`` and ``script`` as
 one bash script with ``-eo pipefail``, as the runner does; unless told to install for real,
-it leaves out the install lines (``git clone``, ``venv``, ``pip``) and points the folder
+it leaves out the install lines (``git clone`` and checkout, ``venv``, ``pip``) and points the folder
 they would fill (or the image's ``/usr/local/bin``) at the machine's stand-ins.
 """
 
@@ -68,7 +68,7 @@ class ScriptResult:
     output: str
 
 
-_INSTALL = re.compile(r"git clone| -m venv | -m pip ")
+_INSTALL = re.compile(r"git clone|git -C \"\$dr_gitops_home/src\"| -m venv | -m pip ")
 
 
 def run_script(

@@ -285,7 +285,7 @@ def test_a_hostile_merge_request_changes_nothing_the_gitlab_job_runs(
     import yaml
 
     job = resolve(yaml.safe_load(GITLAB_CI.read_text()), "dr-gitops-plan")
-    assert job["variables"]["DR_GITOPS_VERSION"] == __version__
+    assert job["variables"]["DR_GITOPS_REF"] == f"v{__version__}"
     env = ci_machine.env(
         {
             **mr_pipeline(),
@@ -297,6 +297,8 @@ def test_a_hostile_merge_request_changes_nothing_the_gitlab_job_runs(
             "DATAROBOT_API_TOKEN": emulator.token,
             "GITLAB_TOKEN": GITLAB_TOKEN,
             "DR_GITOPS_SOURCE": str(dr_gitops_source),
+            # Pinned by commit, as before the first release (a project variable wins).
+            "DR_GITOPS_REF": _head(dr_gitops_source),
         }
     )
 
@@ -305,3 +307,10 @@ def test_a_hostile_merge_request_changes_nothing_the_gitlab_job_runs(
     assert done.code == 0, done.output
     [note] = gitlab.comments
     assert "Plan: 7 to create" in note.body
+
+
+def _head(repo: Path) -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, check=True, capture_output=True, text=True
+    )
+    return done.stdout.strip()

@@ -118,8 +118,10 @@ def test_it_composes_with_an_existing_pipeline(config):
 def test_pip_is_the_default_and_the_image_variant_is_one_line_away(config):
     assert config[".dr-gitops"]["extends"] == ".dr-gitops-pip"
     pip = "\n".join(config[".dr-gitops-pip"]["before_script"])
-    # The release tag's source, installed with its constraints, outside the checkout.
-    assert 'git clone --quiet --depth 1 --branch "v$DR_GITOPS_VERSION" "$DR_GITOPS_SOURCE"' in pip
+    # The pinned ref's source (a release tag or a commit), installed with its constraints,
+    # outside the checkout.
+    assert 'git clone --quiet --no-checkout "$DR_GITOPS_SOURCE"' in pip
+    assert 'checkout --quiet "$DR_GITOPS_REF"' in pip
     assert "-c src/constraints.txt ./src" in pip
     assert 'cd "$dr_gitops_home" && python -P -m pip' in pip
     image = config[".dr-gitops-image"]["image"]

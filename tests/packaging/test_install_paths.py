@@ -62,25 +62,25 @@ README_SECTION = re.compile(r"## Using it on your repository\n.*?```sh\n(.*?)```
 
 def test_the_readme_install_works(tmp_path: Path) -> None:
     """The README's install lines, run as written (the clone from a local copy of this
-    repository tagged as the release), give a working dr-gitops (offline: no index; the
-    dependencies come from the test environment)."""
-    lines = readme_install_block()
+    repository, the checkout of its commit, as before the first release), give a working
+    dr-gitops (offline: no index; the dependencies come from the test environment)."""
+    lines = [line.split("#")[0] for line in readme_install_block()]
     clone = shlex.split(next(line for line in lines if line.startswith("git clone")))
-    install = shlex.split(next(line for line in lines if "pip install" in line).split("#")[0])
-    assert clone[clone.index("--branch") + 1] == f"v{__version__}"
+    checkout = shlex.split(next(line for line in lines if " checkout " in line))
+    install = shlex.split(next(line for line in lines if "pip install" in line))
+    assert checkout[-1] == "<commit>"
     assert install[:3] == ["python3", "-m", "pip"]
     release = clean_clone(tmp_path / "origin" / "dr-gitops")
     work = tmp_path / "work"
     work.mkdir()
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["add", "-A"],
-        ["commit", "-q", "-m", "r"],
-        ["tag", f"v{__version__}"],
-    ):
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "r"]):
         run(["git", *args], cwd=release)
+    commit = run(["git", "rev-parse", "HEAD"], cwd=release).stdout.strip()
+    run(["git", "commit", "-q", "--allow-empty", "-m", "after"], cwd=release)  # not HEAD
     url = next(word for word in clone if word.startswith("https://"))
     run([word.replace(url, f"file://{release}") for word in clone], cwd=work)
+    run([*checkout[:-1], commit], cwd=work)
+    assert run(["git", "rev-parse", "HEAD"], cwd=work / "dr-gitops").stdout.strip() == commit
 
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", venv])

@@ -6,6 +6,10 @@ records every write with its token, start and end times and status, and whether 
 the namespace lock (the lock model's create, refresh and delete) rather than managed
 objects. :func:`apply_spans` and :func:`overlaps` then say whether two controllers were
 ever writing managed objects at the same time.
+
+``WriteRecorder.rendezvous(n)`` makes the first managed-object write of each token wait
+until ``n`` tokens have sent one: two controllers without a lock are then seen applying at
+once however a loaded machine staggers their start (with a lock it would never release).
 """
 
 from __future__ import annotations
@@ -47,6 +51,15 @@ class WriteRecorder:
         self.writes: list[Write] = []
         self.lock_ids: set[str] = set()
         self._mutex = threading.Lock()
+        self._arrived: set[str] = set()
+        self._meeting = threading.Condition(self._mutex)
+        self._quorum = 0
+        self._patience = 0.0
+
+    def rendezvous(self, tokens: int, timeout: float = 300.0) -> None:
+        """From now on, hold each token's first managed-object write until ``tokens``
+        tokens have sent one (or ``timeout`` seconds passed: then it goes on alone)."""
+        self._quorum, self._patience = tokens, timeout
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
@@ -66,6 +79,8 @@ class WriteRecorder:
             return start_response(status, headers, exc_info)
 
         started = time.monotonic()
+        if not lock:
+            self._meet(token)
         answer = b"".join(self.app(environ, recording_start))
         ended = time.monotonic()
         status = statuses[0] if statuses else 0
@@ -74,6 +89,14 @@ class WriteRecorder:
                 self.lock_ids.add(json.loads(answer)["id"])
             self.writes.append(Write(token, method, path, started, ended, status, lock))
         return [answer]
+
+    def _meet(self, token: str) -> None:
+        with self._meeting:
+            if token in self._arrived or not self._quorum:
+                return
+            self._arrived.add(token)
+            self._meeting.notify_all()
+            self._meeting.wait_for(lambda: len(self._arrived) >= self._quorum, self._patience)
 
 
 def seed_with_tokens(folder: Path, tokens: Sequence[str]) -> Path:

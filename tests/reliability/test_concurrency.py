@@ -5,6 +5,11 @@ every write with its token and times (:mod:`tests.reliability.overlaps`), so ove
 seen from the server's side, whatever the controllers believe. Without a lock the detector
 does see both applying at once (so it can fail); with the DataRobot lock (the default) the
 writes of one controller all end before the other's begin, and the result is exact.
+
+The tests wait on events (log lines of the processes, their exit), never on the wall clock:
+timeouts are generous and only a hung process reaches them; the lock TTL is long enough that
+no heartbeat of a holder slowed down by a loaded machine comes too late, so the waiter gets
+the lock only when the holder releases it.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ class World:
             "--lock",
             lock,
             "--lock-ttl",
-            "3",
+            "60",
         )
 
     def controller(self) -> Controller:
@@ -123,7 +128,7 @@ def _push_hook(port: int, sha: str) -> int:
     return request(port, "POST", "/webhooks/github", body, headers).status
 
 
-def _first_holder(a: ServeProcess, b: ServeProcess, timeout: float = 60) -> int:
+def _first_holder(a: ServeProcess, b: ServeProcess, timeout: float = 180) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for index, process in enumerate((a, b)):
@@ -137,10 +142,11 @@ def test_without_a_lock_the_detector_sees_two_controllers_applying_at_once(
     world: World, figures: Figures
 ) -> None:
     world.commit(0)
+    world.recorder.rendezvous(2)  # both have begun applying before either goes on
     both = [world.serve(0, lock="none"), world.serve(1, lock="none")]
     try:
         for process in both:
-            process.event("run_finished", timeout=90)
+            process.event("run_finished", timeout=300)
     finally:
         for process in both:
             process.stop()
@@ -157,18 +163,18 @@ def test_two_services_started_at_once_never_both_apply(world: World, figures: Fi
     try:
         holder_index = _first_holder(*processes)
         holder, waiter = processes[holder_index], processes[1 - holder_index]
-        holder.event("run_finished", timeout=90)
-        waiter.event("namespace_lock_waiting")
+        holder.event("run_finished", timeout=300)
+        waiter.event("namespace_lock_waiting", timeout=180)
         world.ledger.applied(first, world.controller().desired(), world.work.path)
         second = world.commit(1)
         assert _push_hook(holder.port, second) == 200
         assert _push_hook(waiter.port, second) in (200, 202, 503)
-        holder.event("run_finished", 2, timeout=90)
+        holder.event("run_finished", 2, timeout=300)
         world.ledger.applied(second, world.controller().desired(), world.work.path)
         third = world.commit(2)  # the waiter applies this one once it holds the lock
         assert holder.stop() == 0
-        waiter.event("namespace_lock_acquired", timeout=60)
-        waiter.event("run_finished", timeout=90)
+        waiter.event("namespace_lock_acquired", timeout=180)
+        waiter.event("run_finished", timeout=300)
         world.ledger.applied(third, world.controller().desired(), world.work.path)
     finally:
         for process in processes:
@@ -208,7 +214,7 @@ def _two_applies(world: World, offset: float) -> list[str]:
             )
         )
         time.sleep(offset)
-    outputs = [p.communicate(timeout=180)[0] for p in commands]
+    outputs = [p.communicate(timeout=900)[0] for p in commands]
     assert [p.returncode for p in commands] == [0, 0], outputs
     return outputs
 

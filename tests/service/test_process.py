@@ -1,5 +1,11 @@
 """``serve()`` as a real process (``python -m tests.service.fakeserve``): signals, logs,
-and two processes contending for one namespace."""
+and two processes contending for one namespace.
+
+The tests wait on what the processes say (log events, exit codes, the run journal), never on
+the wall clock: each wait has a generous timeout that only a hung process reaches, and a
+lock TTL is short only in the test about the TTL, so a holder slowed down by a loaded
+machine never loses its lease in the others.
+"""
 
 from __future__ import annotations
 
@@ -41,13 +47,13 @@ def test_a_served_process_answers_webhooks_and_keeps_secrets_out_of_logs(serve_p
     served.wait_for("run_finished", 2)  # failed at start-up, then recovered
     body = push_payload()
     assert github_push(port, body).status == 200
-    served.wait_for("run_finished", 3, timeout=5)
+    served.wait_for("run_finished", 3)
     assert (
         github_push(port, body, X_Hub_Signature_256=github_signature(body, "x" * 20)).status == 401
     )
     gitlab = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": WEBHOOK_SECRET}
     assert request(port, "POST", "/webhooks/gitlab", body, gitlab).status == 200
-    served.wait_for("run_finished", 4, timeout=5)
+    served.wait_for("run_finished", 4)
     pages = [request(port, "GET", path).body.decode() for path in ("/status", "/metrics")]
     served.signal(signal.SIGTERM)
     assert served.finish() == 0
@@ -81,7 +87,10 @@ def test_two_instances_on_one_namespace_never_run_at_once(  # type: ignore[no-un
     serve_process, tmp_path: Path
 ) -> None:
     journal, locks = tmp_path / "journal.jsonl", tmp_path / "locks"
+    # A TTL no heartbeat misses however loaded the machine: the waiter takes the lock when
+    # the holder releases it on SIGTERM, never by taking over a slow holder's lease.
     args = ("--interval", "0.1", "--run-seconds", "0.1", "--journal", str(journal))
+    args += ("--lock-ttl", "60")
     first = serve_process(*args, "--lock-dir", str(locks))
     second = serve_process(*args, "--lock-dir", str(locks))
     holder = first if _acquired_first(first, second) else second
@@ -104,7 +113,7 @@ def test_two_instances_on_one_namespace_never_run_at_once(  # type: ignore[no-un
 
 
 def _acquired_first(first: ServedProcess, second: ServedProcess) -> bool:
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         for process in (first, second):
             if any(e.get("event") == "namespace_lock_acquired" for e in process.events()):
@@ -123,10 +132,16 @@ def test_the_lock_of_a_killed_instance_is_taken_over_after_the_ttl(  # type: ign
     crashed.finish()
     began = time.monotonic()
     successor = serve_process("--lock-dir", locks, "--lock-ttl", str(ttl))
-    successor.wait_for("namespace_lock_taken_over", timeout=10)
+    successor.wait_for("namespace_lock_taken_over", timeout=120)
     waited = time.monotonic() - began
     successor.wait_for("run_finished")
-    assert ttl <= waited < ttl + 5
+    # Not before the TTL (however fast the machine); how long after depends on its load,
+    # so the upper bound is only the timeout above.
+    assert waited >= ttl
+    names = [e.get("event") for e in successor.events()]
+    assert names.index("namespace_lock_waiting") < names.index("namespace_lock_stale")
+    assert names.index("namespace_lock_stale") < names.index("namespace_lock_taken_over")
+    assert names.index("namespace_lock_taken_over") < names.index("run_started")
     stale = successor.wait_for("namespace_lock_stale")
     assert str(crashed.proc.pid) in stale["holder"]
     successor.signal(signal.SIGTERM)
@@ -153,22 +168,22 @@ def test_sigterm_while_waiting_for_the_lock_exits_0_at_once(serve_process, tmp_p
     holder.wait_for("namespace_lock_acquired")
     waiter = serve_process("--lock-dir", locks, "--lock-ttl", "30")
     waiter.wait_for("namespace_lock_waiting")
-    sent = time.monotonic()
     waiter.signal(signal.SIGTERM)
     assert waiter.finish() == 0
-    assert time.monotonic() - sent < 3
+    # It did not wait for the lock: the holder still holds it (and keeps it for its TTL).
+    assert holder.proc.poll() is None
+    assert not holder.events("namespace_lock_released")
     assert not any(e.get("event") == "run_started" for e in waiter.events())
     holder.signal(signal.SIGTERM)
     assert holder.finish() == 0
 
 
 def test_a_second_signal_stops_without_waiting_for_the_run(serve_process) -> None:  # type: ignore[no-untyped-def]
-    served = serve_process("--run-seconds", "30")
+    served = serve_process("--run-seconds", "3600", "--grace", "3600")  # only SIGINT ends it
     served.wait_for("run_started")
     served.signal(signal.SIGTERM)
     served.wait_for("shutdown_requested")
-    sent = time.monotonic()
     served.signal(signal.SIGINT)
-    assert served.finish() == 1
-    assert time.monotonic() - sent < 3
+    assert served.finish(timeout=120) == 1
     assert served.wait_for("shutdown_forced")["reason"] == "SIGINT"
+    assert not served.events("run_finished")  # it stopped in the middle of the run
