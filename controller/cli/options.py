@@ -107,7 +107,8 @@ def add_engine_options(parser: argparse.ArgumentParser, *, applies: bool = True)
         type=int,
         default=4,
         metavar="N",
-        help="objects written (and versions downloaded) at once (default: 4)",
+        help="objects written (and versions downloaded) at once (default: 4); sharing is "
+        "read 2*N at once (16 to 32)",
     )
     group.add_argument(
         "--trusted-creator",

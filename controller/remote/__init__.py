@@ -2,7 +2,8 @@
 
 Public surface (what the engine and service import)::
 
-    DataRobotClient(settings, *, on_request=None, session=None, pool_size=16)
+    DataRobotClient(settings, *, on_request=None, session=None, pool_size=32, page_memo=None)
+    PageMemo()                                # list pages decoded, kept from a run to the next
     read_snapshot(client, *, read_jobs=True, page_size=None) -> LiveSnapshot
     read_sharing(client, model_ids, job_ids, *, concurrency=8) -> (model_sharing, job_sharing)
     with_sharing(snapshot, model_sharing, job_sharing) -> LiveSnapshot
@@ -31,6 +32,7 @@ from controller.remote.client import AccountInfo, DataRobotClient
 from controller.remote.jobs import JobFile
 from controller.remote.modeltests import ModelTestResult
 from controller.remote.multipart import FileUpload
+from controller.remote.pages import PageMemo
 from controller.remote.requestcounts import RequestCounter, RequestHook, RequestTally
 from controller.remote.snapshots import read_gates, read_sharing, read_snapshot, with_sharing
 
@@ -47,6 +49,7 @@ __all__ = [
     "NotFoundError",
     "OperationFailedError",
     "OutcomeUnknownError",
+    "PageMemo",
     "RateLimitedError",
     "RequestCounter",
     "RequestHook",

@@ -23,6 +23,7 @@ from controller.remote.gatecalls import GateCalls
 from controller.remote.jobs import JobCalls
 from controller.remote.models import ModelCalls
 from controller.remote.modeltests import ModelTestCalls
+from controller.remote.pages import PageMemo
 from controller.remote.registry import RegistryCalls
 from controller.remote.requestcounts import RequestHook
 from controller.remote.sharing import SharingCalls
@@ -57,6 +58,8 @@ class DataRobotClient(
     replaces the pooled ``requests.Session`` the client would build (it is given the token,
     User-Agent and TLS setting).
     Safe to share between threads; ``pool_size`` bounds the open connections.
+    ``page_memo`` (``serve`` keeps one across its runs) spares decoding the model and job
+    list pages whose bytes a run before read.
     """
 
     def __init__(
@@ -65,9 +68,11 @@ class DataRobotClient(
         *,
         on_request: RequestHook | None = None,
         session: requests.Session | None = None,
-        pool_size: int = 16,
+        pool_size: int = 32,
+        page_memo: PageMemo | None = None,
     ) -> None:
         self.settings = settings
+        self.page_memo = page_memo
         self.http = Transport(
             settings,
             on_request=on_request,

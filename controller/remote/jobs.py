@@ -18,7 +18,7 @@ from controller.remote import routes
 from controller.remote.apierrors import NotFoundError, UnexpectedResponseError
 from controller.remote.decoders import decoding, job_from_api
 from controller.remote.multipart import FileUpload, multipart_body
-from controller.remote.pages import paginate
+from controller.remote.pages import PageMemo, paginate, read_list
 from controller.remote.transport import Transport, json_body
 from controller.remote.versions import RuntimeValues
 
@@ -37,6 +37,7 @@ class JobCalls:
     """Calls on ``customJobs/``; mixed into ``DataRobotClient``."""
 
     http: Transport
+    page_memo: PageMemo | None
 
     def iter_jobs(
         self, *, search: str | None = None, page_size: int | None = None
@@ -50,7 +51,12 @@ class JobCalls:
     def list_jobs(
         self, *, search: str | None = None, page_size: int | None = None
     ) -> list[LiveJob]:
-        return list(self.iter_jobs(search=search, page_size=page_size))
+        """:meth:`iter_jobs` as a list; pages the client's ``page_memo`` holds are not
+        decoded again."""
+        query = {"search": search} if search else None
+        return read_list(
+            self.http, routes.JOBS, _job, memo=self.page_memo, query=query, page_size=page_size
+        )
 
     def get_job(self, job_id: str) -> LiveJob:
         return self._job_call("GET", routes.JOB, job_id)
@@ -130,3 +136,8 @@ def _job_values(
             [dict(v) for v in runtime_parameter_values], separators=(",", ":")
         )
     return values
+
+
+def _job(raw: Any) -> LiveJob:
+    with decoding("GET", routes.JOBS):
+        return job_from_api(raw)

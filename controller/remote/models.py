@@ -10,7 +10,7 @@ from controller.model.values import GitModelVersion, Json
 from controller.remote import routes
 from controller.remote.apierrors import NotFoundError
 from controller.remote.decoders import decoding, model_from_api
-from controller.remote.pages import paginate
+from controller.remote.pages import PageMemo, paginate, read_list
 from controller.remote.transport import Transport, json_body
 
 
@@ -18,6 +18,7 @@ class ModelCalls:
     """Calls on ``customModels/``; mixed into :class:`~controller.remote.client.DataRobotClient`."""
 
     http: Transport
+    page_memo: PageMemo | None
 
     def iter_models(
         self, *, search: str | None = None, page_size: int | None = None
@@ -31,8 +32,12 @@ class ModelCalls:
     def list_models(
         self, *, search: str | None = None, page_size: int | None = None
     ) -> list[LiveModel]:
-        """:meth:`iter_models` as a list (one request per page)."""
-        return list(self.iter_models(search=search, page_size=page_size))
+        """:meth:`iter_models` as a list (one request per page); pages the client's
+        ``page_memo`` holds are not decoded again."""
+        query = {"searchFor": search} if search else None
+        return read_list(
+            self.http, routes.MODELS, _model, memo=self.page_memo, query=query, page_size=page_size
+        )
 
     def get_model(self, model_id: str) -> LiveModel:
         return self._model_call("GET", model_id)
@@ -81,3 +86,8 @@ class ModelCalls:
         )
         with decoding(method, routes.MODEL):
             return model_from_api(json_body(response, method, routes.MODEL))
+
+
+def _model(raw: Any) -> LiveModel:
+    with decoding("GET", routes.MODELS):
+        return model_from_api(raw)

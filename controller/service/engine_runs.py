@@ -10,19 +10,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from controller.engine.outcomes import ApplyResult, Outcome
 from controller.engine.reconciling import Planned
 from controller.engine.render import render_text
 from controller.engine.statuses import StatusReport, read_owned
+from controller.engine.tickmemory import TickMemory
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger
 from controller.manifests import ManifestError
 from controller.model.delivery import LiveDeployment
 from controller.model.plans import ActionKind
-from controller.remote import DataRobotClient
+from controller.remote import DataRobotClient, PageMemo
 from controller.service.objectstates import ObjectState, applied_objects, planned_objects
 from controller.service.orchestrator import Orchestrator, Reconciled, Session, open_session
 from controller.service.runs import (
@@ -72,6 +73,12 @@ class EngineRunner:
     started under, whose lock it holds: a run
     whose checkout says another (a merged ``.dr-gitops.yaml`` that changes ``namespace:``)
     fails before planning, since it would write under a namespace it holds no lock for.
+
+    ``memory`` and ``pages`` live as long as the runner: a run whose commit (and uncommitted
+    files) and DataRobot did not move since the last run takes over that run's desired
+    state, decoded list pages, matching and plan instead of computing them again
+    (:mod:`controller.engine.tickmemory`). Every run still reads DataRobot, so drift made by
+    hand is seen by the next run.
     """
 
     git: GitSettings
@@ -79,6 +86,9 @@ class EngineRunner:
     engine: EngineSettings
     environ: Mapping[str, str]
     namespace: str | None = None
+    memory: TickMemory = field(default_factory=TickMemory, compare=False, repr=False)
+    pages: PageMemo = field(default_factory=PageMemo, compare=False, repr=False)
+    quiet: QuietRuns = field(default_factory=lambda: QuietRuns(), compare=False, repr=False)
 
     def __call__(self, request: RunRequest) -> RunOutcome:
         def observe(method: str, route: str, status: int | str, _elapsed: float) -> None:
@@ -87,8 +97,17 @@ class EngineRunner:
         def opened() -> AbstractContextManager[Session]:
             # A service is not a CI pipeline: gitModelVersion comes from plain git.
             return open_session(
-                self.git, self.api, self.engine, environ=self.environ, ci=None, on_request=observe
+                self.git,
+                self.api,
+                self.engine,
+                environ=self.environ,
+                ci=None,
+                on_request=observe,
+                memory=self.memory,
+                pages=self.pages,
             )
+
+        self.pages.next_tick()  # pages neither this run nor the last read are forgotten
 
         revision: list[str] = []
 
@@ -128,7 +147,12 @@ class EngineRunner:
         read = refreshed[0] if refreshed else None
         deployments = self._deployments(done.planned, observe)
         return _outcome(
-            done, _last(revision) or "", request.last_success_revision, read, deployments
+            done,
+            _last(revision) or "",
+            request.last_success_revision,
+            read,
+            deployments,
+            self.quiet,
         )
 
     def _deployments(
@@ -146,6 +170,34 @@ class EngineRunner:
             return None
 
 
+class QuietRuns:
+    """The object states and counts of the last run that had nothing to do, for the next
+    one planned from the same desired state, snapshot, checkout and plan (at 10,000 models
+    working them out again costs more than the rest of such a run)."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[tuple[object, ...], RunOutcome] | None = None
+
+    def outcome(
+        self,
+        planned: Planned,
+        revision: str,
+        deployments: tuple[LiveDeployment, ...] | None,
+    ) -> RunOutcome:
+        key = (planned.plan, planned.snapshot, planned.checkout, revision, deployments)
+        kept = self._kept
+        if kept is not None and kept[0][0] is planned.desired and kept[0][1:] == key:
+            return kept[1]
+        outcome = RunOutcome(
+            "no-op",
+            revision,
+            resources=_resources(planned, None),
+            objects=applied_objects(planned, None, revision, None, deployments),
+        )
+        self._kept = ((planned.desired, *key), outcome)
+        return outcome
+
+
 def _last(revisions: list[str]) -> str | None:
     return revisions[-1] if revisions else None
 
@@ -156,6 +208,7 @@ def _outcome(
     last_success: str | None,
     refreshed: StatusReport | None,
     deployments: tuple[LiveDeployment, ...] | None = None,
+    quiet: QuietRuns | None = None,
 ) -> RunOutcome:
     planned, result = done.planned, done.result
     if done.declined:
@@ -164,12 +217,7 @@ def _outcome(
     if done.stopped:
         return RunOutcome("failed", revision, errors=("stopped before applying",))
     if result is None:
-        return RunOutcome(
-            "no-op",
-            revision,
-            resources=_resources(planned, None),
-            objects=applied_objects(planned, None, revision, None, deployments),
-        )
+        return (quiet or QuietRuns()).outcome(planned, revision, deployments)
     drift = revision == last_success
     gates = _gates(result)
     failed = [g for g in gates if g.result == "failed"]

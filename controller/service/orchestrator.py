@@ -30,8 +30,9 @@ from typing import Literal, Protocol
 
 from controller.engine.outcomes import ApplyResult, Reporter
 from controller.engine.reconciling import Engine, Planned
+from controller.engine.tickmemory import TickMemory
 from controller.model.plans import Plan
-from controller.remote import DataRobotClient, RequestHook
+from controller.remote import DataRobotClient, PageMemo, RequestHook
 from controller.settings import ApiSettings, EngineSettings, GitSettings
 from controller.sources import CiFacts, GitSource, open_source
 
@@ -58,15 +59,19 @@ def open_session(
     environ: Mapping[str, str],
     ci: CiFacts | None,
     on_request: RequestHook | None = None,
+    memory: TickMemory | None = None,
+    pages: PageMemo | None = None,
 ) -> Iterator[Session]:
     """Open the git source and a DataRobot client from settings values, and build the
     engine. ``environ`` is the environment git runs with; ``ci`` what the CI system says
-    about the commit (``None`` outside CI, and always for ``serve``)."""
+    about the commit (``None`` outside CI, and always for ``serve``). ``memory`` and
+    ``pages`` are what ``serve`` keeps from one run to the next (a run whose commit and
+    DataRobot did not move takes the last run's desired state, decoded pages and plan)."""
     with (
         open_source(git, environ=environ, manifests_path=engine.path) as source,
-        DataRobotClient(api, on_request=on_request) as client,
+        DataRobotClient(api, on_request=on_request, page_memo=pages) as client,
     ):
-        yield Session(source, client, Engine(client, engine, ci=ci))
+        yield Session(source, client, Engine(client, engine, ci=ci, memory=memory))
 
 
 class Locking(Protocol):

@@ -192,3 +192,34 @@ def test_once_the_first_page_gives_the_total_the_other_pages_are_read_side_by_si
     assert len([u for u in session.urls if u.endswith("/customModels/")]) == 12 // 2
     # the first page (beside the account read), then the other five, four at a time
     assert pages.PARALLEL_PAGES <= session.most <= pages.PARALLEL_PAGES + 1
+
+
+def test_a_page_memo_decodes_only_pages_whose_bytes_changed(
+    dr_client: DataRobotClient, request_counter: RequestCounter, populated: dict[str, list[str]]
+) -> None:
+    memo = pages.PageMemo()
+    client = DataRobotClient(dr_client.settings, page_memo=memo)
+    first = client.list_models(page_size=5)
+    assert (memo.hits, memo.misses) == (0, 3)
+    memo.next_tick()
+    request_counter.reset()
+    again = client.list_models(page_size=5)
+    assert again == first
+    assert all(a is b for a, b in zip(again, first, strict=True))  # the same objects
+    assert (memo.hits, memo.misses) == (3, 3)
+
+    changed = first[7]
+    dr_client.update_model(changed.id, {"description": "by hand"})
+    memo.next_tick()
+    third = client.list_models(page_size=5)
+    assert memo.misses == 4  # only the page holding the changed model is decoded
+    (now,) = [m for m in third if m.id == changed.id]
+    assert now.fields["description"] == "by hand"
+    before = {m.id: m for m in first}
+    assert sum(m is before[m.id] for m in third) == 12 - 5  # one page of 5 decoded anew
+
+    memo.next_tick()
+    memo.next_tick()  # a tick that read nothing: the pages before it are forgotten
+    client.list_models(page_size=5)
+    assert memo.misses == 7
+    client.close()
