@@ -169,7 +169,7 @@ class FileChangeKind(StrEnum):
     DELETE = "delete"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field whose live value differs from the desired one (API field name)."""
 
@@ -178,7 +178,7 @@ class FieldChange:
     new: Json
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileChange:
     """One file of a version or job. ``item_id`` is the live item replaced or deleted;
     ``repo_path`` is where the new content is read from (absent for deletions)."""
@@ -189,7 +189,7 @@ class FileChange:
     item_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuntimeChange:
     """A runtime parameter value: ``new`` of ``None`` resets it to its default."""
 
@@ -199,7 +199,7 @@ class RuntimeChange:
     new: Json
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GrantChange:
     """A sharing change: a grant (``old_role`` None), a role change, or a revocation
     (``new_role`` None)."""
@@ -221,7 +221,7 @@ class GrantChange:
         return "change"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     """One step of a plan.
 
@@ -267,7 +267,7 @@ class Action:
         return replace(self, runtime=runtime, params=self.params.masked())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BasisEntry:
     """What one live object looked like when the plan was made (for stale-plan checks).
 
@@ -282,7 +282,7 @@ class BasisEntry:
     parts: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """A deterministic, ordered list of actions, with what it was computed from."""
 
