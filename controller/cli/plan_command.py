@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from controller.cli.planfiles import save_plan
+from controller.cli.planfiles import save_plan, write_plan_json
 from controller.cli.sessions import session, use_color
 from controller.engine.reconciling import relevant_dirty_paths
 from controller.engine.render import render_markdown, render_text
 from controller.errors import PlanError
-from controller.model.plan_json import plan_to_json
 from controller.model.plans import MARKDOWN_PART_BREAK
 
 
@@ -29,7 +27,7 @@ def run_plan(args: argparse.Namespace) -> int:
             )
         save_plan(plan, args.out)
     if args.output == "json":
-        print(json.dumps(plan_to_json(plan), indent=2))
+        write_plan_json(plan, sys.stdout)
     elif args.output == "markdown":
         print(f"\n{MARKDOWN_PART_BREAK}\n".join(render_markdown(plan)))
     else:

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TextIO
 
 from controller.errors import ConfigError, PlanError
-from controller.model.plan_json import plan_from_json, plan_to_json
+from controller.model.plan_json import plan_from_json, plan_json_text
 from controller.model.plans import Plan
 
 
 def save_plan(plan: Plan, path: Path) -> None:
     try:
-        path.write_text(json.dumps(plan_to_json(plan), indent=2) + "\n", encoding="utf-8")
+        with path.open("w", encoding="utf-8") as out:
+            write_plan_json(plan, out)
     except OSError as exc:
         raise ConfigError(f"cannot write the plan to {path}: {exc.strerror}") from None
+
+
+def write_plan_json(plan: Plan, out: TextIO) -> None:
+    """The plan's JSON document, indented, and a newline, written as it is encoded: at
+    10,000 models the document is tens of megabytes, never held as one string."""
+    out.writelines(plan_json_text(plan))
+    out.write("\n")
 
 
 def load_plan(path: Path) -> Plan:

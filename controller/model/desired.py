@@ -23,7 +23,7 @@ Kind = Literal["CustomModel", "CustomJob", "Deployment"]
 RecipientType = Literal["user", "group", "organization"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class ResourceKey:
     """A manifest's identity inside a namespace: its kind and ``metadata.name``."""
 
@@ -34,7 +34,7 @@ class ResourceKey:
         return f"{self.kind}/{self.name}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """One file of a model version or a job.
 
@@ -47,7 +47,7 @@ class SourceFile:
     size: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """A source folder and the files it contributes, sorted by ``path``."""
 
@@ -62,7 +62,7 @@ class Source:
         return replace(self, files=tuple(f for f in self.files if not ignored(f.repo_path)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuntimeParameterDefinition:
     """A runtime parameter definition from ``model-metadata.yaml`` / ``metadata.yaml``."""
 
@@ -76,7 +76,7 @@ class RuntimeParameterDefinition:
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuntimeValue:
     """A runtime parameter value the manifest sets. A credential's value is its ID."""
 
@@ -85,7 +85,7 @@ class RuntimeValue:
     value: Scalar
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SharingGrant:
     """One declared access grant.
 
@@ -106,7 +106,7 @@ class SharingGrant:
         return self.name or self.id or ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredVersion:
     """The desired content and settings of a model's newest version.
 
@@ -132,14 +132,14 @@ class DesiredVersion:
         return any(f.path == "requirements.txt" for f in self.source.files)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Adoption:
     """A manifest's explicit request to take over an object made by hand, found by name."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredModel:
     """A ``CustomModel`` manifest.
 
@@ -159,7 +159,7 @@ class DesiredModel:
     registry: DesiredRegistry | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredJob:
     """A ``CustomJob`` manifest.
 
@@ -180,7 +180,7 @@ class DesiredJob:
     adopt: Adoption | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredState:
     """Everything the manifests ask for, sorted by key.
 

@@ -14,7 +14,7 @@ from controller.model.gates import LiveGates
 from controller.model.values import Fields, GitModelVersion, Scalar
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveItem:
     """A file held by a version or a job: its item ID and path."""
 
@@ -23,7 +23,7 @@ class LiveItem:
     file_name: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveRuntimeParameter:
     """A runtime parameter as the API shows it: the definition plus its values."""
 
@@ -38,7 +38,7 @@ class LiveRuntimeParameter:
     allow_empty: bool = True
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveVersion:
     """A model version. ``settings`` uses the same API names as ``DesiredVersion.settings``."""
 
@@ -59,7 +59,7 @@ class LiveVersion:
         return {i.file_path: i for i in self.items}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveModel:
     """A custom model with its newest version embedded (as the list route returns it)."""
 
@@ -78,7 +78,7 @@ class LiveModel:
         return str(self.fields.get("name") or "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveJob:
     """A custom job. ``entry_point`` is an item ID (or ``None``)."""
 
@@ -98,7 +98,7 @@ class LiveJob:
         return {i.file_path: i for i in self.items}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveGrant:
     """One live access entry. For users ``name`` is the username."""
 
@@ -115,7 +115,7 @@ def _frozen(
     return MappingProxyType(dict(mapping or {}))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiveSnapshot:
     """Everything read from DataRobot for one plan.
 

@@ -8,6 +8,8 @@ tells ``apply FILE`` in words how a saved plan differs from the plan made anew.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import fields
 from typing import Any
 
@@ -31,6 +33,41 @@ from controller.model.values import GitModelVersion
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The JSON document ``schemas/plan.schema.json`` describes."""
+    doc = {
+        **_head_to_json(plan),
+        "actions": [_action_to_json(a) for a in plan.actions],
+        "basis": [_basis_to_json(b) for b in plan.basis],
+    }
+    if plan.drift:  # written only when there is some: plans without it keep their bytes
+        doc["drift"] = [_drift_to_json(d) for d in plan.drift]
+    return doc
+
+
+def plan_json_text(plan: Plan) -> Iterator[str]:
+    """``json.dumps(plan_to_json(plan), indent=2)`` in pieces, byte for byte, one action or
+    basis entry at a time: at 10,000 models neither the document nor its text is held
+    whole (a test compares the two)."""
+    head = json.dumps(_head_to_json(plan), indent=2)
+    yield head.removesuffix("\n}")
+    sections: list[tuple[str, Iterator[dict[str, Any]]]] = [
+        ("actions", map(_action_to_json, plan.actions)),
+        ("basis", map(_basis_to_json, plan.basis)),
+    ]
+    if plan.drift:
+        sections.append(("drift", map(_drift_to_json, plan.drift)))
+    for name, docs in sections:
+        yield f',\n  "{name}": ['
+        separator = "\n    "
+        for doc in docs:
+            # Strings hold no raw newline (JSON escapes it): every newline starts a line,
+            # which sits two levels deeper in the whole document than in the entry's own.
+            yield separator + json.dumps(doc, indent=2).replace("\n", "\n    ")
+            separator = ",\n    "
+        yield "]" if separator == "\n    " else "\n  ]"
+    yield "\n}"
+
+
+def _head_to_json(plan: Plan) -> dict[str, Any]:
     return {
         "format": plan.format,
         "namespace": plan.namespace,
@@ -39,9 +76,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "counts": dict(sorted(plan.counts().items())),
         "unchanged": plan.unchanged,
         "warnings": list(plan.warnings),
-        "actions": [_action_to_json(a) for a in plan.actions],
-        "basis": [_basis_to_json(b) for b in plan.basis],
-    } | ({"drift": [_drift_to_json(d) for d in plan.drift]} if plan.drift else {})
+    }
 
 
 def _drift_to_json(report: DriftReport) -> dict[str, Any]:

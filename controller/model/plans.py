@@ -175,7 +175,7 @@ class FileChangeKind(StrEnum):
     DELETE = "delete"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldChange:
     """One field whose live value differs from the desired one (API field name)."""
 
@@ -184,7 +184,7 @@ class FieldChange:
     new: Json
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileChange:
     """One file of a version or job. ``item_id`` is the live item replaced or deleted;
     ``repo_path`` is where the new content is read from (absent for deletions)."""
@@ -195,7 +195,7 @@ class FileChange:
     item_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuntimeChange:
     """A runtime parameter value: ``new`` of ``None`` resets it to its default."""
 
@@ -205,7 +205,7 @@ class RuntimeChange:
     new: Json
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GrantChange:
     """A sharing change: a grant (``old_role`` None), a role change, or a revocation
     (``new_role`` None)."""
@@ -227,7 +227,7 @@ class GrantChange:
         return "change"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Action:
     """One step of a plan.
 
@@ -273,7 +273,7 @@ class Action:
         return replace(self, runtime=runtime, params=self.params.masked())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BasisEntry:
     """What one live object looked like when the plan was made (for stale-plan checks).
 
@@ -288,7 +288,7 @@ class BasisEntry:
     parts: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DriftReport:
     """An object changed outside git that the plan leaves as it is (a Deployment with
     ``heal: false``): what differs (``fields``, ``sharing``) and why it is not put back."""
@@ -300,7 +300,7 @@ class DriftReport:
     sharing: tuple[GrantChange, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
     """A deterministic, ordered list of actions, with what it was computed from.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -19,31 +19,46 @@ class Fields(Mapping[str, Json]):
     computed field by field, generically, with the API's own names.
     """
 
-    __slots__ = ("_index", "_items")
+    # One dict, its keys inserted in name order: 10,000 models hold tens of thousands of
+    # these, and a tuple of pairs beside the dict cost as much again.
+    __slots__ = ("_index",)
 
     def __init__(self, values: Mapping[str, Json] | None = None, /, **kwargs: Json) -> None:
         merged = dict(values or {}, **kwargs)
-        self._items: tuple[tuple[str, Json], ...] = tuple(sorted(merged.items()))
-        self._index = dict(self._items)
+        self._index: dict[str, Json] = dict(sorted(merged.items()))
 
     def __getitem__(self, key: str) -> Json:
         return self._index[key]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(k for k, _ in self._items)
+        return iter(self._index)
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._index)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._index
+
+    # The dict's own views: Mapping's generic ones go through __iter__ and __getitem__.
+    def keys(self) -> KeysView[str]:
+        return self._index.keys()
+
+    def values(self) -> ValuesView[Json]:
+        return self._index.values()
+
+    def items(self) -> ItemsView[str, Json]:
+        return self._index.items()
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Fields):
-            return self._items == other._items
+            # Both sorted by name: equal maps are equal pair by pair, as tuples of pairs were.
+            return self._index == other._index
         if isinstance(other, Mapping):
             return self._index == dict(other)
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(json.dumps(self._items, sort_keys=True, default=str))
+        return hash(json.dumps(tuple(self._index.items()), sort_keys=True, default=str))
 
     def __repr__(self) -> str:
         return f"Fields({self._index!r})"
@@ -54,14 +69,14 @@ class Fields(Mapping[str, Json]):
 
     def without(self, *names: str) -> Fields:
         """A copy without the named fields."""
-        return Fields({k: v for k, v in self._items if k not in names})
+        return Fields({k: v for k, v in self._index.items() if k not in names})
 
     def to_dict(self) -> dict[str, Json]:
         """A plain, mutable copy (for request bodies and JSON output)."""
         return json.loads(json.dumps(self._index))  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """Where a value came from: a file relative to the repository root, a 1-based document
     index inside that file, and a 1-based line."""
@@ -88,7 +103,7 @@ def valid_ref_name(name: str) -> bool:
     return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GitModelVersion:
     """The git facts DataRobot records on a model or version (the API's ``gitModelVersion``)."""
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
+from sys import intern
 from typing import Any
 
 from controller.model.live import (
@@ -125,7 +127,7 @@ def version_from_api(raw: VersionPayload, model_id: str | None = None) -> LiveVe
     description = raw.get("description")
     return LiveVersion(
         id=_id(raw, "custom model version"),
-        model_id=str(raw.get("customModelId") or model_id or ""),
+        model_id=_same(str(raw.get("customModelId") or model_id or ""), model_id),
         label=str(raw.get("label") or f"{major}.{minor}"),
         major=major,
         minor=minor,
@@ -153,12 +155,13 @@ def job_from_api(raw: JobPayload) -> LiveJob:
 
 
 def item_from_api(raw: ItemPayload) -> LiveItem:
-    """A file item of a version or job."""
-    path = str(raw.get("filePath") or raw.get("fileName") or "")
+    """A file item of a version or job. Paths and names are interned: 10,000 models hold
+    the same few (``custom.py``, ``requirements.txt``) 10,000 times each."""
+    path = intern(str(raw.get("filePath") or raw.get("fileName") or ""))
     return LiveItem(
         id=_id(raw, "file item"),
         file_path=path,
-        file_name=str(raw.get("fileName") or path.rsplit("/", 1)[-1]),
+        file_name=intern(str(raw.get("fileName") or path.rsplit("/", 1)[-1])),
     )
 
 
@@ -168,8 +171,8 @@ def runtime_parameter_from_api(raw: RuntimeParameterPayload) -> LiveRuntimeParam
     if not name:
         raise MalformedPayloadError("a runtime parameter without `fieldName`")
     return LiveRuntimeParameter(
-        field_name=str(name),
-        type=str(raw.get("type") or "string"),
+        field_name=intern(str(name)),
+        type=intern(str(raw.get("type") or "string")),
         default_value=_scalar(raw.get("defaultValue")),
         override_value=_scalar(raw.get("overrideValue")),
         current_value=_scalar(raw.get("currentValue")),
@@ -233,7 +236,17 @@ def _training(raw: Any) -> dict[str, Json]:
 
 
 def _pick(raw: Any, names: tuple[str, ...]) -> Fields:
-    return Fields({n: _json(raw[n]) for n in names if n in raw})
+    # Short texts are interned: most models share their target type, language, memory...
+    return Fields({n: _shared(raw[n]) for n in names if n in raw})
+
+
+def _shared(value: Any) -> Json:
+    if type(value) is str and len(value) <= _INTERNED_UP_TO:
+        return intern(value)
+    return _json(value)
+
+
+_INTERNED_UP_TO = 64
 
 
 def _items(raw: Any) -> tuple[LiveItem, ...]:
@@ -245,7 +258,27 @@ def _parameters(raw: Any) -> tuple[LiveRuntimeParameter, ...]:
 
 
 def _git(raw: Any) -> GitModelVersion | None:
-    return GitModelVersion.from_api(raw) if isinstance(raw, Mapping) else None
+    if not isinstance(raw, Mapping):
+        return None
+    key = tuple(raw.get(name) for name in _GIT_NAMES)
+    if all(value is None or type(value) is str for value in key):
+        return _shared_git(key)
+    return GitModelVersion.from_api(raw)
+
+
+_GIT_NAMES = ("commitUrl", "mainBranchCommitSha", "pullRequestCommitSha", "refName")
+
+
+@lru_cache(maxsize=256)
+def _shared_git(key: tuple[str | None, ...]) -> GitModelVersion | None:
+    """One value for the git facts every model and version of a commit records alike (the
+    models applied from one commit: thousands of equal values otherwise)."""
+    return GitModelVersion.from_api(dict(zip(_GIT_NAMES, key, strict=True)))
+
+
+def _same(value: str, known: str | None) -> str:
+    """``known`` when equal to ``value``: the one string rather than two equal ones."""
+    return known if known is not None and known == value else value
 
 
 def _json(value: Any) -> Json:

@@ -4,6 +4,7 @@ key; a saved plan whose parameters have the wrong type is refused."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,8 +20,8 @@ from controller.model.deliveryparams import (
     VersionRegistration,
 )
 from controller.model.desired import ResourceKey
-from controller.model.plan_json import plan_from_json, plan_to_json
-from controller.model.plans import Action, ActionKind, Plan
+from controller.model.plan_json import plan_from_json, plan_json_text, plan_to_json
+from controller.model.plans import Action, ActionKind, DriftReport, FieldChange, Plan
 from controller.model.values import Fields
 
 MODEL = ResourceKey("CustomModel", "fraud")
@@ -144,3 +145,16 @@ def test_a_saved_plan_with_malformed_delivery_parameters_is_refused(
     doc["actions"][index]["params"].update(edit)
     with pytest.raises(ValueError, match=message):
         plan_from_json(doc)
+
+
+def test_a_plans_drift_is_saved_after_the_basis_streamed_or_whole_and_read_back() -> None:
+    report = DriftReport(
+        PROD, "d1", "changed outside git (label)", (FieldChange("label", "x", "Prod"),)
+    )
+    drifted = replace(plan(), drift=(report,))
+
+    doc = plan_to_json(drifted)
+    assert list(doc)[-1] == "drift"
+    assert "".join(plan_json_text(drifted)) == json.dumps(doc, indent=2)
+    assert plan_from_json(json.loads(json.dumps(doc))) == drifted
+    assert "drift" not in plan_to_json(plan())

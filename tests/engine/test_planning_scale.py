@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from controller.engine.ownership import match
-from controller.engine.plan import PlanInputs, basis, make_plan
+from controller.engine.plan import PlanInputs, canonical, make_plan
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot
 from tests.engine import builders as b
@@ -60,14 +60,14 @@ def test_twice_the_models_cost_about_twice_the_work() -> None:
 
 def test_basis_digests_look_up_each_dataclass_type_once(monkeypatch: pytest.MonkeyPatch) -> None:
     looked_up: list[type] = []
-    original = basis.fields
+    original = canonical.fields
 
     def counted(value: Any) -> Any:
-        looked_up.append(type(value))
+        looked_up.append(value if isinstance(value, type) else type(value))
         return original(value)
 
-    monkeypatch.setattr(basis, "fields", counted)
-    monkeypatch.setattr(basis, "_FIELD_NAMES", {})
+    monkeypatch.setattr(canonical, "fields", counted)
+    monkeypatch.setattr(canonical, "_SHAPES", {})
     desired = [b.desired_model(f"model-{n:03d}") for n in range(50)]
     state = b.state(*desired)
     snapshot = LiveSnapshot(

@@ -3,15 +3,13 @@ so that ``apply FILE`` can refuse a stale plan and say what changed (pure)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import fields, is_dataclass, replace
+from hashlib import sha256
 
 from controller.engine.ownership import MatchResult
+from controller.engine.plan.canonical import canonical_json, object_json
 from controller.model.desired import ResourceKey
 from controller.model.live import LiveJob, LiveModel, LiveSnapshot
 from controller.model.plans import BasisEntry
-from controller.model.values import Fields
 
 
 def plan_basis(
@@ -20,93 +18,90 @@ def plan_basis(
     """Digests of every live object the plan read, for the stale-plan check."""
     models, jobs = matched.models, matched.jobs
     entries: list[BasisEntry] = []
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
     model_groups = [models.owned, models.adopted] + ([models.orphans] if include_orphans else [])
     for group in model_groups:
         for key, model in group.items():
-            entries.append(
-                _entry(
-                    key,
-                    model.id,
-                    _model_facts(model, live),
-                    _model_summary(model),
-                    _model_parts(model, live),
-                )
-            )
+            facts, parts = _model_texts(model, live)
+            entries.append(_entry(key, model.id, facts, _model_summary(model), parts, seen))
     job_groups = [jobs.owned, jobs.adopted] + ([jobs.orphans] if include_orphans else [])
     for job_group in job_groups:
         for key, job in job_group.items():
-            entries.append(
-                _entry(
-                    key, job.id, _job_facts(job, live), f"job {job.name!r}", _job_parts(job, live)
-                )
-            )
+            facts, parts = _job_texts(job, live)
+            entries.append(_entry(key, job.id, facts, f"job {job.name!r}", parts, seen))
     return tuple(sorted(entries, key=lambda e: (e.key, e.object_id)))
 
 
 def _entry(
-    key: ResourceKey, object_id: str, facts: object, summary: str, parts: dict[str, object]
+    key: ResourceKey,
+    object_id: str,
+    facts: str,
+    summary: str,
+    parts: dict[str, str],
+    seen: dict[tuple[str, str], tuple[str, str]],
 ) -> BasisEntry:
-    return BasisEntry(
-        str(key),
-        object_id,
-        _digest(facts, 16),
-        summary,
-        tuple(sorted((name, _digest(value, 8)) for name, value in parts.items())),
-    )
+    """``facts`` and ``parts`` are canonical JSON texts (:mod:`.canonical`). ``seen`` holds
+    the (name, digest) pair of each short part already digested: most fields have the same
+    value in every model (``targetType``, ``language``, no sharing), and 10,000 entries
+    then share one pair instead of holding 10,000 equal ones."""
+    pairs = []
+    for name, text in parts.items():
+        if len(text) > _SHARED_UP_TO:
+            pairs.append((name, _digest(text, 8)))
+            continue
+        pair = seen.get((name, text))
+        if pair is None:
+            pair = seen[name, text] = (name, _digest(text, 8))
+        pairs.append(pair)
+    return BasisEntry(str(key), object_id, _digest(facts, 16), summary, tuple(sorted(pairs)))
 
 
-def _digest(value: object, size: int) -> str:
-    text = json.dumps(value, sort_keys=True, default=_shallow)
-    return hashlib.sha256(text.encode()).hexdigest()[:size]
+_SHARED_UP_TO = 100  # characters: longer parts (files, the version) are seldom equal
 
 
-def _model_parts(model: LiveModel, live: LiveSnapshot) -> dict[str, object]:
-    """The parts a stale plan names: each API field, the newest version's files, runtime
-    parameters and the rest of it, the sharing, and everything else."""
-    parts: dict[str, object] = dict(model.fields.items())
+def _digest(text: str, size: int) -> str:
+    return sha256(text.encode()).hexdigest()[:size]
+
+
+def _model_texts(model: LiveModel, live: LiveSnapshot) -> tuple[str, dict[str, str]]:
+    """The text of the model's facts (the model and its sharing), and of the parts a stale
+    plan names: each API field, the newest version's files, runtime parameters and the rest
+    of it, the sharing, and everything else. Each value is encoded once: the text of the
+    whole is put together from the texts of its parts."""
+    parts = {name: canonical_json(value) for name, value in model.fields.items()}
+    fields_text = _object_text(parts) if _named(parts) else canonical_json(model.fields)
     version = model.latest_version
+    version_text = "null"
     if version is not None:
-        parts["files"] = version.items
-        parts["runtimeParameters"] = version.runtime_parameters
-        parts["version"] = replace(version, items=(), runtime_parameters=())
-    parts["sharing"] = live.model_sharing.get(model.id, ())
-    parts["other"] = replace(model, fields=Fields(), latest_version=None)
-    return parts
+        files = parts["files"] = canonical_json(version.items)
+        runtime = parts["runtimeParameters"] = canonical_json(version.runtime_parameters)
+        parts["version"] = object_json(version, {"items": "[]", "runtime_parameters": "[]"})
+        version_text = object_json(version, {"items": files, "runtime_parameters": runtime})
+    sharing = parts["sharing"] = canonical_json(live.model_sharing.get(model.id, ()))
+    parts["other"] = object_json(model, {"fields": "{}", "latest_version": "null"})
+    whole = object_json(model, {"fields": fields_text, "latest_version": version_text})
+    return _object_text({"model": whole, "sharing": sharing}), parts
 
 
-def _job_parts(job: LiveJob, live: LiveSnapshot) -> dict[str, object]:
-    parts: dict[str, object] = dict(job.fields.items())
-    parts["files"] = job.items
-    parts["entryPoint"] = job.entry_point
-    parts["runtimeParameters"] = job.runtime_parameters
-    parts["sharing"] = live.job_sharing.get(job.id, ())
-    parts["other"] = job.created
-    return parts
+def _job_texts(job: LiveJob, live: LiveSnapshot) -> tuple[str, dict[str, str]]:
+    parts = {name: canonical_json(value) for name, value in job.fields.items()}
+    fields_text = _object_text(parts) if _named(parts) else canonical_json(job.fields)
+    files = parts["files"] = canonical_json(job.items)
+    parts["entryPoint"] = canonical_json(job.entry_point)
+    runtime = parts["runtimeParameters"] = canonical_json(job.runtime_parameters)
+    sharing = parts["sharing"] = canonical_json(live.job_sharing.get(job.id, ()))
+    parts["other"] = canonical_json(job.created)
+    whole = object_json(job, {"fields": fields_text, "items": files, "runtime_parameters": runtime})
+    return _object_text({"job": whole, "sharing": sharing}), parts
 
 
-def _model_facts(model: LiveModel, live: LiveSnapshot) -> object:
-    return {"model": model, "sharing": live.model_sharing.get(model.id, ())}
+def _named(texts: dict[str, str]) -> bool:
+    return all(type(name) is str for name in texts)
 
 
-def _job_facts(job: LiveJob, live: LiveSnapshot) -> object:
-    return {"job": job, "sharing": live.job_sharing.get(job.id, ())}
-
-
-def _shallow(value: object) -> object:
-    """JSON for our values without deep copies: a dataclass's own fields, a Fields' dict."""
-    if isinstance(value, Fields):
-        return dict(value.items())
-    names = _FIELD_NAMES.get(type(value))
-    if names is None and is_dataclass(value) and not isinstance(value, type):
-        # dataclasses.fields() builds its tuple at every call: a tenth of planning's time
-        # at 1,000 models. The field names of a type never change.
-        names = _FIELD_NAMES.setdefault(type(value), tuple(f.name for f in fields(value)))
-    if names is not None:
-        return {name: getattr(value, name) for name in names}
-    return str(value)
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+def _object_text(texts: dict[str, str]) -> str:
+    """The canonical text of a map whose values are given as texts (keys in any order)."""
+    return "{" + ", ".join(f"{canonical_json(k)}: {texts[k]}" for k in sorted(texts)) + "}"
 
 
 def _model_summary(model: LiveModel) -> str:
