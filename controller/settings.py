@@ -259,6 +259,10 @@ class EngineSettings:
     allow_deployment_deletion: bool = False
     """With ``prune``: delete owned deployments whose manifests are gone (``--prune
     --allow-deployment-deletion``); without it they are shown blocked."""
+    drift_baseline: str | None = None
+    """The commit DataRobot last equaled (``serve``: its last successful run's revision;
+    ``None``: the checkout's first parent). A Deployment with ``heal: false`` takes what
+    its manifest changed in git since then and reports the rest as drift."""
 
     def __post_init__(self) -> None:
         for target in self.targets:

@@ -21,13 +21,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from controller.errors import DrGitopsError
 from controller.logs import get_logger
 from controller.model.delivery import LATEST, LivePackage, is_label_pin, settings_changes
-from controller.model.params import DeliveryParams, delivery_params
+from controller.model.deliveryparams import (
+    DeploymentCreate,
+    DeploymentSettings,
+    ModelReplacement,
+    RegisteredModelUpdate,
+    VersionRegistration,
+)
+from controller.model.params import ActionParams
 from controller.model.plans import Action, ActionKind
-from controller.model.values import Fields, Json
 from controller.remote import ConflictError, DataRobotClient, OutcomeUnknownError, ValidationError
 
 log = get_logger(__name__)
@@ -71,17 +78,13 @@ class Deployer:
     def register(self, model_id: str | None, action: Action) -> tuple[str, str]:
         if not model_id:
             raise DeliveryError(f"{action.key}: the model does not exist, nothing to register")
-        params = delivery_params(action.params)
-        version_id = params.get("versionId")
+        params = _params(action, VersionRegistration)
+        version_id, label = params.version_id, params.version_label
         if not version_id:
             latest = self._remote.get_model(model_id).latest_version
             if latest is None:
                 raise DeliveryError(f"{action.key}: the model has no version to register")
-            version_id = latest.id
-            label = latest.label
-        else:
-            label = str(params.get("versionLabel"))
-        version_id = str(version_id)
+            version_id, label = latest.id, latest.label
         if version_id in self._gates:
             raise DeliveryError(
                 f"{action.key}: version {label} failed its blocking gate, so it is not "
@@ -95,23 +98,21 @@ class Deployer:
                 model_id,
                 f"version {label} was registered already (v{package.registered_version})",
             )
-        name = str(params.get("registeredModelName"))
-        registered_id = params.get("registeredModelId")
-        package = self._register(version_id, name, registered_id, params)
+        name = params.registered_model_name
+        package = self._register(version_id, params)
         self._record(action, package)
-        if not params.get("registeredModelId") and params.get("isGlobal"):
+        if not params.registered_model_id and params.is_global:
             self._remote.update_registered_model(package.registered_model_id, {"isGlobal": True})
         return model_id, (f"version {label} registered as {name!r} v{package.registered_version}")
 
-    def _register(
-        self, version_id: str, name: str, registered_id: Json, params: DeliveryParams
-    ) -> LivePackage:
+    def _register(self, version_id: str, params: VersionRegistration) -> LivePackage:
+        name, registered_id = params.registered_model_name, params.registered_model_id
         try:
             return self._remote.register_version(
                 version_id,
-                registered_model_id=str(registered_id) if registered_id else None,
+                registered_model_id=registered_id,
                 registered_model_name=name,
-                registered_model_description=_text(params.get("description")),
+                registered_model_description=params.description,
             )
         except OutcomeUnknownError:
             found = self._remote.find_package(version_id)
@@ -133,7 +134,7 @@ class Deployer:
             self._registered[action.key.name] = package
 
     def update_registered_model(self, model_id: str | None, action: Action) -> tuple[str, str]:
-        registered_id = str(delivery_params(action.params)["registeredModelId"])
+        registered_id = _params(action, RegisteredModelUpdate).registered_model_id
         self._remote.update_registered_model(registered_id, {c.field: c.new for c in action.fields})
         return model_id or registered_id, "registered model updated"
 
@@ -141,11 +142,14 @@ class Deployer:
 
     def _package(self, action: Action) -> tuple[str, str]:
         """``(package ID, version label)`` the deployment should serve."""
-        target = _mapping(delivery_params(action.params).get("target"))
-        label = str(target.get("versionLabel"))
-        if target.get("packageId"):
-            return str(target["packageId"]), label
-        model = str(target.get("model"))
+        params = action.params
+        if not isinstance(params, DeploymentCreate | ModelReplacement):
+            raise TypeError(f"{action.kind.value} does not serve a version")
+        target = params.target
+        label = target.version_label
+        if target.package_id:
+            return target.package_id, label
+        model = target.model
         with self._lock:
             package = self._registered.get(model)
         if package is None:
@@ -154,8 +158,8 @@ class Deployer:
                 "this run (its gate failed, or an earlier step of the model did not succeed), "
                 "so the deployment is left as it is"
             )
-        pin = str(target.get("pin") or LATEST)
-        wanted = target.get("versionId")
+        pin = target.pin or LATEST
+        wanted = target.version_id
         if (wanted and package.version_id != wanted) or (
             is_label_pin(pin) and package.version_label not in (None, pin)
         ):
@@ -168,11 +172,9 @@ class Deployer:
 
     def create(self, _: str | None, action: Action) -> tuple[str, str]:
         package_id, label = self._package(action)
-        body = {
-            **_mapping(delivery_params(action.params).get("body")),
-            "modelPackageId": package_id,
-        }
-        upid = str(body["userProvidedId"])
+        declared = _params(action, DeploymentCreate).body
+        body = {**declared.to_json(), "modelPackageId": package_id}
+        upid = declared.user_provided_id
         existing = self._remote.find_deployment(upid)
         if existing is not None:
             log.info("deployment_exists_already", key=str(action.key), deployment_id=existing.id)
@@ -188,7 +190,7 @@ class Deployer:
             if found is None:
                 raise
             deployment_id = found.id
-        return deployment_id, f"deployment {body['label']!r} created, serving {label}"
+        return deployment_id, f"deployment {declared.label!r} created, serving {label}"
 
     def replace(self, deployment_id: str | None, action: Action) -> tuple[str, str]:
         assert deployment_id
@@ -211,7 +213,9 @@ class Deployer:
                 f"{action.key}: the replacement validation is failing, so the model is not "
                 f"replaced: {'; '.join(check.named('failing')) or check.message}"
             )
-        reason = str(delivery_params(action.params).get("reason") or "OTHER")
+        params = action.params
+        reason = params.reason if isinstance(params, DeploymentCreate | ModelReplacement) else ""
+        reason = reason or "OTHER"
         try:
             self._remote.replace_model(deployment_id, package_id, reason)
         except OutcomeUnknownError:
@@ -225,7 +229,10 @@ class Deployer:
         return ""
 
     def _put_settings_back(self, deployment_id: str, action: Action) -> int:
-        desired = Fields(_mapping(delivery_params(action.params).get("settings")))
+        params = action.params
+        if not isinstance(params, DeploymentCreate | ModelReplacement | DeploymentSettings):
+            raise TypeError(f"{action.kind.value} declares no settings")
+        desired = params.settings
         if not desired:
             return 0
         current = self._remote.get_deployment_settings(deployment_id)
@@ -256,12 +263,14 @@ class Deployer:
         return deployment_id, "deployment deleted"
 
 
-def _mapping(value: object) -> dict[str, Json]:
-    return dict(value) if isinstance(value, Mapping) else {}
+_P = TypeVar("_P", bound=ActionParams)
 
 
-def _text(value: Json) -> str | None:
-    return str(value) if value is not None else None
+def _params(action: Action, kind: type[_P]) -> _P:
+    """The action's parameters, of the class its kind takes (``PARAMS_BY_KIND``)."""
+    if not isinstance(action.params, kind):
+        raise TypeError(f"a {action.kind.value} action takes {kind.__name__}")
+    return action.params
 
 
 _Handler = Callable[[Deployer, str | None, Action], tuple[str, str]]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from controller.model.deliveryparams import DeploymentCreate, ModelReplacement, VersionRegistration
 from controller.model.desired import KIND_MODEL
 from controller.model.params import (
     Blocked,
@@ -21,7 +22,6 @@ from controller.model.params import (
     VersionMetadata,
     VersionMethod,
     VersionTest,
-    delivery_params,
 )
 from controller.model.plans import (
     Action,
@@ -61,29 +61,26 @@ def headline(action: Action) -> str:
 
 
 def _delivery_headline(action: Action, name: str) -> str:
-    params = delivery_params(action.params)
-    target = params.get("target")
-    label = target.get("versionLabel") if isinstance(target, dict) else None
-    match action.kind:
-        case ActionKind.REGISTER_VERSION:
+    params = action.params
+    match params:
+        case VersionRegistration():
             return (
-                f"register version {params.get('versionLabel')} as "
-                f"{params.get('registeredModelName')!r} v{params.get('registeredVersion')}"
+                f"register version {params.version_label} as "
+                f"{params.registered_model_name!r} v{params.registered_version}"
             )
+        case DeploymentCreate():
+            title = params.body.label
+            return f"create deployment {title!r} serving {params.target.version_label}"
+        case ModelReplacement():
+            old = next((c.old for c in action.fields if c.field == "version"), None)
+            checked = f", validation {params.validation.status}" if params.validation else ""
+            return (
+                f"replace model of{name}: {old} → {params.target.version_label} "
+                f"(reason {params.reason}{checked})"
+            )
+    match action.kind:
         case ActionKind.UPDATE_REGISTERED_MODEL:
             return f"update registered model{name}"
-        case ActionKind.CREATE_DEPLOYMENT:
-            body = params.get("body")
-            title = body.get("label") if isinstance(body, dict) else ""
-            return f"create deployment {title!r} serving {label}"
-        case ActionKind.REPLACE_DEPLOYMENT_MODEL:
-            old = next((c.old for c in action.fields if c.field == "version"), None)
-            validation = params.get("validation")
-            status = validation.get("status") if isinstance(validation, dict) else None
-            checked = f", validation {status}" if status else ""
-            return (
-                f"replace model of{name}: {old} → {label} (reason {params.get('reason')}{checked})"
-            )
         case ActionKind.UPDATE_DEPLOYMENT:
             return f"update deployment{name}"
         case ActionKind.UPDATE_DEPLOYMENT_SETTINGS:
@@ -149,14 +146,13 @@ def detail_lines(action: Action) -> list[str]:
 
 def _validation_lines(action: Action) -> list[str]:
     """The replacement validation's checks that are not passing."""
-    validation = delivery_params(action.params).get("validation")
-    checks = validation.get("checks") if isinstance(validation, dict) else None
-    if not isinstance(checks, dict):
+    params = action.params
+    if not isinstance(params, ModelReplacement) or params.validation is None:
         return []
     return [
-        f"! check {name}: {check.get('status')}: {check.get('message')}"
-        for name, check in sorted(checks.items())
-        if isinstance(check, dict) and check.get("status") != "passing"
+        f"! check {name}: {status}: {message}"
+        for name, status, message in sorted(params.validation.checks)
+        if status != "passing"
     ]
 
 

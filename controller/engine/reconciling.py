@@ -34,6 +34,7 @@ from controller.engine.tickmemory import TickMemory, checkout_key
 from controller.errors import PlanError
 from controller.logs import get_logger
 from controller.manifests import load_desired_state
+from controller.model.delivery import LiveDeployment
 from controller.model.desired import DesiredState, ResourceKey
 from controller.model.identity import valid_namespace
 from controller.model.live import LiveJob, LiveSnapshot
@@ -72,6 +73,8 @@ class Planned:
     evidence: Evidence
     pull_request: bool
     orphans: tuple[ResourceKey, ...] = ()
+    deployments: tuple[LiveDeployment, ...] | None = None
+    """The deployments the plan read (``None``: none declared nor pruned, so not read)."""
 
     @property
     def namespace(self) -> str:
@@ -219,7 +222,7 @@ class Engine:
             trusted_creators=self._settings.trusted_creators,
         )
         plan = memory.plan(inputs, matched, lambda: make_plan(inputs, matched))
-        plan = with_delivery(
+        plan, read = with_delivery(
             plan, self._client, self._settings, source, desired, snapshot, models, elsewhere
         )
         if targets is not None:
@@ -237,7 +240,8 @@ class Engine:
             downloads=evidence.downloads,
             git_calls=source.git_calls,
         )
-        return Planned(plan, desired, snapshot, checkout, evidence, pull_request, matched.orphans)
+        orphans = matched.orphans
+        return Planned(plan, desired, snapshot, checkout, evidence, pull_request, orphans, read)
 
     def _namespace_notes(
         self,

@@ -42,8 +42,8 @@ def targeted_keys(targets: tuple[str, ...], desired: DesiredState) -> frozenset[
 
 
 def limited_plan(plan: Plan, targets: frozenset[ResourceKey]) -> Plan:
-    """``plan`` limited to the ``targets``: their actions and basis, and a warning that
-    other changes are left out."""
+    """``plan`` limited to the ``targets``: their actions, drift and basis, and a warning
+    that other changes are left out."""
     actions = tuple(a for a in plan.actions if a.key in targets)
     touched = {a.key for a in actions}
     wanted = {str(k) for k in targets}
@@ -54,6 +54,7 @@ def limited_plan(plan: Plan, targets: frozenset[ResourceKey]) -> Plan:
     return replace(
         plan,
         actions=actions,
+        drift=tuple(d for d in plan.drift if d.key in targets),
         basis=tuple(b for b in plan.basis if b.key in wanted),
         unchanged=len(targets - touched),
         warnings=(*plan.warnings, warning),

@@ -11,7 +11,11 @@ Public API (the engine and the CLI use these names)::
 """
 
 from controller.manifests.discovery import find_repo_root
-from controller.manifests.earlier import earlier_source_dir, earlier_source_dirs
+from controller.manifests.earlier import (
+    deployment_changes,
+    earlier_source_dir,
+    earlier_source_dirs,
+)
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
 from controller.manifests.loader import (
     API_VERSION,
@@ -31,6 +35,7 @@ __all__ = [
     "ManifestError",
     "ManifestLimits",
     "Problem",
+    "deployment_changes",
     "earlier_source_dir",
     "earlier_source_dirs",
     "find_repo_root",

@@ -2,7 +2,7 @@
 
 Desired values come from ``CustomModel.spec.registry`` and ``kind: Deployment`` manifests;
 live values from the list routes of the registry and of deployments (API-DELIVERY.md §4,
-§5). The planner pairs them (see ``controller.engine.promotions``).
+§5). The planner pairs them (see :mod:`controller.engine.plan.promotions`).
 """
 
 from __future__ import annotations

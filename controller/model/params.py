@@ -2,7 +2,8 @@
 
 Each action kind carries one frozen value (see ``PARAMS_BY_KIND`` in
 :mod:`controller.model.plans`): a model creation its request ``body``, a version creation
-its method, major or minor, base version, settings and runtime values, and so on. The
+its method, major or minor, base version, settings and runtime values, and so on (the
+delivery kinds' classes are in :mod:`controller.model.deliveryparams`). The
 changes themselves (fields, files, runtime changes, grants) stay on the action, where the
 plan shows them.
 
@@ -21,6 +22,13 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Self
 
+from controller.model.paramreaders import (
+    flag_at,
+    mapping_at,
+    opt_number_at,
+    opt_text_at,
+    text_at,
+)
 from controller.model.secrets import is_sensitive, masked
 from controller.model.values import Fields, Json
 
@@ -83,10 +91,10 @@ class ParameterValue:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> ParameterValue:
         return cls(
-            _text(doc, "fieldName"),
-            _text(doc, "type"),
+            text_at(doc, "fieldName"),
+            text_at(doc, "type"),
             doc.get("value"),
-            sensitive=_flag(doc, "sensitive"),
+            sensitive=flag_at(doc, "sensitive"),
         )
 
     def masked(self) -> ParameterValue:
@@ -107,7 +115,7 @@ def _values_from_json(doc: Mapping[str, Any]) -> tuple[ParameterValue, ...]:
     values = doc.get("runtimeValues", [])
     if not isinstance(values, list):
         raise TypeError("params.runtimeValues: not a list")
-    return tuple(ParameterValue.from_json(_mapping(v, "runtimeValues")) for v in values)
+    return tuple(ParameterValue.from_json(mapping_at(v, "runtimeValues")) for v in values)
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,7 @@ class ModelCreate(ActionParams):
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Self:
-        return cls(Fields(_mapping(doc.get("body"), "body")))
+        return cls(Fields(mapping_at(doc.get("body"), "body")))
 
 
 @dataclass(frozen=True)
@@ -169,15 +177,15 @@ class VersionCreate(ActionParams):
     def from_json(cls, doc: Mapping[str, Any]) -> Self:
         base = None
         if doc.get("baseVersionId") is not None:
-            base = VersionRef(_text(doc, "baseVersionId"), _text(doc, "baseVersionLabel"))
+            base = VersionRef(text_at(doc, "baseVersionId"), text_at(doc, "baseVersionLabel"))
         method = doc.get("method", VersionMethod.CREATE.value)
         if method not in set(VersionMethod):
             raise TypeError(f"params.method: {method!r} is not one of {', '.join(VersionMethod)}")
         return cls(
             method=VersionMethod(method),
-            major=_flag(doc, "isMajorUpdate"),
+            major=flag_at(doc, "isMajorUpdate"),
             base=base,
-            settings=Fields(_mapping(doc.get("settings"), "settings")),
+            settings=Fields(mapping_at(doc.get("settings"), "settings")),
             runtime_values=_values_from_json(doc),
         )
 
@@ -219,7 +227,7 @@ class JobWrite(ActionParams):
     def from_json(cls, doc: Mapping[str, Any]) -> Self:
         entry = doc.get("entryPoint")
         return cls(
-            Fields(_mapping(doc.get("body"), "body")),
+            Fields(mapping_at(doc.get("body"), "body")),
             None if entry is None else str(entry),
             _values_from_json(doc),
         )
@@ -255,10 +263,10 @@ class DependencyBuild(GateStep):
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Self:
         return cls(
-            _opt_text(doc, "versionId"),
-            _text(doc, "versionLabel"),
-            _opt_number(doc, "timeout"),
-            mode=_text(doc, "mode"),
+            opt_text_at(doc, "versionId"),
+            text_at(doc, "versionLabel"),
+            opt_number_at(doc, "timeout"),
+            mode=text_at(doc, "mode"),
         )
 
 
@@ -284,11 +292,11 @@ class VersionTest(GateStep):
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Self:
         return cls(
-            _opt_text(doc, "versionId"),
-            _text(doc, "versionLabel"),
-            _opt_number(doc, "timeout"),
-            body=Fields(_mapping(doc.get("body"), "body")),
-            summary=_text(doc, "summary"),
+            opt_text_at(doc, "versionId"),
+            text_at(doc, "versionLabel"),
+            opt_number_at(doc, "timeout"),
+            body=Fields(mapping_at(doc.get("body"), "body")),
+            summary=text_at(doc, "summary"),
             blocking=doc.get("blocking", True) is True,
         )
 
@@ -317,75 +325,8 @@ class Blocked(ActionParams):
         if "gate" not in doc:
             return cls()
         version = _version(doc) if "versionId" in doc else None
-        return cls(_text(doc, "gate"), version, _opt_text(doc, "testId"))
-
-
-def _mapping(value: object, name: str) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise TypeError(f"params.{name}: not an object")
-    return value
-
-
-def _text(doc: Mapping[str, Any], name: str) -> str:
-    value = doc.get(name, "")
-    if not isinstance(value, str):
-        raise TypeError(f"params.{name}: not a string")
-    return value
-
-
-def _flag(doc: Mapping[str, Any], name: str) -> bool:
-    value = doc.get(name, False)
-    if not isinstance(value, bool):
-        raise TypeError(f"params.{name}: not true or false")
-    return value
+        return cls(text_at(doc, "gate"), version, opt_text_at(doc, "testId"))
 
 
 def _version(doc: Mapping[str, Any]) -> VersionRef:
-    return VersionRef(_text(doc, "versionId"), _text(doc, "versionLabel"))
-
-
-def _opt_text(doc: Mapping[str, Any], name: str) -> str | None:
-    return None if doc.get(name) is None else _text(doc, name)
-
-
-def _opt_number(doc: Mapping[str, Any], name: str) -> float | None:
-    value = doc.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"params.{name}: not a number")
-    return float(value)
-
-
-@dataclass(frozen=True)
-class DeliveryParams(ActionParams):
-    """``register-version``, ``update-registered-model``, ``create-deployment``,
-    ``replace-deployment-model``, ``update-deployment-settings``: named values by their
-    plan-file names (``registeredModelName``, ``versionLabel``, ``target``, ``reason``,
-    ``settings``, ``body``, ``validation``...; see ``schemas/plan.schema.json``). They hold
-    no secret. (Per-kind classes, as for models and jobs, are a follow-up.)"""
-
-    values: Fields = field(default_factory=Fields)
-
-    def get(self, name: str, default: Json = None) -> Json:
-        return self.values.get(name, default)
-
-    def __getitem__(self, name: str) -> Json:
-        return self.values[name]
-
-    def replace(self, **changes: Json) -> DeliveryParams:
-        return DeliveryParams(self.values.replace(**changes))
-
-    def to_json(self) -> dict[str, Json]:
-        return self.values.to_dict()
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> Self:
-        return cls(Fields(dict(doc)))
-
-
-def delivery_params(params: ActionParams) -> DeliveryParams:
-    """``params`` of a delivery action (empty ones for any other kind)."""
-    return params if isinstance(params, DeliveryParams) else DeliveryParams()
+    return VersionRef(text_at(doc, "versionId"), text_at(doc, "versionLabel"))

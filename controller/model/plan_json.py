@@ -20,6 +20,7 @@ from controller.model.plans import (
     Action,
     ActionKind,
     BasisEntry,
+    DriftReport,
     FieldChange,
     FileChange,
     FileChangeKind,
@@ -32,11 +33,14 @@ from controller.model.values import GitModelVersion
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The JSON document ``schemas/plan.schema.json`` describes."""
-    return {
+    doc = {
         **_head_to_json(plan),
         "actions": [_action_to_json(a) for a in plan.actions],
         "basis": [_basis_to_json(b) for b in plan.basis],
     }
+    if plan.drift:  # written only when there is some: plans without it keep their bytes
+        doc["drift"] = [_drift_to_json(d) for d in plan.drift]
+    return doc
 
 
 def plan_json_text(plan: Plan) -> Iterator[str]:
@@ -45,10 +49,13 @@ def plan_json_text(plan: Plan) -> Iterator[str]:
     whole (a test compares the two)."""
     head = json.dumps(_head_to_json(plan), indent=2)
     yield head.removesuffix("\n}")
-    for name, docs in (
+    sections: list[tuple[str, Iterator[dict[str, Any]]]] = [
         ("actions", map(_action_to_json, plan.actions)),
         ("basis", map(_basis_to_json, plan.basis)),
-    ):
+    ]
+    if plan.drift:
+        sections.append(("drift", map(_drift_to_json, plan.drift)))
+    for name, docs in sections:
         yield f',\n  "{name}": ['
         separator = "\n    "
         for doc in docs:
@@ -69,6 +76,16 @@ def _head_to_json(plan: Plan) -> dict[str, Any]:
         "counts": dict(sorted(plan.counts().items())),
         "unchanged": plan.unchanged,
         "warnings": list(plan.warnings),
+    }
+
+
+def _drift_to_json(report: DriftReport) -> dict[str, Any]:
+    return {
+        "key": str(report.key),
+        "targetId": report.target_id,
+        "reason": report.reason,
+        "fields": [_plain(c) for c in report.fields],
+        "sharing": [_plain(g) for g in report.sharing],
     }
 
 
@@ -136,19 +153,46 @@ def plan_from_json(doc: dict[str, Any]) -> Plan:
             ),
             warnings=tuple(doc.get("warnings", [])),
             unchanged=int(doc.get("unchanged", 0)),
+            drift=tuple(_drift_from_json(d) for d in doc.get("drift", [])),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed plan: missing or wrong {exc}") from exc
 
 
-def _action_from_json(doc: dict[str, Any]) -> Action:
+def _key(doc: dict[str, Any]) -> ResourceKey:
     kind, _, name = str(doc["key"]).partition("/")
     if kind not in ("CustomModel", "CustomJob", "Deployment"):
         raise ValueError(f"malformed plan: unknown key {doc['key']!r}")
+    return ResourceKey(kind, name)  # type: ignore[arg-type]
+
+
+def _drift_from_json(doc: dict[str, Any]) -> DriftReport:
+    return DriftReport(
+        key=_key(doc),
+        target_id=doc.get("targetId"),
+        reason=str(doc["reason"]),
+        fields=tuple(FieldChange(c["field"], c["old"], c["new"]) for c in doc.get("fields", [])),
+        sharing=tuple(_grant(g) for g in doc.get("sharing", [])),
+    )
+
+
+def _grant(g: dict[str, Any]) -> GrantChange:
+    return GrantChange(
+        recipient_type=g["recipientType"],
+        recipient=g["recipient"],
+        old_role=g["oldRole"],
+        new_role=g["newRole"],
+        old_can_share=g.get("oldCanShare"),
+        new_can_share=g.get("newCanShare"),
+        recipient_id=g.get("recipientId"),
+    )
+
+
+def _action_from_json(doc: dict[str, Any]) -> Action:
     action_kind = ActionKind(doc["kind"])
     return Action(
         kind=action_kind,
-        key=ResourceKey(kind, name),  # type: ignore[arg-type]
+        key=_key(doc),
         reason=str(doc["reason"]),
         target_id=doc.get("targetId"),
         target_name=doc.get("targetName"),
@@ -161,18 +205,7 @@ def _action_from_json(doc: dict[str, Any]) -> Action:
             RuntimeChange(r["fieldName"], r["type"], r["old"], r["new"])
             for r in doc.get("runtime", [])
         ),
-        sharing=tuple(
-            GrantChange(
-                recipient_type=g["recipientType"],
-                recipient=g["recipient"],
-                old_role=g["oldRole"],
-                new_role=g["newRole"],
-                old_can_share=g.get("oldCanShare"),
-                new_can_share=g.get("newCanShare"),
-                recipient_id=g.get("recipientId"),
-            )
-            for g in doc.get("sharing", [])
-        ),
+        sharing=tuple(_grant(g) for g in doc.get("sharing", [])),
         params=PARAMS_BY_KIND[action_kind].from_json(_params_doc(doc.get("params"))),
     )
 

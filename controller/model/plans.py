@@ -12,11 +12,17 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
+from controller.model.deliveryparams import (
+    DeploymentCreate,
+    DeploymentSettings,
+    ModelReplacement,
+    RegisteredModelUpdate,
+    VersionRegistration,
+)
 from controller.model.desired import ResourceKey
 from controller.model.params import (
     ActionParams,
     Blocked,
-    DeliveryParams,
     DependencyBuild,
     JobWrite,
     ModelAdopt,
@@ -125,12 +131,12 @@ PARAMS_BY_KIND: dict[ActionKind, type[ActionParams]] = {
     ActionKind.DELETE_MODEL: ActionParams,
     ActionKind.DELETE_JOB: ActionParams,
     ActionKind.BLOCKED: Blocked,
-    ActionKind.REGISTER_VERSION: DeliveryParams,
-    ActionKind.UPDATE_REGISTERED_MODEL: DeliveryParams,
-    ActionKind.CREATE_DEPLOYMENT: DeliveryParams,
-    ActionKind.REPLACE_DEPLOYMENT_MODEL: DeliveryParams,
+    ActionKind.REGISTER_VERSION: VersionRegistration,
+    ActionKind.UPDATE_REGISTERED_MODEL: RegisteredModelUpdate,
+    ActionKind.CREATE_DEPLOYMENT: DeploymentCreate,
+    ActionKind.REPLACE_DEPLOYMENT_MODEL: ModelReplacement,
     ActionKind.UPDATE_DEPLOYMENT: ActionParams,
-    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: DeliveryParams,
+    ActionKind.UPDATE_DEPLOYMENT_SETTINGS: DeploymentSettings,
     ActionKind.UPDATE_DEPLOYMENT_SHARING: ActionParams,
     ActionKind.DELETE_DEPLOYMENT: ActionParams,
 }
@@ -283,8 +289,23 @@ class BasisEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class DriftReport:
+    """An object changed outside git that the plan leaves as it is (a Deployment with
+    ``heal: false``): what differs (``fields``, ``sharing``) and why it is not put back."""
+
+    key: ResourceKey
+    target_id: str | None
+    reason: str
+    fields: tuple[FieldChange, ...] = ()
+    sharing: tuple[GrantChange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
-    """A deterministic, ordered list of actions, with what it was computed from."""
+    """A deterministic, ordered list of actions, with what it was computed from.
+
+    ``drift`` names the objects changed outside git that the plan reports and does not
+    put back (they are not actions: a plan with drift only is empty)."""
 
     namespace: str
     revision: GitModelVersion | None
@@ -293,6 +314,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     unchanged: int = 0
     format: int = PLAN_FORMAT
+    drift: tuple[DriftReport, ...] = ()
 
     @property
     def is_empty(self) -> bool:

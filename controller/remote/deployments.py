@@ -9,10 +9,10 @@ retry, so a crash never leaves two deployments of one manifest.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from controller.model.delivery import LiveDeployment
+from controller.model.deliveryparams import ReplacementCheck
 from controller.model.live import LiveGrant
 from controller.model.values import Fields, Json
 from controller.remote.apierrors import NotFoundError
@@ -30,27 +30,6 @@ DEPLOYMENT_VALIDATION = "deployments/{deploymentId}/model/validation/"
 DEPLOYMENT_SETTINGS = "deployments/{deploymentId}/settings/"
 DEPLOYMENT_ROLES = "deployments/{deploymentId}/sharedRoles/"
 REVOKED_ROLE = "NO_ROLE"
-
-
-@dataclass(frozen=True)
-class ReplacementCheck:
-    """The answer of the replacement validation: ``passing``, ``warning`` or ``failing``,
-    and each check's ``(name, status, message)``."""
-
-    status: str
-    message: str
-    checks: tuple[tuple[str, str, str], ...] = ()
-
-    def named(self, *statuses: str) -> list[str]:
-        """``"name: message"`` of the checks with one of ``statuses``."""
-        return [f"{n}: {m}" for n, s, m in self.checks if s in statuses]
-
-    def to_json(self) -> dict[str, Json]:
-        return {
-            "status": self.status,
-            "message": self.message,
-            "checks": {n: {"status": s, "message": m} for n, s, m in self.checks},
-        }
 
 
 class DeploymentCalls:

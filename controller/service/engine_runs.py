@@ -8,9 +8,9 @@ It fulfils the contract of :mod:`controller.service.runs` with the real engine.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from controller.engine.outcomes import ApplyResult, Outcome
@@ -21,7 +21,6 @@ from controller.engine.tickmemory import TickMemory
 from controller.errors import DrGitopsError, LockError
 from controller.logs import get_logger
 from controller.manifests import ManifestError
-from controller.model.delivery import LiveDeployment
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient, PageMemo
 from controller.service.objectstates import ObjectState, applied_objects, planned_objects
@@ -96,10 +95,12 @@ class EngineRunner:
 
         def opened() -> AbstractContextManager[Session]:
             # A service is not a CI pipeline: gitModelVersion comes from plain git.
+            # What changed in git since the last successful run is not drift (heal: false).
+            engine = replace(self.engine, drift_baseline=request.last_success_revision)
             return open_session(
                 self.git,
                 self.api,
-                self.engine,
+                engine,
                 environ=self.environ,
                 ci=None,
                 on_request=observe,
@@ -145,29 +146,9 @@ class EngineRunner:
             log.warning("run_failed", error=str(exc))
             return RunOutcome("failed", _last(revision), errors=(str(exc),))
         read = refreshed[0] if refreshed else None
-        deployments = self._deployments(done.planned, observe)
         return _outcome(
-            done,
-            _last(revision) or "",
-            request.last_success_revision,
-            read,
-            deployments,
-            self.quiet,
+            done, _last(revision) or "", request.last_success_revision, read, self.quiet
         )
-
-    def _deployments(
-        self, planned: Planned, observe: Callable[[str, str, int | str, float], None]
-    ) -> tuple[LiveDeployment, ...] | None:
-        """The deployments as the run left them (one list request, only when manifests
-        declare some), for what each serves; ``None`` when they cannot be read."""
-        if not planned.desired.deployments:
-            return None
-        try:
-            with DataRobotClient(self.api, on_request=observe) as client:
-                return tuple(client.list_deployments())
-        except DrGitopsError as exc:
-            log.warning("deployments_not_read_again", error=str(exc))
-            return None
 
 
 class QuietRuns:
@@ -178,13 +159,8 @@ class QuietRuns:
     def __init__(self) -> None:
         self._kept: tuple[tuple[object, ...], RunOutcome] | None = None
 
-    def outcome(
-        self,
-        planned: Planned,
-        revision: str,
-        deployments: tuple[LiveDeployment, ...] | None,
-    ) -> RunOutcome:
-        key = (planned.plan, planned.snapshot, planned.checkout, revision, deployments)
+    def outcome(self, planned: Planned, revision: str) -> RunOutcome:
+        key = (planned.plan, planned.snapshot, planned.checkout, revision, planned.deployments)
         kept = self._kept
         if kept is not None and kept[0][0] is planned.desired and kept[0][1:] == key:
             return kept[1]
@@ -192,7 +168,7 @@ class QuietRuns:
             "no-op",
             revision,
             resources=_resources(planned, None),
-            objects=applied_objects(planned, None, revision, None, deployments),
+            objects=applied_objects(planned, None, revision, None),
         )
         self._kept = ((planned.desired, *key), outcome)
         return outcome
@@ -207,17 +183,19 @@ def _outcome(
     revision: str,
     last_success: str | None,
     refreshed: StatusReport | None,
-    deployments: tuple[LiveDeployment, ...] | None = None,
     quiet: QuietRuns | None = None,
 ) -> RunOutcome:
     planned, result = done.planned, done.result
+    for report in planned.plan.drift:
+        fields = [c.field for c in report.fields] + (["sharing"] if report.sharing else [])
+        log.info("drift_reported", key=str(report.key), fields=fields, healed=False)
     if done.declined:
         # Observe mode or suspended: the plan is reported, nothing applied.
-        return _dry_run(planned, revision, deployments)
+        return _dry_run(planned, revision)
     if done.stopped:
         return RunOutcome("failed", revision, errors=("stopped before applying",))
     if result is None:
-        return (quiet or QuietRuns()).outcome(planned, revision, deployments)
+        return (quiet or QuietRuns()).outcome(planned, revision)
     drift = revision == last_success
     gates = _gates(result)
     failed = [g for g in gates if g.result == "failed"]
@@ -231,19 +209,17 @@ def _outcome(
         drift_fields=_healed(result) if drift else (),
         changes=_changes(result),
         blocked=tuple(f"{a.key}: {a.reason}" for a in planned.plan.blocked),
-        objects=applied_objects(planned, result, revision, refreshed, deployments),
+        objects=applied_objects(planned, result, revision, refreshed),
         plan=render_text(planned.plan),
         errors=tuple(f"{r.action.key}: {r.message}" for r in result.failures)
         + (("stopped before every action ran; the next run continues",) if result.stopped else ()),
     )
 
 
-def _dry_run(
-    planned: Planned, revision: str, deployments: tuple[LiveDeployment, ...] | None = None
-) -> RunOutcome:
+def _dry_run(planned: Planned, revision: str) -> RunOutcome:
     """A run that plans and applies nothing (observe mode, suspended): the objects get
     their states in the plan, which is kept as the pending plan."""
-    objects = planned_objects(planned, revision, deployments)
+    objects = planned_objects(planned, revision)
     log.info(
         "run_planned_only",
         actions=len(planned.plan.actions),
@@ -371,16 +347,19 @@ def _healed(result: ApplyResult) -> tuple[tuple[str, int], ...]:
 def _resources(planned: Planned, result: ApplyResult | None) -> tuple[ResourceCount, ...]:
     """Managed resources by kind and state as the run left them: in-sync (nothing to do, or
     every action on it done), pending (a build or test still runs), failed (an action
-    failed, was blocked or did not run),
-    orphaned (owned, no manifest, not pruned)."""
+    failed, was blocked or did not run), drifted (changed outside git and left so:
+    ``heal: false``), orphaned (owned, no manifest, not pruned)."""
     outcomes: dict[str, set[Outcome]] = {}
     if result is not None:
         for r in result.results:
             outcomes.setdefault(str(r.action.key), set()).add(r.outcome)
     states: Counter[tuple[str, str]] = Counter()
+    reported = {d.key for d in planned.plan.drift}
     for key in sorted(planned.desired.keys()):
         seen = outcomes.get(str(key), {Outcome.DONE})
-        if seen == {Outcome.DONE}:
+        if seen == {Outcome.DONE} and key in reported:
+            state = "drifted"  # heal: false: changed outside git, reported and left
+        elif seen == {Outcome.DONE}:
             state = "in-sync"
         elif Outcome.PENDING in seen and not seen & {Outcome.FAILED, Outcome.BLOCKED}:
             state = "pending"  # a build or test still runs; the next run looks again

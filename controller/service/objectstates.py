@@ -8,7 +8,8 @@ apply, from each action's outcome:
 ==============  ===============================================================
 ``in-sync``     nothing to do, or every action on it was applied
 ``drifted``     the plan has actions for it that were not applied (observe mode,
-                suspended)
+                suspended), or it was changed outside git and is left so
+                (a Deployment with ``heal: false``)
 ``missing``     its manifest's object does not exist yet (and was not created)
 ``pending``     a dependency build or model test of its new version still runs
 ``failed``      an action on it failed or did not run
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from controller.engine.outcomes import ApplyResult, Outcome
     from controller.engine.reconciling import Planned
     from controller.engine.statuses import ObjectStatus, StatusReport
-    from controller.model.delivery import LiveDeployment
 
 STATES = ("in-sync", "drifted", "missing", "pending", "failed", "blocked", "orphaned")
 
@@ -68,11 +68,8 @@ class ObjectState:
 TEST_RESULTS = ("passed", "failed", "pending", "none")
 
 
-def planned_objects(
-    planned: Planned, revision: str, deployments: tuple[LiveDeployment, ...] | None = None
-) -> tuple[ObjectState, ...]:
-    """Each object's state in the plan, nothing applied (observe mode, suspended);
-    ``deployments`` as listed after the run (``None``: not read)."""
+def planned_objects(planned: Planned, revision: str) -> tuple[ObjectState, ...]:
+    """Each object's state in the plan, nothing applied (observe mode, suspended)."""
     from controller.engine.statuses import planned_statuses
 
     report = planned_statuses(planned.plan, planned.desired, planned.snapshot, revision=revision)
@@ -81,7 +78,7 @@ def planned_objects(
         _state(o, str(o.state), _commit_urls(planned), tests.get((o.kind, o.name)))
         for o in report.objects
     )
-    return objects + _deployments(planned, None, deployments)
+    return objects + _deployments(planned, None)
 
 
 def applied_objects(
@@ -89,13 +86,13 @@ def applied_objects(
     result: ApplyResult | None,
     revision: str,
     refreshed: StatusReport | None = None,
-    deployments: tuple[LiveDeployment, ...] | None = None,
 ) -> tuple[ObjectState, ...]:
     """Each object's state once ``result`` was applied (``None``: nothing was to apply).
 
     ``refreshed`` (the namespace read again after the writes) gives the newest versions,
-    IDs and commits; the states still come from the plan and the outcomes. ``deployments``
-    (listed after the run) give each Deployment manifest's ID and the model it serves.
+    IDs and commits; the states still come from the plan and the outcomes. Deployments
+    get their ID and the model they serve from the deployments the plan read, and from
+    the creations and replacements the run carried out (no request of their own).
     """
     from controller.engine.outcomes import Outcome
     from controller.engine.statuses import planned_statuses
@@ -128,18 +125,19 @@ def applied_objects(
         elif refreshed is not None and seen == {Outcome.DONE} and status.id is not None:
             continue  # it existed, every action on it was done, and it is gone: pruned
         states.append(_state(status, state, urls, tests.get(key)))
-    return tuple(states) + _deployments(planned, result, deployments)
+    return tuple(states) + _deployments(planned, result)
 
 
-def _deployments(
-    planned: Planned, result: ApplyResult | None, live: tuple[LiveDeployment, ...] | None
-) -> tuple[ObjectState, ...]:
+def _deployments(planned: Planned, result: ApplyResult | None) -> tuple[ObjectState, ...]:
     """One row per Deployment manifest: its state from the plan and the outcomes (as for
-    models), and from ``live`` (listed after the run) its ID and the model it serves."""
+    models); its ID and the model it serves as the plan read them (by ``userProvidedId``,
+    or adopted by ``spec.deploymentId``), or as a creation or replacement of this run left
+    them."""
     from controller.engine.outcomes import Outcome
     from controller.engine.ownership import match_deployments
 
-    matches = match_deployments(planned.desired.deployments, live or (), planned.namespace)
+    live = planned.deployments or ()
+    matches = match_deployments(planned.desired.deployments, live, planned.namespace)
     rows = []
     for wanted in planned.desired.deployments:
         key = wanted.key
@@ -149,9 +147,19 @@ def _deployments(
             r.outcome for r in (result.results if result is not None else ()) if r.action.key == key
         }
         found = matches.live_for(key)  # by userProvidedId, or adopted by spec.deploymentId
+        deployment_id = found.id if found is not None else None
+        served = found.version_label if found is not None else None
+        for r in result.results if result is not None else ():
+            params = r.action.params
+            if r.action.key == key and r.outcome is Outcome.DONE and _serves(params):
+                deployment_id = r.object_id or deployment_id
+                served = _serves(params)
+        drift = [d for d in planned.plan.drift if d.key == key]
         reason: str | None
         if blocked:
             state, reason = "blocked", blocked[0].reason
+        elif seen and seen == {Outcome.DONE} and drift:
+            state, reason = "drifted", drift[0].reason  # heal: false: git's part applied
         elif seen:
             state = "in-sync" if seen == {Outcome.DONE} else _worst(seen)
             reason = actions[0].reason if actions else None
@@ -160,21 +168,29 @@ def _deployments(
             state = ("failed" if result is not None else "drifted") if exists else "missing"
             reason = actions[0].reason
         else:
-            state, reason = "in-sync", None
-        served = found.version_label if found is not None else None
+            state, reason = ("drifted", drift[0].reason) if drift else ("in-sync", None)
         rows.append(
             ObjectState(
                 kind=key.kind,
                 name=key.name,
                 display_name=wanted.label,
                 state=state,
-                id=found.id if found is not None else None,
+                id=deployment_id,
                 actions=tuple(a.kind.value for a in actions),
                 reason=None if state == "in-sync" else reason,
                 serves=f"{wanted.model} {served}" if served else None,
             )
         )
     return tuple(rows)
+
+
+def _serves(params: object) -> str | None:
+    """The version label a creation or replacement makes the deployment serve."""
+    from controller.model.deliveryparams import DeploymentCreate, ModelReplacement
+
+    if isinstance(params, DeploymentCreate | ModelReplacement):
+        return params.target.version_label
+    return None
 
 
 def _worst(seen: set[Outcome]) -> str:

@@ -9,8 +9,8 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from controller.engine.render import render_markdown, render_text
+from controller.model.deliveryparams import DeploymentTarget, ModelReplacement, ReplacementCheck
 from controller.model.desired import ResourceKey
-from controller.model.params import DeliveryParams
 from controller.model.plan_json import plan_from_json, plan_to_json
 from controller.model.plans import (
     Action,
@@ -26,15 +26,15 @@ PROD = ResourceKey("Deployment", "fraud-prod")
 
 
 def plan() -> Plan:
-    target = {"model": "fraud", "pin": "2.0", "versionLabel": "2.0", "packageId": "p2"}
-    validation = {
-        "status": "warning",
-        "message": "with warnings",
-        "checks": {
-            "targetType": {"status": "passing", "message": "ok"},
-            "customModelTesting": {"status": "warning", "message": "no passing test"},
-        },
-    }
+    target = DeploymentTarget("fraud", "2.0", "2.0", package_id="p2", version_id="v2")
+    validation = ReplacementCheck(
+        "warning",
+        "with warnings",
+        (
+            ("targetType", "passing", "ok"),
+            ("customModelTesting", "warning", "no passing test"),
+        ),
+    )
     return Plan(
         namespace="ns",
         revision=None,
@@ -54,8 +54,8 @@ def plan() -> Plan:
                 "d1",
                 "Fraud (production)",
                 fields=(FieldChange("version", "1.0", "2.0"),),
-                params=DeliveryParams(
-                    Fields(target=target, reason="SCHEDULED_REFRESH", validation=validation)
+                params=ModelReplacement(
+                    target, "SCHEDULED_REFRESH", Fields(targetDrift={"enabled": True}), validation
                 ),
             ),
         ),
@@ -89,3 +89,4 @@ def test_a_delivery_plan_round_trips_through_json_and_matches_the_schema() -> No
 
     Draft202012Validator(json.loads(SCHEMA.read_text())).validate(doc)
     assert plan_to_json(plan_from_json(json.loads(json.dumps(doc)))) == doc
+    assert plan_from_json(json.loads(json.dumps(doc))) == plan()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from controller.engine.descriptions import headline
 from controller.engine.render import render_markdown
+from controller.model.deliveryparams import ModelReplacement
 from controller.model.plans import ActionKind
 from tests.delivery.helpers import edit_deployment, served, start
 from tests.fixtures.workspace import Workspace
@@ -49,7 +50,9 @@ def test_a_source_commit_moves_staging_only_and_a_pull_request_promotes_producti
     assert replace.kind is ActionKind.REPLACE_DEPLOYMENT_MODEL
     assert "version: 2.0 asks for 2.0 (reason SCHEDULED_REFRESH" in replace.reason
     assert "1.0 → 2.0 (reason SCHEDULED_REFRESH" in headline(replace)
-    assert replace.params["validation"]["status"] in ("passing", "warning")  # type: ignore[index]
+    assert isinstance(replace.params, ModelReplacement)
+    assert replace.params.validation is not None
+    assert replace.params.validation.status in ("passing", "warning")
     markdown = "".join(render_markdown(planned.plan))
     assert "1 production change(s)" in markdown
 

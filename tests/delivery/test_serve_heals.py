@@ -43,3 +43,28 @@ def test_serve_heals_a_deployment_changed_by_hand_and_counts_it(workspace: Works
     assert served(workspace)["fraud-prod"] == "1.0"
     assert workspace.client.get_deployment(prod.id).label == "Fraud (production)"
     assert workspace.client.get_deployment_settings(prod.id)["targetDrift"] == {"enabled": True}
+
+
+def test_a_serve_run_lists_deployments_once_and_shows_what_each_serves(
+    workspace: Workspace,
+) -> None:
+    start(workspace)
+    workspace.converge()
+    revision = workspace.repo.head()
+    calls: list[tuple[str, str]] = []
+
+    def observe(method: str, route: str, _status: int) -> None:
+        calls.append((method, route))
+
+    runner = EngineRunner(workspace.git_settings(), workspace.api, EngineSettings(), {})
+    request = RunRequest(
+        run_id="r2", trigger="schedule", last_success_revision=revision, on_api_request=observe
+    )
+    outcome = runner(request)
+
+    assert outcome.result == "no-op", outcome.errors
+    assert (
+        calls.count(("GET", "/api/v2/deployments/")) == 1
+    )  # the plan's list, used by the page too
+    serves = {o.name: o.serves for o in outcome.objects if o.kind == "Deployment"}
+    assert serves == {"fraud-prod": "fraud 1.0", "fraud-staging": "fraud 1.0"}

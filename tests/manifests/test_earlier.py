@@ -1,10 +1,11 @@
-"""The source folder a manifest named at an earlier commit, read from its text."""
+"""The source folder a manifest named at an earlier commit, and the keys of a Deployment
+manifest changed since then, read from its text."""
 
 from __future__ import annotations
 
 import pytest
 
-from controller.manifests import earlier_source_dir
+from controller.manifests import deployment_changes, earlier_source_dir
 
 MODEL = b"""\
 apiVersion: dr-gitops/v1
@@ -43,3 +44,34 @@ def test_a_model_and_a_job_of_the_same_name_are_told_apart() -> None:
 )
 def test_what_cannot_be_told_is_none(raw: bytes, file: str) -> None:
     assert earlier_source_dir(raw, file, "CustomModel", "churn") is None
+
+
+DEPLOYMENT = """\
+apiVersion: dr-gitops/v1
+kind: Deployment
+metadata: {name: prod}
+spec:
+  label: Fraud (production)
+  model: fraud
+  version: "1.0"
+  heal: false
+  settings: {targetDrift: true, featureDrift: false}
+"""
+
+
+def test_the_deployment_keys_changed_since_an_earlier_commit_are_named() -> None:
+    now = DEPLOYMENT.replace('"1.0"', '"1.1"').replace("featureDrift: false", "featureDrift: true")
+    then = DEPLOYMENT.encode()
+
+    assert deployment_changes(then, now.encode(), "d.yaml") == {
+        "prod": frozenset({"version", "settings.featureDrift"})
+    }
+    assert deployment_changes(then, then, "d.yaml") == {"prod": frozenset()}
+
+
+def test_a_deployment_new_since_the_earlier_commit_is_all_new() -> None:
+    renamed = DEPLOYMENT.replace("name: prod", "name: production").encode()
+
+    assert deployment_changes(DEPLOYMENT.encode(), renamed, "d.yaml") == {"production": None}
+    assert deployment_changes(None, renamed, "d.yaml") == {"production": None}
+    assert deployment_changes(b"{not yaml", renamed, "d.yaml") == {"production": None}

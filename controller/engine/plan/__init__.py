@@ -8,7 +8,12 @@ Modules, one concern each:
 - ``inputs``: :class:`PlanInputs` and the facts every module asks of them;
 - ``custommodels``, ``modelversions``, ``customjobs``: what each declared object needs;
 - ``access``: sharing, of existing objects and of the ones a plan creates;
-- ``deletions``: pruning; ``basis``: the digests a saved plan is checked against.
+- ``deletions``: pruning; ``basis``: the digests a saved plan is checked against;
+- delivery, added to the plan of models and jobs by :func:`add_delivery`:
+  ``deliveries`` (:class:`DeliveryInputs`, a deployment's ``userProvidedId``),
+  ``registrations`` (registered versions), ``promotions`` (deployments),
+  ``retirements`` (deployments whose manifest is gone). What reads DataRobot for them is
+  :mod:`controller.engine.rollouts`; what applies them, :mod:`controller.engine.deployer`.
 
 The manifests are paired with live objects once, by
 :func:`controller.engine.ownership.match`, and that :class:`MatchResult` is handed in.
@@ -17,7 +22,8 @@ Adding an action kind (a dependency build, a model test, a registration...):
 
 1. a member of ``ActionKind`` (its summary group beside it, its symbol in
    ``controller.engine.render``, its headline in ``controller.engine.descriptions``) and a
-   frozen parameter class in :mod:`controller.model.params` (with ``to_json``/``from_json``,
+   frozen parameter class in :mod:`controller.model.params` (delivery kinds:
+   :mod:`controller.model.deliveryparams`) (with ``to_json``/``from_json``,
    and ``masked`` when it holds values a plan must not show), listed in ``PARAMS_BY_KIND``;
    its JSON goes into ``schemas/plan.schema.json``;
 2. one planner module here that returns the kind's actions, called from the module of the
@@ -28,5 +34,6 @@ Adding an action kind (a dependency build, a model test, a registration...):
 from controller.engine.plan.basis import plan_basis
 from controller.engine.plan.inputs import PlanInputs, foreign_creator
 from controller.engine.plan.planner import make_plan
+from controller.engine.plan.promotions import add_delivery
 
-__all__ = ["PlanInputs", "foreign_creator", "make_plan", "plan_basis"]
+__all__ = ["PlanInputs", "add_delivery", "foreign_creator", "make_plan", "plan_basis"]

@@ -3,6 +3,7 @@ deployment is named in DataRobot."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -29,6 +30,13 @@ class DeliveryInputs:
     declared_elsewhere: frozenset[ResourceKey] = frozenset()
     gate_blocked: frozenset[str] = field(default_factory=frozenset)
     """Custom model version IDs a blocking gate failed for: never registered."""
+    changed_in_git: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
+    """Per Deployment with ``heal: false`` (by ``metadata.name``), the manifest keys that
+    changed in git since the baseline commit (``None``: the manifest is new since then);
+    a deployment not named here changed in nothing (see :mod:`.unhealed`)."""
+
+    def changed_since_baseline(self, name: str) -> frozenset[str] | None:
+        return self.changed_in_git.get(name, frozenset())
 
     @cached_property
     def deployments(self) -> DeploymentMatches:

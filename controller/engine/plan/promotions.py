@@ -20,14 +20,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from controller.engine.deliveries import DeliveryInputs, deployment_upid
-from controller.engine.registrations import new_version, plan_registration
-from controller.engine.retirements import (
+from controller.engine.plan.deliveries import DeliveryInputs, deployment_upid
+from controller.engine.plan.registrations import new_version, plan_registration
+from controller.engine.plan.retirements import (
     adoption_note,
     deployment_basis,
     deployment_deletions,
     orphan_warning,
 )
+from controller.engine.plan.unhealed import split_drift
 from controller.errors import PlanError
 from controller.model.delivery import (
     LATEST,
@@ -38,12 +39,18 @@ from controller.model.delivery import (
     is_commit_pin,
     settings_changes,
 )
+from controller.model.deliveryparams import (
+    DeploymentBody,
+    DeploymentCreate,
+    DeploymentSettings,
+    DeploymentTarget,
+    ModelReplacement,
+    VersionRegistration,
+)
 from controller.model.desired import ResourceKey
 from controller.model.diffs import grant_changes
 from controller.model.live import LiveGrant, LiveModel, LiveSnapshot
-from controller.model.params import DeliveryParams, delivery_params
-from controller.model.plans import Action, ActionKind, FieldChange, Plan
-from controller.model.values import Fields, Json
+from controller.model.plans import Action, ActionKind, DriftReport, FieldChange, Plan
 
 
 @dataclass(frozen=True)
@@ -55,14 +62,13 @@ class _Target:
     package: LivePackage | None = None
     version_id: str | None = None
 
-    def to_params(self, model: str, pin: str) -> Fields:
-        return Fields(
+    def to_params(self, model: str, pin: str) -> DeploymentTarget:
+        return DeploymentTarget(
             model=model,
             pin=pin,
-            versionLabel=self.label,
-            packageId=self.package.id if self.package else None,
-            versionId=self.package.version_id if self.package else self.version_id,
-            pending=self.package is None,
+            version_label=self.label,
+            package_id=self.package.id if self.package else None,
+            version_id=self.package.version_id if self.package else self.version_id,
         )
 
 
@@ -82,7 +88,7 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
     # A model the plan left unchanged is changed now if it gets registered.
     touched = {a.key for a in plan.actions}
     unchanged = -sum(1 for key, acts in by_model.items() if acts and key not in touched)
-    reported: list[str] = []
+    reported: list[DriftReport] = []
     for deployment in sorted(inputs.desired.deployments, key=lambda d: d.key):
         planned = _plan_deployment(deployment, plan, registering, inputs, reported)
         deployments += planned
@@ -97,11 +103,13 @@ def add_delivery(plan: Plan, inputs: DeliveryInputs) -> Plan:
             f"--max-deletions {inputs.max_deletions}. Check that no manifest is missing by "
             "mistake; raise --max-deletions to allow it"
         )
-    warnings = plan.warnings + tuple(reported) + orphan_warning(inputs) + adoption_note(inputs)
+    drift = tuple(f"{r.key}: {r.reason}" for r in reported)
+    warnings = plan.warnings + drift + orphan_warning(inputs) + adoption_note(inputs)
     return replace(
         plan,
         actions=actions,
         warnings=warnings,
+        drift=plan.drift + tuple(reported),
         unchanged=plan.unchanged + unchanged,
         basis=tuple(
             sorted(plan.basis + deployment_basis(inputs), key=lambda e: (e.key, e.object_id))
@@ -144,9 +152,11 @@ def _target(
 ) -> _Target | str:
     """What the deployment should serve, or why that cannot be told."""
     pin = deployment.version
-    pending_label = str(delivery_params(register.params).get("versionLabel")) if register else None
-    pending_id = delivery_params(register.params).get("versionId") if register else None
-    pending = _Target(pending_label or "", None, str(pending_id) if pending_id else None)
+    registration = register.params if register is not None else None
+    assert registration is None or isinstance(registration, VersionRegistration)
+    pending_label = registration.version_label if registration else None
+    pending_id = registration.version_id if registration else None
+    pending = _Target(pending_label or "", None, pending_id)
     if pin == LATEST:
         if register is not None:
             return pending
@@ -197,7 +207,7 @@ def _plan_deployment(
     plan: Plan,
     registering: Mapping[ResourceKey, Action],
     inputs: DeliveryInputs,
-    reported: list[str],
+    reported: list[DriftReport],
 ) -> list[Action]:
     key = deployment.key
     model_key = ResourceKey("CustomModel", deployment.model)
@@ -221,13 +231,9 @@ def _plan_deployment(
             f"custom models (there are: {names}); fix spec.predictionEnvironment"
         )
         return [Action(ActionKind.BLOCKED, key, reason, target_id, target_name)]
-    params = Fields(
-        target=target.to_params(deployment.model, deployment.version).to_dict(),
-        reason=deployment.replacement_reason,
-        settings=deployment.settings.to_dict(),
-    )
+    serves = target.to_params(deployment.model, deployment.version)
     if live is None:
-        return _create(deployment, target, environment, upid, params, inputs)
+        return _create(deployment, target, environment, upid, serves, inputs)
     actions: list[Action] = []
     if target.package is None or target.package.id != live.package_id:
         actions.append(
@@ -240,7 +246,7 @@ def _plan_deployment(
                 live.id,
                 live.label,
                 fields=(FieldChange("version", live.version_label, target.label),),
-                params=DeliveryParams(params),
+                params=ModelReplacement(serves, deployment.replacement_reason, deployment.settings),
             )
         )
     changes = _field_changes(deployment, live)
@@ -265,7 +271,7 @@ def _plan_deployment(
                 live.id,
                 live.label,
                 fields=settings,
-                params=DeliveryParams(Fields(settings=deployment.settings.to_dict())),
+                params=DeploymentSettings(deployment.settings),
             )
         )
     if deployment.sharing is not None:
@@ -282,20 +288,12 @@ def _plan_deployment(
                     sharing=sharing,
                 )
             )
-    if not deployment.heal:
-        # A new version for the deployment to serve comes from git; the rest is drift.
-        drift = [
-            a
-            for a in actions
-            if not (a.kind is ActionKind.REPLACE_DEPLOYMENT_MODEL and target.package is None)
-        ]
-        if drift:
-            what = "; ".join(a.reason for a in drift)
-            reported.append(
-                f"{key}: the deployment differs from its manifest ({what}); heal: false, so "
-                "it is reported and left as it is"
-            )
-            return [a for a in actions if a not in drift]
+    changed = inputs.changed_since_baseline(key.name)
+    actions, drift = split_drift(
+        deployment, actions, changed, inputs.delivery.settings.get(live.id)
+    )
+    if drift is not None:
+        reported.append(drift)
     return actions
 
 
@@ -304,19 +302,19 @@ def _create(
     target: _Target,
     environment: str,
     upid: str,
-    params: Fields,
+    serves: DeploymentTarget,
     inputs: DeliveryInputs,
 ) -> list[Action]:
-    body: dict[str, Json] = {
-        "label": deployment.label,
-        "predictionEnvironmentId": environment,
-        "userProvidedId": upid,
-        "importance": deployment.importance,
-        "description": deployment.description,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
+    body = DeploymentBody(
+        label=deployment.label,
+        prediction_environment_id=environment,
+        user_provided_id=upid,
+        importance=deployment.importance,
+        description=deployment.description,
+    )
     key = deployment.key
-    fields = [FieldChange(k, None, v) for k, v in sorted(body.items()) if k != "userProvidedId"]
+    declared = body.to_json()
+    fields = [FieldChange(k, None, v) for k, v in sorted(declared.items()) if k != "userProvidedId"]
     fields.append(FieldChange("version", None, target.label))
     actions = [
         Action(
@@ -324,7 +322,9 @@ def _create(
             key,
             f"create deployment {deployment.label!r} serving {target.label}",
             fields=tuple(fields),
-            params=DeliveryParams(params.replace(body=body)),
+            params=DeploymentCreate(
+                serves, body, deployment.replacement_reason, deployment.settings
+            ),
         )
     ]
     if deployment.settings:
@@ -334,7 +334,7 @@ def _create(
                 key,
                 "settings of the new deployment",
                 fields=settings_changes(deployment.settings, None),
-                params=DeliveryParams(Fields(settings=deployment.settings.to_dict())),
+                params=DeploymentSettings(deployment.settings),
             )
         )
     if deployment.sharing is not None:

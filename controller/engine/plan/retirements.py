@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import asdict
 
-from controller.engine.deliveries import DeliveryInputs
+from controller.engine.plan.deliveries import DeliveryInputs
 from controller.model.delivery import LiveDeployment
 from controller.model.desired import ResourceKey
 from controller.model.identity import upid_prefix

@@ -3,11 +3,13 @@ next version of its registered model, right after the model's own actions."""
 
 from __future__ import annotations
 
-from controller.engine.deliveries import DeliveryInputs
+from dataclasses import replace
+
+from controller.engine.plan.deliveries import DeliveryInputs
+from controller.model.deliveryparams import RegisteredModelUpdate, VersionRegistration
 from controller.model.desired import DesiredModel, ResourceKey
-from controller.model.params import DeliveryParams, VersionCreate, VersionMethod
+from controller.model.params import VersionCreate, VersionMethod
 from controller.model.plans import Action, ActionKind, FieldChange, Plan
-from controller.model.values import Fields
 
 
 def new_version(plan: Plan, key: ResourceKey) -> Action | None:
@@ -56,11 +58,13 @@ def plan_registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -
     actions: list[Action] = []
     new = new_version(plan, model.key)
     number = (registered.last_version if registered else 0) + 1
-    common = Fields(
-        registeredModelId=registered.id if registered else None,
-        registeredModelName=registry.name,
+    common = VersionRegistration(
+        registered_model_name=registry.name,
+        registered_model_id=registered.id if registered else None,
+        registered_version=number,
+        version_label="",
         description=registry.description,
-        isGlobal=registry.is_global,
+        is_global=registry.is_global,
     )
     if new is not None:
         label = next_label(new)
@@ -71,9 +75,7 @@ def plan_registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -
                 "every new version is registered (spec.registry)",
                 live.id if live else None,
                 live.name if live else None,
-                params=DeliveryParams(
-                    common.replace(versionLabel=label, versionId=None, registeredVersion=number)
-                ),
+                params=replace(common, version_label=label),
             )
         )
     elif live is not None and live.latest_version is not None:
@@ -89,11 +91,7 @@ def plan_registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -
                     f"version {latest.label} is not registered yet",
                     live.id,
                     live.name,
-                    params=DeliveryParams(
-                        common.replace(
-                            versionLabel=latest.label, versionId=latest.id, registeredVersion=number
-                        )
-                    ),
+                    params=replace(common, version_label=latest.label, version_id=latest.id),
                 )
             )
     if registered is not None:
@@ -111,7 +109,7 @@ def plan_registration(model: DesiredModel, plan: Plan, inputs: DeliveryInputs) -
                     registered.id,
                     registered.name,
                     fields=tuple(changes),
-                    params=DeliveryParams(Fields(registeredModelId=registered.id)),
+                    params=RegisteredModelUpdate(registered.id),
                 )
             )
     return actions
