@@ -217,6 +217,18 @@ def parse_listen(value: str, *, flag: str = "--listen") -> tuple[str, int]:
     return host or "0.0.0.0", int(port)  # noqa: S104 (an empty host asks for all interfaces)
 
 
+def read_secret_file(path: Path, what: str) -> str:
+    """The content of the ``what`` file ``path``, without surrounding whitespace. Errors
+    name the file, never its content."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the {what} file {path}: {exc.__class__.__name__}; "
+            "check the path and that the file is readable by this user"
+        ) from None
+
+
 def read_webhook_secret(secret_file: Path | None, env: Mapping[str, str]) -> str | None:
     """The webhook secret: from ``secret_file`` (or ``$DR_GITOPS_WEBHOOK_SECRET_FILE``),
     else ``$DR_GITOPS_WEBHOOK_SECRET``; ``None`` when neither is set (webhooks disabled).
@@ -228,13 +240,7 @@ def read_webhook_secret(secret_file: Path | None, env: Mapping[str, str]) -> str
         Path(env[WEBHOOK_SECRET_FILE_ENV]) if env.get(WEBHOOK_SECRET_FILE_ENV) else None
     )
     if path is not None:
-        try:
-            secret = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(
-                f"cannot read the webhook secret file {path}: {exc.__class__.__name__}; "
-                "check the path and that the file is readable by this user"
-            ) from None
+        secret = read_secret_file(path, "webhook secret")
         if not secret:
             raise ConfigError(f"the webhook secret file {path} is empty")
         return secret

@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-from controller.cli.configuration import environment
+from controller.cli.configuration import environment, read_secret_file
 from controller.errors import ConfigError, DrGitopsError
 from controller.logs import redactor
 from controller.service.operations import OperationsSettings
@@ -36,13 +36,7 @@ def read_token(
     chosen = path or (Path(environ[env_name]) if environ.get(env_name) else None)
     if chosen is None:
         return None
-    try:
-        token = chosen.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read the {what} file {chosen}: {exc.__class__.__name__}; check the path "
-            "and that the file is readable by this user"
-        ) from None
+    token = read_secret_file(chosen, what)
     if len(token) < _MIN_TOKEN or any(c.isspace() for c in token):
         raise ConfigError(
             f"the {what} in {chosen} must be one line of at least {_MIN_TOKEN} characters "
