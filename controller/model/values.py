@@ -71,16 +71,17 @@ class Fields(Mapping[str, Json]):
         """A copy with some fields set (a value of ``None`` is kept, not removed)."""
         if all(name in self._index for name in changes):
             # Names already held keep their place: the copy is in name order unsorted.
-            return Fields._in_order({**self._index, **changes})
+            return Fields.in_order({**self._index, **changes})
         return Fields(self._index, **changes)
 
     def without(self, *names: str) -> Fields:
         """A copy without the named fields."""
-        return Fields._in_order({k: v for k, v in self._index.items() if k not in names})
+        return Fields.in_order({k: v for k, v in self._index.items() if k not in names})
 
     @classmethod
-    def _in_order(cls, index: dict[str, Json]) -> Fields:
-        """A Fields of ``index``, already in name order (planning copies thousands)."""
+    def in_order(cls, index: dict[str, Json]) -> Fields:
+        """A Fields that takes ``index`` as it is: its keys must be in name order already
+        (not checked; decoding and planning make tens of thousands)."""
         made = cls.__new__(cls)
         made._index = index
         return made
