@@ -91,6 +91,18 @@ def test_canonical_json_of_our_live_objects() -> None:
         assert canonical_json(value) == reference(value)
 
 
+def test_canonical_json_of_fields_annotated_str_holding_other_values() -> None:
+    # LiveItem's fields are all annotated str: they are tried as strings first.
+    for item in (
+        LiveItem("i", "a/b.py", "b.py"),
+        LiveItem(Colour.RED, "é😀\x00", "\u2028"),
+        LiveItem(7, None, "x"),  # type: ignore[arg-type]
+        LiveItem(Size.BIG, 1.5, True),  # type: ignore[arg-type]
+    ):
+        assert canonical_json(item) == reference(item)
+        assert canonical_json((item, item)) == reference((item, item))
+
+
 # The basis as it was written before the canonical encoder: digests of json.dumps.
 def _digest(value: object, size: int) -> str:
     return hashlib.sha256(reference(value).encode()).hexdigest()[:size]

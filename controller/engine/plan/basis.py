@@ -53,13 +53,14 @@ def _entry(
     value in every model (``targetType``, ``language``, no sharing), and 10,000 entries
     then share one pair instead of holding 10,000 equal ones."""
     pairs = []
-    for name, text in parts.items():
+    for part in parts.items():  # (name, text): the key of ``seen`` as it is
+        text = part[1]
         if len(text) > _SHARED_UP_TO:
-            pairs.append((name, _digest(text, 8)))
+            pairs.append((part[0], sha256(text.encode()).hexdigest()[:8]))
             continue
-        pair = seen.get((name, text))
+        pair = seen.get(part)
         if pair is None:
-            pair = seen[name, text] = (name, _digest(text, 8))
+            pair = seen[part] = (part[0], _digest(text, 8))
         pairs.append(pair)
     pairs.sort()
     return BasisEntry(str(key), object_id, _digest(facts, 16), summary, tuple(pairs))

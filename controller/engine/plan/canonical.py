@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from json.encoder import encode_basestring_ascii
 from math import isfinite
 from operator import attrgetter
@@ -46,20 +46,34 @@ class _Shape:
     names: tuple[str, ...]
     values: Callable[[object], tuple[object, ...]]
     template: str
+    strings: bool
+    """Every field is annotated ``str``: the values are tried as strings first."""
+    slots: dict[frozenset[str], tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    """The (index, name) of the fields each set of given texts names (object_variants)."""
+
+    def slots_of(self, given: Mapping[str, str]) -> tuple[tuple[int, str], ...]:
+        names = frozenset(given)
+        found = self.slots.get(names)
+        if found is None:
+            found = tuple((i, n) for i, n in enumerate(self.names) if n in names)
+            self.slots[names] = found
+        return found
 
 
 def _shape(kind: type) -> _Shape:
     # Looked up once per type: dataclasses.fields() builds its tuple at every call.
     shape = _SHAPES.get(kind)
     if shape is None:
-        names = tuple(sorted(f.name for f in fields(kind)))
+        found = fields(kind)
+        names = tuple(sorted(f.name for f in found))
+        strings = all(f.type in ("str", str) for f in found)
         getter = (
             attrgetter(*names)
             if len(names) > 1
             else (lambda v: tuple(getattr(v, n) for n in names))
         )
         template = "{{" + ", ".join(f'"{name}": {{}}' for name in names) + "}}"
-        shape = _SHAPES.setdefault(kind, _Shape(names, getter, template))
+        shape = _SHAPES.setdefault(kind, _Shape(names, getter, template, strings))
         _WRITERS.setdefault(kind, object_json)
     return shape
 
@@ -87,10 +101,20 @@ def canonical_json(value: object) -> str:
 def object_json(value: object, texts: Mapping[str, str] | None = None) -> str:
     """The canonical text of a dataclass instance; ``texts`` gives the text of some fields
     already encoded (or of the values they are to be taken as)."""
-    if not texts:
-        shape = _shape(type(value))
-        return shape.template.format(*_texts(shape.values(value)))
-    return object_variants(value, texts)[0]
+    if texts:
+        return object_variants(value, texts)[0]
+    shape = _shape(type(value))
+    values = shape.values(value)
+    if shape.strings:
+        try:
+            # Any str (a subclass too) is written as the reference writes it; anything
+            # else raises here and takes the general way.
+            return shape.template.format(*map(encode_basestring_ascii, values))  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    return shape.template.format(
+        *[_WRITERS.get(type(item), canonical_json)(item) for item in values]
+    )
 
 
 def object_variants(value: object, *variants: Mapping[str, str]) -> tuple[str, ...]:
@@ -101,14 +125,14 @@ def object_variants(value: object, *variants: Mapping[str, str]) -> tuple[str, .
     shape = _shape(type(value))
     given = variants[0]
     texts = [
-        "" if name in given else _writer(item)(item)
+        "" if name in given else _WRITERS.get(type(item), canonical_json)(item)
         for name, item in zip(shape.names, shape.values(value), strict=True)
     ]
+    slots = shape.slots_of(given)
     written = []
     for variant in variants:
-        for index, name in enumerate(shape.names):
-            if name in variant:
-                texts[index] = variant[name]
+        for index, name in slots:
+            texts[index] = variant[name]
         written.append(shape.template.format(*texts))
     return tuple(written)
 
@@ -126,16 +150,6 @@ def map_text(texts: Mapping[str, str]) -> str:
     return "{" + ", ".join([f"{encode_basestring_ascii(k)}: {t}" for k, t in texts.items()]) + "}"
 
 
-def _texts(values: tuple[object, ...]) -> list[str]:
-    # The writer of each exact type is called directly (most are C functions): a call of
-    # canonical_json per value was a third of the basis's time.
-    return [_WRITERS.get(type(item), canonical_json)(item) for item in values]
-
-
-def _writer(value: object) -> Callable[[Any], str]:
-    return _WRITERS.get(type(value), canonical_json)
-
-
 def _float(value: float) -> str:
     return float.__repr__(value) if isfinite(value) else _REFERENCE.encode(value)
 
@@ -145,7 +159,7 @@ def _array(value: tuple[object, ...] | list[object]) -> str:
 
 
 def _map_json(value: Mapping[object, object]) -> str:
-    if not all(type(key) is str for key in value):
+    if {type(key) for key in value} - {str}:
         return _REFERENCE.encode(value)
     # A Fields holds its items sorted by name already; keys are unique, so sorting the
     # pairs sorts by key alone, as the reference does.
