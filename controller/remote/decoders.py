@@ -257,11 +257,11 @@ def _pick(raw: Any, names: tuple[str, ...]) -> Fields:
 
 
 def _items(raw: Any) -> tuple[LiveItem, ...]:
-    return tuple(item_from_api(i) for i in raw or ())
+    return tuple([item_from_api(i) for i in raw or ()])
 
 
 def _parameters(raw: Any) -> tuple[LiveRuntimeParameter, ...]:
-    return tuple(runtime_parameter_from_api(p) for p in raw or ())
+    return tuple([runtime_parameter_from_api(p) for p in raw or ()])
 
 
 def _git(raw: Any) -> GitModelVersion | None:
