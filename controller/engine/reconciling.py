@@ -146,7 +146,7 @@ class Engine:
                     checkout.root / self._settings.path,
                     default_exclude=exclude,
                     cache_dir=source.cache_dir,
-                    tree=source.committed_tree() if source.cache_dir is not None else None,
+                    tree=source.committed_tree(),
                 ),
                 source,
             ),

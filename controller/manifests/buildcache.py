@@ -49,6 +49,7 @@ from typing import Any, BinaryIO
 
 from controller import logs
 from controller.manifests.limits import ManifestLimits
+from controller.manifests.problems import Problem
 from controller.manifests.sourcefiles import ALWAYS_SKIPPED, SKIPPED_SUFFIXES
 from controller.manifests.yamlcache import code_version
 from controller.manifests.yamlparser import Document
@@ -208,6 +209,62 @@ class BuildCache:
         ):
             return {}
         return entries
+
+
+class FreshFiles:
+    """The manifest files read (not recalled) in this run, and what each built: those that
+    built without a problem go into the build cache."""
+
+    def __init__(self, active: bool) -> None:
+        self.active = active
+        self.built: dict[str, list[Built]] = {}
+        self.sources: dict[str, list[Source]] = {}
+        self.spoiled: set[str] = set()
+
+    def spoil(self, file: str) -> None:
+        self.spoiled.add(file)
+
+    def add(self, document: Document, kind: str, value: DesiredModel | DesiredJob | None) -> None:
+        if not self.active or document.file in self.spoiled:
+            return
+        if value is None:
+            self.spoil(document.file)
+            return
+        spec = document.data["spec"]
+        if isinstance(value, DesiredModel):
+            source = value.version.source if value.version is not None else None
+            named = spec["version"].get("source") if source is not None else None
+        else:
+            source, named = value.source, spec.get("source")
+        if source is not None and lexical_source(document, named) != source.dir:
+            self.spoil(document.file)  # its folder is reached through a symbolic link
+            return
+        self.built.setdefault(document.file, []).append(
+            Built(
+                kind,
+                document.data["metadata"]["name"],
+                document.file,
+                document.index,
+                document.line,
+                document.line_of(("metadata", "name")),
+                value,
+            )
+        )
+        self.sources.setdefault(document.file, []).extend([source] if source else [])
+
+    def keep(self, cache: BuildCache, problems: Sequence[Problem]) -> None:
+        """Keep the files that built without a problem: none names the file, or a file in
+        one of the source folders its documents list."""
+        if not self.active:
+            return
+        troubled = {p.file for p in problems}
+        for file, built in self.built.items():
+            folders = tuple(source.dir + "/" for source in self.sources[file])
+            if file in self.spoiled or file in troubled:
+                continue
+            if folders and any(t.startswith(folders) for t in troubled):
+                continue
+            cache.keep(file, built, self.sources[file])
 
 
 def file_name(repo_root: Path) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller import logs
-from controller.manifests.buildcache import BuildCache, Built, lexical_source
+from controller.manifests.buildcache import BuildCache, Built, FreshFiles
 from controller.manifests.context import BuildContext, SchemaVerdict
 from controller.manifests.deployspecs import (
     build_deployment,
@@ -39,7 +39,6 @@ from controller.model.desired import (
     DesiredModel,
     DesiredState,
     ResourceKey,
-    Source,
 )
 from controller.model.trees import CommittedTree
 
@@ -332,7 +331,7 @@ def _build(
     jobs: list[DesiredJob] = []
     deployments: list[DesiredDeployment] = []
     deployment_documents: dict[ResourceKey, Document] = {}
-    fresh = _Fresh(reader.built.active)
+    fresh = FreshFiles(reader.built.active)
     for kind, raw in reader.manifests:
         if isinstance(raw, Built):  # unchanged since it built last time
             if (kind, raw.name) in first_seen:
@@ -395,62 +394,6 @@ def _clash(
         f"{kind} {name!r} is already defined at {other.file}:{other.line}",
         "give each manifest its own metadata.name",
     )
-
-
-class _Fresh:
-    """The manifest files read (not recalled) in this run, and what each built: those that
-    built without a problem go into the build cache."""
-
-    def __init__(self, active: bool) -> None:
-        self.active = active
-        self.built: dict[str, list[Built]] = {}
-        self.sources: dict[str, list[Source]] = {}
-        self.spoiled: set[str] = set()
-
-    def spoil(self, file: str) -> None:
-        self.spoiled.add(file)
-
-    def add(self, document: Document, kind: str, value: DesiredModel | DesiredJob | None) -> None:
-        if not self.active or document.file in self.spoiled:
-            return
-        if value is None:
-            self.spoil(document.file)
-            return
-        spec = document.data["spec"]
-        if isinstance(value, DesiredModel):
-            source = value.version.source if value.version is not None else None
-            named = spec["version"].get("source") if source is not None else None
-        else:
-            source, named = value.source, spec.get("source")
-        if source is not None and lexical_source(document, named) != source.dir:
-            self.spoil(document.file)  # its folder is reached through a symbolic link
-            return
-        self.built.setdefault(document.file, []).append(
-            Built(
-                kind,
-                document.data["metadata"]["name"],
-                document.file,
-                document.index,
-                document.line,
-                document.line_of(("metadata", "name")),
-                value,
-            )
-        )
-        self.sources.setdefault(document.file, []).extend([source] if source else [])
-
-    def keep(self, cache: BuildCache, problems: Sequence[Problem]) -> None:
-        """Keep the files that built without a problem: none names the file, or a file in
-        one of the source folders its documents list."""
-        if not self.active:
-            return
-        troubled = {p.file for p in problems}
-        for file, built in self.built.items():
-            folders = tuple(source.dir + "/" for source in self.sources[file])
-            if file in self.spoiled or file in troubled:
-                continue
-            if folders and any(t.startswith(folders) for t in troubled):
-                continue
-            cache.keep(file, built, self.sources[file])
 
 
 def _adoption_clashes(models: list[DesiredModel], jobs: list[DesiredJob]) -> list[Problem]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -43,6 +42,7 @@ from controller.sources.commit_graph import CommitGraph
 from controller.sources.commits import CommitInfo, is_full_sha
 from controller.sources.git_model_versions import git_model_version
 from controller.sources.gitrunner import GitResult, GitRunner
+from controller.sources.objectids import committed_tree
 from controller.sources.remotes import derive_namespace, display_url
 
 log = logs.get_logger(__name__)
@@ -305,18 +305,11 @@ class GitSource:
             return None
         with self._mutex:
             if self._committed is None:
-                found = _tree_ids(self._tree_listing(("-t",), self.checkout.sha))
-                unsettled: tuple[str, ...] = ()
+                unsettled: set[str] = set()
                 if self.checkout.working_tree:
-                    unsettled = tuple(sorted({*self.checkout.dirty_paths, *self._ignored_paths()}))
-                self._committed = CommittedTree(
-                    self.checkout.sha,
-                    MappingProxyType(found.ids),
-                    unsettled,
-                    frozenset(found.links),
-                    tuple(found.submodules),
-                    found.attributes,
-                )
+                    unsettled = {*self.checkout.dirty_paths, *self._ignored_paths()}
+                listing = self._tree_listing(("-t",), self.checkout.sha)
+                self._committed = committed_tree(listing, self.checkout.sha, unsettled)
             return self._committed
 
     def _ignored_paths(self) -> tuple[str, ...]:
@@ -418,35 +411,3 @@ class GitSource:
         elif result.returncode == 128:
             self._git(*args, ref=sha)  # raises, explained
         return result.stdout
-
-
-_YAML = (b".yaml", b".yml")
-
-
-def _tree_ids(listing: bytes) -> _TreeIds:
-    """From ``ls-tree -r -t -z``: the IDs of folders and YAML files by path, which of those
-    files are symbolic links, the submodules, and whether a ``.gitattributes`` is among the
-    files."""
-    found = _TreeIds()
-    for entry in listing.split(b"\0"):
-        meta, _, path = entry.partition(b"\t")
-        mode, _, rest = meta.partition(b" ")
-        kind, _, oid = rest.partition(b" ")  # "<mode> <type> <id>"
-        if kind == b"tree" or (kind == b"blob" and path.endswith(_YAML)):
-            name = path.decode("utf-8", "surrogateescape")
-            found.ids[name] = oid.decode("ascii")
-            if mode == b"120000":
-                found.links.add(name)
-        elif kind == b"commit":
-            found.submodules.append(path.decode("utf-8", "surrogateescape"))
-        elif path == b".gitattributes" or path.endswith(b"/.gitattributes"):
-            found.attributes = True
-    return found
-
-
-@dataclass
-class _TreeIds:
-    ids: dict[str, str] = field(default_factory=dict)
-    links: set[str] = field(default_factory=set)
-    submodules: list[str] = field(default_factory=list)
-    attributes: bool = False
