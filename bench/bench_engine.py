@@ -25,7 +25,7 @@ which includes the interpreter (~50 MB). ``--tracemalloc`` adds the Python heap 
 slows everything down ~2x).
 
     .venv/bin/python bench/bench_engine.py [--models 1000] [--files 5] [--concurrency 1,4,8]
-                                           [--in-process] [--profile] [--tracemalloc] [--gc-defaults]
+                                           [--in-process] [--profile] [--tracemalloc]
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ from typing import Any, ClassVar
 import requests
 
 from controller import logs
-from controller.cli.collector import tune_collector
 from controller.cli.planfiles import write_plan_json
 from controller.engine import reconciling
 from controller.engine.evidence import EvidenceGatherer
@@ -658,16 +657,10 @@ def main(argv: list[str] | None = None) -> int:
     )  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="cProfile one no-op plan")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace the Python heap")
-    parser.add_argument(
-        "--gc-defaults", action="store_true",
-        help="keep CPython's collector thresholds (dr-gitops sets its own, as the CLI does)",
-    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.files < 2:
         parser.error("--files must be at least 2 (custom.py and model-metadata.yaml)")
     logs.configure(level="warning")
-    if not args.gc_defaults:
-        tune_collector()  # as `dr-gitops` does at its start
     baseline_mb = PeakMemory(False).rss_mb()
     memory = PeakMemory(args.tracemalloc)
     where = "in this process" if args.in_process else "in its own process"

@@ -46,7 +46,6 @@ from bench_engine import (  # noqa: E402
 )
 
 from controller import logs  # noqa: E402
-from controller.cli.collector import tune_collector  # noqa: E402
 from controller.service.engine_runs import EngineRunner  # noqa: E402
 from controller.service.runs import RunOutcome, RunRequest  # noqa: E402
 from controller.settings import ApiSettings, EngineSettings, GitSettings  # noqa: E402
@@ -199,7 +198,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="cProfile one no-change tick")
     args = parser.parse_args(argv)
     logs.configure(level="warning")
-    tune_collector()  # as `dr-gitops serve` does at its start
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     results = [one_size(n, args) for n in args.models]
     print("\n| models | no-change tick: controller CPU (median) | wall | requests | "

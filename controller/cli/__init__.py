@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from controller import __version__, logs
-from controller.cli.collector import tune_collector
 from controller.cli.commands import (
     register_control,
     register_demo,
@@ -77,7 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.command, level=args.log_level, log_format=args.log_format, tty=sys.stderr.isatty()
     )
     logs.configure(level=choice.level, json=choice.json)
-    tune_collector()
     command: Command = args.run
     try:
         return command(args)
