@@ -54,8 +54,7 @@ def _tree(repo: GitRepo, cache: Path) -> CommittedTree | None:
 
 
 def _load(repo: GitRepo, cache: Path) -> Loaded:
-    loaded = load(repo.path, cache_dir=cache, tree=_tree(repo, cache))
-    return loaded
+    return load(repo.path, cache_dir=cache, tree=_tree(repo, cache))
 
 
 def _models(loaded: Loaded) -> list[str]:
@@ -133,10 +132,7 @@ def test_a_committed_change_to_a_manifest_is_built_and_the_others_recalled(
 def test_a_file_with_a_problem_is_built_every_time_and_its_problem_said_every_time(
     git_repo: GitRepo, tmp_path: Path, work: Counter[str]
 ) -> None:
-    pointer = (
-        "version https://git-lfs.github.com/spec/v1\n"
-        f"oid sha256:{'a' * 64}\nsize 123456\n"
-    )
+    pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{'a' * 64}\nsize 123456\n"
     git_repo.commit("models", {**SCORER, "models/scorer/weights.bin": pointer})
     cache = tmp_path / "cache"
     first = _load(git_repo, cache)
