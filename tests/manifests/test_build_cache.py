@@ -144,6 +144,22 @@ def test_a_file_with_a_problem_is_built_every_time_and_its_problem_said_every_ti
     assert work["list models/scorer"] == 2
 
 
+@pytest.mark.parametrize(
+    "extra",
+    ["---\n", "---\napiVersion: dr-gitops/v2\nkind: CustomModel\n", "---\n- a list\n"],
+    ids=["empty", "apiVersion", "not-a-mapping"],
+)
+def test_a_file_with_a_bad_document_beside_a_good_one_is_said_every_time(
+    git_repo: GitRepo, tmp_path: Path, extra: str
+) -> None:
+    git_repo.commit("models", {**SCORER, "models/scorer.yaml": MODEL + extra})
+    cache = tmp_path / "cache"
+    first = _load(git_repo, cache)
+    assert first.errors
+
+    assert _load(git_repo, cache).problems == first.problems
+
+
 def test_names_used_twice_are_said_the_same_when_a_file_is_recalled(
     git_repo: GitRepo, tmp_path: Path
 ) -> None:
