@@ -90,9 +90,11 @@ class _Entry:
 
 @functools.cache
 def _stamp_code() -> str:
+    """The loader's code (``code_version``), the values it builds and the exclude patterns'
+    matching: what a recalled entry depends on besides its IDs."""
     digest = hashlib.blake2b(code_version().encode("ascii"), digest_size=16)
-    model = Path(__file__).parent.parent / "model"
-    for module in sorted(model.glob("*.py")):
+    package = Path(__file__).parent.parent
+    for module in [*sorted((package / "model").glob("*.py")), package / "excludes.py"]:
         try:
             digest.update(module.name.encode("utf-8") + b"\0" + module.read_bytes())
         except OSError:
