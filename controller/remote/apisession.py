@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -62,8 +63,7 @@ class ApiSession(requests.Session):
             data=request.data,
             json=request.json,
             headers=headers,
-            # None when empty: requests then skips encoding (and its slow Protocol checks).
-            params={k: v for k, v in request.params.items() if v is not None} or None,
+            params=_query(request.params),
             auth=self.auth,
             cookies=None,  # an empty jar, as requests makes from the empty session jar
             hooks=request.hooks,
@@ -86,3 +86,22 @@ class ApiSession(requests.Session):
             "verify": self.verify if verify is None else verify,
             "cert": self.cert if cert is None else cert,
         }
+
+
+def _query(params: Mapping[Any, Any]) -> str | None:
+    """The query string requests would encode from ``params`` (``None`` values left out),
+    without its ``Protocol`` checks (runtime ``isinstance`` against a protocol walks the
+    protocol's attributes every time); ``None`` when there is nothing to add."""
+    pairs: list[tuple[Any, Any]] = []
+    for key, values in params.items():
+        if isinstance(values, str | bytes) or not hasattr(values, "__iter__"):
+            values = [values]
+        for value in values:
+            if value is not None:
+                pairs.append(
+                    (
+                        key.encode("utf-8") if isinstance(key, str) else key,
+                        value.encode("utf-8") if isinstance(value, str) else value,
+                    )
+                )
+    return urlencode(pairs, doseq=True) if pairs else None

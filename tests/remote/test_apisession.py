@@ -3,8 +3,9 @@ method, URL, headers, body and send settings, by its own short path or by reques
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import requests
@@ -20,7 +21,7 @@ SETTINGS = [
     ApiSettings(
         endpoint="https://app.example.com/api/v2",
         token="t0ken",
-        proxies={"https": "http://proxy:3128", "http": "http://proxy:3128"},
+        proxies=(("https", "http://proxy:3128"), ("http", "http://proxy:3128")),
         ssl_verify=False,
     ),
 ]
@@ -37,6 +38,10 @@ CALLS: list[dict[str, Any]] = [
     {"method": "GET", "url": URL, "auth": ("user", "pass")},
     {"method": "GET", "url": URL, "hooks": {"response": [lambda r, **_: r]}},
     {"method": "GET", "url": URL, "params": [("a", "1"), ("a", "2")]},
+    {"method": "GET", "url": URL, "params": {"é": "ü ✓", "n": 3, "t": True, "b": b"x&y"}},
+    {"method": "GET", "url": URL, "params": {"ids": ("a", None, "b"), "f": 1.5, "e": ""}},
+    {"method": "GET", "url": URL + "?a=1#frag", "params": {"offset": None}},
+    {"method": "GET", "url": URL, "params": {"q": "a/b?c=d&e"}},
 ]
 
 
@@ -118,7 +123,7 @@ def test_the_environment_is_read_as_requests_would_when_trusted(
 
 def test_a_plain_request_skips_requests_merging(monkeypatch: pytest.MonkeyPatch) -> None:
     merges: list[object] = []
-    original = requests.sessions.merge_setting
+    original = cast(Callable[..., Any], requests.sessions.merge_setting)
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         merges.append(args)
