@@ -68,7 +68,7 @@ class DataRobotClient(
         *,
         on_request: RequestHook | None = None,
         session: requests.Session | None = None,
-        pool_size: int = 32,
+        pool_size: int = 64,
         page_memo: PageMemo | None = None,
     ) -> None:
         self.settings = settings
