@@ -56,12 +56,9 @@ from controller.sources import Checkout, CiFacts, GitSource
 
 log = get_logger(__name__)
 T = TypeVar("T")
-READS_SIDE_BY_SIDE = 32
-"""Sharing reads in flight at once (one GET per object: the API has no bulk read). Each
-waits for a round trip: at 20 ms, 1,000 reads take 20 s one at a time, 1.25 s 16 at a time
-and 0.63 s 32 at a time, where the controller's ~0.5 ms of CPU per request (1,000 x 0.5 ms
-on one core, the GIL) starts to be the bound (issue 20). The client's connection pool holds
-64, so the evidence and gate reads running beside them still find connections."""
+SHARING_READS = 32
+"""Sharing reads in flight (a GET per object): at 20 ms a round trip, 1,000 take 1.25 s 16 at
+a time, 0.63 s 32 at a time, near the bound of the controller's CPU (issue 20)."""
 
 
 @dataclass(frozen=True)
@@ -184,9 +181,7 @@ class Engine:
         # by side, while the namespace is checked and the evidence gathered.
         shared = (
             _Background(
-                lambda: read_sharing(
-                    self._client, model_ids, job_ids, concurrency=READS_SIDE_BY_SIDE
-                )
+                lambda: read_sharing(self._client, model_ids, job_ids, concurrency=SHARING_READS)
             )
             if model_ids or job_ids
             else None
