@@ -29,14 +29,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import marshal
-import os
 import sys
-import tempfile
 from dataclasses import astuple, replace
 from pathlib import Path
 from typing import Any
 
 from controller import logs
+from controller.manifests import cachefiles
+from controller.manifests.cachefiles import replace_file
 from controller.manifests.limits import ManifestLimits
 from controller.manifests.problems import Problem
 from controller.manifests.schemas import SCHEMA_FILES, check_schema, schema_text, with_api_spelling
@@ -76,10 +76,19 @@ class YamlCache:
         self.hits = 0
         self.misses = 0
         self.checks = 0  # documents spelled and checked against the schema (not read back)
-        self._stored, self._stored_checks = self._read()
+        # Read when first asked: a run that recalls every file from the build cache
+        # (``buildcache``) parses nothing, and need not read this file at all.
+        self._loaded = False
+        self._stored: dict[_Key, bytes] = {}
+        self._stored_checks: dict[_CheckKey, bytes] = {}
         self._used: dict[_Key, bytes] = {}
         self._used_checks: dict[_CheckKey, bytes] = {}
         self._keys: dict[str, _Key] = {}  # file → its key in this run
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self._stored, self._stored_checks = self._read()
 
     def _read(self) -> tuple[dict[_Key, bytes], dict[_CheckKey, bytes]]:
         if self.path is None:
@@ -102,6 +111,7 @@ class YamlCache:
     def documents(self, raw: bytes, file: str, limits: ManifestLimits) -> list[Document]:
         """The documents of a file whose bytes are ``raw``, as :func:`parse_documents`
         gives them (raising :class:`YamlProblem` the same way)."""
+        self._load()
         key = (file, hashlib.blake2b(raw, digest_size=16).digest())
         self._keys[file] = key
         packed = self._used.get(key) or self._stored.get(key)
@@ -123,6 +133,7 @@ class YamlCache:
         with its enum values in the API's spelling, and its schema problems: as
         :func:`with_api_spelling` then :func:`check_schema` give them, read back when the
         same document of the same bytes was checked before."""
+        self._load()
         file_key = self._keys.get(document.file)
         key = None if file_key is None else (*file_key, document.index, kind)
         packed = None
@@ -144,24 +155,17 @@ class YamlCache:
 
     def save(self) -> None:
         """Write the entries this run used, when they differ from the file's."""
-        if self.path is None:
-            return
+        if self.path is None or not self._loaded:
+            return  # nothing parsed: the file stays as it is
         log.debug("yaml_cache_used", hits=self.hits, misses=self.misses, checks=self.checks)
         if (
             self._used.keys() == self._stored.keys()
             and self._used_checks.keys() == self._stored_checks.keys()
         ):
             return
+        kept = (self.stamp, self._used, self._used_checks)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(prefix=".yaml-documents-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    marshal.dump((self.stamp, self._used, self._used_checks), handle)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            replace_file(self.path, lambda handle: marshal.dump(kept, handle))
         except OSError as exc:  # a read-only or full disk: the next run parses again
             log.warning("yaml_cache_not_written", path=str(self.path), error=str(exc))
             return
@@ -171,8 +175,7 @@ class YamlCache:
 
 def file_name(repo_root: Path) -> str:
     """The cache file of one repository (a working tree, or the export of a URL's ref)."""
-    where = os.fsencode(os.path.realpath(repo_root))
-    return f"yaml-documents-{hashlib.blake2b(where, digest_size=8).hexdigest()}.marshal"
+    return cachefiles.file_name("yaml-documents", repo_root, "marshal")
 
 
 def _pack(documents: list[Document]) -> bytes | None:
