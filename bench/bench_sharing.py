@@ -8,7 +8,7 @@ emulator served. The emulator's added latency is a sleep in one of its worker th
 ``--emulator-threads`` below the reads in flight queues them in the emulator (a real
 server's distance holds none of its workers).
 
-    .venv/bin/python bench/bench_sharing.py [--models 1000] [--in-flight 32]
+    .venv/bin/python bench/bench_sharing.py [--models 1000] [--in-flight 16]
         [--latency-ms 0,20] [--emulator-threads 32] [--repeat 3] [--profile]
 """
 
@@ -54,7 +54,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument(
-        "--in-flight", type=int, default=32, help="reads side by side (the engine's: 32)"
+        "--in-flight",
+        type=int,
+        default=16,
+        help="reads side by side (the engine's: 2 x --concurrency, at least 16, at most 32)",
     )
     parser.add_argument("--latency-ms", default="0,20", help="comma-separated")
     parser.add_argument("--emulator-threads", type=int, default=32)

@@ -56,9 +56,10 @@ from controller.sources import Checkout, CiFacts, GitSource
 
 log = get_logger(__name__)
 T = TypeVar("T")
-SHARING_READS = 32
-"""Sharing reads in flight (a GET per object): at 20 ms a round trip, 1,000 take 1.25 s 16 at
-a time, 0.63 s 32 at a time, near the bound of the controller's CPU (issue 20)."""
+READS_SIDE_BY_SIDE = 16
+"""Per-object reads (sharing, gates) in flight at once, at least: each waits for a round
+trip, and at 20 ms one at a time 1,000 sharing reads would take 20 s (issue 20). Raised to
+twice ``--concurrency`` when that is more, up to 32 (the client's connection pool)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class Engine:
         jobs_read = _Background(self._jobs_or_refusal)
         exclude = source.repository.exclude
         memory = self._memory
+        reads = min(max(READS_SIDE_BY_SIDE, 2 * self._settings.concurrency), 32)
         desired = memory.desired(
             checkout_key(checkout, self._settings.path, exclude, str(source.cache_dir)),
             lambda: _without_ignored(
@@ -180,9 +182,7 @@ class Engine:
         # Sharing and gates (a request per object: the API has no bulk read) are read side
         # by side, while the namespace is checked and the evidence gathered.
         shared = (
-            _Background(
-                lambda: read_sharing(self._client, model_ids, job_ids, concurrency=SHARING_READS)
-            )
+            _Background(lambda: read_sharing(self._client, model_ids, job_ids, concurrency=reads))
             if model_ids or job_ids
             else None
         )

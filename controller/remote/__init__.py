@@ -2,7 +2,7 @@
 
 Public surface (what the engine and service import)::
 
-    DataRobotClient(settings, *, on_request=None, session=None, pool_size=64, page_memo=None)
+    DataRobotClient(settings, *, on_request=None, session=None, pool_size=32, page_memo=None)
     PageMemo()                                # list pages decoded, kept from a run to the next
     read_snapshot(client, *, read_jobs=True, page_size=None) -> LiveSnapshot
     read_sharing(client, model_ids, job_ids, *, concurrency=8) -> (model_sharing, job_sharing)

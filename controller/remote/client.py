@@ -57,8 +57,7 @@ class DataRobotClient(
     ``on_request`` is called once per HTTP attempt (see :mod:`.counting`); ``session``
     replaces the pooled ``requests.Session`` the client would build (it is given the token,
     User-Agent and TLS setting).
-    Safe to share between threads; ``pool_size`` bounds the open connections (64: a plan's
-    32 sharing reads, and the evidence and gate reads beside them).
+    Safe to share between threads; ``pool_size`` bounds the open connections.
     ``page_memo`` (``serve`` keeps one across its runs) spares decoding the model and job
     list pages whose bytes a run before read.
     """
@@ -69,7 +68,7 @@ class DataRobotClient(
         *,
         on_request: RequestHook | None = None,
         session: requests.Session | None = None,
-        pool_size: int = 64,
+        pool_size: int = 32,
         page_memo: PageMemo | None = None,
     ) -> None:
         self.settings = settings

@@ -54,7 +54,6 @@ from controller.remote.apierrors import (
     error_class_for,
     parse_error_body,
 )
-from controller.remote.apisession import ApiSession
 from controller.remote.multipart import MultipartBody
 from controller.remote.requestcounts import RequestHook
 from controller.remote.routes import API_PREFIX
@@ -86,7 +85,7 @@ class TokenAuth(requests.auth.AuthBase):
 
 def build_session(settings: ApiSettings, pool_size: int = 16) -> requests.Session:
     """A pooled session with the token, User-Agent and TLS settings; no adapter retries."""
-    session = ApiSession()
+    session = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
