@@ -42,6 +42,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -59,7 +60,7 @@ from controller.engine.evidence import EvidenceGatherer
 from controller.engine.reconciling import Engine, Planned
 from controller.engine.render import render_markdown, render_text
 from controller.model.plans import ActionKind
-from controller.remote import DataRobotClient
+from controller.remote import DataRobotClient, pages
 from controller.settings import ApiSettings, EngineSettings, GitSettings
 from controller.sources import open_source
 
@@ -290,20 +291,44 @@ class StepTimer:
 
     def __init__(self) -> None:
         self.seconds: Counter[str] = Counter()
+        self.cpu: Counter[str] = Counter()
+        """CPU seconds of each step, in the threads that ran it (``time.thread_time``): the
+        snapshot's include the list pages read in the page-reading threads."""
         self._undo: list[Callable[[], None]] = []
+        self._inside = threading.local()
 
     def _wrap(self, owner: Any, name: str, step: str) -> None:
         original = getattr(owner, name)
 
         def timed(*args: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
+            self._inside.step = True
             try:
                 return original(*args, **kwargs)
             finally:
+                self._inside.step = False
                 self.seconds[step] += time.perf_counter() - started
+                self.cpu[step] += time.thread_time() - cpu
 
         setattr(owner, name, timed)
         self._undo.append(lambda: setattr(owner, name, original))
+
+    def _wrap_pages(self) -> None:
+        """Pages read in the page-reading threads count as the snapshot's CPU (those read
+        in a step's own thread are counted by the step already)."""
+        original = pages._page
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            if getattr(self._inside, "step", False):
+                return original(*args, **kwargs)
+            cpu = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.cpu["read_snapshot"] += time.thread_time() - cpu
+
+        pages._page = timed  # type: ignore[assignment]
+        self._undo.append(lambda: setattr(pages, "_page", original))
 
     def __enter__(self) -> StepTimer:
         from controller.sources.source import GitSource
@@ -313,6 +338,7 @@ class StepTimer:
         self._wrap(reconciling, "match", "match")  # one matcher for models and jobs
         self._wrap(EvidenceGatherer, "gather", "gather")
         self._wrap(GitSource, "git_model_version", "git_model_version")
+        self._wrap_pages()
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -334,6 +360,7 @@ class Run:
     actions: Counter[str] = field(default_factory=Counter)
     failures: int = 0
     steps: dict[str, float] = field(default_factory=dict)
+    steps_cpu: dict[str, float] = field(default_factory=dict)
     after_empty: bool | None = None
     cpu_s: float = 0.0  # this process (all threads), open + plan + apply
     emulator_cpu_s: float | None = None
@@ -377,6 +404,7 @@ class Bench:
                 profile.disable()
             run.git_calls, run.git_commands = source.git_calls, dict(source.git_commands)
             run.steps = dict(steps.seconds)
+            run.steps_cpu = dict(steps.cpu)
             middle = self.emulator.stats()
             run.plan_served = Served.between(before, middle)
             run.actions = Counter(a.kind.value for a in planned.plan.actions)
@@ -439,7 +467,8 @@ def show_steps(run: Run) -> None:
     print(f"    {run.open_s:7.3f} s  open_source (rev-parse, status, remote)")
     for step, label in StepTimer.STEPS.items():
         if step in run.steps:
-            print(f"    {run.steps[step]:7.3f} s  {label}")
+            cpu = run.steps_cpu.get(step)
+            print(f"    {run.steps[step]:7.3f} s  {label}" + (f" [CPU {cpu:.3f} s]" if cpu else ""))
     rest = run.plan_s - sum(run.steps.values())
     if rest >= 0:
         print(f"    {rest:7.3f} s  the rest of Engine.plan (logging, bookkeeping)")

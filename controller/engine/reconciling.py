@@ -9,9 +9,7 @@ The steps, each a call into one layer::
     sharing   = read_sharing(client, declared ids)      # only where manifests declare sharing
     evidence  = EvidenceGatherer(...).gather(...)       # git diffs first, downloads second
     plan      = make_plan(inputs, matched)              # pure (controller.engine.plan)
-
-Nothing is written to DataRobot unless every manifest loaded and validated.
-"""
+Nothing is written to DataRobot unless every manifest loaded and validated."""
 
 from __future__ import annotations
 
@@ -23,6 +21,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from controller.engine.applier import Applier, ApplySettings
+from controller.engine.collector import with_collector_paused
 from controller.engine.evidence import Evidence, EvidenceGatherer
 from controller.engine.outcomes import ApplyResult, Reporter
 from controller.engine.ownership import MatchResult, held_elsewhere, match
@@ -120,6 +119,7 @@ class Engine:
             )
         return ()  # no job manifests: none to match, and none this token could have made
 
+    @with_collector_paused  # a plan makes millions of objects and no cycles (.collector)
     def plan(self, source: GitSource) -> Planned:
         """Plan from the source's checkout against DataRobot as it is now."""
         checkout = source.checkout

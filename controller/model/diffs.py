@@ -59,7 +59,9 @@ def _number(value: float) -> int | float:
 
 
 def same(name: str, desired: Json, live: Json) -> bool:
-    return normalized(name, desired) == normalized(name, live)
+    # Equal values have equal essences (normalising is a function of the value and the
+    # name): most fields of a plan with nothing to do are equal as they are.
+    return desired == live or normalized(name, desired) == normalized(name, live)
 
 
 def field_changes(desired: Mapping[str, Json], live: Mapping[str, Json]) -> tuple[FieldChange, ...]:
@@ -120,6 +122,9 @@ def file_changes(
     caller should not let that happen: it means "we could not tell").
     """
     live = {i.file_path: i for i in live_items}
+    desired_paths = source.paths()
+    if _none_modified(evidence) and live.keys() == desired_paths:
+        return ()  # the same paths, none changed since the recorded commit
     changes: list[FileChange] = []
     for f in source.files:
         item = live.get(f.path)
@@ -129,13 +134,19 @@ def file_changes(
             changes.append(
                 FileChange(f.path, FileChangeKind.MODIFY, repo_path=f.repo_path, item_id=item.id)
             )
-    desired_paths = source.paths()
     changes.extend(
         FileChange(path, FileChangeKind.DELETE, item_id=item.id)
         for path, item in sorted(live.items())
         if path not in desired_paths
     )
     return tuple(sorted(changes, key=lambda c: c.path))
+
+
+def _none_modified(evidence: ContentEvidence) -> bool:
+    """True when :func:`_modified` says False of every path."""
+    if evidence.live_hashes is not None and evidence.desired_hashes is not None:
+        return False
+    return evidence.changed_repo_paths is not None and not evidence.changed_repo_paths
 
 
 def _modified(path: str, repo_path: str, evidence: ContentEvidence) -> bool:

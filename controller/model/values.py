@@ -39,6 +39,10 @@ class Fields(Mapping[str, Json]):
     def __contains__(self, key: object) -> bool:
         return key in self._index
 
+    def get(self, key: str, default: Json = None) -> Json:  # type: ignore[override]
+        # The dict's own: Mapping's goes through __getitem__ and catches KeyError.
+        return self._index.get(key, default)
+
     # The dict's own views: Mapping's generic ones go through __iter__ and __getitem__.
     def keys(self) -> KeysView[str]:
         return self._index.keys()
@@ -65,11 +69,22 @@ class Fields(Mapping[str, Json]):
 
     def replace(self, **changes: Json) -> Fields:
         """A copy with some fields set (a value of ``None`` is kept, not removed)."""
+        if all(name in self._index for name in changes):
+            # Names already held keep their place: the copy is in name order unsorted.
+            return Fields.in_order({**self._index, **changes})
         return Fields(self._index, **changes)
 
     def without(self, *names: str) -> Fields:
         """A copy without the named fields."""
-        return Fields({k: v for k, v in self._index.items() if k not in names})
+        return Fields.in_order({k: v for k, v in self._index.items() if k not in names})
+
+    @classmethod
+    def in_order(cls, index: dict[str, Json]) -> Fields:
+        """A Fields that takes ``index`` as it is: its keys must be in name order already
+        (not checked; decoding and planning make tens of thousands)."""
+        made = cls.__new__(cls)
+        made._index = index
+        return made
 
     def to_dict(self) -> dict[str, Json]:
         """A plain, mutable copy (for request bodies and JSON output)."""

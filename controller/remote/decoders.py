@@ -78,6 +78,9 @@ VERSION_SETTINGS = (
     "resourceBundleId",
     "requiredMetadataValues",
 )
+# The same, in name order: a Fields is made of them without sorting (see _pick).
+_MODEL_NAMES = tuple(sorted(MODEL_FIELDS))
+_VERSION_NAMES = tuple(sorted(VERSION_SETTINGS))
 JOB_FIELDS = (
     "name",
     "description",
@@ -86,6 +89,8 @@ JOB_FIELDS = (
     "environmentVersionId",
     "resources",
 )
+
+_JOB_NAMES = tuple(sorted(JOB_FIELDS))
 
 
 class MalformedPayloadError(ValueError):
@@ -110,7 +115,7 @@ def model_from_api(raw: ModelPayload) -> LiveModel:
     return LiveModel(
         id=model_id,
         user_provided_id=_str_or_none(raw.get("userProvidedId")),
-        fields=_pick(raw, MODEL_FIELDS),
+        fields=_pick(raw, _MODEL_NAMES),
         latest_version=version_from_api(latest, model_id) if isinstance(latest, dict) else None,
         deployments_count=int(raw.get("deploymentsCount") or 0),
         git=_git(raw.get("gitModelVersion")),
@@ -133,7 +138,7 @@ def version_from_api(raw: VersionPayload, model_id: str | None = None) -> LiveVe
         minor=minor,
         is_frozen=bool(raw.get("isFrozen")),
         items=_items(raw.get("items")),
-        settings=Fields({**_pick(raw, VERSION_SETTINGS), **_training(raw)}),
+        settings=_settings(_pick(raw, _VERSION_NAMES), _training(raw)),
         runtime_parameters=_parameters(raw.get("runtimeParameters")),
         git=_git(raw.get("gitModelVersion")),
         description=None if description is None else str(description),
@@ -145,7 +150,7 @@ def job_from_api(raw: JobPayload) -> LiveJob:
     """A custom job as a live value."""
     return LiveJob(
         id=_id(raw, "custom job"),
-        fields=_pick(raw, JOB_FIELDS),
+        fields=_pick(raw, _JOB_NAMES),
         items=_items(raw.get("items")),
         entry_point=_str_or_none(raw.get("entryPoint")),
         runtime_parameters=_parameters(raw.get("runtimeParameters")),
@@ -157,11 +162,12 @@ def job_from_api(raw: JobPayload) -> LiveJob:
 def item_from_api(raw: ItemPayload) -> LiveItem:
     """A file item of a version or job. Paths and names are interned: 10,000 models hold
     the same few (``custom.py``, ``requirements.txt``) 10,000 times each."""
-    path = intern(str(raw.get("filePath") or raw.get("fileName") or ""))
+    name = raw.get("fileName")
+    path = intern(str(raw.get("filePath") or name or ""))
     return LiveItem(
         id=_id(raw, "file item"),
         file_path=path,
-        file_name=intern(str(raw.get("fileName") or path.rsplit("/", 1)[-1])),
+        file_name=intern(str(name) if name else path.rsplit("/", 1)[-1]),
     )
 
 
@@ -211,7 +217,7 @@ def job_grant_from_api(raw: SharedRolePayload) -> LiveGrant:
 
 
 def _id(raw: Any, what: str) -> str:
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise MalformedPayloadError(f"a {what} that is not an object")
     value = raw.get("id")
     if not value or not isinstance(value, str):
@@ -235,34 +241,41 @@ def _training(raw: Any) -> dict[str, Json]:
     return found
 
 
+def _settings(picked: Fields, training: dict[str, Json]) -> Fields:
+    return Fields({**picked, **training}) if training else picked
+
+
 def _pick(raw: Any, names: tuple[str, ...]) -> Fields:
-    # Short texts are interned: most models share their target type, language, memory...
-    return Fields({n: _shared(raw[n]) for n in names if n in raw})
-
-
-def _shared(value: Any) -> Json:
-    if type(value) is str and len(value) <= _INTERNED_UP_TO:
-        return intern(value)
-    return _json(value)
-
-
-_INTERNED_UP_TO = 64
+    """The fields ``names`` (in name order) that ``raw`` holds. Short texts are interned:
+    most models share their target type, language, memory..."""
+    picked: dict[str, Json] = {}
+    for name in names:
+        if name in raw:
+            value = raw[name]
+            picked[name] = intern(value) if type(value) is str and len(value) <= 64 else value
+    return Fields.in_order(picked)
 
 
 def _items(raw: Any) -> tuple[LiveItem, ...]:
-    return tuple(item_from_api(i) for i in raw or ())
+    return tuple([item_from_api(i) for i in raw or ()])
 
 
 def _parameters(raw: Any) -> tuple[LiveRuntimeParameter, ...]:
-    return tuple(runtime_parameter_from_api(p) for p in raw or ())
+    return tuple([runtime_parameter_from_api(p) for p in raw or ()])
 
 
 def _git(raw: Any) -> GitModelVersion | None:
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         return None
-    key = tuple(raw.get(name) for name in _GIT_NAMES)
-    if all(value is None or type(value) is str for value in key):
-        return _shared_git(key)
+    url, sha = raw.get("commitUrl"), raw.get("mainBranchCommitSha")
+    pull_request, ref = raw.get("pullRequestCommitSha"), raw.get("refName")
+    if (
+        (url is None or type(url) is str)
+        and (sha is None or type(sha) is str)
+        and (pull_request is None or type(pull_request) is str)
+        and (ref is None or type(ref) is str)
+    ):
+        return _shared_git((url, sha, pull_request, ref))
     return GitModelVersion.from_api(raw)
 
 

@@ -91,6 +91,36 @@ def test_canonical_json_of_our_live_objects() -> None:
         assert canonical_json(value) == reference(value)
 
 
+def test_copies_of_field_maps_stay_in_name_order() -> None:
+    # Fields.replace and .without copy without sorting when they can: the canonical text
+    # writes a Fields in its own order.
+    fields = Fields(b=1, a=2, c=3)
+    for copy, names in (
+        (fields.replace(b=5), ["a", "b", "c"]),
+        (fields.replace(aa=0, b=None), ["a", "aa", "b", "c"]),
+        (fields.without("b"), ["a", "c"]),
+    ):
+        assert list(copy) == names
+        assert canonical_json(copy) == reference(copy)
+    assert fields.replace(b=5)["b"] == 5
+    assert fields["b"] == 1
+    assert fields.get("zz") is None
+    assert fields.get("zz", 7) == 7
+    assert fields.get("a") == 2
+
+
+def test_canonical_json_of_fields_annotated_str_holding_other_values() -> None:
+    # LiveItem's fields are all annotated str: they are tried as strings first.
+    for item in (
+        LiveItem("i", "a/b.py", "b.py"),
+        LiveItem(Colour.RED, "é😀\x00", "\u2028"),
+        LiveItem(7, None, "x"),  # type: ignore[arg-type]
+        LiveItem(Size.BIG, 1.5, True),  # type: ignore[arg-type]
+    ):
+        assert canonical_json(item) == reference(item)
+        assert canonical_json((item, item)) == reference((item, item))
+
+
 # The basis as it was written before the canonical encoder: digests of json.dumps.
 def _digest(value: object, size: int) -> str:
     return hashlib.sha256(reference(value).encode()).hexdigest()[:size]

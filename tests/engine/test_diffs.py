@@ -116,6 +116,25 @@ def test_a_file_that_could_not_be_downloaded_counts_as_changed():
     assert [(c.path, c.change) for c in changes] == [("a.py", FileChangeKind.MODIFY)]
 
 
+def test_the_same_paths_with_nothing_changed_since_the_recorded_commit_are_no_change():
+    unchanged = ContentEvidence(changed_repo_paths=frozenset())
+    assert file_changes(_source("a.py", "b.py"), _items("b.py", "a.py"), unchanged) == ()
+    # Equal hashes, as content evidence, are no change either; other paths still are.
+    hashes = ContentEvidence(live_hashes={"a.py": "1"}, desired_hashes={"a.py": "1"})
+    assert file_changes(_source("a.py"), _items("a.py"), hashes) == ()
+    assert [c.path for c in file_changes(_source("a.py"), _items("a.py", "c.py"), unchanged)] == [
+        "c.py"
+    ]
+
+
+def test_equal_values_are_the_same_without_being_normalised():
+    assert same("x", {"a": [1, 2]}, {"a": [1, 2]})
+    assert same("x", 1, 1.0)
+    assert same("x", True, 1)
+    assert same("x", "", None)
+    assert not same("x", float("nan"), float("nan"))  # not equal, as normalised
+
+
 def test_without_evidence_every_common_file_is_replaced():
     evidence = ContentEvidence()
     assert evidence.basis == "none"

@@ -159,3 +159,25 @@ def test_malformed_payloads_become_api_errors_naming_the_route() -> None:
         model_from_api({"name": "no id"})
     assert caught.value.route == "/api/v2/customModels/"
     assert "without `id`" in str(caught.value)
+
+
+def test_decoded_field_maps_are_in_name_order_as_if_sorted() -> None:
+    # The decoder builds them in name order without sorting: the basis digests and the
+    # plan's JSON depend on that order.
+    for raw in (*_load("emulator-model-list")["data"], *_load("reference-model-list")["data"]):
+        model = model_from_api(raw)
+        assert list(model.fields) == sorted(model.fields)
+        if model.latest_version is not None:
+            settings = model.latest_version.settings
+            assert list(settings) == sorted(settings)
+    version = version_from_api(
+        {
+            "id": "v",
+            "maximumMemory": 1,
+            "trainingData": {"datasetId": "d", "datasetVersionId": "dv"},
+            "holdoutData": {"datasetId": "h", "partitionColumn": "p"},
+            "baseEnvironmentId": "e",
+        }
+    )
+    assert list(version.settings) == sorted(version.settings)
+    assert "trainingDatasetId" in version.settings

@@ -21,6 +21,7 @@ from controller.model.params import (
     VersionRef,
 )
 from controller.model.plans import Action, ActionKind, FieldChange, FileChange, RuntimeChange
+from controller.model.values import Json
 
 # Version fields a metadata PATCH can change without a new version.
 VERSION_METADATA = frozenset({"description", "requiredMetadataValues"})
@@ -60,10 +61,7 @@ def plan_version(
     files = file_changes(version.source, latest.items, evidence)
     settings = field_changes(version.settings.without(*VERSION_METADATA), latest.settings)
     runtime = runtime_changes(version.runtime_values, latest.runtime_parameters)
-    metadata = field_changes(
-        {k: v for k, v in version.settings.items() if k in VERSION_METADATA},
-        {"description": latest.description, **latest.settings.to_dict()},
-    )
+    metadata = _metadata_changes(version, latest)
     if files or settings or runtime:
         major = latest.is_frozen or any(c.field == "baseEnvironmentId" for c in settings)
         method = VersionMethod.FROM_LATEST if files else VersionMethod.SETTINGS_ONLY
@@ -96,6 +94,18 @@ def plan_version(
             )
         ]
     return []
+
+
+def _metadata_changes(version: DesiredVersion, latest: LiveVersion) -> tuple[FieldChange, ...]:
+    """The metadata fields the manifest sets whose live value differs."""
+    desired = {k: v for k, v in version.settings.items() if k in VERSION_METADATA}
+    if not desired:
+        return ()
+    live: dict[str, Json] = {"description": latest.description, **latest.settings}
+    if not field_changes(desired, live):
+        return ()  # the usual answer, without a deep copy of the live settings
+    # A change holds a copy of the live value, as it always has.
+    return field_changes(desired, {"description": latest.description, **latest.settings.to_dict()})
 
 
 def records_commit_only(actions: list[Action]) -> bool:
