@@ -120,22 +120,34 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> list[str]:
     Each part starts with a hidden marker (so CI can find and update its own comment) and
     a heading; each action is a collapsible block, so the review page stays short.
     """
+    return list(markdown_parts(plan, limit=limit))
+
+
+def markdown_parts(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> Iterator[str]:
+    """:func:`render_markdown`'s parts, each put together when it is asked for: a plan of
+    20,000 actions is a hundred parts, and all of them at once cost as much again as the
+    blocks (text with emoji takes four bytes a character)."""
     # What production serves changes first, where a reviewer cannot miss it.
     ordered = [a for a in plan.actions if a.kind.is_production]
     ordered += [a for a in plan.actions if not a.kind.is_production]
-    blocks = [_markdown_block(a, limit - 2000) for a in ordered]
     head = _markdown_head(plan)
-    parts: list[list[str]] = [[]]
-    for block in blocks:
-        if sum(len(b) for b in parts[-1]) + len(block) + len(head) + 500 > limit:
+    # Each block is kept as UTF-8 until its part is put together: one emoji makes a str
+    # four bytes a character, and 20,000 blocks were then ~24 MB (issue 20).
+    parts: list[list[bytes]] = [[]]
+    size = 0  # characters in the last part
+    for action in ordered:
+        block = _markdown_block(action, limit - 2000)
+        if size + len(block) + len(head) + 500 > limit:
             parts.append([])
-        parts[-1].append(block)
+            size = 0
+        parts[-1].append(block.encode("utf-8", "surrogatepass"))
+        size += len(block)
     total = len(parts)
-    rendered = []
     for index, part in enumerate(parts, start=1):
         suffix = f" (part {index}/{total})" if total > 1 else ""
-        rendered.append(f"{MARKDOWN_MARKER}\n{head.replace('{part}', suffix)}" + "".join(part))
-    return rendered
+        text = b"".join(part).decode("utf-8", "surrogatepass")
+        part.clear()  # given out now
+        yield f"{MARKDOWN_MARKER}\n{head.replace('{part}', suffix)}{text}"
 
 
 def _markdown_head(plan: Plan) -> str:

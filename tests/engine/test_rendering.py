@@ -10,6 +10,7 @@ import jsonschema
 from controller.engine.outcomes import ActionResult, ApplyResult, Outcome
 from controller.engine.plan import PlanInputs
 from controller.engine.render import (
+    markdown_parts,
     render_markdown,
     render_result,
     render_text,
@@ -160,3 +161,16 @@ def test_apply_results_are_written_a_result_at_a_time():
         f"{len(plan.actions) - len(plan.actions) // 2} failed, 0 blocked, "
         "0 skipped.\n"
     )
+
+
+def test_markdown_parts_are_given_one_at_a_time_with_any_text_kept_exactly():
+    # Blocks wait for their part as UTF-8 (issue 20): a lone surrogate, which UTF-8 cannot
+    # hold, must come back as it was.
+    plan = sample_plan(6, runtime={"NOTE": "caf\u00e9 \U0001f600 \ud800 `x`"})
+    parts = markdown_parts(plan, limit=3000)
+    first = next(parts)
+    rest = list(parts)
+    assert [first, *rest] == render_markdown(plan, limit=3000)
+    assert rest  # more than one part
+    assert all(p.startswith(MARKDOWN_MARKER) for p in rest)
+    assert "\ud800" in "".join([first, *rest])
