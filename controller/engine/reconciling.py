@@ -132,8 +132,7 @@ class Engine:
         # Read the models while the manifests load; invalid manifests still stop everything
         # before a single write, and are reported at once (the reader is a daemon thread).
         models_read = _Background(lambda: read_snapshot(self._client, read_jobs=False))
-        # Jobs too, even without job manifests: an owned job whose manifest is gone is said
-        # (a warning, or a deletion with --prune), and serve counts it as orphaned.
+        # Jobs too, even without job manifests: an owned job whose manifest is gone is said.
         jobs_read = _Background(self._jobs_or_refusal)
         exclude = source.repository.exclude
         memory = self._memory
@@ -146,6 +145,7 @@ class Engine:
                     checkout.root / self._settings.path,
                     default_exclude=exclude,
                     cache_dir=source.cache_dir,
+                    tree=source.committed_tree(),
                 ),
                 source,
             ),

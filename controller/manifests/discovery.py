@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+
+from controller.model.trees import CommittedTree
 
 YAML_SUFFIXES = (".yaml", ".yml")
 _SKIPPED_DIRS = frozenset({"node_modules", "__pycache__"})
@@ -81,6 +84,77 @@ def scan_yaml(root: Path, max_depth: int) -> YamlScan:
         tuple(Path(link) for link in sorted(links, key=_parts)),
         Path(too_deep) if too_deep is not None else None,
     )
+
+
+def scan_committed(root: str, search: str, tree: CommittedTree, max_depth: int) -> YamlScan | None:
+    """What :func:`scan_yaml` of ``search`` (a folder under the repository's top ``root``,
+    both real paths) finds, told from git's listing of the commit instead of a walk of the
+    disk; ``None`` when it cannot be told that way, and the disk must be walked: an
+    untracked or ignored folder that may hold YAML, a submodule, folders nested near the
+    depth limit (which the walk reports). Files whose state on disk git does not vouch for
+    (uncommitted, untracked, ignored) are looked at on disk one by one."""
+    shown = "" if search == root else _posix(search, root)
+    prefix = shown + "/" if shown else ""
+    if any(_meets(folder, shown) for folder in tree.submodules):
+        return None
+    files: list[str] = []
+    links: list[str] = []
+    unsettled: set[str] = set()
+    for path in tree.unsettled:
+        if path.endswith("/"):
+            folder = path[:-1]
+            if not _meets(folder, shown):
+                continue
+            if not folder.startswith(prefix) or not _unsearched(path[len(prefix) :]):
+                return None  # its files are not listed by git: walk the disk
+        elif path.startswith(prefix) and path.endswith(YAML_SUFFIXES):
+            unsettled.add(path)
+    for path in tree.ids:
+        if not path.startswith(prefix) or path == shown:
+            continue
+        inner = path[len(prefix) :]
+        if inner.count("/") >= max_depth:
+            return None  # near the limit: the walk says which folder is too deep
+        if not path.endswith(YAML_SUFFIXES) or path in unsettled or _unsearched(inner):
+            continue
+        where = os.path.join(root, path.replace("/", os.sep))
+        (links if path in tree.links else files).append(where)
+    for path in sorted(unsettled):
+        if _unsearched(path[len(prefix) :]):
+            continue
+        where = os.path.join(root, path.replace("/", os.sep))
+        try:
+            mode = os.lstat(where).st_mode
+        except OSError:
+            continue  # deleted
+        if stat.S_ISLNK(mode):
+            links.append(where)
+        elif stat.S_ISREG(mode):
+            files.append(where)
+    return YamlScan(
+        tuple(sorted(files, key=_parts)), tuple(Path(link) for link in sorted(links, key=_parts))
+    )
+
+
+def _meets(folder: str, shown: str) -> bool:
+    """Whether ``folder`` is the searched folder ``shown``, inside it, or above it."""
+    return (
+        not shown
+        or folder == shown
+        or folder.startswith(shown + "/")
+        or shown.startswith(folder + "/")
+    )
+
+
+def _unsearched(inner: str) -> bool:
+    """Whether the walk leaves ``inner`` (a path below the searched folder) out: a folder
+    on its way is hidden, ``node_modules`` or ``__pycache__``."""
+    folders = inner.split("/")[:-1]
+    return any(f.startswith(".") or f in _SKIPPED_DIRS for f in folders)
+
+
+def _posix(path: str, root: str) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def _parts(path: str) -> list[str]:

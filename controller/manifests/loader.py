@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller import logs
+from controller.manifests.buildcache import BuildCache, Built, FreshFiles
 from controller.manifests.context import BuildContext, SchemaVerdict
 from controller.manifests.deployspecs import (
     build_deployment,
     deployment_id_clashes,
     deployment_model_problems,
 )
-from controller.manifests.discovery import looks_like_manifest, scan_yaml
+from controller.manifests.discovery import looks_like_manifest, scan_committed, scan_yaml
 from controller.manifests.jobspecs import build_job
 from controller.manifests.limits import DEFAULT_LIMITS, ManifestLimits
 from controller.manifests.modelspecs import build_model
@@ -39,6 +40,7 @@ from controller.model.desired import (
     DesiredState,
     ResourceKey,
 )
+from controller.model.trees import CommittedTree
 
 API_VERSION = "dr-gitops/v1"
 KINDS = (KIND_MODEL, KIND_JOB, KIND_DEPLOYMENT)
@@ -73,16 +75,19 @@ def load_desired_state(
     limits: ManifestLimits = DEFAULT_LIMITS,
     default_exclude: Sequence[str] = (),
     cache_dir: Path | None = None,
+    tree: CommittedTree | None = None,
 ) -> DesiredState:
     """The desired state of the manifests under ``manifest_root`` (default: the whole
     repository). Warnings are logged; any error raises :class:`ManifestError` listing
-    every problem. ``cache_dir``: where parsed files are kept (see ``yamlcache``)."""
+    every problem. ``cache_dir``: where parsed files are kept (see ``yamlcache``) and, with
+    ``tree`` (git's IDs for ``repo_root``), what unchanged files built (``buildcache``)."""
     loaded = load(
         repo_root,
         manifest_root,
         limits=limits,
         default_exclude=default_exclude,
         cache_dir=cache_dir,
+        tree=tree,
     )
     for warning in loaded.warnings:
         log.warning("manifest_warning", problem=str(warning))
@@ -112,10 +117,13 @@ def load(
     limits: ManifestLimits = DEFAULT_LIMITS,
     default_exclude: Sequence[str] = (),
     cache_dir: Path | None = None,
+    tree: CommittedTree | None = None,
 ) -> Loaded:
     """Find, parse, validate and build; see :class:`Loaded`. ``default_exclude``: the
     repository settings file's patterns, excluded from every source folder; ``cache_dir``:
-    the folder keeping parsed files by content between runs (none: parse every file)."""
+    the folder keeping parsed files by content between runs (none: parse every file);
+    ``tree``: git's object IDs of ``repo_root``'s commit, with which files unchanged since
+    an earlier run are not read again (none: build every file)."""
     root = Path(os.path.realpath(repo_root))
     search = Path(os.path.realpath(manifest_root)) if manifest_root is not None else root
     shown = os.path.relpath(search, root).replace(os.sep, "/")
@@ -140,8 +148,17 @@ def load(
             f"--path names a folder relative to the top of the repository, {root}",
         )
         return Loaded(DesiredState(), (problem,))
-    reader = _Reader(root, limits, YamlCache(cache_dir, root, limits))
-    scan = scan_yaml(search, limits.max_folder_depth)
+    reader = _Reader(
+        root,
+        limits,
+        YamlCache(cache_dir, root, limits),
+        BuildCache(cache_dir, root, limits, default_exclude, tree),
+    )
+    scan = None
+    if tree is not None and reader.built.active:
+        scan = scan_committed(os.fspath(root), os.fspath(search), tree, limits.max_folder_depth)
+    if scan is None:
+        scan = scan_yaml(search, limits.max_folder_depth)
     for path in scan.files:
         reader.read(path)
     for link in scan.links:
@@ -160,6 +177,7 @@ def load(
         )
     state, problems = _build(reader, root, limits, default_exclude)
     reader.parsed.save()
+    reader.built.save()
     state = DesiredState(
         state.models, state.jobs, root="" if shown == "." else shown, deployments=state.deployments
     )
@@ -186,7 +204,9 @@ class _Reader:
     root: Path
     limits: ManifestLimits
     parsed: YamlCache
-    manifests: list[tuple[str, Document]] = field(default_factory=list)
+    built: BuildCache
+    # Documents to build, and what unchanged files built last time, in file order.
+    manifests: list[tuple[str, Document | Built]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     manifest_files: set[str] = field(default_factory=set)
     metadata: dict[str, bytes] = field(default_factory=dict)  # repository path → bytes
@@ -220,11 +240,19 @@ class _Reader:
     def read(self, path: str) -> None:
         """Read the file at ``path`` (a string under the root, as the search gives it)."""
         rel = _relative(path, self.root)
+        entry = self.built.recall(rel)
+        if entry is not None:
+            if entry.built is not None:  # else a YAML file holding no manifest, unchanged
+                self.files += 1
+                self.manifest_files.add(rel)
+                self.manifests += [(built.kind, built) for built in entry.built]
+            return
         with open(path, "rb") as handle:
             raw = handle.read(self.limits.max_yaml_bytes + 1)
         if not looks_like_manifest(raw):
             if os.path.basename(path) in _METADATA_NAMES and len(raw) <= self.limits.max_yaml_bytes:
                 self.metadata[rel] = raw  # read once: runtime parameters are defined here
+            self.built.keep_plain(rel)
             return
         self.files += 1
         self.manifest_files.add(rel)
@@ -303,48 +331,69 @@ def _build(
     jobs: list[DesiredJob] = []
     deployments: list[DesiredDeployment] = []
     deployment_documents: dict[ResourceKey, Document] = {}
+    fresh = FreshFiles(reader.built.active)
     for kind, raw in reader.manifests:
+        if isinstance(raw, Built):  # unchanged since it built last time
+            if (kind, raw.name) in first_seen:
+                problems.append(_clash(raw.document(), kind, raw.name, first_seen))
+                continue
+            first_seen[(kind, raw.name)] = raw.document()
+            if isinstance(raw.value, DesiredModel):
+                models.append(raw.value)
+            else:
+                jobs.append(raw.value)
+            continue
         document, schema_problems = reader.parsed.checked(kind, raw)
         problems += schema_problems
         verdict = SchemaVerdict(schema_problems)
         if not verdict.clean(("metadata",)):
+            fresh.spoil(raw.file)
             continue
         name = document.data["metadata"]["name"]
         if (kind, name) in first_seen:
-            other = first_seen[(kind, name)]
-            problems.append(
-                document.problem(
-                    ("metadata", "name"),
-                    f"{kind} {name!r} is already defined at {other.file}:{other.line}",
-                    "give each manifest its own metadata.name",
-                )
-            )
+            problems.append(_clash(document, kind, name, first_seen))
             continue
         first_seen[(kind, name)] = document
         if not isinstance(document.data.get("spec"), dict):
+            fresh.spoil(raw.file)
             continue
         if kind == KIND_MODEL:
             model, found = build_model(document, verdict, context)
             models += [model] if model else []
+            fresh.add(document, kind, model)
         elif kind == KIND_DEPLOYMENT:
             deployment, found = build_deployment(document, verdict)
             if deployment:
                 deployments.append(deployment)
                 deployment_documents[deployment.key] = document
+            fresh.spoil(raw.file)  # its checks need the document: read every time
         else:
             job, found = build_job(document, verdict, context)
             jobs += [job] if job else []
+            fresh.add(document, kind, job)
         problems += found
     problems += _adoption_clashes(models, jobs)
     declared = frozenset(name for kind, name in first_seen if kind == KIND_MODEL)
     problems += deployment_model_problems(deployments, models, deployment_documents, declared)
     problems += deployment_id_clashes(deployments, deployment_documents)
+    fresh.keep(reader.built, [*reader.problems, *problems])
     state = DesiredState(
         tuple(sorted(models, key=lambda m: m.key)),
         tuple(sorted(jobs, key=lambda j: j.key)),
         deployments=tuple(sorted(deployments, key=lambda d: d.key)),
     )
     return state, problems
+
+
+def _clash(
+    document: Document, kind: str, name: str, first_seen: dict[tuple[str, str], Document]
+) -> Problem:
+    other = first_seen[(kind, name)]
+    return document.problem(
+        ("metadata", "name"),
+        f"{kind} {name!r} is already defined at {other.file}:{other.line}",
+        "give each manifest its own metadata.name",
+    )
 
 
 def _adoption_clashes(models: list[DesiredModel], jobs: list[DesiredJob]) -> list[Problem]:

@@ -76,10 +76,19 @@ class YamlCache:
         self.hits = 0
         self.misses = 0
         self.checks = 0  # documents spelled and checked against the schema (not read back)
-        self._stored, self._stored_checks = self._read()
+        # Read when first asked: a run that recalls every file from the build cache
+        # (``buildcache``) parses nothing, and need not read this file at all.
+        self._loaded = False
+        self._stored: dict[_Key, bytes] = {}
+        self._stored_checks: dict[_CheckKey, bytes] = {}
         self._used: dict[_Key, bytes] = {}
         self._used_checks: dict[_CheckKey, bytes] = {}
         self._keys: dict[str, _Key] = {}  # file → its key in this run
+
+    def _load(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self._stored, self._stored_checks = self._read()
 
     def _read(self) -> tuple[dict[_Key, bytes], dict[_CheckKey, bytes]]:
         if self.path is None:
@@ -102,6 +111,7 @@ class YamlCache:
     def documents(self, raw: bytes, file: str, limits: ManifestLimits) -> list[Document]:
         """The documents of a file whose bytes are ``raw``, as :func:`parse_documents`
         gives them (raising :class:`YamlProblem` the same way)."""
+        self._load()
         key = (file, hashlib.blake2b(raw, digest_size=16).digest())
         self._keys[file] = key
         packed = self._used.get(key) or self._stored.get(key)
@@ -123,6 +133,7 @@ class YamlCache:
         with its enum values in the API's spelling, and its schema problems: as
         :func:`with_api_spelling` then :func:`check_schema` give them, read back when the
         same document of the same bytes was checked before."""
+        self._load()
         file_key = self._keys.get(document.file)
         key = None if file_key is None else (*file_key, document.index, kind)
         packed = None
@@ -144,8 +155,8 @@ class YamlCache:
 
     def save(self) -> None:
         """Write the entries this run used, when they differ from the file's."""
-        if self.path is None:
-            return
+        if self.path is None or not self._loaded:
+            return  # nothing parsed: the file stays as it is
         log.debug("yaml_cache_used", hits=self.hits, misses=self.misses, checks=self.checks)
         if (
             self._used.keys() == self._stored.keys()

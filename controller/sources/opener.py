@@ -200,7 +200,7 @@ def _working_tree(runner: GitRunner, repo: _LocalRepository, remote_url: str | N
         what="reading the working tree status",
     )
     dirty = tuple(
-        sorted({e[3:].decode("utf-8", "surrogateescape") for e in _status_entries(status.stdout)})
+        sorted({p.decode("utf-8", "surrogateescape") for p in _status_paths(status.stdout)})
     )
     branch = head_ref.removeprefix("refs/heads/") if head_ref.startswith("refs/heads/") else None
     return Checkout(
@@ -216,17 +216,20 @@ def _working_tree(runner: GitRunner, repo: _LocalRepository, remote_url: str | N
     )
 
 
-def _status_entries(output: bytes) -> list[bytes]:
-    # Renames and copies are followed by their source path as an extra NUL-separated field.
-    entries, fields, index = [], output.split(b"\0"), 0
+def _status_paths(output: bytes) -> list[bytes]:
+    # A rename is followed by its source path as an extra NUL-separated field: the source is
+    # gone from the working tree, so it differs from HEAD too. A copy's source is unchanged.
+    paths, fields, index = [], output.split(b"\0"), 0
     while index < len(fields):
         entry = fields[index]
         index += 1
         if len(entry) > 3:
-            entries.append(entry)
+            paths.append(entry[3:])
             if entry[:1] in (b"R", b"C"):
+                if entry[:1] == b"R" and index < len(fields) and fields[index]:
+                    paths.append(fields[index])
                 index += 1
-    return entries
+    return paths
 
 
 # -- URLs ------------------------------------------------------------------------------

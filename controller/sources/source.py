@@ -11,7 +11,6 @@ for a commit that cannot be found.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 
 from controller import logs
 from controller.errors import ConfigError
+from controller.model.trees import CommittedTree
 from controller.model.values import GitModelVersion
 from controller.repository_settings import (
     RepositorySettings,
@@ -42,6 +42,7 @@ from controller.sources.commit_graph import CommitGraph
 from controller.sources.commits import CommitInfo, is_full_sha
 from controller.sources.git_model_versions import git_model_version
 from controller.sources.gitrunner import GitResult, GitRunner
+from controller.sources.objectids import committed_tree
 from controller.sources.remotes import derive_namespace, display_url
 
 log = logs.get_logger(__name__)
@@ -87,6 +88,8 @@ class GitSource:
         self._trees: dict[str, Mapping[str, str]] = {}
         self._tree_paths: dict[str, tuple[str, ...]] = {}
         self._files: dict[tuple[str, str], bytes | None] = {}
+        self._committed: CommittedTree | None = None
+        self._ignored: tuple[str, ...] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -285,25 +288,48 @@ class GitSource:
     def ignored(self, folders: Iterable[str]) -> tuple[str, ...]:
         """Paths under ``folders`` that git ignores and does not track (a folder ends in
         ``/``), in a working-tree checkout; nothing otherwise (a commit holds no such file).
-        One ``git ls-files`` under the folders' common parent, sorted out here."""
+        One ``git ls-files`` of the whole working tree (shared with :meth:`committed_tree`),
+        sorted out here."""
         wanted = sorted({f for f in folders if f})
         if not self.checkout.working_tree or not wanted:
             return ()
-        common = os.path.commonpath(wanted) if all(not w.startswith("/") for w in wanted) else ""
-        result = self._runner.run(
-            "-C",
-            str(self.checkout.toplevel),
-            "ls-files",
-            "-z",
-            "--others",
-            "--ignored",
-            "--exclude-standard",
-            "--directory",
-            *(("--", f":(literal){common}") if common not in ("", ".") else ()),
-            what="listing the files git ignores",
-        )
-        found = (p.decode("utf-8", "surrogateescape") for p in result.stdout.split(b"\0") if p)
-        return tuple(touching_folders(found, wanted))
+        return tuple(touching_folders(self._ignored_paths(), wanted))
+
+    def committed_tree(self) -> CommittedTree | None:
+        """The object IDs of the checkout's folders and YAML files, and the paths where the
+        files on disk may differ from them (see :class:`CommittedTree`): one
+        ``git ls-tree`` and, in a working tree, one ``git ls-files`` of the ignored paths
+        (the status was read when the source was opened). Cached. ``None`` for a sparse
+        working tree, where files the commit holds are missing without git saying so."""
+        if self.checkout.working_tree and (self._git_dir / "info" / "sparse-checkout").exists():
+            return None
+        with self._mutex:
+            if self._committed is None:
+                unsettled: set[str] = set()
+                if self.checkout.working_tree:
+                    unsettled = {*self.checkout.dirty_paths, *self._ignored_paths()}
+                listing = self._tree_listing(("-t",), self.checkout.sha)
+                self._committed = committed_tree(listing, self.checkout.sha, unsettled)
+            return self._committed
+
+    def _ignored_paths(self) -> tuple[str, ...]:
+        with self._mutex:
+            if self._ignored is None:
+                result = self._runner.run(
+                    "-C",
+                    str(self.checkout.toplevel),
+                    "ls-files",
+                    "-z",
+                    "--others",
+                    "--ignored",
+                    "--exclude-standard",
+                    "--directory",
+                    what="listing the files git ignores",
+                )
+                self._ignored = tuple(
+                    p.decode("utf-8", "surrogateescape") for p in result.stdout.split(b"\0") if p
+                )
+            return self._ignored
 
     def blob_shas(
         self, commit: str | None = None, *, prefixes: Iterable[str] | None = None
@@ -367,16 +393,21 @@ class GitSource:
         return answer
 
     def _list_tree(self, sha: str) -> Mapping[str, str]:
-        result = self._git("ls-tree", "-r", "-z", "--full-tree", sha, ok=(0, 128))
-        if result.returncode == 128 and is_full_sha(sha):
-            self.prefetch([sha])
-            result = self._git("ls-tree", "-r", "-z", "--full-tree", sha, ref=sha)
-        elif result.returncode == 128:
-            self._git("ls-tree", "-r", "-z", "--full-tree", sha, ref=sha)  # raises, explained
         blobs: dict[str, str] = {}
-        for entry in result.stdout.split(b"\0"):
+        for entry in self._tree_listing((), sha).split(b"\0"):
             meta, _, path = entry.partition(b"\t")
             fields = meta.split(b" ")
             if len(fields) == 3 and fields[1] == b"blob":
                 blobs[path.decode("utf-8", "surrogateescape")] = fields[2].decode("ascii")
         return MappingProxyType(blobs)
+
+    def _tree_listing(self, options: tuple[str, ...], sha: str) -> bytes:
+        """``git ls-tree -r -z`` of the whole commit ``sha``, fetched first when missing."""
+        args = ("ls-tree", "-r", *options, "-z", "--full-tree", sha)
+        result = self._git(*args, ok=(0, 128))
+        if result.returncode == 128 and is_full_sha(sha):
+            self.prefetch([sha])
+            result = self._git(*args, ref=sha)
+        elif result.returncode == 128:
+            self._git(*args, ref=sha)  # raises, explained
+        return result.stdout

@@ -88,6 +88,7 @@ def test_the_cache_keeps_only_what_the_last_run_read(
     load(root, cache_dir=cache)
 
     kept = YamlCache(cache, root, DEFAULT_LIMITS)
+    kept._load()
     assert sorted(file for file, _ in kept._stored) == [
         "models/scorer.yaml",
         "models/scorer/model-metadata.yaml",

@@ -57,7 +57,8 @@ def test_a_dirty_working_tree_reports_every_changed_and_untracked_path(
     with open_source(git_settings(git_repo.path), environ=os.environ) as source:
         checkout = source.checkout
     assert checkout.dirty
-    assert checkout.dirty_paths == ("a.yaml", "b.yaml", "d.yaml", "new.yaml")
+    # A rename changes both of its paths: the old one is gone from the working tree.
+    assert checkout.dirty_paths == ("a.yaml", "b.yaml", "c.yaml", "d.yaml", "new.yaml")
 
 
 def test_ignored_files_do_not_make_the_tree_dirty(
