@@ -41,13 +41,14 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import astuple, dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from controller import logs
+from controller.manifests import cachefiles
+from controller.manifests.cachefiles import replace_file
 from controller.manifests.limits import ManifestLimits
 from controller.manifests.problems import Problem
 from controller.manifests.sourcefiles import ALWAYS_SKIPPED, SKIPPED_SUFFIXES
@@ -171,16 +172,9 @@ class BuildCache:
         log.debug("build_cache_used", recalled=self.recalled, kept=self.kept)
         if self.kept == 0 and self._used.keys() == self._stored.keys():
             return
+        kept = (self.stamp, self._used)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(prefix=".desired-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    _ModelPickler(handle, protocol=FORMAT[1]).dump((self.stamp, self._used))
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            replace_file(self.path, lambda handle: _ModelPickler(handle, FORMAT[1]).dump(kept))
         except OSError as exc:  # a read-only or full disk: the next run builds again
             log.warning("build_cache_not_written", path=str(self.path), error=str(exc))
             return
@@ -270,8 +264,7 @@ class FreshFiles:
 
 
 def file_name(repo_root: Path) -> str:
-    where = os.fsencode(os.path.realpath(repo_root))
-    return f"desired-{hashlib.blake2b(where, digest_size=8).hexdigest()}.pickle"
+    return cachefiles.file_name("desired", repo_root, "pickle")
 
 
 def lexical_source(document: Document, source: object) -> str | None:

@@ -29,14 +29,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import marshal
-import os
 import sys
-import tempfile
 from dataclasses import astuple, replace
 from pathlib import Path
 from typing import Any
 
 from controller import logs
+from controller.manifests import cachefiles
+from controller.manifests.cachefiles import replace_file
 from controller.manifests.limits import ManifestLimits
 from controller.manifests.problems import Problem
 from controller.manifests.schemas import SCHEMA_FILES, check_schema, schema_text, with_api_spelling
@@ -163,16 +163,9 @@ class YamlCache:
             and self._used_checks.keys() == self._stored_checks.keys()
         ):
             return
+        kept = (self.stamp, self._used, self._used_checks)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(prefix=".yaml-documents-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    marshal.dump((self.stamp, self._used, self._used_checks), handle)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            replace_file(self.path, lambda handle: marshal.dump(kept, handle))
         except OSError as exc:  # a read-only or full disk: the next run parses again
             log.warning("yaml_cache_not_written", path=str(self.path), error=str(exc))
             return
@@ -182,8 +175,7 @@ class YamlCache:
 
 def file_name(repo_root: Path) -> str:
     """The cache file of one repository (a working tree, or the export of a URL's ref)."""
-    where = os.fsencode(os.path.realpath(repo_root))
-    return f"yaml-documents-{hashlib.blake2b(where, digest_size=8).hexdigest()}.marshal"
+    return cachefiles.file_name("yaml-documents", repo_root, "marshal")
 
 
 def _pack(documents: list[Document]) -> bytes | None:
