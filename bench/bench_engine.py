@@ -66,6 +66,10 @@ from controller.sources import open_source
 TOKEN = "bench-token"
 NAMESPACE = "bench/engine"
 ENVIRONMENT_ID = "64d2ba178dd3f0b1fa2162f0"
+# The emulator adds latency by sleeping in one of its worker threads: with fewer workers
+# than the controller has requests in flight (up to 32 sharing reads), requests would queue
+# in the emulator, which a real server's distance does not do (it holds none of its workers).
+EMULATOR_THREADS = 32
 PAGE = ApiSettings(endpoint="http://x/api/v2", token="x").page_size
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "bench",
@@ -191,14 +195,17 @@ class Emulator:
 
 
 @contextlib.contextmanager
-def serve(in_process: bool) -> Iterator[Emulator]:
+def serve(in_process: bool, threads: int = EMULATOR_THREADS) -> Iterator[Emulator]:
     if in_process:
         from emulator.server import EmulatorServer
 
-        with EmulatorServer(token=TOKEN, threads=8) as server:
+        with EmulatorServer(token=TOKEN, threads=threads) as server:
             yield Emulator(server.api_url, server.url)
         return
-    command = [sys.executable, "-m", "emulator", "--port", "0", "--token", TOKEN, "--threads", "8"]
+    command = [
+        sys.executable, "-m", "emulator", "--port", "0", "--token", TOKEN,
+        "--threads", str(threads),
+    ]  # fmt: skip
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
@@ -496,11 +503,13 @@ def noop_plan(bench: Bench, args: argparse.Namespace, figures: dict[str, Any]) -
     if args.noop_latency_ms:
         saved = bench.emulator.latency_ms
         bench.emulator.set_latency(args.noop_latency_ms)
-        slow = bench.run(apply=False)
+        slow_runs = [bench.run(apply=False) for _ in range(args.repeat)]
+        slow = sorted(slow_runs, key=lambda r: r.wall_s)[len(slow_runs) // 2]
         bench.emulator.set_latency(saved)
         print(
             f"the same with {args.noop_latency_ms} ms added to every API request (a real server "
-            f"is farther away than loopback): wall {slow.wall_s:.2f} s, snapshot "
+            f"is farther away than loopback): wall {slow.wall_s:.2f} s median of "
+            f"[{', '.join(f'{r.wall_s:.2f}' for r in slow_runs)}], snapshot "
             f"{slow.steps.get('read_snapshot', 0):.2f} s for {slow.plan_served.total} requests; "
             f"{cpu_note(slow)}"
         )
@@ -661,6 +670,11 @@ def main(argv: list[str] | None = None) -> int:
         "--sharing", action="store_true",
         help="manifests declare sharing (read per model: the API has no bulk read)",
     )  # fmt: skip
+    parser.add_argument(
+        "--emulator-threads", type=int, default=EMULATOR_THREADS,
+        help=f"the emulator's worker threads (default {EMULATOR_THREADS}; was 8 before "
+        "2026-12-07: fewer than the reads in flight queues them behind the added latency)",
+    )  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="cProfile one no-op plan")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace the Python heap")
     args = parser.parse_args(argv)
@@ -672,12 +686,16 @@ def main(argv: list[str] | None = None) -> int:
     where = "in this process" if args.in_process else "in its own process"
     print(
         f"emulator {where}; {args.models} models x {args.files} files"
-        f"{' with sharing' if args.sharing else ''}; {os.cpu_count()} cores, "
+        f"{' with sharing' if args.sharing else ''}; {args.emulator_threads} emulator threads; "
+        f"{os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.1f}; RSS after imports {baseline_mb:.0f} MB"
     )
     figures: dict[str, Any] = {}
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp, serve(args.in_process) as emu:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp,
+        serve(args.in_process, args.emulator_threads) as emu,
+    ):
         emu.set_latency(args.latency_ms)
         repo, cache = Path(tmp) / "repo", Path(tmp) / "cache"
         repo.mkdir()
