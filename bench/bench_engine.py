@@ -58,7 +58,7 @@ from controller.cli.planfiles import write_plan_json
 from controller.engine import reconciling
 from controller.engine.evidence import EvidenceGatherer
 from controller.engine.reconciling import Engine, Planned
-from controller.engine.render import render_markdown, render_text
+from controller.engine.render import markdown_parts, write_text
 from controller.model.plans import ActionKind
 from controller.remote import DataRobotClient, pages
 from controller.settings import ApiSettings, EngineSettings, GitSettings
@@ -434,14 +434,20 @@ def render_times(planned: Planned) -> dict[str, float]:
     """Seconds to render the plan as `dr-gitops plan` can (text, JSON, Markdown)."""
     out: dict[str, float] = {}
     for name, render in (
-        ("text", lambda: render_text(planned.plan)),
+        ("text", lambda: _stream_text(planned)),
         ("json", lambda: _stream_json(planned)),
-        ("markdown", lambda: render_markdown(planned.plan)),
+        ("markdown", lambda: list(map(len, markdown_parts(planned.plan)))),
     ):
         started = time.perf_counter()
         render()
         out[name] = time.perf_counter() - started
     return out
+
+
+def _stream_text(planned: Planned) -> None:
+    """`plan`/`apply`'s text: written an action at a time, as the CLI does."""
+    with open(os.devnull, "w", encoding="utf-8") as out:
+        write_text(planned.plan, out)
 
 
 def _stream_json(planned: Planned) -> None:

@@ -28,7 +28,7 @@ from controller.cli.planfiles import load_plan
 from controller.cli.progress import BarReporter, reporter_for
 from controller.cli.sessions import use_color
 from controller.engine.outcomes import ApplyResult, Outcome, Reporter
-from controller.engine.render import render_result, render_text
+from controller.engine.render import write_result, write_text
 from controller.errors import ConfigError
 from controller.model.plan_json import plan_to_json
 from controller.model.plans import Plan
@@ -67,7 +67,7 @@ def _show(output: str, plan: Plan, moment: Moment) -> None:
     elif moment == "planned-after-wait":
         print("Planned again now that the lock is held:", file=sys.stderr)
     if output == "text":
-        print(render_text(plan, color=use_color()), end="")
+        write_text(plan, sys.stdout, color=use_color())
 
 
 def _report(
@@ -84,7 +84,7 @@ def _report(
         print(json.dumps(_result_json(done.plan, result), indent=2))
     else:
         locations = done.planned.desired.locations()
-        print(render_result(result, color=use_color(), locations=locations), end="")
+        write_result(result, sys.stdout, color=use_color(), locations=locations)
     if interrupted:
         print("interrupted: no action started after Ctrl-C; run apply again", file=sys.stderr)
         return 130

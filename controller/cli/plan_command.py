@@ -8,7 +8,7 @@ import sys
 from controller.cli.planfiles import save_plan, write_plan_json
 from controller.cli.sessions import session, use_color
 from controller.engine.reconciling import relevant_dirty_paths
-from controller.engine.render import render_markdown, render_text
+from controller.engine.render import markdown_parts, write_text
 from controller.errors import PlanError
 from controller.model.plans import MARKDOWN_PART_BREAK
 
@@ -29,9 +29,12 @@ def run_plan(args: argparse.Namespace) -> int:
     if args.output == "json":
         write_plan_json(plan, sys.stdout)
     elif args.output == "markdown":
-        print(f"\n{MARKDOWN_PART_BREAK}\n".join(render_markdown(plan)))
+        for index, part in enumerate(markdown_parts(plan)):
+            # Part by part: the same text as the parts joined by the break, never built whole.
+            sys.stdout.write(f"\n{MARKDOWN_PART_BREAK}\n{part}" if index else part)
+        sys.stdout.write("\n")
     else:
-        print(render_text(plan, color=use_color()), end="")
+        write_text(plan, sys.stdout, color=use_color())
         if args.out is not None:
             print(f"Saved the plan to {args.out}; apply it with `dr-gitops apply {args.out}`.")
     if plan.blocked:

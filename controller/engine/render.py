@@ -15,7 +15,8 @@ is fenced longer than any backtick run inside it, so the comment keeps its struc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TextIO
 
 from controller.engine.descriptions import detail_lines, headline
 from controller.engine.outcomes import ApplyResult, Outcome
@@ -63,21 +64,37 @@ _EMOJI = {"+": "🟢", "@": "🔵", "~": "🟡", "^": "🔷", "-": "🔴", "!": 
 
 def render_text(plan: Plan, *, color: bool = False) -> str:
     """The plan for a terminal or a CI log."""
-    out = [visible(_title(plan)), ""]
+    return "".join(text_chunks(plan, color=color))
+
+
+def write_text(plan: Plan, out: TextIO, *, color: bool = False) -> None:
+    """:func:`render_text`'s text, written an action at a time: at 10,000 models the text
+    is megabytes, and building it whole took several times that (issue 20)."""
+    out.writelines(text_chunks(plan, color=color))
+
+
+def text_chunks(plan: Plan, *, color: bool = False) -> Iterator[str]:
+    """:func:`render_text`'s text in pieces (the head, then one piece per action, then the
+    summary), each a whole number of lines."""
+    head = [visible(_title(plan)), ""]
     for warning in plan.warnings:
-        out.append(_paint("!", f"warning: {visible(warning)}", color))
+        head.append(_paint("!", f"warning: {visible(warning)}", color))
     if plan.warnings:
-        out.append("")
+        head.append("")
+    yield _lines(head)
     for action in plan.actions:
         symbol = _SYMBOL[action.kind]
         heading = visible(f"  {symbol} {action.key}  {headline(action)}")
-        out.append(_paint(symbol, heading, color))
-        out.append(f"      # {visible(action.reason)}")
+        out = [_paint(symbol, heading, color), f"      # {visible(action.reason)}"]
         out.extend(f"      {visible(detail)}" for detail in detail_lines(action))
+        yield _lines(out)
     if plan.actions:
-        out.append("")
-    out.append(_paint("!" if plan.counts()["blocked"] else "", plan.summary_line(), color))
-    return "\n".join(out) + "\n"
+        yield "\n"
+    yield _paint("!" if plan.counts()["blocked"] else "", plan.summary_line(), color) + "\n"
+
+
+def _lines(lines: list[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _title(plan: Plan) -> str:
@@ -103,22 +120,34 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> list[str]:
     Each part starts with a hidden marker (so CI can find and update its own comment) and
     a heading; each action is a collapsible block, so the review page stays short.
     """
+    return list(markdown_parts(plan, limit=limit))
+
+
+def markdown_parts(plan: Plan, *, limit: int = MARKDOWN_LIMIT) -> Iterator[str]:
+    """:func:`render_markdown`'s parts, each put together when it is asked for: a plan of
+    20,000 actions is a hundred parts, and all of them at once cost as much again as the
+    blocks (text with emoji takes four bytes a character)."""
     # What production serves changes first, where a reviewer cannot miss it.
     ordered = [a for a in plan.actions if a.kind.is_production]
     ordered += [a for a in plan.actions if not a.kind.is_production]
-    blocks = [_markdown_block(a, limit - 2000) for a in ordered]
     head = _markdown_head(plan)
-    parts: list[list[str]] = [[]]
-    for block in blocks:
-        if sum(len(b) for b in parts[-1]) + len(block) + len(head) + 500 > limit:
+    # Each block is kept as UTF-8 until its part is put together: one emoji makes a str
+    # four bytes a character, and 20,000 blocks were then ~24 MB (issue 20).
+    parts: list[list[bytes]] = [[]]
+    size = 0  # characters in the last part
+    for action in ordered:
+        block = _markdown_block(action, limit - 2000)
+        if size + len(block) + len(head) + 500 > limit:
             parts.append([])
-        parts[-1].append(block)
+            size = 0
+        parts[-1].append(block.encode("utf-8", "surrogatepass"))
+        size += len(block)
     total = len(parts)
-    rendered = []
     for index, part in enumerate(parts, start=1):
         suffix = f" (part {index}/{total})" if total > 1 else ""
-        rendered.append(f"{MARKDOWN_MARKER}\n{head.replace('{part}', suffix)}" + "".join(part))
-    return rendered
+        text = b"".join(part).decode("utf-8", "surrogatepass")
+        part.clear()  # given out now
+        yield f"{MARKDOWN_MARKER}\n{head.replace('{part}', suffix)}{text}"
 
 
 def _markdown_head(plan: Plan) -> str:
@@ -250,11 +279,32 @@ def render_result(
 ) -> str:
     """What applying did: each action with its outcome, then a summary line. A failed or
     blocked action names its manifest when ``locations`` has it."""
-    lines = []
+    return "".join(result_chunks(result, color=color, locations=locations))
+
+
+def write_result(
+    result: ApplyResult,
+    out: TextIO,
+    *,
+    color: bool = False,
+    locations: Mapping[ResourceKey, Location] | None = None,
+) -> None:
+    """:func:`render_result`'s text, written a line at a time (as :func:`write_text`)."""
+    out.writelines(result_chunks(result, color=color, locations=locations))
+
+
+def result_chunks(
+    result: ApplyResult,
+    *,
+    color: bool = False,
+    locations: Mapping[ResourceKey, Location] | None = None,
+) -> Iterator[str]:
+    """:func:`render_result`'s text in pieces, one per action, then the summary."""
     for r in result.results:
         if r.outcome is Outcome.DONE:
-            lines.append(
+            yield (
                 _paint("+", visible(f"  ✓ {r.action.key}  {r.detail or headline(r.action)}"), color)
+                + "\n"
             )
         else:
             symbol = "~" if r.outcome in (Outcome.SKIPPED, Outcome.PENDING) else "!"
@@ -265,7 +315,7 @@ def render_result(
             where = (locations or {}).get(r.action.key)
             if where is not None and r.outcome in (Outcome.FAILED, Outcome.BLOCKED):
                 text += f"\n      (declared at {where.file}:{where.line})"
-            lines.append(_paint(symbol, text, color))
+            yield _paint(symbol, text, color) + "\n"
     counts = {o: result.count(o) for o in Outcome}
     numbers = (
         f"{counts[Outcome.DONE]} done, {counts[Outcome.FAILED]} failed, "
@@ -273,9 +323,8 @@ def render_result(
         + (f", {counts[Outcome.PENDING]} pending" if counts[Outcome.PENDING] else "")
     )
     if result.ok:
-        lines.append(_paint("+", f"\nApply complete: {numbers}.", color))
+        yield _paint("+", f"\nApply complete: {numbers}.", color) + "\n"
     elif result.stopped:
-        lines.append(_paint("!", f"\nApply stopped before the end: {numbers}.", color))
+        yield _paint("!", f"\nApply stopped before the end: {numbers}.", color) + "\n"
     else:
-        lines.append(_paint("!", f"\nApply finished with failures: {numbers}.", color))
-    return "\n".join(lines) + "\n"
+        yield _paint("!", f"\nApply finished with failures: {numbers}.", color) + "\n"

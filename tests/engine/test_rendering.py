@@ -7,13 +7,22 @@ from pathlib import Path
 
 import jsonschema
 
+from controller.engine.outcomes import ActionResult, ApplyResult, Outcome
 from controller.engine.plan import PlanInputs
-from controller.engine.render import render_markdown, render_text
+from controller.engine.render import (
+    markdown_parts,
+    render_markdown,
+    render_result,
+    render_text,
+    write_result,
+    write_text,
+)
 from controller.model.desired import SharingGrant
 from controller.model.diffs import ContentEvidence
 from controller.model.live import LiveSnapshot
 from controller.model.plan_json import plan_to_json
 from controller.model.plans import MARKDOWN_MARKER
+from controller.model.values import Location
 from tests.engine import builders as b
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "schemas" / "plan.schema.json").read_text())
@@ -105,3 +114,63 @@ def test_an_empty_plan_says_so():
     )
     assert "No changes. DataRobot matches the manifests." in render_text(plan)
     assert len(render_markdown(plan)) == 1
+
+
+class _Pieces:
+    """A text stream that keeps each write apart."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.pieces.append(text)
+        return len(text)
+
+    def writelines(self, texts) -> None:
+        for text in texts:
+            self.write(text)
+
+
+def test_text_is_written_an_action_at_a_time_never_built_whole():
+    # At 10,000 models the text is megabytes; the CLI writes it as it is made (issue 20).
+    plan = sample_plan(3)
+    out = _Pieces()
+    write_text(plan, out, color=True)
+    assert "".join(out.pieces) == render_text(plan, color=True)
+    # The head, one piece per action, the blank line and the summary.
+    assert len(out.pieces) == len(plan.actions) + 3
+    assert all(piece.endswith("\n") for piece in out.pieces)
+
+
+def test_apply_results_are_written_a_result_at_a_time():
+    plan = sample_plan(2)
+    result = ApplyResult(
+        tuple(
+            ActionResult(a, Outcome.DONE if i % 2 else Outcome.FAILED, "it broke\nbadly")
+            for i, a in enumerate(plan.actions)
+        )
+    )
+    out = _Pieces()
+    write_result(result, out, locations={plan.actions[0].key: Location("m.yaml", 1, 3)})
+    text = "".join(out.pieces)
+    assert text == render_result(result, locations={plan.actions[0].key: Location("m.yaml", 1, 3)})
+    assert len(out.pieces) == len(result.results) + 1
+    assert "(declared at m.yaml:3)" in text
+    assert text.endswith(
+        f"\nApply finished with failures: {len(plan.actions) // 2} done, "
+        f"{len(plan.actions) - len(plan.actions) // 2} failed, 0 blocked, "
+        "0 skipped.\n"
+    )
+
+
+def test_markdown_parts_are_given_one_at_a_time_with_any_text_kept_exactly():
+    # Blocks wait for their part as UTF-8 (issue 20): a lone surrogate, which UTF-8 cannot
+    # hold, must come back as it was.
+    plan = sample_plan(6, runtime={"NOTE": "caf\u00e9 \U0001f600 \ud800 `x`"})
+    parts = markdown_parts(plan, limit=3000)
+    first = next(parts)
+    rest = list(parts)
+    assert [first, *rest] == render_markdown(plan, limit=3000)
+    assert rest  # more than one part
+    assert all(p.startswith(MARKDOWN_MARKER) for p in rest)
+    assert "\ud800" in "".join([first, *rest])
