@@ -44,6 +44,7 @@ from controller.model.trees import CommittedTree
 
 API_VERSION = "dr-gitops/v1"
 KINDS = (KIND_MODEL, KIND_JOB, KIND_DEPLOYMENT)
+NAME = ("metadata", "name")
 _METADATA_NAMES = frozenset(METADATA_FILES.values())
 
 log = logs.get_logger(__name__)
@@ -175,13 +176,14 @@ def load(
                 "flatten the folders, or give --path a folder that leaves this one out",
             )
         )
+    manifests = len(reader.manifests)  # the build takes them off the list
     state, problems = _build(reader, root, limits, default_exclude)
     reader.parsed.save()
     reader.built.save()
     state = DesiredState(
         state.models, state.jobs, root="" if shown == "." else shown, deployments=state.deployments
     )
-    if not reader.manifests and not reader.problems:
+    if not manifests and not reader.problems:
         problems.append(
             Problem(
                 shown if shown != "." else ".",
@@ -194,7 +196,7 @@ def load(
             )
         )
     all_problems = tuple(sort_problems([*reader.problems, *problems]))
-    return Loaded(state, all_problems, reader.files, len(reader.manifests))
+    return Loaded(state, all_problems, reader.files, manifests)
 
 
 @dataclass
@@ -332,7 +334,13 @@ def _build(
     deployments: list[DesiredDeployment] = []
     deployment_documents: dict[ResourceKey, Document] = {}
     fresh = FreshFiles(reader.built.active)
-    for kind, raw in reader.manifests:
+    # Taken off the list as they are built, and remembered by where they are only: the
+    # parsed documents of 10,000 manifests (values and the line of each) are freed as the
+    # build goes, not held until it ends.
+    pending = reader.manifests[::-1]
+    reader.manifests.clear()
+    while pending:
+        kind, raw = pending.pop()
         if isinstance(raw, Built):  # unchanged since it built last time
             if (kind, raw.name) in first_seen:
                 problems.append(_clash(raw.document(), kind, raw.name, first_seen))
@@ -353,7 +361,7 @@ def _build(
         if (kind, name) in first_seen:
             problems.append(_clash(document, kind, name, first_seen))
             continue
-        first_seen[(kind, name)] = document
+        first_seen[(kind, name)] = _where(document)
         if not isinstance(document.data.get("spec"), dict):
             fresh.spoil(raw.file)
             continue
@@ -383,6 +391,12 @@ def _build(
         deployments=tuple(sorted(deployments, key=lambda d: d.key)),
     )
     return state, problems
+
+
+def _where(document: Document) -> Document:
+    """Where ``document`` is, without its values: enough for a clash of names to point at."""
+    name_line = document.line_of(("metadata", "name"))
+    return Document(document.file, document.index, document.line, None, {NAME: name_line})
 
 
 def _clash(
