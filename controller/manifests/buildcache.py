@@ -26,8 +26,9 @@ ID, so that an unchanged one is not read again just to find that out.
 
 One file per repository, ``desired-<digest of the repository's folder>.pickle``, next to
 the parsed-YAML cache (``yamlcache``). Its values are our frozen dataclasses, which
-:mod:`marshal` cannot hold, so it is a pickle read by an unpickler that builds nothing but
-the classes of ``controller.model`` (no other callable can be named in it). It is stamped
+:mod:`marshal` cannot hold, so it is pickles (a header, then one per file) read by an
+unpickler that builds nothing but the classes of ``controller.model`` (no other callable
+can be named in it). It is stamped
 with the code of this package and of ``controller.model``, the limits and the
 repository's excludes; it holds the entries used by the last run only. Anything
 unexpected in it is ignored: everything is built again and the file written anew.
@@ -172,9 +173,8 @@ class BuildCache:
         log.debug("build_cache_used", recalled=self.recalled, kept=self.kept)
         if self.kept == 0 and self._used.keys() == self._stored.keys():
             return
-        kept = (self.stamp, self._used)
         try:
-            replace_file(self.path, lambda handle: _ModelPickler(handle, FORMAT[1]).dump(kept))
+            replace_file(self.path, self._write)
         except OSError as exc:  # a read-only or full disk: the next run builds again
             log.warning("build_cache_not_written", path=str(self.path), error=str(exc))
             return
@@ -186,23 +186,34 @@ class BuildCache:
         found = self.tree.ids.get(path)
         return found if found is not None and self.tree.settled(path) else None
 
+    def _write(self, handle: BinaryIO) -> None:
+        # One pickle per entry, each with its own memo: read back one at a time, the memo
+        # of one pickle of everything held every object and its arguments until the end
+        # (a third more memory at the peak of loading 10,000 models).
+        pickler = _ModelPickler(handle, FORMAT[1])
+        pickler.dump((self.stamp, len(self._used)))
+        for file, entry in self._used.items():
+            pickler.clear_memo()
+            pickler.dump((file, entry))
+
     def _read(self) -> dict[str, _Entry]:
         if self.path is None:
             return {}
+        entries: dict[str, _Entry] = {}
         try:
             with self.path.open("rb") as handle:
-                stored: Any = _ModelUnpickler(handle).load()
+                header: Any = _ModelUnpickler(handle).load()
+                if not isinstance(header, tuple) or len(header) != 2 or header[0] != self.stamp:
+                    return {}  # another format, settings or controller: start again
+                for _ in range(int(header[1])):
+                    file, entry = _ModelUnpickler(handle).load()
+                    if not isinstance(file, str) or not isinstance(entry, _Entry):
+                        return {}
+                    entries[file] = entry
         except FileNotFoundError:
             return {}
         except Exception as exc:  # any damage (truncated, another format): build again
             log.warning("build_cache_unreadable", path=str(self.path), error=str(exc))
-            return {}
-        if not isinstance(stored, tuple) or len(stored) != 2 or stored[0] != self.stamp:
-            return {}  # another format, settings or controller: start again
-        entries = stored[1]
-        if not isinstance(entries, dict) or not all(
-            isinstance(e, _Entry) for e in entries.values()
-        ):
             return {}
         return entries
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from controller.manifests import buildcache, load, sourcefiles, yamlcache
-from controller.manifests.buildcache import file_name
+from controller.manifests import DEFAULT_LIMITS, buildcache, load, sourcefiles, yamlcache
+from controller.manifests.buildcache import BuildCache, file_name
 from controller.manifests.loader import Loaded
 from controller.model.trees import CommittedTree
 from controller.settings import GitSettings
@@ -239,7 +239,8 @@ def test_a_cache_file_naming_anything_but_our_values_builds_nothing_from_it(
     stored = cache / file_name(git_repo.path)
     marker = tmp_path / "ran"
     hostile = _Hostile(str(marker))
-    stored.write_bytes(pickle.dumps((None, {"models/scorer.yaml": hostile})))
+    stamp = BuildCache(cache, git_repo.path, DEFAULT_LIMITS, (), None).stamp
+    stored.write_bytes(pickle.dumps((stamp, 1)) + pickle.dumps(("models/scorer.yaml", hostile)))
     work.clear()
 
     assert _load(git_repo, cache).state == first.state
