@@ -36,6 +36,7 @@ unexpected in it is ignored: everything is built again and the file written anew
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import functools
 import hashlib
@@ -125,6 +126,10 @@ class BuildCache:
         self.stamp = (FORMAT, astuple(limits), tuple(default_exclude), _stamp_code())
         self.recalled = 0
         self.kept = 0
+        # Where each stored entry's pickle is in the file, and the file's identity: an
+        # entry recalled unchanged is copied into the next file, not pickled again.
+        self._spans: dict[str, tuple[int, int]] = {}
+        self._identity: tuple[int, int, int] | None = None
         self._stored = self._read()
         self._used: dict[str, _Entry] = {}
 
@@ -179,6 +184,7 @@ class BuildCache:
             log.warning("build_cache_not_written", path=str(self.path), error=str(exc))
             return
         self._stored = dict(self._used)
+        self._identity = None  # the spans were of the file just replaced
         self.kept = 0
 
     def _settled_id(self, path: str) -> str | None:
@@ -192,9 +198,26 @@ class BuildCache:
         # (a third more memory at the peak of loading 10,000 models).
         pickler = _ModelPickler(handle, FORMAT[1])
         pickler.dump((self.stamp, len(self._used)))
-        for file, entry in self._used.items():
-            pickler.clear_memo()
-            pickler.dump((file, entry))
+        with contextlib.ExitStack() as stack:
+            old = self._old_file(stack)
+            for file, entry in self._used.items():
+                span = self._spans.get(file)
+                if old is not None and span is not None and self._stored.get(file) is entry:
+                    old.seek(span[0])
+                    handle.write(old.read(span[1] - span[0]))
+                    continue
+                pickler.clear_memo()
+                pickler.dump((file, entry))
+
+    def _old_file(self, stack: contextlib.ExitStack) -> BinaryIO | None:
+        """The file the stored entries were read from, when it is still that file."""
+        if self.path is None or self._identity is None:
+            return None
+        try:
+            handle = stack.enter_context(self.path.open("rb"))
+        except OSError:
+            return None
+        return handle if _identity(os.fstat(handle.fileno())) == self._identity else None
 
     def _read(self) -> dict[str, _Entry]:
         if self.path is None:
@@ -206,10 +229,14 @@ class BuildCache:
                 if not isinstance(header, tuple) or len(header) != 2 or header[0] != self.stamp:
                     return {}  # another format, settings or controller: start again
                 for _ in range(int(header[1])):
+                    start = handle.tell()
                     file, entry = _ModelUnpickler(handle).load()
                     if not isinstance(file, str) or not isinstance(entry, _Entry):
+                        self._spans.clear()
                         return {}
                     entries[file] = entry
+                    self._spans[file] = (start, handle.tell())
+                self._identity = _identity(os.fstat(handle.fileno()))
         except FileNotFoundError:
             return {}
         except Exception as exc:  # any damage (truncated, another format): build again
@@ -272,6 +299,10 @@ class FreshFiles:
             if folders and any(t.startswith(folders) for t in troubled):
                 continue
             cache.keep(file, built, self.sources[file])
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int]:
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def file_name(repo_root: Path) -> str:
@@ -340,8 +371,14 @@ class _ModelUnpickler(pickle.Unpickler):
     """Builds the classes of ``controller.model`` and of this module, nothing else."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module.startswith(_MODEL_PACKAGE) or module == __name__:
+        found = _ALLOWED.get((module, name))
+        if found is None and (module.startswith(_MODEL_PACKAGE) or module == __name__):
             found = getattr(sys.modules.get(module), name, None)
             if isinstance(found, type):
-                return found
+                _ALLOWED[(module, name)] = found  # asked again by every entry's pickle
+        if isinstance(found, type):
+            return found
         raise pickle.UnpicklingError(f"{module}.{name} may not be built from the cache")
+
+
+_ALLOWED: dict[tuple[str, str], type] = {}

@@ -127,6 +127,9 @@ def test_a_committed_change_to_a_manifest_is_built_and_the_others_recalled(
     assert sorted(work) == ["list models/other", "parse models/other.yaml"]
     assert _models(changed) == ["CustomModel/other", "CustomModel/scorer"]
     assert "'rate'" in str(changed.state.models[0].fields)
+    work.clear()  # the file written then copied the unchanged entry's bytes: read them back
+    assert _load(git_repo, cache).state == changed.state
+    assert not work
 
 
 def test_a_file_with_a_problem_is_built_every_time_and_its_problem_said_every_time(
