@@ -157,19 +157,21 @@ class BuildCache:
         if self.tree is not None and (blob := self._settled_id(file)) is not None:
             self._used[file] = _Entry(blob, (), None)
 
-    def keep(self, file: str, built: Sequence[Built], sources: Sequence[Source]) -> None:
+    def keep(self, file: str, built: Sequence[Built], sources: Sequence[Source]) -> bool:
         """``file`` built ``built`` (each document, in order) from the source folders
-        ``sources``, without a problem; kept when the IDs can tell that it is unchanged."""
+        ``sources``, without a problem; kept (True) when the IDs can tell that it is
+        unchanged."""
         if self.tree is None or (blob := self._settled_id(file)) is None:
-            return
+            return False
         folders: dict[str, str] = {}
         for source in sources:
             tree_id = self._settled_id(source.dir)
             if tree_id is None or not _plain_folder(source):
-                return
+                return False
             folders[source.dir] = tree_id
         self._used[file] = _Entry(blob, tuple(sorted(folders.items())), tuple(built))
         self.kept += 1
+        return True
 
     def save(self) -> None:
         """Write the entries this run used, when they differ from the file's."""
@@ -286,11 +288,13 @@ class FreshFiles:
         )
         self.sources.setdefault(document.file, []).extend([source] if source else [])
 
-    def keep(self, cache: BuildCache, problems: Sequence[Problem]) -> None:
+    def keep(self, cache: BuildCache, problems: Sequence[Problem]) -> tuple[set[str], set[str]]:
         """Keep the files that built without a problem: none names the file, or a file in
-        one of the source folders its documents list."""
+        one of the source folders its documents list. Gives the files kept and their source
+        folders (each ending in ``/``)."""
+        kept: tuple[set[str], set[str]] = (set(), set())
         if not self.active:
-            return
+            return kept
         troubled = {p.file for p in problems}
         for file, built in self.built.items():
             folders = tuple(source.dir + "/" for source in self.sources[file])
@@ -298,7 +302,10 @@ class FreshFiles:
                 continue
             if folders and any(t.startswith(folders) for t in troubled):
                 continue
-            cache.keep(file, built, self.sources[file])
+            if cache.keep(file, built, self.sources[file]):
+                kept[0].add(file)
+                kept[1].update(folders)
+        return kept
 
 
 def _identity(info: os.stat_result) -> tuple[int, int, int]:

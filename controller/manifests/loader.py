@@ -384,7 +384,7 @@ def _build(
     declared = frozenset(name for kind, name in first_seen if kind == KIND_MODEL)
     problems += deployment_model_problems(deployments, models, deployment_documents, declared)
     problems += deployment_id_clashes(deployments, deployment_documents)
-    fresh.keep(reader.built, [*reader.problems, *problems])
+    reader.parsed.forget(*fresh.keep(reader.built, [*reader.problems, *problems]))
     state = DesiredState(
         tuple(sorted(models, key=lambda m: m.key)),
         tuple(sorted(jobs, key=lambda j: j.key)),
