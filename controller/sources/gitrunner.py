@@ -21,6 +21,7 @@ or an argument list).
 from __future__ import annotations
 
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
@@ -121,6 +122,7 @@ class GitRunner:
         self._timeout = timeout
         self.calls = 0
         self.commands: Counter[str] = Counter()
+        self._counting = threading.Lock()
 
     def authenticate(self, extra_env: Mapping[str, str], secrets: Iterable[str | None]) -> None:
         """Add credentials learnt after the first calls (a local repository's remote)."""
@@ -157,8 +159,9 @@ class GitRunner:
         to do next, ``ref`` is carried on the error.
         """
         command = _subcommand(args)
-        self.calls += 1
-        self.commands[command] += 1
+        with self._counting:  # git may run from two threads (GitSource.committed_tree)
+            self.calls += 1
+            self.commands[command] += 1
         limit = timeout or self._timeout
         started = time.monotonic()
         try:

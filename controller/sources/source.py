@@ -11,8 +11,10 @@ for a commit that cannot be found.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -306,30 +308,41 @@ class GitSource:
         with self._mutex:
             if self._committed is None:
                 unsettled: set[str] = set()
+                # The ignored paths are listed while ls-tree runs: two processes side by
+                # side (each waits on the disk; at 10,000 models 0.2-0.3 s of wall apiece).
+                with ThreadPoolExecutor(1, thread_name_prefix="git") as side:
+                    ignored = (
+                        side.submit(contextvars.copy_context().run, self._list_ignored)
+                        if self.checkout.working_tree and self._ignored is None
+                        else None
+                    )
+                    listing = self._tree_listing(("-t",), self.checkout.sha)
+                    if ignored is not None:
+                        self._ignored = ignored.result()
                 if self.checkout.working_tree:
                     unsettled = {*self.checkout.dirty_paths, *self._ignored_paths()}
-                listing = self._tree_listing(("-t",), self.checkout.sha)
                 self._committed = committed_tree(listing, self.checkout.sha, unsettled)
             return self._committed
 
     def _ignored_paths(self) -> tuple[str, ...]:
         with self._mutex:
             if self._ignored is None:
-                result = self._runner.run(
-                    "-C",
-                    str(self.checkout.toplevel),
-                    "ls-files",
-                    "-z",
-                    "--others",
-                    "--ignored",
-                    "--exclude-standard",
-                    "--directory",
-                    what="listing the files git ignores",
-                )
-                self._ignored = tuple(
-                    p.decode("utf-8", "surrogateescape") for p in result.stdout.split(b"\0") if p
-                )
+                self._ignored = self._list_ignored()
             return self._ignored
+
+    def _list_ignored(self) -> tuple[str, ...]:
+        result = self._runner.run(
+            "-C",
+            str(self.checkout.toplevel),
+            "ls-files",
+            "-z",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--directory",
+            what="listing the files git ignores",
+        )
+        return tuple(p.decode("utf-8", "surrogateescape") for p in result.stdout.split(b"\0") if p)
 
     def blob_shas(
         self, commit: str | None = None, *, prefixes: Iterable[str] | None = None
