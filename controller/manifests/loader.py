@@ -328,7 +328,8 @@ def _build(
     lister = SourceLister(root, limits, frozenset(reader.manifest_files), default_exclude)
     context = BuildContext(root, lister, limits, reader.parsed, reader.metadata)
     problems: list[Problem] = []
-    first_seen: dict[tuple[str, str], Document] = {}
+    # Where each name was first defined (a recalled file's entry itself: it says where).
+    first_seen: dict[tuple[str, str], Document | Built] = {}
     models: list[DesiredModel] = []
     jobs: list[DesiredJob] = []
     deployments: list[DesiredDeployment] = []
@@ -345,7 +346,7 @@ def _build(
             if (kind, raw.name) in first_seen:
                 problems.append(_clash(raw.document(), kind, raw.name, first_seen))
                 continue
-            first_seen[(kind, raw.name)] = raw.document()
+            first_seen[(kind, raw.name)] = raw
             if isinstance(raw.value, DesiredModel):
                 models.append(raw.value)
             else:
@@ -400,7 +401,7 @@ def _where(document: Document) -> Document:
 
 
 def _clash(
-    document: Document, kind: str, name: str, first_seen: dict[tuple[str, str], Document]
+    document: Document, kind: str, name: str, first_seen: dict[tuple[str, str], Document | Built]
 ) -> Problem:
     other = first_seen[(kind, name)]
     return document.problem(
