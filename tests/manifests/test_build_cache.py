@@ -48,6 +48,12 @@ def work(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return seen
 
 
+@pytest.fixture
+def cache(tmp_path: Path) -> Path:
+    """The cache folder of a test's runs."""
+    return tmp_path / "cache"
+
+
 def _tree(repo: GitRepo, cache: Path) -> CommittedTree | None:
     with open_source(GitSettings(repo=str(repo.path), cache_dir=cache), environ=os.environ) as src:
         return src.committed_tree()
@@ -62,10 +68,9 @@ def _models(loaded: Loaded) -> list[str]:
 
 
 def test_an_unchanged_repository_is_neither_parsed_nor_listed_again(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     git_repo.commit("models", SCORER)
-    cache = tmp_path / "cache"
     first = _load(git_repo, cache)
     assert not first.problems
     assert work["list models/scorer"] == 1
@@ -79,10 +84,9 @@ def test_an_unchanged_repository_is_neither_parsed_nor_listed_again(
 
 
 def test_without_a_tree_or_a_cache_folder_everything_is_built(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     git_repo.commit("models", SCORER)
-    cache = tmp_path / "cache"
     tree = _tree(git_repo, cache)
     for _ in range(2):
         load(git_repo.path, cache_dir=cache)
@@ -92,10 +96,9 @@ def test_without_a_tree_or_a_cache_folder_everything_is_built(
 
 
 def test_an_uncommitted_change_in_a_source_folder_is_listed_again(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     git_repo.commit("models", SCORER)
-    cache = tmp_path / "cache"
     first = _load(git_repo, cache)
     work.clear()
     git_repo.write({"models/scorer/custom.py": "def score(data, model):\n    return 2 * data\n"})
@@ -110,12 +113,11 @@ def test_an_uncommitted_change_in_a_source_folder_is_listed_again(
 
 
 def test_a_committed_change_to_a_manifest_is_built_and_the_others_recalled(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     other = {k.replace("scorer", "other"): v for k, v in SCORER.items()}
     other["models/other.yaml"] = MODEL.replace("scorer", "other")
     git_repo.commit("models", {**SCORER, **other})
-    cache = tmp_path / "cache"
     _load(git_repo, cache)
     work.clear()
     git_repo.commit(
@@ -138,11 +140,10 @@ def test_a_committed_change_to_a_manifest_is_built_and_the_others_recalled(
 
 
 def test_a_file_with_a_problem_is_built_every_time_and_its_problem_said_every_time(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     pointer = f"version https://git-lfs.github.com/spec/v1\noid sha256:{'a' * 64}\nsize 123456\n"
     git_repo.commit("models", {**SCORER, "models/scorer/weights.bin": pointer})
-    cache = tmp_path / "cache"
     first = _load(git_repo, cache)
     assert [p.severity for p in first.problems] == ["warning"]
 
@@ -158,10 +159,9 @@ def test_a_file_with_a_problem_is_built_every_time_and_its_problem_said_every_ti
     ids=["empty", "apiVersion", "not-a-mapping"],
 )
 def test_a_file_with_a_bad_document_beside_a_good_one_is_said_every_time(
-    git_repo: GitRepo, tmp_path: Path, extra: str
+    git_repo: GitRepo, cache: Path, extra: str
 ) -> None:
     git_repo.commit("models", {**SCORER, "models/scorer.yaml": MODEL + extra})
-    cache = tmp_path / "cache"
     first = _load(git_repo, cache)
     assert first.errors
 
@@ -169,11 +169,10 @@ def test_a_file_with_a_bad_document_beside_a_good_one_is_said_every_time(
 
 
 def test_names_used_twice_are_said_the_same_when_a_file_is_recalled(
-    git_repo: GitRepo, tmp_path: Path
+    git_repo: GitRepo, cache: Path
 ) -> None:
     twice = MODEL + "---\n" + MODEL
     git_repo.commit("models", {**SCORER, "models/twice.yaml": twice})
-    cache = tmp_path / "cache"
     first = _load(git_repo, cache)
     assert any("already defined at models/scorer.yaml" in p.message for p in first.errors)
 
@@ -181,7 +180,7 @@ def test_names_used_twice_are_said_the_same_when_a_file_is_recalled(
 
 
 def test_a_source_folder_reached_through_a_link_is_listed_every_time(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     git_repo.write(SCORER)
     os.symlink("scorer", git_repo.path / "models" / "linked")
@@ -189,18 +188,16 @@ def test_a_source_folder_reached_through_a_link_is_listed_every_time(
         "models",
         {"models/scorer.yaml": MODEL.replace("source: ./scorer", "source: ./linked")},
     )
-    cache = tmp_path / "cache"
     assert not _load(git_repo, cache).errors
     assert not _load(git_repo, cache).errors
     assert work["list models/scorer"] == 2
 
 
 def test_ignored_files_in_a_source_folder_keep_it_from_being_recalled(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     git_repo.commit("models", {**SCORER, ".gitignore": "*.log\n"})
     git_repo.write({"models/scorer/debug.log": "x\n", "models/scorer/__pycache__/c.pyc": "x"})
-    cache = tmp_path / "cache"
     _load(git_repo, cache)
     _load(git_repo, cache)
     assert work["list models/scorer"] == 2
@@ -212,20 +209,18 @@ def test_ignored_files_in_a_source_folder_keep_it_from_being_recalled(
 
 
 def test_a_repository_with_gitattributes_builds_every_time(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     git_repo.commit("models", {**SCORER, ".gitattributes": "*.bin filter=lfs\n"})
-    cache = tmp_path / "cache"
     _load(git_repo, cache)
     _load(git_repo, cache)
     assert work["list models/scorer"] == 2
 
 
 def test_a_damaged_cache_file_is_ignored_and_written_again(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, cache: Path, work: Counter[str]
 ) -> None:
     git_repo.commit("models", SCORER)
-    cache = tmp_path / "cache"
     first = _load(git_repo, cache)
     stored = cache / file_name(git_repo.path)
     for damage in (stored.read_bytes()[:-40], b"not a pickle", b""):
@@ -239,10 +234,9 @@ def test_a_damaged_cache_file_is_ignored_and_written_again(
 
 
 def test_a_cache_file_naming_anything_but_our_values_builds_nothing_from_it(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str]
+    git_repo: GitRepo, tmp_path: Path, cache: Path, work: Counter[str]
 ) -> None:
     git_repo.commit("models", SCORER)
-    cache = tmp_path / "cache"
     first = _load(git_repo, cache)
     stored = cache / file_name(git_repo.path)
     marker = tmp_path / "ran"
@@ -257,10 +251,9 @@ def test_a_cache_file_naming_anything_but_our_values_builds_nothing_from_it(
 
 
 def test_another_controller_version_starts_from_an_empty_cache(
-    git_repo: GitRepo, tmp_path: Path, work: Counter[str], monkeypatch: pytest.MonkeyPatch
+    git_repo: GitRepo, cache: Path, work: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     git_repo.commit("models", SCORER)
-    cache = tmp_path / "cache"
     _load(git_repo, cache)
     monkeypatch.setattr(buildcache, "_stamp_code", lambda: "another version")
     work.clear()
