@@ -79,9 +79,17 @@ class Built:
 
     def document(self) -> Document:
         """A stand-in for the document, enough for problems naming where it is defined."""
-        return Document(
-            self.file, self.index, self.line, None, {("metadata", "name"): self.name_line}
-        )
+        return Document(self.file, self.index, self.line, None, {NAME: self.name_line})
+
+
+NAME = ("metadata", "name")
+
+
+def where(document: Document) -> Document:
+    """Where ``document`` is, without its values: enough for a clash of names to point at."""
+    return Document(
+        document.file, document.index, document.line, None, {NAME: document.line_of(NAME)}
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +290,7 @@ class FreshFiles:
                 document.file,
                 document.index,
                 document.line,
-                document.line_of(("metadata", "name")),
+                document.line_of(NAME),
                 value,
             )
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from controller import logs
-from controller.manifests.buildcache import BuildCache, Built, FreshFiles
+from controller.manifests.buildcache import NAME, BuildCache, Built, FreshFiles, where
 from controller.manifests.context import BuildContext, SchemaVerdict
 from controller.manifests.deployspecs import (
     build_deployment,
@@ -44,7 +44,6 @@ from controller.model.trees import CommittedTree
 
 API_VERSION = "dr-gitops/v1"
 KINDS = (KIND_MODEL, KIND_JOB, KIND_DEPLOYMENT)
-NAME = ("metadata", "name")
 _METADATA_NAMES = frozenset(METADATA_FILES.values())
 
 log = logs.get_logger(__name__)
@@ -362,7 +361,7 @@ def _build(
         if (kind, name) in first_seen:
             problems.append(_clash(document, kind, name, first_seen))
             continue
-        first_seen[(kind, name)] = _where(document)
+        first_seen[(kind, name)] = where(document)
         if not isinstance(document.data.get("spec"), dict):
             fresh.spoil(raw.file)
             continue
@@ -394,18 +393,12 @@ def _build(
     return state, problems
 
 
-def _where(document: Document) -> Document:
-    """Where ``document`` is, without its values: enough for a clash of names to point at."""
-    name_line = document.line_of(("metadata", "name"))
-    return Document(document.file, document.index, document.line, None, {NAME: name_line})
-
-
 def _clash(
     document: Document, kind: str, name: str, first_seen: dict[tuple[str, str], Document | Built]
 ) -> Problem:
     other = first_seen[(kind, name)]
     return document.problem(
-        ("metadata", "name"),
+        NAME,
         f"{kind} {name!r} is already defined at {other.file}:{other.line}",
         "give each manifest its own metadata.name",
     )

@@ -11,6 +11,7 @@ and lets a caller reuse the text of a part inside the text of the whole
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -106,12 +107,10 @@ def object_json(value: object, texts: Mapping[str, str] | None = None) -> str:
     shape = _shape(type(value))
     values = shape.values(value)
     if shape.strings:
-        try:
-            # Any str (a subclass too) is written as the reference writes it; anything
-            # else raises here and takes the general way.
+        # Any str (a subclass too) is written as the reference writes it; anything else
+        # raises here and takes the general way.
+        with contextlib.suppress(TypeError):
             return shape.template.format(*map(encode_basestring_ascii, values))  # type: ignore[arg-type]
-        except TypeError:
-            pass
     return shape.template.format(
         *[_WRITERS.get(type(item), canonical_json)(item) for item in values]
     )
